@@ -1,0 +1,38 @@
+# stripe_dwh — the whole set-up is `make demo` or `make test` on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8000
+STRIPE_DOUBLE_PORT ?= 8420
+
+.PHONY: venv test demo db-stop chromium clean-db
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+# Debian's Chromium drives the browser tests; installed in CI (root, apt), optional elsewhere.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "chromium not found and cannot be installed here: browser tests will be skipped"; \
+		fi; \
+	fi
+
+test: venv $(if $(CI),chromium)
+	$(BIN)/pytest --reuse-db $(PYTEST_ARGS)
+
+demo: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py demo --host $(DEMO_HOST) --port $(DEMO_PORT) --stripe-port $(STRIPE_DOUBLE_PORT) $(DEMO_ARGS)
+
+db-stop: venv
+	$(BIN)/python -c "from stripe_dwh.embedded_postgres import stop; stop()"

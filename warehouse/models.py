@@ -1,0 +1,281 @@
+"""The warehouse: a star schema over what dj-stripe syncs, plus app-install attribution.
+
+Dimensions are keyed by their natural key (the Stripe id, the calendar day) where one
+serves; surrogate keys (`*_sk`) only where none does. Facts reference dimensions with
+real (deferred) foreign keys, so a fact never points at a missing dimension row.
+Money is stored in integer minor units of its currency; signed, so net is a plain SUM.
+"""
+
+from django.db import models
+
+
+class DimDate(models.Model):
+    """One row per calendar day. `date_sk` is the day as the integer YYYYMMDD."""
+
+    date_sk = models.IntegerField(primary_key=True)
+    date = models.DateField(unique=True)
+    year = models.SmallIntegerField()
+    quarter = models.SmallIntegerField()
+    month = models.SmallIntegerField()
+    iso_year = models.SmallIntegerField()
+    iso_week = models.SmallIntegerField()
+    weekday = models.SmallIntegerField(help_text="ISO weekday: 1 = Monday … 7 = Sunday.")
+    month_start = models.DateField(db_index=True)
+
+    class Meta:
+        db_table = "dim_date"
+        ordering = ["date_sk"]
+        verbose_name = "date"
+
+    def __str__(self):
+        return self.date.isoformat()
+
+
+class DimCustomer(models.Model):
+    """One row per Stripe customer, keyed by its Stripe id (cus_…)."""
+
+    stripe_id = models.CharField(max_length=255, primary_key=True)
+    user_id = models.CharField(
+        max_length=255,
+        blank=True,
+        null=True,
+        db_index=True,
+        help_text="The app's user id, from the customer's metadata "
+        "(settings.WAREHOUSE_USER_ID_METADATA_KEY); joins to fact_user_first_install.user_id.",
+    )
+    email = models.CharField(max_length=255, blank=True, default="")
+    name = models.CharField(max_length=255, blank=True, default="")
+    country = models.CharField(max_length=2, blank=True, default="")
+    address_line1 = models.CharField(max_length=255, blank=True, default="")
+    address_line2 = models.CharField(max_length=255, blank=True, default="")
+    address_city = models.CharField(max_length=255, blank=True, default="")
+    address_state = models.CharField(max_length=255, blank=True, default="")
+    # Text, never an integer: postal codes keep their leading zeros and letters.
+    address_postal_code = models.CharField(max_length=32, blank=True, default="")
+    created = models.DateTimeField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+    first_payment_at = models.DateTimeField(null=True, blank=True)
+    last_payment_at = models.DateTimeField(null=True, blank=True)
+    livemode = models.BooleanField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "dim_customer"
+        ordering = ["stripe_id"]
+        verbose_name = "customer"
+
+    def __str__(self):
+        return self.email or self.stripe_id
+
+
+class DimPaymentMethod(models.Model):
+    """One row per Stripe payment method (pm_…, or a card/source id used by a charge)."""
+
+    stripe_id = models.CharField(max_length=255, primary_key=True)
+    customer = models.ForeignKey(
+        DimCustomer, on_delete=models.PROTECT, null=True, blank=True, related_name="payment_methods"
+    )
+    type = models.CharField(max_length=64, blank=True, default="")
+    card_brand = models.CharField(max_length=32, blank=True, default="")
+    card_funding = models.CharField(max_length=32, blank=True, default="")
+    card_last4 = models.CharField(max_length=4, blank=True, default="")
+    card_exp_month = models.SmallIntegerField(null=True, blank=True)
+    card_exp_year = models.SmallIntegerField(null=True, blank=True)
+    card_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    card_country = models.CharField(max_length=2, blank=True, default="")
+    wallet = models.CharField(max_length=32, blank=True, default="")
+    created = models.DateTimeField(null=True, blank=True)
+    detached = models.BooleanField(default=False)
+    livemode = models.BooleanField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "dim_payment_method"
+        ordering = ["stripe_id"]
+        verbose_name = "payment method"
+
+    def __str__(self):
+        if self.card_last4:
+            return f"{self.card_brand} •••• {self.card_last4}"
+        return self.stripe_id
+
+
+class FactTransaction(models.Model):
+    """One row per money movement: a charge attempt, a refund, or a dispute's funds
+    withdrawn or reinstated. Unique on (stripe_id, transaction_type).
+
+    `amount` is as charged (minor units of `currency`); `settlement_amount`, `fee` and
+    `net` come from the balance transaction (minor units of `settlement_currency`) when
+    one exists. Refunds and dispute withdrawals are negative.
+    """
+
+    class TransactionType(models.TextChoices):
+        CHARGE = "charge", "Charge"
+        REFUND = "refund", "Refund"
+        DISPUTE_WITHDRAWAL = "dispute_withdrawal", "Dispute: funds withdrawn"
+        DISPUTE_REINSTATEMENT = "dispute_reinstatement", "Dispute: funds reinstated"
+
+    transaction_sk = models.BigAutoField(primary_key=True)
+    stripe_id = models.CharField(max_length=255, help_text="ch_…, re_… or dp_…")
+    transaction_type = models.CharField(max_length=32, choices=TransactionType.choices)
+    status = models.CharField(max_length=32, blank=True, default="")
+    charge_id = models.CharField(
+        max_length=255, blank=True, default="", db_index=True,
+        help_text="The charge a refund or dispute belongs to (the charge itself for charges).",
+    )
+    customer = models.ForeignKey(
+        DimCustomer, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+    )
+    payment_method = models.ForeignKey(
+        DimPaymentMethod, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+    )
+    date = models.ForeignKey(
+        DimDate, on_delete=models.PROTECT, db_column="date_sk", related_name="transactions",
+        help_text="Day of occurred_at in the reporting time zone.",
+    )
+    occurred_at = models.DateTimeField()
+    amount = models.BigIntegerField(help_text="Minor units of `currency`, signed.")
+    currency = models.CharField(max_length=3)
+    balance_transaction_id = models.CharField(max_length=255, blank=True, default="")
+    settlement_amount = models.BigIntegerField(null=True, blank=True)
+    fee = models.BigIntegerField(null=True, blank=True)
+    net = models.BigIntegerField(null=True, blank=True)
+    settlement_currency = models.CharField(max_length=3, blank=True, default="")
+    failure_code = models.CharField(max_length=255, blank=True, default="")
+    failure_message = models.TextField(blank=True, default="")
+    livemode = models.BooleanField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "fact_transaction"
+        ordering = ["-occurred_at"]
+        verbose_name = "transaction"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stripe_id", "transaction_type"], name="fact_transaction_movement_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["occurred_at"], name="fact_txn_occurred_idx"),
+            models.Index(fields=["customer", "occurred_at"], name="fact_txn_customer_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.transaction_type} {self.stripe_id}"
+
+
+class FactCustomerMonth(models.Model):
+    """One row per customer per calendar month (reporting time zone) with any movement.
+
+    Sums are in minor units of the settlement currency. `net` = gross + refunds +
+    disputes (refunds and disputes are negative). `first_payment_month` is the
+    customer's cohort: the month of their first succeeded charge.
+    """
+
+    customer_month_sk = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(DimCustomer, on_delete=models.PROTECT, related_name="months")
+    month = models.DateField(help_text="First day of the month.")
+    first_payment_month = models.DateField(null=True, blank=True)
+    gross = models.BigIntegerField(default=0)
+    refunds = models.BigIntegerField(default=0)
+    disputes = models.BigIntegerField(default=0)
+    net = models.BigIntegerField(default=0)
+    fees = models.BigIntegerField(default=0)
+    charge_count = models.IntegerField(default=0, help_text="Succeeded charges.")
+    failed_charge_count = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "fact_customer_month"
+        ordering = ["month", "customer"]
+        verbose_name = "customer month"
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "month"], name="fact_customer_month_uniq"),
+        ]
+        indexes = [
+            models.Index(fields=["month"], name="fact_cm_month_idx"),
+            models.Index(fields=["first_payment_month", "month"], name="fact_cm_cohort_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.month:%Y-%m}"
+
+
+class DimClient(models.Model):
+    """One row per distinct (os_name, app_name, app_version, device_name)."""
+
+    client_sk = models.AutoField(primary_key=True)
+    os_name = models.CharField(max_length=64)
+    app_name = models.CharField(max_length=255)
+    app_version = models.CharField(max_length=64)
+    device_name = models.CharField(max_length=255)
+
+    class Meta:
+        db_table = "dim_client"
+        ordering = ["os_name", "app_name", "app_version", "device_name"]
+        verbose_name = "client"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["os_name", "app_name", "app_version", "device_name"],
+                name="dim_client_uniq",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.os_name} {self.app_name} {self.app_version} ({self.device_name})"
+
+
+class DimChannel(models.Model):
+    """One row per acquisition channel, keyed by a surrogate; channel_name is unique."""
+
+    channel_sk = models.AutoField(primary_key=True)
+    channel_name = models.CharField(max_length=255, unique=True)
+    channel_group = models.CharField(max_length=255, blank=True, default="")
+    channel_label = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        db_table = "dim_channel"
+        ordering = ["channel_name"]
+        verbose_name = "channel"
+
+    def __str__(self):
+        return self.channel_label or self.channel_name
+
+
+class FactUserFirstInstall(models.Model):
+    """One row per app install reported by the attribution provider, keyed by install_id.
+
+    A user can have several rows (reinstalls, several devices).
+    """
+
+    install_id = models.CharField(max_length=255, primary_key=True)
+    user_id = models.CharField(max_length=255, db_index=True)
+    device_id = models.CharField(max_length=255, blank=True, default="")
+    installed_at = models.DateTimeField()
+    date = models.ForeignKey(
+        DimDate, on_delete=models.PROTECT, db_column="date_sk", related_name="installs",
+        help_text="Day of installed_at in the reporting time zone.",
+    )
+    client = models.ForeignKey(DimClient, on_delete=models.PROTECT, related_name="installs")
+    channel = models.ForeignKey(DimChannel, on_delete=models.PROTECT, related_name="installs")
+    country_code = models.CharField(max_length=2, blank=True, default="")
+    network_name = models.CharField(max_length=255, blank=True, default="")
+    campaign_name = models.CharField(max_length=255, blank=True, default="")
+    adgroup_name = models.CharField(max_length=255, blank=True, default="")
+    creative_name = models.CharField(max_length=255, blank=True, default="")
+    campaign_id = models.CharField(max_length=255, blank=True, default="")
+    adgroup_id = models.CharField(max_length=255, blank=True, default="")
+    creative_id = models.CharField(max_length=255, blank=True, default="")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        db_table = "fact_user_first_install"
+        ordering = ["-installed_at"]
+        verbose_name = "install"
+        indexes = [
+            models.Index(fields=["installed_at"], name="fact_install_at_idx"),
+            models.Index(fields=["channel", "client"], name="fact_install_channel_idx"),
+        ]
+
+    def __str__(self):
+        return self.install_id
