@@ -1,0 +1,114 @@
+"""factory_boy factories for the warehouse tables (dj-stripe objects come from JSON payloads)."""
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from warehouse import models, services
+
+
+class DimCustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.DimCustomer
+        django_get_or_create = ("stripe_id",)
+
+    stripe_id = factory.Sequence(lambda n: f"cus_test{n:08d}")
+    user_id = factory.Sequence(lambda n: f"user-{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.user_id}@example.com")
+    name = factory.Faker("name")
+    country = "DE"
+    address_postal_code = "01067"
+    created = factory.LazyFunction(timezone.now)
+    livemode = False
+
+
+class DimPaymentMethodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.DimPaymentMethod
+        django_get_or_create = ("stripe_id",)
+
+    stripe_id = factory.Sequence(lambda n: f"pm_test{n:08d}")
+    customer = factory.SubFactory(DimCustomerFactory)
+    type = "card"
+    card_brand = "visa"
+    card_funding = "credit"
+    card_last4 = "4242"
+    card_exp_month = 12
+    card_exp_year = 2030
+    card_fingerprint = factory.Sequence(lambda n: f"fp{n:014d}")
+    card_country = "DE"
+    livemode = False
+
+
+class FactTransactionFactory(factory.django.DjangoModelFactory):
+    """A succeeded charge by default; settlement equals the charged amount unless given."""
+
+    class Meta:
+        model = models.FactTransaction
+
+    stripe_id = factory.Sequence(lambda n: f"ch_test{n:08d}")
+    transaction_type = models.FactTransaction.TransactionType.CHARGE
+    status = "succeeded"
+    charge_id = factory.LazyAttribute(lambda o: o.stripe_id)
+    customer = factory.SubFactory(DimCustomerFactory)
+    payment_method = None
+    occurred_at = factory.LazyFunction(timezone.now)
+    amount = 1000
+    currency = "usd"
+    settlement_amount = factory.LazyAttribute(lambda o: o.amount)
+    fee = factory.LazyAttribute(lambda o: (o.settlement_amount or 0) * 29 // 1000 + 30 if o.amount > 0 else 0)
+    net = factory.LazyAttribute(lambda o: None if o.settlement_amount is None else o.settlement_amount - o.fee)
+    settlement_currency = "usd"
+    livemode = False
+    date_id = factory.LazyAttribute(lambda o: services.date_sk_for(o.occurred_at))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        services.ensure_dim_dates_for([kwargs["occurred_at"]])
+        return super()._create(model_class, *args, **kwargs)
+
+
+class DimClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.DimClient
+        django_get_or_create = ("os_name", "app_name", "app_version", "device_name")
+
+    os_name = "Android"
+    app_name = "fitapp"
+    app_version = "1.0.0"
+    device_name = "Pixel 8"
+
+
+class DimChannelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.DimChannel
+        django_get_or_create = ("channel_name",)
+
+    channel_name = factory.Sequence(lambda n: f"channel-{n}")
+    channel_group = "paid"
+    channel_label = factory.LazyAttribute(lambda o: o.channel_name.title())
+
+
+class FactUserFirstInstallFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.FactUserFirstInstall
+
+    install_id = factory.Sequence(lambda n: f"install-{n:08d}")
+    user_id = factory.Sequence(lambda n: f"user-{n}")
+    device_id = factory.Sequence(lambda n: f"device-{n}")
+    installed_at = factory.LazyFunction(timezone.now)
+    client = factory.SubFactory(DimClientFactory)
+    channel = factory.SubFactory(DimChannelFactory)
+    country_code = "DE"
+    ip_address = "203.0.113.7"
+    date_id = factory.LazyAttribute(lambda o: services.date_sk_for(o.installed_at))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        services.ensure_dim_dates_for([kwargs["installed_at"]])
+        return super()._create(model_class, *args, **kwargs)
+
+
+def utc(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=dt.timezone.utc)

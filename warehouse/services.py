@@ -1,0 +1,64 @@
+"""Writes to the warehouse: idempotent upserts and set-based recomputation."""
+
+import datetime as dt
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from warehouse import sql
+
+
+def reporting_time_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def date_sk_for(moment: dt.datetime | dt.date) -> int:
+    """The dim_date key of a moment's day in the reporting time zone (or of a date)."""
+    if isinstance(moment, dt.datetime):
+        moment = timezone.localtime(moment, reporting_time_zone()).date()
+    return moment.year * 10000 + moment.month * 100 + moment.day
+
+
+def ensure_dim_dates(first_day: dt.date, last_day: dt.date) -> None:
+    """Make sure dim_date holds every day from first_day to last_day (idempotent)."""
+    if last_day < first_day:
+        first_day, last_day = last_day, first_day
+    with connection.cursor() as cursor:
+        cursor.execute(sql.load("dim_date_fill"), {"first_day": first_day, "last_day": last_day})
+
+
+def ensure_dim_dates_for(moments: Iterable[dt.datetime | dt.date]) -> None:
+    """Extend dim_date to cover the days of the given moments (reporting time zone)."""
+    days = [
+        timezone.localtime(m, reporting_time_zone()).date() if isinstance(m, dt.datetime) else m
+        for m in moments
+    ]
+    if days:
+        ensure_dim_dates(min(days), max(days))
+
+
+def _customer_months_params(customer_ids: Iterable[str] | None) -> dict:
+    return {
+        "time_zone": settings.TIME_ZONE,
+        "all_customers": customer_ids is None,
+        "customer_ids": [] if customer_ids is None else sorted(set(customer_ids)),
+    }
+
+
+@transaction.atomic
+def refresh_customer_months(customer_ids: Iterable[str] | None = None) -> None:
+    """Recompute fact_customer_month from fact_transaction for these customers (None: all).
+
+    Idempotent. Concurrent refreshes of the same customer are serialised by a
+    transaction-scoped advisory lock, so neither sees a half-written month.
+    """
+    params = _customer_months_params(customer_ids)
+    with connection.cursor() as cursor:
+        if customer_ids is not None:
+            for customer_id in params["customer_ids"]:
+                cursor.execute("select pg_advisory_xact_lock(hashtext(%s))", [customer_id])
+        cursor.execute(sql.load("customer_months_upsert"), params)
+        cursor.execute(sql.load("customer_months_prune"), params)
