@@ -1,0 +1,12 @@
+"""Writes to the warehouse: idempotent upserts and set-based recomputation.
+
+One module per concern; the names callers need are re-exported here.
+"""
+
+from warehouse.services.calendar import (  # noqa: F401
+    date_sk_for,
+    ensure_dim_dates,
+    ensure_dim_dates_for,
+    reporting_time_zone,
+)
+from warehouse.services.customer_months import refresh_customer_months  # noqa: F401
