@@ -17,6 +17,17 @@ from stripe_dwh import webhook_delivery
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the embedded PostgreSQL if this test run started it (no daemon left behind)."""
+    from stripe_dwh import embedded_postgres
+
+    if embedded_postgres.started_by_this_process:
+        from django.db import connections
+
+        connections.close_all()
+        embedded_postgres.stop()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
