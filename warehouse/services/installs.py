@@ -16,7 +16,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -166,8 +166,7 @@ def clean_install_row(raw: Mapping[str, Any], *, now: dt.datetime | None = None)
 # --- reading files -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SourceRow:
+class SourceRow(NamedTuple):
     """One record of an install file: its values, or why it could not be read."""
 
     line_number: int
@@ -190,39 +189,48 @@ class InstallFileError(ValueError):
     """The file as a whole cannot be imported (for example, a required column is missing)."""
 
 
+def _is_utf8(record: list[str]) -> bool:
+    # Bytes that are not UTF-8 were decoded as lone surrogates, which cannot be re-encoded.
+    try:
+        for value in record:
+            value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def read_csv_rows(binary_file: IO[bytes]) -> Iterator[SourceRow]:
     """Stream the records of a CSV export with a header row (line numbers count the header)."""
-    undecodable: set[int] = set()
-    lines = _decoded_lines(binary_file, undecodable)
-    reader = csv.reader(lines, strict=True)
+    text_file = io.TextIOWrapper(binary_file, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        header = [name.strip() for name in next(reader)]
-    except StopIteration:
-        return
-    missing = [name for name in REQUIRED_FIELDS if name not in header]
-    if missing:
-        raise InstallFileError(f"line 1: the header lacks the required column(s) {', '.join(missing)}")
-    width = len(header)
-    last_line = reader.line_num
-    while True:
-        first_line = last_line + 1
+        reader = csv.reader(text_file, strict=True)
         try:
-            record = next(reader)
+            header = [name.strip() for name in next(reader)]
         except StopIteration:
             return
-        except csv.Error as exc:
-            last_line = reader.line_num
-            yield SourceRow(first_line, None, f"malformed CSV: {exc}")
-            continue
+        missing = [name for name in REQUIRED_FIELDS if name not in header]
+        if missing:
+            raise InstallFileError(f"line 1: the header lacks the required column(s) {', '.join(missing)}")
+        width = len(header)
         last_line = reader.line_num
-        if not record:  # a blank line
-            continue
-        if undecodable and any(n in undecodable for n in range(first_line, last_line + 1)):
-            yield SourceRow(first_line, None, "not valid UTF-8")
-        elif len(record) != width:
-            yield SourceRow(first_line, None, f"expected {width} columns, found {len(record)}")
-        else:
-            yield SourceRow(first_line, dict(zip(header, record)))
+        while True:
+            try:
+                for record in reader:
+                    first_line, last_line = last_line + 1, reader.line_num
+                    if not record:  # a blank line
+                        continue
+                    if len(record) != width:
+                        yield SourceRow(first_line, None, f"expected {width} columns, found {len(record)}")
+                    elif all(map(str.isascii, record)) or _is_utf8(record):
+                        yield SourceRow(first_line, dict(zip(header, record)))
+                    else:
+                        yield SourceRow(first_line, None, "not valid UTF-8")
+                return
+            except csv.Error as exc:
+                first_line, last_line = last_line + 1, reader.line_num
+                yield SourceRow(first_line, None, f"malformed CSV: {exc}")
+    finally:
+        text_file.detach()  # leave the caller's file open
 
 
 def read_jsonl_rows(binary_file: IO[bytes]) -> Iterator[SourceRow]:
