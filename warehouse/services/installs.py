@@ -122,8 +122,11 @@ def clean_install_row(raw: Mapping[str, Any], *, now: dt.datetime | None = None)
             errors["country_code"] = "must be a two-letter ISO 3166-1 code"
         cleaned["country_code"] = country_code
 
+    installed_at_value = get("installed_at")
+    if isinstance(installed_at_value, dt.datetime):  # from Python callers, such as a generator
+        installed_at_value = installed_at_value.isoformat()
     try:
-        installed_at_text = _text(get("installed_at"))
+        installed_at_text = _text(installed_at_value)
     except TypeError:
         errors["installed_at"] = "must be a string"
         installed_at_text = None
