@@ -3,8 +3,8 @@ links to dimension rows and dj-stripe objects, and the report pages on the admin
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from djstripe import models as djstripe_models
 
