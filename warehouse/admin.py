@@ -175,8 +175,7 @@ class FactTransactionAdmin(ReadOnlyAdmin):
         "fee_display", "customer_link", "payment_method_link", "stripe_object", "charge_link", "failure_code",
     ]
     list_filter = [
-        "occurred_at", "transaction_type", "status", "currency", "settlement_currency", "failure_code",
-        "livemode",
+        "occurred_at", "transaction_type", "status", "currency", "settlement_currency", "livemode",
     ]
     search_fields = [
         "stripe_id", "charge_id", "balance_transaction_id", "customer__stripe_id", "customer__email",
@@ -275,7 +274,7 @@ class FactUserFirstInstallAdmin(ReadOnlyAdmin):
         "install_id", "user_link", "installed_at", "channel_link", "client_link", "os_name",
         "country_code", "network_name", "campaign_name", "ip_address",
     ]
-    list_filter = ["installed_at", "channel", "client__os_name", "country_code", "network_name"]
+    list_filter = ["installed_at", "channel", "client__os_name", "country_code"]
     search_fields = ["install_id", "user_id", "device_id", "campaign_name", "campaign_id"]
     list_select_related = ["channel", "client"]
     date_hierarchy = "installed_at"

@@ -196,3 +196,22 @@ def test_admin_index_links_to_the_report_pages(staff_client):
 )
 def test_money_is_shown_in_major_units_of_its_currency(amount, currency, expected):
     assert format_minor_units(amount, currency) == expected
+
+
+def test_transaction_filters_narrow_the_list(staff_client):
+    customer = DimCustomerFactory()
+    FactTransactionFactory(stripe_id="ch_usd", customer=customer, currency="usd", occurred_at=utc(2025, 1, 5))
+    FactTransactionFactory(stripe_id="ch_jpy", customer=customer, currency="jpy", status="failed",
+                           occurred_at=utc(2025, 2, 5))
+    FactTransactionFactory(stripe_id="re_usd", transaction_type=T.REFUND, charge_id="ch_usd", amount=-100,
+                           customer=customer, occurred_at=utc(2025, 2, 6))
+
+    def listed(**query):
+        response = staff_client.get(_url(models.FactTransaction), query)
+        assert response.status_code == 200
+        return {t.stripe_id for t in response.context["cl"].result_list}
+
+    assert listed(currency="jpy") == {"ch_jpy"}
+    assert listed(status="failed") == {"ch_jpy"}
+    assert listed(transaction_type__exact="refund") == {"re_usd"}
+    assert listed(occurred_at__year="2025", occurred_at__month="2") == {"ch_jpy", "re_usd"}
