@@ -32,6 +32,10 @@ def overview_page(*, month: dt.date) -> dict:
     currency = CustomerMonthReport.objects.settlement_currency()
     previous, current = CustomerMonthReport.objects.month_summary(month)
     money_fields = ["gross", "refunds", "disputes", "net", "fees"]
+    has_data = any(
+        row["succeeded_charges"] or row["failed_charges"] or row["net"] or row["fees"]
+        for row in (previous, current)
+    )
     summary = Table(
         name="summary",
         title="This month against last month",
@@ -49,11 +53,10 @@ def overview_page(*, month: dt.date) -> dict:
             Column("failed_charges", "Failed charges", "int"),
             Column("failed_payment_rate", "Failed-payment rate", "rate"),
         ],
-        rows=[previous, current],
+        rows=[previous, current] if has_data else [],
         help_text="Net revenue = succeeded charges − refunds − disputed funds withdrawn + "
         "funds reinstated, at settlement amounts, before Stripe fees (shown separately).",
     )
-    has_data = any(row["succeeded_charges"] or row["failed_charges"] or row["net"] for row in (previous, current))
     chart = {
         "data": [
             {
