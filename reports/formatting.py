@@ -7,6 +7,10 @@ the decimals (zero-decimal JPY/KRW/..., three-decimal BHD/KWD/...).
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
 
 # Stripe's zero-decimal and three-decimal currencies; everything else has two decimals.
 ZERO_DECIMAL_CURRENCIES = frozenset(
@@ -47,7 +51,10 @@ def csv_value(value, kind: str, currency: str) -> str:
         return str(percent(value))
     if kind == "month":
         return value.strftime("%Y-%m")
-    if isinstance(value, (dt.date, dt.datetime)):
+    if isinstance(value, dt.datetime):
+        # shown in the reporting time zone, like every day and month of the reports
+        return timezone.localtime(value, ZoneInfo(settings.TIME_ZONE)).isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
 

@@ -24,6 +24,14 @@ def _pct(value):
     return None if value is None else float(value * 100)
 
 
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    months = []
+    while first <= last:
+        months.append(first)
+        first = (first + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
 def _month_label(month: dt.date) -> str:
     return month.strftime("%Y-%m")
 
@@ -165,6 +173,7 @@ def ltv_page(
             "yaxis": {"title": {"text": f"ARPU ({currency.upper()})"}},
             "yaxis2": {"title": {"text": "Churn (%)"}, "overlaying": "y", "side": "right", "rangemode": "tozero"},
             "legend": {"orientation": "h"},
+            "xaxis": {"type": "category"},
         },
     }
     pages = max(1, -(-total_customers // CUSTOMERS_PER_PAGE))
@@ -287,14 +296,16 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
                 {"type": "bar", "name": "Returning", "x": months, "y": [r["returning_customers"] for r in flow]},
                 {"type": "bar", "name": "Churned", "x": months, "y": [-r["churned_customers"] for r in flow]},
             ],
-            "layout": {"barmode": "relative", "title": {"text": "Customers by kind (churned below zero)"}},
+            "layout": {"barmode": "relative", "xaxis": {"type": "category"},
+                       "title": {"text": "Customers by kind (churned below zero)"}},
         }})
     if follow_table.rows:
         charts.append({"id": "follow-cohort", "spec": {
             "data": [{"type": "scatter", "mode": "lines+markers", "name": "Paying",
                       "x": [_month_label(r["month"]) for r in followed],
                       "y": [r["paying_customers"] for r in followed]}],
-            "layout": {"title": {"text": f"Customers of {_month_label(cohort)} paying each month"}},
+            "layout": {"xaxis": {"type": "category"},
+                       "title": {"text": f"Customers of {_month_label(cohort)} paying each month"}},
         }})
     return {
         "tables": [customers_matrix, revenue_matrix, flow_table, follow_table, detail],
@@ -379,16 +390,18 @@ def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: 
             "layout": {"barmode": "group", "title": {"text": f"Top channels by {os_name} installs"}},
         }})
     if over_time:
+        months = _months(month_start(start), month_start(end))
         series = {}
         for row in over_time:
-            series.setdefault(f"{row['channel_name']} · {row['os_name']}", []).append(row)
+            name = f"{row['channel_name']} · {row['os_name']}"
+            series.setdefault(name, dict.fromkeys(months, 0))[row["month"]] = row["installs"]
         charts.append({"id": "installs-over-time", "spec": {
             "data": [
                 {"type": "scatter", "mode": "lines+markers", "name": name,
-                 "x": [_month_label(r["month"]) for r in rows], "y": [r["installs"] for r in rows]}
-                for name, rows in series.items()
+                 "x": [_month_label(m) for m in months], "y": list(counts.values())}
+                for name, counts in series.items()
             ],
-            "layout": {"title": {"text": "Installs by channel and OS"}},
+            "layout": {"title": {"text": "Installs by channel and OS"}, "xaxis": {"type": "category"}},
         }})
     return {
         "tables": [top_table, duplicates_table, over_time_table, funnel_table],

@@ -1,7 +1,12 @@
 """Who may open the report pages: managers yes, other users 403, anonymous to the login page."""
 
+import importlib
+
 import pytest
-from django.contrib.auth.models import Group
+from django.apps import apps as django_apps
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -9,12 +14,29 @@ pytestmark = pytest.mark.django_db
 REPORT_URLS = ["reports:overview", "reports:ltv", "reports:cohorts", "reports:channels"]
 
 
-def test_migrate_creates_managers_group_with_the_report_permission():
-    group = Group.objects.get(name="Managers")
+def test_data_migration_creates_managers_group_with_the_report_permission():
+    # Run the migration's own function: a transactional test's flush may have emptied the
+    # auth tables of a reused test database since `migrate` ran.
+    migration = importlib.import_module("reports.migrations.0002_managers_group")
+    Group.objects.filter(name="Managers").delete()
 
+    with connection.schema_editor() as schema_editor:
+        migration.create_managers_group(django_apps, schema_editor)
+        migration.create_managers_group(django_apps, schema_editor)  # idempotent
+
+    group = Group.objects.get(name="Managers")
     assert [f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()] == [
         "reports.view_reports"
     ]
+    user = User.objects.create_user(username="new-manager", password="x-pass-123")
+    user.groups.add(group)
+    assert User.objects.get(pk=user.pk).has_perm("reports.view_reports")
+
+
+def test_managers_group_migration_is_applied():
+    applied = MigrationRecorder(connection).applied_migrations()
+
+    assert ("reports", "0002_managers_group") in applied
 
 
 @pytest.mark.parametrize("url_name", REPORT_URLS)
