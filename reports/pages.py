@@ -91,9 +91,7 @@ def ltv_page(
 ) -> dict:
     manager = CustomerMonthReport.objects
     currency = manager.settlement_currency()
-    monthly = manager.monthly_metrics(start, end)
-    current_month = month_start(reporting_today())
-    summary = manager.ltv_summary(start, end, current_month)
+    monthly, summary = manager.monthly_report(start, end, month_start(reporting_today()))
     offset = 0 if exporting else (page - 1) * CUSTOMERS_PER_PAGE
     customers = manager.customer_values(
         start,
