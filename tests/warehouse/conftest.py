@@ -66,9 +66,8 @@ class StripeShop:
                 payment_method=payment_method_id, confirm=True,
             )
         except stripe.CardError as exc:
-            intent = stripe.PaymentIntent.retrieve(exc.error.payment_intent["id"]) if (
-                exc.error and exc.error.payment_intent) else None
             charge = stripe.Charge.retrieve(exc.error.charge)
+            intent = stripe.PaymentIntent.retrieve(charge.payment_intent) if charge.payment_intent else None
             return intent, charge
         return intent, stripe.Charge.retrieve(intent.charges.data[0].id)
 
@@ -81,21 +80,23 @@ class StripeShop:
     def restate_settlement(self, balance_transaction_id: str, amount: int, currency: str, fee: int = 0):
         response = requests.post(
             f"{self.base_url}/_test/balance_transactions/{balance_transaction_id}",
-            json={"amount": amount, "currency": currency, "fee": fee}, timeout=10,
+            json={"amount": amount, "currency": currency, "fee": fee}, timeout=10, auth=(stripe.api_key, ""),
         )
         response.raise_for_status()
         return response.json()
 
     def open_dispute(self, charge_id: str, **fields) -> dict:
         response = requests.post(
-            f"{self.base_url}/_test/disputes", json={"charge": charge_id, **fields}, timeout=10
+            f"{self.base_url}/_test/disputes", json={"charge": charge_id, **fields}, timeout=10,
+            auth=(stripe.api_key, ""),
         )
         response.raise_for_status()
         return response.json()
 
     def close_dispute(self, dispute_id: str, status: str) -> dict:
         response = requests.post(
-            f"{self.base_url}/_test/disputes/{dispute_id}/close", json={"status": status}, timeout=10
+            f"{self.base_url}/_test/disputes/{dispute_id}/close", json={"status": status}, timeout=10,
+            auth=(stripe.api_key, ""),
         )
         response.raise_for_status()
         return response.json()
@@ -121,3 +122,26 @@ def deliver_ok(deliver_event, stripe_event):
         return event
 
     return deliver
+
+
+def warehouse_snapshot() -> dict:
+    """Every payments warehouse row, without surrogate keys and write times, for comparisons."""
+    from warehouse.models import DimCustomer, DimPaymentMethod, FactCustomerMonth, FactTransaction
+
+    def rows(model, key, exclude=("updated_at",)):
+        fields = [f.attname for f in model._meta.concrete_fields if f.attname not in exclude]
+        return sorted(
+            (tuple(row[name] for name in fields) for row in model.objects.values(*fields)),
+            key=lambda row: tuple(str(part) for part in row[: len(key)]),
+        )
+
+    return {
+        "dim_customer": rows(DimCustomer, ["stripe_id"]),
+        "dim_payment_method": rows(DimPaymentMethod, ["stripe_id"]),
+        "fact_transaction": rows(
+            FactTransaction, ["stripe_id", "transaction_type"], exclude=("updated_at", "transaction_sk")
+        ),
+        "fact_customer_month": rows(
+            FactCustomerMonth, ["customer_id", "month"], exclude=("updated_at", "customer_month_sk")
+        ),
+    }
