@@ -102,3 +102,19 @@ def test_failed_and_canceled_refunds_move_no_money(stripe_double):
     assert (fact.status, fact.amount, fact.settlement_amount, fact.failure_code) == (
         "failed", 0, 0, "expired_or_canceled_card")
     assert FactCustomerMonth.objects.get(customer_id="cus_PayloadKwd0001").refunds == 0
+
+
+def test_days_and_months_are_taken_in_the_reporting_time_zone(stripe_double, settings):
+    from djstripe.models import Charge
+
+    settings.TIME_ZONE = "America/Los_Angeles"
+    payload = _payload("charge_kwd_settled_usd")
+    # 2025-03-01 05:00 UTC is still February 28th in Los Angeles.
+    payload.update(created=1740805200)
+
+    Charge.sync_from_stripe_data(payload)
+
+    fact = FactTransaction.objects.get()
+    assert fact.date_id == 20250228
+    assert fact.date.date == dt.date(2025, 2, 28)
+    assert FactCustomerMonth.objects.get().month == dt.date(2025, 2, 1)
