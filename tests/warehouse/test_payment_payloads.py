@@ -118,3 +118,17 @@ def test_days_and_months_are_taken_in_the_reporting_time_zone(stripe_double, set
     assert fact.date_id == 20250228
     assert fact.date.date == dt.date(2025, 2, 28)
     assert FactCustomerMonth.objects.get().month == dt.date(2025, 2, 1)
+
+
+def test_refund_whose_balance_transaction_stripe_does_not_know_keeps_a_null_settlement(stripe_double):
+    from djstripe.models import Charge, Refund
+
+    Charge.sync_from_stripe_data(_payload("charge_kwd_settled_usd"))
+    refund = _payload("refund_kwd_settled_usd")
+    refund["balance_transaction"] = "txn_NotInTheStripeDouble"
+
+    Refund.sync_from_stripe_data(refund)
+
+    fact = FactTransaction.objects.get(stripe_id="re_3PayloadKwd0001")
+    assert (fact.amount, fact.balance_transaction_id, fact.settlement_amount) == (
+        -5000, "txn_NotInTheStripeDouble", None)

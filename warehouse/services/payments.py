@@ -11,13 +11,18 @@ and net of the movement in the account's currency.
 """
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
+
+import stripe
 
 from django.db import transaction
 
 from warehouse.services._sql_runner import execute, fetch_all, scope
 from warehouse.services.calendar import ensure_dim_dates, reporting_time_zone
 from warehouse.services.customer_months import refresh_customer_months
+
+logger = logging.getLogger(__name__)
 
 
 def stripe_id_of(value) -> str | None:
@@ -121,14 +126,21 @@ def record_balance_transaction_source(source_id: str) -> None:
 def ensure_balance_transactions(balance_transaction_ids: Iterable[str], *, api_key: str) -> None:
     """Retrieve from Stripe (and sync through dj-stripe) balance transactions not held locally.
 
-    Raises on API failure: the caller's webhook transaction then rolls back and Stripe retries.
+    Raises on API failure (the caller's webhook transaction then rolls back and Stripe
+    retries), except for one Stripe says does not exist: that movement keeps a NULL settlement.
     """
     from djstripe.models import BalanceTransaction
 
     wanted = set(filter(None, balance_transaction_ids))
     known = set(BalanceTransaction.objects.filter(id__in=wanted).values_list("id", flat=True))
     for balance_transaction_id in sorted(wanted - known):
-        BalanceTransaction._get_or_retrieve(id=balance_transaction_id, api_key=api_key)
+        try:
+            BalanceTransaction._get_or_retrieve(id=balance_transaction_id, api_key=api_key)
+        except stripe.InvalidRequestError as exc:
+            if getattr(exc, "code", None) != "resource_missing":
+                raise
+            # Retrying would not bring it back: keep the movement, settlement unknown.
+            logger.warning("Balance transaction %s is not retrievable: %s", balance_transaction_id, exc)
 
 
 def _record_facts(statement: str, ids: list[str]) -> None:
