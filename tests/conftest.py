@@ -48,8 +48,8 @@ def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) ->
 
 
 @pytest.fixture(scope="session")
-def stripe_double():
-    """A localstripe process on a free port; stripe-python and dj-stripe point at it."""
+def stripe_double_url():
+    """One Stripe API double process (stripe_dwh/stripe_double.py) on a free port, for the session."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "stripe_dwh.stripe_double", "--port", str(port)],
@@ -59,15 +59,24 @@ def stripe_double():
     )
     try:
         _wait_for_port(port, process)
-        url = f"http://127.0.0.1:{port}"
-        previous_base = stripe.api_base
-        stripe.api_base = url
-        stripe.api_key = settings.STRIPE_TEST_SECRET_KEY
-        yield url
-        stripe.api_base = previous_base
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_double(stripe_double_url):
+    """Points stripe-python (and so dj-stripe) at the Stripe API double for one test.
+
+    Function-scoped on purpose: some tests point stripe.api_base elsewhere (a dead port,
+    a fault-injecting proxy) and pytest-django reorders tests, so each test sets it afresh.
+    """
+    previous_base, previous_key = stripe.api_base, stripe.api_key
+    stripe.api_base = stripe_double_url
+    stripe.api_key = settings.STRIPE_TEST_SECRET_KEY
+    yield stripe_double_url
+    stripe.api_base, stripe.api_key = previous_base, previous_key
 
 
 @pytest.fixture

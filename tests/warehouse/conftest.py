@@ -1,54 +1,13 @@
-"""Payments fixtures: the Stripe API double with disputes, and helpers that pay through it.
+"""Payments fixtures: helpers that pay, refund and dispute through the Stripe API double."""
 
-`stripe_double` is overridden here (same contract as tests/conftest.py's) to run
-tests/warehouse/stripe_api_double.py, which adds what localstripe lacks (disputes) and
-answers missing objects the way Stripe does.
-"""
-
-import subprocess
-import sys
 
 import pytest
 import requests
 import stripe
-from django.conf import settings
 
-from tests.conftest import PROJECT_DIR, _free_port, _wait_for_port
 
 DECLINED_CARD = "4000000000000341"  # localstripe: attaches, then every charge is declined
 GOOD_CARD = "4242424242424242"
-
-
-@pytest.fixture(scope="session")
-def payments_stripe_double_url():
-    """One process of tests/warehouse/stripe_api_double.py for the session."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.warehouse.stripe_api_double", "--port", str(port)],
-        cwd=PROJECT_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture
-def stripe_double(payments_stripe_double_url):
-    """Points stripe-python (and so dj-stripe) at the payments double for one test.
-
-    Function-scoped on purpose: tests elsewhere may point stripe.api_base at the plain
-    double between two of ours (pytest-django runs transactional tests last).
-    """
-    previous_base, previous_key = stripe.api_base, stripe.api_key
-    stripe.api_base = payments_stripe_double_url
-    stripe.api_key = settings.STRIPE_TEST_SECRET_KEY
-    yield payments_stripe_double_url
-    stripe.api_base, stripe.api_key = previous_base, previous_key
 
 
 class StripeShop:
