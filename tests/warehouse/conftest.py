@@ -1,10 +1,8 @@
 """Payments fixtures: helpers that pay, refund and dispute through the Stripe API double."""
 
-
 import pytest
 import requests
 import stripe
-
 
 DECLINED_CARD = "4000000000000341"  # localstripe: attaches, then every charge is declined
 GOOD_CARD = "4242424242424242"
