@@ -1,0 +1,121 @@
+"""Load a reproducible demo business: app installs and 18 months of Stripe history.
+
+    python manage.py load_demo_data [--users 5000] [--months 18] [--seed 20240601]
+                                    [--end 2026-11-27T12:00:00+00:00] [--workers N]
+
+Installs go through `import_installs`; the Stripe objects (customers, card payment
+methods, charges, refunds, disputes and their balance transactions) through dj-stripe's
+`sync_from_stripe_data`, so the warehouse fills through the production signals. Nothing
+calls the Stripe API. Re-running loads only what is missing (nothing when all is there);
+the end of the history is taken from the data already loaded unless --end is given.
+"""
+
+import datetime as dt
+import os
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from djstripe.settings import djstripe_settings
+
+from warehouse.demo import generator, loader
+
+# Any well-formed test key serves: loading never reaches Stripe.
+DEMO_API_KEY = "sk_test_" + "stripedwhdemo0000000000000000"
+
+
+def _moment(value: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as error:
+        raise CommandError(f"--end: {error} (expected ISO 8601, e.g. 2026-11-27T12:00:00+00:00)")
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+class Command(BaseCommand):
+    help = (
+        "Load a reproducible demo business (installs across channels and 18 months of "
+        "Stripe payments, refunds and disputes) through the production import and sync paths."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--users", type=int, default=generator.DEFAULT_USERS,
+                            help="App users (installing people); about a third pay. Default %(default)s.")
+        parser.add_argument("--months", type=int, default=generator.DEFAULT_MONTHS,
+                            help="Months of history up to --end. Default %(default)s.")
+        parser.add_argument("--seed", type=int, default=generator.DEFAULT_SEED,
+                            help="Random seed: same seed and end, same business. Default %(default)s.")
+        parser.add_argument("--end", type=_moment, default=None,
+                            help="End of the history (ISO 8601). Default: the end of the demo "
+                                 "data already loaded with this seed, else now.")
+        parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                            help="Parallel processes syncing customers. Default: CPU count (%(default)s).")
+
+    def handle(self, *args, users, months, seed, end, workers, **options):
+        if users < 1 or months < 1 or workers < 1:
+            raise CommandError("--users, --months and --workers must be at least 1.")
+        if djstripe_settings.STRIPE_LIVE_MODE:
+            raise CommandError("Refusing to load demo data with STRIPE_LIVE_MODE on.")
+        api_key = djstripe_settings.STRIPE_SECRET_KEY or DEMO_API_KEY
+        if not api_key.startswith("sk_test_"):
+            raise CommandError("Demo data needs a test-mode secret key (sk_test_…).")
+
+        previous = loader.existing_batch()
+        if previous and end is None and previous["seed"] == seed:
+            end = dt.datetime.fromisoformat(previous["end"])
+        if end is None:
+            end = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        config = generator.DemoConfig(
+            users=users, months=months, seed=seed, end=end,
+            user_id_metadata_key=settings.WAREHOUSE_USER_ID_METADATA_KEY,
+        )
+        if previous and json_options(previous) != json_options(
+            {"seed": seed, "users": users, "months": months, "end": config.end_moment().isoformat()}
+        ):
+            raise CommandError(
+                f"Demo data generated with other options is already loaded ({previous}); "
+                "load into a fresh database, or run again with those options."
+            )
+
+        started = time.monotonic()
+        self.stdout.write(f"Generating the demo business (seed {seed}, {users} users, {months} months "
+                          f"up to {config.end_moment():%Y-%m-%d %H:%M} UTC)…")
+        business = generator.generate(config)
+        self.stdout.write(
+            f"  {len(business.installs)} installs, {len(business.customers)} paying customers, "
+            f"{business.charge_count} charges generated in {time.monotonic() - started:.1f} s"
+        )
+        step = max(1, len(business.customers) // 20)
+        last_reported = [0]
+
+        def progress(done, total, charges):
+            if done - last_reported[0] >= step or done == total:
+                last_reported[0] = done
+                self.stdout.write(f"  synced {done}/{total} customers ({charges} charges) "
+                                  f"{time.monotonic() - started:.0f} s")
+
+        self.stdout.write(f"Importing installs and syncing Stripe objects through dj-stripe "
+                          f"({workers} worker{'s' if workers > 1 else ''})…")
+        try:
+            result = loader.load(business, api_key, workers=workers, stdout=self.stdout,
+                                 progress=progress)
+        except CommandError:
+            raise
+        except Exception as error:  # a worker's traceback is in the chained exception
+            raise CommandError(f"Loading demo data failed: {error!r}") from error
+
+        if not result.installs_imported and not result.customers_loaded:
+            self.stdout.write(self.style.SUCCESS(
+                f"Demo data already loaded ({result.installs_total} installs, "
+                f"{result.customers_total} customers); nothing to do."))
+            return
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo data loaded: {result.installs_imported}/{result.installs_total} installs imported, "
+            f"{result.customers_loaded}/{result.customers_total} customers with "
+            f"{result.charges_loaded} charges synced in {time.monotonic() - started:.1f} s."
+        ))
+
+
+def json_options(options: dict) -> tuple:
+    return (options["seed"], options["users"], options["months"],
+            dt.datetime.fromisoformat(options["end"]))
