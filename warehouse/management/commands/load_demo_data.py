@@ -19,9 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from djstripe.settings import djstripe_settings
 
 from warehouse.demo import generator, loader
-
-# Any well-formed test key serves: loading never reaches Stripe.
-DEMO_API_KEY = "sk_test_" + "stripedwhdemo0000000000000000"
+from warehouse.demo.setup import DEMO_API_KEY
 
 
 def _moment(value: str) -> dt.datetime:
@@ -56,6 +54,7 @@ class Command(BaseCommand):
             raise CommandError("--users, --months and --workers must be at least 1.")
         if djstripe_settings.STRIPE_LIVE_MODE:
             raise CommandError("Refusing to load demo data with STRIPE_LIVE_MODE on.")
+        # Any well-formed test key serves: loading never reaches Stripe.
         api_key = djstripe_settings.STRIPE_SECRET_KEY or DEMO_API_KEY
         if not api_key.startswith("sk_test_"):
             raise CommandError("Demo data needs a test-mode secret key (sk_test_…).")
