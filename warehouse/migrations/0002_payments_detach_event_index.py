@@ -1,0 +1,26 @@
+"""An index for the payments sync: find a payment method's detach event without a scan.
+
+dim_payment_method keeps a detached payment method's former customer; the upsert reads it
+from dj-stripe's `payment_method.detached` events, which only this partial index makes cheap.
+"""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("warehouse", "0001_initial"),
+        ("djstripe", "0003_2_11"),
+    ]
+
+    operations = [
+        migrations.RunSQL(
+            sql=(
+                "create index if not exists warehouse_djstripe_event_pm_detached_idx "
+                "on djstripe_event ((data -> 'object' ->> 'id')) "
+                "where type = 'payment_method.detached'"
+            ),
+            reverse_sql="drop index if exists warehouse_djstripe_event_pm_detached_idx",
+        ),
+    ]
