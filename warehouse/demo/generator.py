@@ -214,6 +214,7 @@ class _Generator:
         self.ids = _Ids(config.seed)
         self.end = config.end_moment()
         self.start = _add_months(self.end, -config.months, self.end.day)
+        self.decided_disputes = 0
 
     # --- money -------------------------------------------------------------------------
     def usd_rate(self, currency: str, moment: dt.datetime) -> float:
@@ -509,7 +510,9 @@ class _Generator:
         currency, amount = charge["currency"], charge["amount"]
         decided = opened + dt.timedelta(days=self.rng.randrange(20, 60))
         if decided <= self.end:
-            status = "won" if self.rng.random() < 0.4 else "lost"
+            # Two in five won, in turn rather than at random: even a small business has both.
+            self.decided_disputes += 1
+            status = "won" if self.decided_disputes % 5 in (1, 3) else "lost"
         else:
             status, decided = self.rng.choice(["needs_response", "under_review"]), None
         transactions = [self.balance_transaction(
@@ -606,7 +609,7 @@ class _Generator:
                 partial = self.rng.random() < 0.35
                 refund_amount = max(1, round(amount * self.rng.uniform(0.2, 0.7))) if partial else amount
                 self.refund(charge, refunded_at, refund_amount)
-        elif roll < 0.0325:
+        elif roll < 0.032:
             opened = moment + dt.timedelta(days=self.rng.randrange(7, 45))
             if opened < self.end:
                 result.disputes.append(self.dispute(charge, opened))

@@ -17,6 +17,7 @@ import json
 import multiprocessing
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +76,10 @@ def ensure_demo_account(api_key: str) -> None:
     """
     from djstripe.models import Account, APIKey
 
-    from stripe_dwh.stripe_double import account_payload
+    with warnings.catch_warnings():
+        # localstripe registers plain-function routes at import; aiohttp deprecates those.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from stripe_dwh.stripe_double import account_payload
 
     payload = account_payload()
     with transaction.atomic():
