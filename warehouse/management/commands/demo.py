@@ -19,6 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import NoReverseMatch, reverse
 
 from warehouse.demo import setup
 
@@ -46,6 +47,16 @@ def _wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: flo
         except OSError:
             time.sleep(0.2)
     raise CommandError(f"{name} did not listen on port {port} within {timeout:.0f} s.")
+
+
+def _login_path() -> str:
+    """The reports' own login page when the reports app has one, else the admin's."""
+    for name in ("reports:login", "admin:login"):
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return "/admin/login/"
 
 
 class Command(BaseCommand):
@@ -107,6 +118,9 @@ class Command(BaseCommand):
             return
 
         self.stdout.write("[4/4] Stripe API double and web server")
+        # Ctrl-C (even when started from a shell that ignores SIGINT) and SIGTERM both stop
+        # the children cleanly.
+        previous_sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
         previous_sigterm = signal.signal(signal.SIGTERM, self._raise_interrupt)
         try:
             double = self._start("Stripe API double",
@@ -132,6 +146,7 @@ class Command(BaseCommand):
         finally:
             self._stop_children()
             signal.signal(signal.SIGTERM, previous_sigterm)
+            signal.signal(signal.SIGINT, previous_sigint)
         self.stdout.write("Demo stopped.")
 
     # --- helpers ---------------------------------------------------------------------------
@@ -167,6 +182,7 @@ class Command(BaseCommand):
             f"stripe_dwh demo {'is serving' if serving else 'is ready'} (set up in {seconds:.0f} s)",
             f"  Reports:   {base_url}/reports/   (ltv/, cohorts/, channels/)",
             f"  Admin:     {base_url}/admin/",
+            f"  Log in:    {base_url}{_login_path()}",
         ]
         for username, password, role in logins:
             lines.append(f"  Login:     {username} / {password}   ({role})")
