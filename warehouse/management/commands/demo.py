@@ -19,6 +19,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import NoReverseMatch, reverse
 
 from warehouse.demo import setup
@@ -90,6 +92,10 @@ class Command(BaseCommand):
                         f"Port {bind_port} for the {name} is in use (another demo running?). "
                         "Stop it, or choose other ports: make demo DEMO_PORT=8001 STRIPE_DOUBLE_PORT=8421")
 
+        if self._unapplied_migrations():  # `make demo` migrates first; `manage.py demo` may not
+            self.stdout.write("Applying migrations…")
+            call_command("migrate", interactive=False, verbosity=0)
+
         self.stdout.write("[1/4] Logins")
         logins = setup.ensure_demo_users()
 
@@ -150,6 +156,11 @@ class Command(BaseCommand):
         self.stdout.write("Demo stopped.")
 
     # --- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _unapplied_migrations() -> bool:
+        executor = MigrationExecutor(connection)
+        return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
     @staticmethod
     def _raise_interrupt(signum, frame):
         raise KeyboardInterrupt
