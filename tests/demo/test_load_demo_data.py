@@ -152,3 +152,23 @@ def test_other_options_over_loaded_data_are_refused(loaded):
 def test_bad_options_are_a_clear_error(option):
     with pytest.raises(CommandError):
         call_command("load_demo_data", option, stdout=StringIO())
+
+
+def test_a_failing_worker_fails_the_command(stripe_unreachable, monkeypatch):
+    from djstripe.models import Customer
+
+    from warehouse.demo import loader
+
+    real_sync = loader.sync_customer
+    doomed = small_business().customers[5].customer["id"]
+
+    def sync_or_fail(demo_customer, api_key):
+        if demo_customer.customer["id"] == doomed:
+            raise RuntimeError("database went away")
+        return real_sync(demo_customer, api_key)
+
+    monkeypatch.setattr(loader, "sync_customer", sync_or_fail)  # forked workers inherit it
+
+    with pytest.raises(CommandError, match="database went away"):
+        load(workers=2)
+    assert not Customer.objects.filter(id=doomed).exists()

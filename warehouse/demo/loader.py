@@ -184,6 +184,10 @@ def sync_customers(
                 done_charges += chunk_charges
                 if progress:
                     progress(done_customers, len(customers), done_charges)
+        except BaseException:
+            if pool is not None:
+                pool.terminate()  # do not wait for the other chunks after a failure or Ctrl-C
+            raise
         finally:
             if pool is not None:
                 pool.close()

@@ -68,7 +68,7 @@ class Command(BaseCommand):
             users=users, months=months, seed=seed, end=end,
             user_id_metadata_key=settings.WAREHOUSE_USER_ID_METADATA_KEY,
         )
-        if previous and json_options(previous) != json_options(
+        if previous and _batch_key(previous) != _batch_key(
             {"seed": seed, "users": users, "months": months, "end": config.end_moment().isoformat()}
         ):
             raise CommandError(
@@ -115,6 +115,7 @@ class Command(BaseCommand):
         ))
 
 
-def json_options(options: dict) -> tuple:
+def _batch_key(options: dict) -> tuple:
+    """What must match for loaded demo data to be this run's: seed, size and end."""
     return (options["seed"], options["users"], options["months"],
             dt.datetime.fromisoformat(options["end"]))
