@@ -186,3 +186,39 @@ def test_payment_method_attach_update_detach(shop, deliver_ok):
     pm.refresh_from_db()
     assert (pm.detached, pm.customer_id, pm.card_last4) == (True, customer.id, "4242")
     assert DimPaymentMethod.objects.count() == 1
+
+
+def test_customer_deleted_before_it_was_ever_seen(shop, deliver_ok):
+    customer = shop.customer(email="gone@example.com")
+    snapshot = stripe.Customer.retrieve(customer.id).to_dict()
+    stripe.Customer.delete(customer.id)
+
+    deliver_ok("customer.deleted", {**snapshot, "deleted": True})
+
+    dim = DimCustomer.objects.get(stripe_id=customer.id)
+    assert dim.deleted is True
+
+
+def test_authorised_charge_counts_only_once_captured(shop, deliver_ok):
+    customer = shop.customer()
+    card = shop.card(customer.id)
+    intent = stripe.PaymentIntent.create(
+        amount=3000, currency="eur", customer=customer.id, payment_method=card.id,
+        confirm=True, capture_method="manual",
+    )
+    charge_id = intent.charges.data[0].id
+
+    deliver_ok("charge.succeeded", stripe.Charge.retrieve(charge_id))
+
+    fact = FactTransaction.objects.get(stripe_id=charge_id)
+    assert (fact.status, fact.amount, fact.settlement_amount) == ("uncaptured", 3000, None)
+    assert FactCustomerMonth.objects.get(customer_id=customer.id).gross == 0
+    assert DimCustomer.objects.get(stripe_id=customer.id).first_payment_at is None
+
+    stripe.PaymentIntent.capture(intent.id)
+    deliver_ok("charge.captured", stripe.Charge.retrieve(charge_id))
+
+    fact.refresh_from_db()
+    assert (fact.status, fact.settlement_amount) == ("succeeded", 3000)
+    assert FactCustomerMonth.objects.get(customer_id=customer.id).gross == 3000
+    assert FactTransaction.objects.count() == 1

@@ -9,12 +9,18 @@ from django.db import connection
 from warehouse import sql
 
 
-def scope(ids: Iterable[str] | None = None, since: dt.datetime | None = None) -> dict:
-    """Parameters of a payments statement: every row (ids None) or these Stripe ids."""
+def scope(
+    ids: Iterable[str] | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> dict:
+    """Parameters of a payments statement: every row (ids None) or these Stripe ids,
+    optionally only those created in [since, until)."""
     return {
         "all_rows": ids is None,
         "ids": [] if ids is None else sorted(set(ids)),
         "since": since,
+        "until": until,
         "time_zone": settings.TIME_ZONE,
         "user_id_key": settings.WAREHOUSE_USER_ID_METADATA_KEY,
     }
@@ -27,7 +33,8 @@ def execute(name: str, params: dict) -> int:
         return max(cursor.rowcount, 0)
 
 
-def fetch_all(query: str, params: dict | list) -> list[tuple]:
+def fetch(name: str, params: dict) -> list[tuple]:
+    """Run one query; returns its rows."""
     with connection.cursor() as cursor:
-        cursor.execute(query, params)
+        cursor.execute(sql.load(name), params)
         return cursor.fetchall()

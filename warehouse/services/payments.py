@@ -11,13 +11,17 @@ and net of the movement in the account's currency.
 """
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 
+import stripe
 from django.db import transaction
 
-from warehouse.services._sql_runner import execute, fetch_all, scope
+from warehouse.services._sql_runner import execute, fetch, scope
 from warehouse.services.calendar import ensure_dim_dates, reporting_time_zone
 from warehouse.services.customer_months import refresh_customer_months
+
+logger = logging.getLogger(__name__)
 
 
 def stripe_id_of(value) -> str | None:
@@ -47,14 +51,7 @@ def record_payment_methods(payment_method_ids: Iterable[str]) -> None:
     if not ids:
         return
     execute("dim_payment_method_upsert", scope(ids))
-    customer_ids = [
-        row[0]
-        for row in fetch_all(
-            "select distinct customer_id from dim_payment_method "
-            "where stripe_id = any(%(ids)s) and customer_id is not null",
-            {"ids": ids},
-        )
-    ]
+    customer_ids = [row[0] for row in fetch("dim_payment_method_customers", {"ids": ids})]
     if customer_ids:
         execute("dim_customer_stubs_insert", {"all_rows": False, "customer_ids": customer_ids})
 
@@ -121,32 +118,27 @@ def record_balance_transaction_source(source_id: str) -> None:
 def ensure_balance_transactions(balance_transaction_ids: Iterable[str], *, api_key: str) -> None:
     """Retrieve from Stripe (and sync through dj-stripe) balance transactions not held locally.
 
-    Raises on API failure: the caller's webhook transaction then rolls back and Stripe retries.
+    Raises on API failure (the caller's webhook transaction then rolls back and Stripe
+    retries), except for one Stripe says does not exist: that movement keeps a NULL settlement.
     """
     from djstripe.models import BalanceTransaction
 
     wanted = set(filter(None, balance_transaction_ids))
     known = set(BalanceTransaction.objects.filter(id__in=wanted).values_list("id", flat=True))
     for balance_transaction_id in sorted(wanted - known):
-        BalanceTransaction._get_or_retrieve(id=balance_transaction_id, api_key=api_key)
+        try:
+            BalanceTransaction._get_or_retrieve(id=balance_transaction_id, api_key=api_key)
+        except stripe.InvalidRequestError as exc:
+            if getattr(exc, "code", None) != "resource_missing":
+                raise
+            # Retrying would not bring it back: keep the movement, settlement unknown.
+            logger.warning("Balance transaction %s is not retrievable: %s", balance_transaction_id, exc)
 
 
 def _record_facts(statement: str, ids: list[str]) -> None:
-    previous_customers = {
-        row[0]
-        for row in fetch_all(
-            "select distinct customer_id from fact_transaction "
-            "where stripe_id = any(%(ids)s) and customer_id is not null",
-            {"ids": ids},
-        )
-    }
+    previous_customers = {row[0] for row in fetch("fact_transaction_customers", {"ids": ids})}
     execute(statement, scope(ids))
-    rows = fetch_all(
-        "select customer_id, payment_method_id, min(occurred_at), max(occurred_at) "
-        "from fact_transaction where stripe_id = any(%(ids)s) "
-        "group by customer_id, payment_method_id",
-        {"ids": ids},
-    )
+    rows = fetch("fact_transaction_references", {"ids": ids})
     if not rows and not previous_customers:
         return
     customer_ids = {row[0] for row in rows if row[0]} | previous_customers

@@ -6,32 +6,23 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from warehouse.services._sql_runner import execute, fetch_all, scope
+from warehouse.models import FactCustomerMonth
+from warehouse.services._sql_runner import execute, fetch, scope
 from warehouse.services.calendar import ensure_dim_dates, reporting_time_zone
 from warehouse.services.customer_months import refresh_customer_months
+
+# Charges and refunds are upserted in this many slices of creation time, to show progress.
+PROGRESS_SLICES = 10
 
 
 @dataclass
 class RebuildSummary:
     rows_written: dict[str, int] = field(default_factory=dict)
+    customer_months: int = 0
 
     def __str__(self) -> str:
-        return ", ".join(f"{name} {count}" for name, count in self.rows_written.items())
-
-
-# (label, statement, scope kind): the order matters only for readability of the progress;
-# foreign keys are deferred to the commit.
-_STEPS = [
-    ("customers", "dim_customer_upsert", "objects"),
-    ("payment methods", "dim_payment_method_upsert", "objects"),
-    ("charges", "fact_charges_upsert", "objects"),
-    ("refunds", "fact_refunds_upsert", "objects"),
-    ("disputes", "fact_disputes_upsert", "objects"),
-    ("pruned movements", "fact_transactions_prune", "objects"),
-    ("payment method placeholders", "dim_payment_method_stubs_insert", "references"),
-    ("customer placeholders", "dim_customer_stubs_insert", "references"),
-    ("customer payment times", "dim_customer_payment_times_update", "references"),
-]
+        written = ", ".join(f"{name} {count}" for name, count in self.rows_written.items())
+        return f"rows written: {written}; fact_customer_month now {self.customer_months} rows"
 
 
 @transaction.atomic
@@ -43,33 +34,63 @@ def rebuild_warehouse(
 
     `since` limits the work to objects dj-stripe synced (dimensions) or money that moved
     (facts) at or after that moment; customer payment times and months are recomputed
-    for everyone, as they aggregate over all time.
+    for everyone, as they aggregate over all time. Foreign keys are deferred to the commit,
+    so the order of the steps is free.
     """
     summary = RebuildSummary()
-    object_scope = scope(None, since)
-    reference_scope = {"all_rows": True, "customer_ids": [], "payment_method_ids": []}
-    for label, statement, kind in _STEPS:
+    everything = scope(None, since)
+    references = {"all_rows": True, "customer_ids": [], "payment_method_ids": []}
+
+    def step(label: str, statement: str, params: dict) -> None:
         progress(f"{label}…")
-        count = execute(statement, object_scope if kind == "objects" else reference_scope)
-        summary.rows_written[label] = count
-        progress(f"{label}: {count} rows written")
-        if statement == "fact_disputes_upsert":
-            _ensure_days_of_facts(since)
+        summary.rows_written[label] = execute(statement, params)
+        progress(f"{label}: {summary.rows_written[label]} rows written")
+
+    step("customers", "dim_customer_upsert", everything)
+    step("payment methods", "dim_payment_method_upsert", everything)
+    for label, statement, slices_query in (
+        ("charges", "fact_charges_upsert", "djstripe_charge_creation_slices"),
+        ("refunds", "fact_refunds_upsert", "djstripe_refund_creation_slices"),
+    ):
+        _sliced_step(summary, progress, label, statement, slices_query, since)
+    step("disputes", "fact_disputes_upsert", everything)
+    step("movements without a source", "fact_transactions_prune", everything)
+    _ensure_days_of_facts(since)
+    step("payment method placeholders", "dim_payment_method_stubs_insert", references)
+    step("customer placeholders", "dim_customer_stubs_insert", references)
+    step("customer payment times", "dim_customer_payment_times_update", references)
     progress("customer months…")
     refresh_customer_months(None)
-    summary.rows_written["customer months"] = fetch_all(
-        "select count(*) from fact_customer_month", []
-    )[0][0]
-    progress(f"customer months: {summary.rows_written['customer months']} rows")
+    summary.customer_months = FactCustomerMonth.objects.count()
+    progress(f"customer months: {summary.customer_months} rows")
+    progress("committing (the database checks every foreign key now)…")
     return summary
 
 
+def _sliced_step(summary, progress, label: str, statement: str, slices_query: str, since) -> None:
+    """Upsert in slices of equal row counts by creation time: set-based, with progress."""
+    total, boundaries = _slice_boundaries(slices_query, since)
+    written = done = 0
+    progress(f"{label}: {total} to rebuild")
+    windows = list(zip([since, *boundaries], [*boundaries, None]))
+    for number, (start, end) in enumerate(windows, start=1):
+        written += execute(statement, scope(None, start, end))
+        done = min(total, round(total * number / len(windows)))
+        progress(f"{label}: slice {number}/{len(windows)} done (~{done} of {total}), {written} rows written")
+    summary.rows_written[label] = written
+
+
+def _slice_boundaries(slices_query: str, since) -> tuple[int, list[dt.datetime]]:
+    fractions = [n / PROGRESS_SLICES for n in range(1, PROGRESS_SLICES)]
+    total, cut_points = fetch(slices_query, {"fractions": fractions, "since": since})[0]
+    boundaries = sorted({point for point in (cut_points or []) if point is not None})
+    if since is not None:
+        boundaries = [point for point in boundaries if point > since]
+    return total, boundaries
+
+
 def _ensure_days_of_facts(since: dt.datetime | None) -> None:
-    first, last = fetch_all(
-        "select min(occurred_at), max(occurred_at) from fact_transaction "
-        "where %(since)s::timestamptz is null or occurred_at >= %(since)s::timestamptz",
-        {"since": since},
-    )[0]
+    first, last = fetch("fact_transaction_time_range", {"since": since})[0]
     if first is not None:
         zone = reporting_time_zone()
         ensure_dim_dates(first.astimezone(zone).date(), last.astimezone(zone).date())

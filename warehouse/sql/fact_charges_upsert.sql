@@ -1,7 +1,8 @@
 -- purpose: upsert the fact_transaction row of each charge from dj-stripe's charges and their
 --          balance transactions (synced row, else the expanded copy inside the charge's JSON)
 -- grain: one row per charge (transaction_type 'charge')
--- params: all_rows (bool), ids (text[]), since (timestamptz or null), time_zone
+-- params: all_rows (bool), ids (text[]), since / until (timestamptz or null: created in
+--         [since, until)), time_zone
 -- Amounts come from the charge JSON's integer `amount` (minor units); dj-stripe's decimal
 -- `amount` column is that integer / 100 for every currency, used only when the JSON lacks it.
 with selected_charges as (
@@ -34,6 +35,7 @@ with selected_charges as (
     where
         (%(all_rows)s or charge.id = any(%(ids)s::text[]))
         and (%(since)s::timestamptz is null or charge.created >= %(since)s::timestamptz)
+        and (%(until)s::timestamptz is null or charge.created < %(until)s::timestamptz)
 ),
 
 charge_movements as (

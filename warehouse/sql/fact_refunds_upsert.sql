@@ -1,7 +1,8 @@
 -- purpose: upsert the fact_transaction row of each refund from dj-stripe's refunds, their own
 --          balance transactions (settlement currency, fee, net) and the refunded charge
 -- grain: one row per refund (transaction_type 'refund'); amounts negative
--- params: all_rows (bool), ids (text[]), since (timestamptz or null), time_zone
+-- params: all_rows (bool), ids (text[]), since / until (timestamptz or null: created in
+--         [since, until)), time_zone
 -- A failed or canceled refund moved no money in the end (Stripe returns it through the
 -- refund's failure balance transaction), so it keeps its row with zero amounts.
 with selected_refunds as (
@@ -28,6 +29,7 @@ with selected_refunds as (
     where
         (%(all_rows)s or refund.id = any(%(ids)s::text[]))
         and (%(since)s::timestamptz is null or refund.created >= %(since)s::timestamptz)
+        and (%(until)s::timestamptz is null or refund.created < %(until)s::timestamptz)
 ),
 
 refund_movements as (
