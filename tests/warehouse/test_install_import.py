@@ -318,5 +318,28 @@ class TestCleanInstallRow:
             installs.clean_install_row(install_row("1", user_id="u" * 256, device_id="a\x00b", campaign_name={"a": 1}))
         assert set(invalid.value.errors) == {"user_id", "device_id", "campaign_name"}
 
+    def test_accepts_datetime_objects_from_python_callers(self):
+        aware = dt.datetime(2025, 3, 1, 13, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+        assert installs.clean_install_row(install_row("1", installed_at=aware))["installed_at"] == utc(2025, 3, 1, 12, 0)
+        naive = dt.datetime(2025, 3, 1, 12, 0)
+        assert installs.clean_install_row(install_row("1", installed_at=naive))["installed_at"] == utc(2025, 3, 1, 12, 0)
+
     def test_normalises_ip_addresses(self):
         assert installs.clean_install_row(install_row("1", ip_address="2001:DB8:0:0::1"))["ip_address"] == "2001:db8::1"
+
+
+def test_progress_is_printed_while_importing(tmp_path, monkeypatch):
+    from warehouse.management.commands import import_installs as command_module
+
+    monkeypatch.setattr(command_module, "PROGRESS_EVERY_ROWS", 2)
+    path = write_csv(tmp_path / "installs.csv", [install_row(f"p-{n}") for n in range(5)])
+
+    out, err, error = run_import(path, "--batch-size", "2")
+
+    assert error is None, err
+    progress = [line for line in out.splitlines() if line.startswith("…")]
+    assert [line.split(" (")[0] for line in progress] == [
+        "… read 2, inserted 2, already present 0, rejected 0",
+        "… read 4, inserted 4, already present 0, rejected 0",
+    ]
+    assert out.splitlines()[-1].startswith("Imported installs.csv: read 5, inserted 5, already present 0, rejected 0 in ")

@@ -10,11 +10,13 @@ rows again changes nothing.
 import csv
 import datetime as dt
 import io
-import ipaddress
 import json
+import queue
+import socket
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -38,6 +40,8 @@ _MAX_LENGTHS = {
     **{f.name: f.max_length for f in DimClient._meta.concrete_fields if f.max_length},
     **{f.name: f.max_length for f in DimChannel._meta.concrete_fields if f.max_length},
 }
+_TEXT_LIMITS = tuple((name, _MAX_LENGTHS[name]) for name in _TEXT_FIELDS)
+_REQUIRED_TEXT_FIELDS = tuple(name for name in REQUIRED_FIELDS if name in _TEXT_FIELDS)
 # Timestamps outside this window are typos, and would fill dim_date with centuries of days.
 EARLIEST_INSTALL = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 FUTURE_TOLERANCE = dt.timedelta(days=1)
@@ -64,14 +68,25 @@ def _text(value: Any) -> str:
 
 def parse_installed_at(value: str) -> dt.datetime:
     """ISO 8601 (a naive value is UTC), or Unix seconds as attribution callbacks send them."""
-    if value.replace(".", "", 1).isdigit() and len(value.split(".")[0]) >= 9:
-        return dt.datetime.fromtimestamp(float(value), tz=dt.timezone.utc)
+    if value.isdigit() and len(value) >= 9:
+        return dt.datetime.fromtimestamp(int(value), tz=dt.timezone.utc)
     if len(value) < 16:  # a date alone, or a truncated value: not a moment
         raise ValueError
     moment = dt.datetime.fromisoformat(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return moment
+
+
+def normalise_ip_address(value: str) -> str:
+    """The canonical text of an IPv4 or IPv6 address; ValueError for anything else."""
+    # inet_pton is strict (no CIDR suffix, no octal-looking octets) and much faster than
+    # the ipaddress module, which matters at a million rows.
+    family = socket.AF_INET6 if ":" in value else socket.AF_INET
+    try:
+        return socket.inet_ntop(family, socket.inet_pton(family, value))
+    except OSError:
+        raise ValueError(value) from None
 
 
 def clean_install_row(raw: Mapping[str, Any], *, now: dt.datetime | None = None) -> dict:
@@ -83,25 +98,35 @@ def clean_install_row(raw: Mapping[str, Any], *, now: dt.datetime | None = None)
     """
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for name in _TEXT_FIELDS:
-        try:
-            value = _text(raw.get(name))
-        except TypeError:
-            errors[name] = "must be a string"
-            continue
-        if len(value) > _MAX_LENGTHS[name]:
-            errors[name] = f"must be at most {_MAX_LENGTHS[name]} characters"
+    get = raw.get
+    for name, max_length in _TEXT_LIMITS:
+        value = get(name)
+        if value.__class__ is str:
+            value = value.strip()
+        else:
+            try:
+                value = _text(value)
+            except TypeError:
+                errors[name] = "must be a string"
+                continue
+        if len(value) > max_length:
+            errors[name] = f"must be at most {max_length} characters"
         elif "\x00" in value:
             errors[name] = "must not contain NUL characters"
         cleaned[name] = value
 
-    country_code = cleaned.get("country_code", "").upper()
-    if country_code and not (len(country_code) == 2 and country_code.isascii() and country_code.isalpha()):
-        errors["country_code"] = "must be a two-letter ISO 3166-1 code"
-    cleaned["country_code"] = country_code
+    country_code = cleaned.get("country_code", "")
+    if country_code:
+        country_code = country_code.upper()
+        if not (len(country_code) == 2 and country_code.isascii() and country_code.isalpha()):
+            errors["country_code"] = "must be a two-letter ISO 3166-1 code"
+        cleaned["country_code"] = country_code
 
+    installed_at_value = get("installed_at")
+    if isinstance(installed_at_value, dt.datetime):  # from Python callers, such as a generator
+        installed_at_value = installed_at_value.isoformat()
     try:
-        installed_at_text = _text(raw.get("installed_at"))
+        installed_at_text = _text(installed_at_value)
     except TypeError:
         errors["installed_at"] = "must be a string"
         installed_at_text = None
@@ -118,21 +143,23 @@ def clean_install_row(raw: Mapping[str, Any], *, now: dt.datetime | None = None)
             if not EARLIEST_INSTALL <= installed_at <= now + FUTURE_TOLERANCE:
                 errors["installed_at"] = f"timestamp {installed_at_text[:40]!r} is out of range"
             cleaned["installed_at"] = installed_at
+    elif installed_at_text is not None:
+        errors["installed_at"] = "is required"
 
     try:
-        ip_text = _text(raw.get("ip_address"))
+        ip_text = _text(get("ip_address"))
     except TypeError:
         errors["ip_address"] = "must be a string"
         ip_text = ""
     cleaned["ip_address"] = None
     if ip_text:
         try:
-            cleaned["ip_address"] = str(ipaddress.ip_address(ip_text))
+            cleaned["ip_address"] = normalise_ip_address(ip_text)
         except ValueError:
             errors["ip_address"] = f"not an IPv4 or IPv6 address: {ip_text[:60]!r}"
 
-    for name in REQUIRED_FIELDS:
-        if name not in errors and not (cleaned.get(name) if name != "installed_at" else installed_at_text):
+    for name in _REQUIRED_TEXT_FIELDS:
+        if not cleaned.get(name, True):
             errors[name] = "is required"
     if errors:
         raise InvalidInstallRow(dict(sorted(errors.items(), key=lambda item: INSTALL_FIELDS.index(item[0]))))
@@ -142,8 +169,7 @@ def clean_install_row(raw: Mapping[str, Any], *, now: dt.datetime | None = None)
 # --- reading files -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SourceRow:
+class SourceRow(NamedTuple):
     """One record of an install file: its values, or why it could not be read."""
 
     line_number: int
@@ -166,39 +192,48 @@ class InstallFileError(ValueError):
     """The file as a whole cannot be imported (for example, a required column is missing)."""
 
 
+def _is_utf8(record: list[str]) -> bool:
+    # Bytes that are not UTF-8 were decoded as lone surrogates, which cannot be re-encoded.
+    try:
+        for value in record:
+            value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def read_csv_rows(binary_file: IO[bytes]) -> Iterator[SourceRow]:
     """Stream the records of a CSV export with a header row (line numbers count the header)."""
-    undecodable: set[int] = set()
-    lines = _decoded_lines(binary_file, undecodable)
-    reader = csv.reader(lines, strict=True)
+    text_file = io.TextIOWrapper(binary_file, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        header = [name.strip() for name in next(reader)]
-    except StopIteration:
-        return
-    missing = [name for name in REQUIRED_FIELDS if name not in header]
-    if missing:
-        raise InstallFileError(f"line 1: the header lacks the required column(s) {', '.join(missing)}")
-    width = len(header)
-    last_line = reader.line_num
-    while True:
-        first_line = last_line + 1
+        reader = csv.reader(text_file, strict=True)
         try:
-            record = next(reader)
+            header = [name.strip() for name in next(reader)]
         except StopIteration:
             return
-        except csv.Error as exc:
-            last_line = reader.line_num
-            yield SourceRow(first_line, None, f"malformed CSV: {exc}")
-            continue
+        missing = [name for name in REQUIRED_FIELDS if name not in header]
+        if missing:
+            raise InstallFileError(f"line 1: the header lacks the required column(s) {', '.join(missing)}")
+        width = len(header)
         last_line = reader.line_num
-        if not record:  # a blank line
-            continue
-        if undecodable and any(n in undecodable for n in range(first_line, last_line + 1)):
-            yield SourceRow(first_line, None, "not valid UTF-8")
-        elif len(record) != width:
-            yield SourceRow(first_line, None, f"expected {width} columns, found {len(record)}")
-        else:
-            yield SourceRow(first_line, dict(zip(header, record)))
+        while True:
+            try:
+                for record in reader:
+                    first_line, last_line = last_line + 1, reader.line_num
+                    if not record:  # a blank line
+                        continue
+                    if len(record) != width:
+                        yield SourceRow(first_line, None, f"expected {width} columns, found {len(record)}")
+                    elif all(map(str.isascii, record)) or _is_utf8(record):
+                        yield SourceRow(first_line, dict(zip(header, record)))
+                    else:
+                        yield SourceRow(first_line, None, "not valid UTF-8")
+                return
+            except csv.Error as exc:
+                first_line, last_line = last_line + 1, reader.line_num
+                yield SourceRow(first_line, None, f"malformed CSV: {exc}")
+    finally:
+        text_file.detach()  # leave the caller's file open
 
 
 def read_jsonl_rows(binary_file: IO[bytes]) -> Iterator[SourceRow]:
@@ -251,40 +286,84 @@ class ImportSummary:
         )
 
 
-def _stage_line(line_number: int, row: dict, tz) -> tuple:
+@dataclass
+class _PreparedBatch:
+    """Validated rows of one batch as CSV for COPY, with the rows rejected on the way."""
+
+    read: int = 0
+    size: int = 0
+    staged_csv: io.StringIO = field(default_factory=io.StringIO)
+    first_day: int | None = None
+    last_day: int | None = None
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+def _prepare_batches(
+    rows: Iterable[SourceRow | Mapping[str, Any]], batch_size: int, now: dt.datetime
+) -> Iterator[_PreparedBatch]:
+    tz = reporting_time_zone()
+    batch = _PreparedBatch()
+    writer = csv.writer(batch.staged_csv, lineterminator="\n")
+    for ordinal, item in enumerate(rows, start=1):
+        batch.read += 1
+        if isinstance(item, SourceRow):
+            line_number, values = item.line_number, item.values
+            if values is None:
+                batch.rejections.append(Rejection(line_number, item.error))
+                continue
+        else:
+            line_number, values = ordinal, item
+        try:
+            cleaned = clean_install_row(values, now=now)
+        except InvalidInstallRow as exc:
+            batch.rejections.append(Rejection(line_number, str(exc)))
+            # Bounded memory even when a whole file is bad.
+            if len(batch.rejections) >= batch_size:
+                yield batch
+                batch = _PreparedBatch()
+                writer = csv.writer(batch.staged_csv, lineterminator="\n")
+            continue
+        day = _write_stage_line(writer, line_number, cleaned, tz)
+        batch.size += 1
+        if batch.first_day is None or day < batch.first_day:
+            batch.first_day = day
+        if batch.last_day is None or day > batch.last_day:
+            batch.last_day = day
+        if batch.size >= batch_size:
+            yield batch
+            batch = _PreparedBatch()
+            writer = csv.writer(batch.staged_csv, lineterminator="\n")
+    if batch.read:
+        yield batch
+
+
+def _write_stage_line(writer, line_number: int, row: dict, tz) -> int:
+    """Write one cleaned row in install_stage's column order; returns its date_sk."""
     installed_at = row["installed_at"]
-    local_day = installed_at.astimezone(tz).date()
-    return (
+    local_day = installed_at.astimezone(tz)
+    date_sk = local_day.year * 10000 + local_day.month * 100 + local_day.day
+    writer.writerow((
         line_number, row["install_id"], row["user_id"], row["device_id"],
-        installed_at.isoformat(), local_day.year * 10000 + local_day.month * 100 + local_day.day,
+        installed_at.isoformat(), date_sk,
         row["os_name"], row["app_name"], row["app_version"], row["device_name"],
         row["channel_name"], row["channel_group"], row["channel_label"],
         row["country_code"], row["network_name"], row["campaign_name"], row["adgroup_name"],
         row["creative_name"], row["campaign_id"], row["adgroup_id"], row["creative_id"],
         row["ip_address"] or "",
-    )
+    ))
+    return date_sk
 
 
-def _load_batch(batch: list[tuple[int, dict]]) -> int:
-    """Store a batch of cleaned rows in one transaction; returns how many installs were new."""
-    tz = reporting_time_zone()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    first_day = last_day = None
-    for line_number, row in batch:
-        line = _stage_line(line_number, row, tz)
-        writer.writerow(line)
-        day = line[5]
-        if first_day is None or day < first_day:
-            first_day = day
-        if last_day is None or day > last_day:
-            last_day = day
-    buffer.seek(0)
+def _load_batch(batch: _PreparedBatch) -> int:
+    """Store a prepared batch in one transaction; returns how many installs were new."""
+    if not batch.size:
+        return 0
+    batch.staged_csv.seek(0)
     with transaction.atomic(), connection.cursor() as cursor:
-        ensure_dim_dates(_sk_to_date(first_day), _sk_to_date(last_day))
+        ensure_dim_dates(_sk_to_date(batch.first_day), _sk_to_date(batch.last_day))
         cursor.execute(sql.load("install_stage_create"))
         cursor.execute("truncate install_stage")
-        cursor.copy_expert(sql.load("install_stage_copy"), buffer)
+        cursor.copy_expert(sql.load("install_stage_copy"), batch.staged_csv)
         cursor.execute(sql.load("install_stage_dim_client"))
         cursor.execute(sql.load("install_stage_dim_channel"))
         cursor.execute(sql.load("install_stage_facts"))
@@ -295,10 +374,58 @@ def _sk_to_date(date_sk: int) -> dt.date:
     return dt.date(date_sk // 10000, date_sk // 100 % 100, date_sk % 100)
 
 
+class _Failure:
+    def __init__(self, exception: BaseException):
+        self.exception = exception
+
+
+def _in_background(items: Iterator, depth: int = 2) -> Iterator:
+    """Run an iterator in a thread, a few items ahead of the consumer.
+
+    Parsing (Python) then overlaps with loading (PostgreSQL; psycopg2 releases the GIL while
+    it waits), which nearly halves the time of a big import. Exceptions reach the consumer.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stopped = threading.Event()
+    finished = object()
+
+    def put(item) -> bool:
+        while not stopped.is_set():
+            try:
+                handoff.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as exc:  # handed over to the consumer, which re-raises it
+            put(_Failure(exc))
+        put(finished)
+
+    producer = threading.Thread(target=produce, name="install-import-parser", daemon=True)
+    producer.start()
+    try:
+        while (item := handoff.get()) is not finished:
+            if isinstance(item, _Failure):
+                raise item.exception
+            yield item
+    finally:
+        stopped.set()
+        producer.join(timeout=5)
+
+
 def upsert_install(cleaned: dict) -> bool:
     """Store one cleaned install (see clean_install_row). True if it was new, False if its
     install_id was already present (the stored row is then left unchanged)."""
-    return _load_batch([(1, cleaned)]) == 1
+    batch = _PreparedBatch(read=1, size=1)
+    writer = csv.writer(batch.staged_csv, lineterminator="\n")
+    batch.first_day = batch.last_day = _write_stage_line(writer, 1, cleaned, reporting_time_zone())
+    return _load_batch(batch) == 1
 
 
 def import_install_rows(
@@ -307,6 +434,7 @@ def import_install_rows(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_reject: Callable[[Rejection], None] | None = None,
     on_batch: Callable[[ImportSummary], None] | None = None,
+    parse_in_background: bool = False,
 ) -> ImportSummary:
     """Validate and store install rows in batches; bad rows are skipped and reported.
 
@@ -314,44 +442,24 @@ def import_install_rows(
     (numbered from 1). Each rejected row goes to `on_reject`, or, without it, to
     summary.rejections. `on_batch` sees the running summary after each stored batch. Each
     batch commits on its own, so memory stays bounded and an interrupted import can simply
-    be run again.
+    be run again. With `parse_in_background`, `rows` is consumed in a separate thread (only
+    for iterables that do not touch the database, such as the file readers).
     """
     summary = ImportSummary()
-    now = timezone.now()
-    batch: list[tuple[int, dict]] = []
-
-    def reject(line_number: int, reason: str) -> None:
-        summary.rejected += 1
-        rejection = Rejection(line_number, reason)
-        if on_reject is None:
-            summary.rejections.append(rejection)
-        else:
-            on_reject(rejection)
-
-    def flush() -> None:
+    batches = _prepare_batches(rows, batch_size, timezone.now())
+    if parse_in_background:
+        batches = _in_background(batches)
+    for batch in batches:
+        summary.read += batch.read
+        summary.rejected += len(batch.rejections)
+        for rejection in batch.rejections:
+            if on_reject is None:
+                summary.rejections.append(rejection)
+            else:
+                on_reject(rejection)
         inserted = _load_batch(batch)
         summary.inserted += inserted
-        summary.already_present += len(batch) - inserted
-        batch.clear()
+        summary.already_present += batch.size - inserted
         if on_batch is not None:
             on_batch(summary)
-
-    for ordinal, item in enumerate(rows, start=1):
-        summary.read += 1
-        if isinstance(item, SourceRow):
-            line_number, values = item.line_number, item.values
-            if values is None:
-                reject(line_number, item.error)
-                continue
-        else:
-            line_number, values = ordinal, item
-        try:
-            batch.append((line_number, clean_install_row(values, now=now)))
-        except InvalidInstallRow as exc:
-            reject(line_number, str(exc))
-            continue
-        if len(batch) >= batch_size:
-            flush()
-    if batch:
-        flush()
     return summary
