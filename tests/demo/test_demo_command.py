@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import requests
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from django.utils import timezone
 
@@ -71,6 +70,7 @@ def _log_in(base_url: str, login_path: str, username: str, password: str) -> req
         headers={"Referer": base_url + login_path}, timeout=30,
     )
     assert response.status_code == 200, response.text[:500]
+    assert "sessionid" in session.cookies, f"{username} could not log in at {login_path}"
     return session
 
 
@@ -96,12 +96,16 @@ def test_demo_serves_with_working_logins_and_live_webhooks_then_stops_and_reruns
         logins = dict(re.findall(r"Login:\s+(\S+) / (\S+)", banner))
         assert set(logins) == {"admin", "manager"}
 
+        login_url = re.search(r"Log in:\s+(\S+)", banner).group(1)
+        assert login_url == f"{base_url}/reports/login/"
         admin_session = _log_in(base_url, "/admin/login/", "admin", logins["admin"])
         assert "Site administration" in admin_session.get(base_url + "/admin/", timeout=30).text
-        manager = get_user_model().objects.get(username="manager")
-        # Hashed by the demo with the project's hasher (the test settings only know MD5).
-        assert PBKDF2PasswordHasher().verify(logins["manager"], manager.password)
-        assert manager.groups.filter(name="Managers").exists()
+        manager_session = _log_in(base_url, "/reports/login/", "manager", logins["manager"])
+        for page in ("/reports/", "/reports/ltv/", "/reports/cohorts/", "/reports/channels/"):
+            response = manager_session.get(base_url + page, timeout=60)
+            assert (response.status_code, response.url) == (200, base_url + page)  # not the login page
+        # Reports only: the manager is no staff member.
+        assert "/admin/login/" in manager_session.get(base_url + "/admin/", timeout=30).url
 
         # The live stream's signed webhooks reach the warehouse through the web server.
         live_charges = _wait_for(

@@ -21,6 +21,7 @@ The shape of the business:
   refunded (a third of them partially), and a few are disputed, won or lost.
 """
 
+import collections
 import datetime as dt
 import hashlib
 import math
@@ -270,17 +271,18 @@ class _Generator:
         fraction = math.log1p(u * (math.exp(growth) - 1)) / growth
         return self.start + dt.timedelta(seconds=int(fraction * span))
 
-    def ip_address(self) -> str:
+    def ip_address(self, rng) -> str:
         # Documentation ranges (RFC 5737 / RFC 3849): never a real person's address.
-        if self.rng.random() < 0.15:
-            return f"2001:db8::{self.rng.randrange(1, 0xFFFF):x}"
-        prefix = self.rng.choice(["192.0.2", "198.51.100", "203.0.113"])
-        return f"{prefix}.{self.rng.randrange(1, 255)}"
+        if rng.random() < 0.15:
+            return f"2001:db8::{rng.randrange(1, 0xFFFF):x}"
+        prefix = rng.choice(["192.0.2", "198.51.100", "203.0.113"])
+        return f"{prefix}.{rng.randrange(1, 255)}"
 
-    def install_row(self, user, moment, os_name, device_id=None) -> dict:
+    def install_row(self, user, moment, os_name, device_id=None, rng=None) -> dict:
+        rng = rng or self.rng
         channel = user["channel"]
         months_in = max(0, (moment.year - self.start.year) * 12 + moment.month - self.start.month)
-        campaign = self.rng.choice(channel.campaigns) if channel.campaigns else ""
+        campaign = rng.choice(channel.campaigns) if channel.campaigns else ""
         row = {
             "install_id": self.ids.uuid(),
             "user_id": user["user_id"],
@@ -288,8 +290,8 @@ class _Generator:
             "installed_at": moment.isoformat(),
             "os_name": os_name,
             "app_name": APP_NAME if os_name != "Web" else f"{APP_NAME} Web",
-            "app_version": f"3.{months_in // 2}.{self.rng.randrange(0, 3)}",
-            "device_name": self.rng.choice(DEVICES[os_name]),
+            "app_version": f"3.{months_in // 2}.{rng.randrange(0, 3)}",
+            "device_name": rng.choice(DEVICES[os_name]),
             "channel_name": channel.name,
             "channel_group": channel.group,
             "channel_label": channel.label,
@@ -297,11 +299,11 @@ class _Generator:
             "network_name": channel.network,
             "campaign_name": campaign,
             "adgroup_name": f"{campaign}_{user['country'].lower()}" if campaign else "",
-            "creative_name": f"{campaign}_v{self.rng.randrange(1, 4)}" if campaign else "",
+            "creative_name": f"{campaign}_v{rng.randrange(1, 4)}" if campaign else "",
             "campaign_id": str(10_000 + channel.campaigns.index(campaign)) if campaign else "",
-            "adgroup_id": str(self.rng.randrange(20_000, 20_050)) if campaign else "",
-            "creative_id": str(self.rng.randrange(30_000, 30_200)) if campaign else "",
-            "ip_address": self.ip_address(),
+            "adgroup_id": str(rng.randrange(20_000, 20_050)) if campaign else "",
+            "creative_id": str(rng.randrange(30_000, 30_200)) if campaign else "",
+            "ip_address": self.ip_address(rng),
         }
         return row
 
@@ -332,8 +334,27 @@ class _Generator:
                 if later < self.end:
                     other_os = self.rng.choice(["iOS", "Android", "Web"])
                     installs.append(self.install_row(user, later, other_os))
+        self.reinstalls_yesterday(users, installs)
         installs.sort(key=lambda row: row["installed_at"])
         return users, installs
+
+    def reinstalls_yesterday(self, users, installs, wanted: int = 3) -> None:
+        """A few earlier users reinstalling twice on the last full day, so that the duplicate-
+        install report has something for "yesterday" whatever the size. Own random stream: the
+        rest of the business does not change with it."""
+        rng = random.Random(f"yesterday-{self.config.seed}")
+        yesterday = (self.end - dt.timedelta(days=1)).date()
+        start_of_yesterday = dt.datetime.combine(yesterday, dt.time(), tzinfo=dt.timezone.utc)
+        per_user_day = collections.Counter(
+            (row["user_id"], row["installed_at"][:10]) for row in installs)
+        have = sum(1 for (_, day), count in per_user_day.items()
+                   if count > 1 and day == yesterday.isoformat())
+        earlier = [u for u in users if u["installed_at"] < start_of_yesterday]
+        for user in earlier[::-1][: max(0, wanted - have)]:
+            device_id = self.ids.uuid()
+            for _ in range(2):
+                moment = start_of_yesterday + dt.timedelta(seconds=rng.randrange(86400))
+                installs.append(self.install_row(user, moment, user["os_name"], device_id, rng=rng))
 
     # --- Stripe objects ----------------------------------------------------------------
     def customer_object(self, user, created: dt.datetime) -> dict:
