@@ -1,6 +1,7 @@
 """Demo logins, the local webhook endpoint and the environment the demo's processes share."""
 
 import os
+from urllib.parse import quote, urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -43,6 +44,25 @@ def demo_environment(host: str, port: int, stripe_port: int, base=None) -> dict:
         "PYTHONUNBUFFERED": "1",
     })
     return env
+
+
+def database_url(settings_dict: dict) -> str:
+    """A DATABASE_URL for the database Django is connected to (socket directory as `host`).
+
+    The demo hands it to its child processes so that only the parent starts (and registers
+    with) the embedded PostgreSQL: pgserver keeps the processes using a server in one JSON
+    file without a lock, and children exiting together on Ctrl-C can leave it empty, after
+    which every command fails to start.
+    """
+    user = quote(settings_dict.get("USER") or "postgres", safe="")
+    password = settings_dict.get("PASSWORD") or ""
+    credentials = f"{user}:{quote(password, safe='')}" if password else user
+    host, port = settings_dict.get("HOST") or "", str(settings_dict.get("PORT") or "")
+    name = quote(settings_dict["NAME"], safe="")
+    if host.startswith("/"):
+        query = {"host": host, **({"port": port} if port else {})}
+        return f"postgres://{credentials}@/{name}?{urlencode(query)}"
+    return f"postgres://{credentials}@{host}{':' + port if port else ''}/{name}"
 
 
 def webhook_url(base_url: str, uuid: str = DEMO_WEBHOOK_UUID) -> str:

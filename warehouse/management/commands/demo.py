@@ -82,6 +82,8 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, stripe_port, live, interval, users, seed, no_serve, **options):
         self.children: list[tuple[str, subprocess.Popen]] = []
         env = setup.demo_environment(host, port, stripe_port)
+        if not env.get("DATABASE_URL"):
+            env["DATABASE_URL"] = setup.database_url(connection.settings_dict)
         base_url = env["PUBLIC_BASE_URL"]
         started = time.monotonic()
         if not no_serve:

@@ -6,8 +6,8 @@
 Installs go through `import_installs`; the Stripe objects (customers, card payment
 methods, charges, refunds, disputes and their balance transactions) through dj-stripe's
 `sync_from_stripe_data`, so the warehouse fills through the production signals. Nothing
-calls the Stripe API. Re-running loads only what is missing (nothing when all is there);
-the end of the history is taken from the data already loaded unless --end is given.
+calls the Stripe API. Re-running loads only what is missing (nothing when all is there); options left
+out take the values the loaded demo data was generated with.
 """
 
 import datetime as dt
@@ -37,19 +37,27 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--users", type=int, default=generator.DEFAULT_USERS,
-                            help="App users (installing people); about a third pay. Default %(default)s.")
-        parser.add_argument("--months", type=int, default=generator.DEFAULT_MONTHS,
-                            help="Months of history up to --end. Default %(default)s.")
-        parser.add_argument("--seed", type=int, default=generator.DEFAULT_SEED,
-                            help="Random seed: same seed and end, same business. Default %(default)s.")
+        # Options left out take the values of the demo data already loaded, if any.
+        parser.add_argument("--users", type=int, default=None,
+                            help=f"App users (installing people); about a third pay. Default {generator.DEFAULT_USERS}.")
+        parser.add_argument("--months", type=int, default=None,
+                            help=f"Months of history up to --end. Default {generator.DEFAULT_MONTHS}.")
+        parser.add_argument("--seed", type=int, default=None,
+                            help=f"Random seed: same seed and end, same business. Default {generator.DEFAULT_SEED}.")
         parser.add_argument("--end", type=_moment, default=None,
-                            help="End of the history (ISO 8601). Default: the end of the demo "
-                                 "data already loaded with this seed, else now.")
+                            help="End of the history (ISO 8601). Default: now.")
         parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                             help="Parallel processes syncing customers. Default: CPU count (%(default)s).")
 
     def handle(self, *args, users, months, seed, end, workers, **options):
+        previous = loader.existing_batch()
+        loaded = previous or {}
+        users = users if users is not None else loaded.get("users", generator.DEFAULT_USERS)
+        months = months if months is not None else loaded.get("months", generator.DEFAULT_MONTHS)
+        seed = seed if seed is not None else loaded.get("seed", generator.DEFAULT_SEED)
+        if end is None:
+            end = (dt.datetime.fromisoformat(loaded["end"]) if previous
+                   else dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
         if users < 1 or months < 1 or workers < 1:
             raise CommandError("--users, --months and --workers must be at least 1.")
         if djstripe_settings.STRIPE_LIVE_MODE:
@@ -59,11 +67,6 @@ class Command(BaseCommand):
         if not api_key.startswith("sk_test_"):
             raise CommandError("Demo data needs a test-mode secret key (sk_test_…).")
 
-        previous = loader.existing_batch()
-        if previous and end is None and previous["seed"] == seed:
-            end = dt.datetime.fromisoformat(previous["end"])
-        if end is None:
-            end = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         config = generator.DemoConfig(
             users=users, months=months, seed=seed, end=end,
             user_id_metadata_key=settings.WAREHOUSE_USER_ID_METADATA_KEY,
