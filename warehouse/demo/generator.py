@@ -27,6 +27,7 @@ import hashlib
 import math
 import random
 import string
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
@@ -361,7 +362,8 @@ class _Generator:
         first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
         city, state, postal_code = self.rng.choice(COUNTRIES[user["country"]][2])
         number = user["user_id"].split("_")[1]
-        email_local = f"{first}.{last}".lower().encode("ascii", "ignore").decode()
+        # "García" -> "garcia": decompose the accents, then keep the ASCII letters.
+        email_local = unicodedata.normalize("NFKD", f"{first}.{last}".lower()).encode("ascii", "ignore").decode()
         return {
             "id": self.ids.stripe("cus"),
             "object": "customer",
