@@ -15,6 +15,7 @@ a run after an interruption) load only what is missing.
 import csv
 import json
 import multiprocessing
+import signal
 import tempfile
 import time
 import warnings
@@ -148,6 +149,13 @@ def _sync_chunk(indices: list[int]) -> tuple[int, int]:
     return len(indices), charges
 
 
+def _quiet_worker_signals() -> None:
+    # The parent handles Ctrl-C and stops the pool (SIGTERM): workers just end, each
+    # uncommitted customer transaction rolling back with its connection.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def pending_customers(business: DemoBusiness) -> list:
     from djstripe.models import Customer
 
@@ -176,7 +184,7 @@ def sync_customers(
             # Forked workers must not share the parent's socket: closed here, each worker
             # opens its own connection on its first query.
             connections.close_all()
-            pool = multiprocessing.get_context("fork").Pool(workers)
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_worker_signals)
             results = pool.imap_unordered(_sync_chunk, chunks)
         try:
             for chunk_customers, chunk_charges in results:

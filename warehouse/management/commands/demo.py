@@ -81,6 +81,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, stripe_port, live, interval, users, seed, no_serve, **options):
         self.children: list[tuple[str, subprocess.Popen]] = []
+        # Ctrl-C (even when started from a shell that ignores SIGINT) and SIGTERM both stop
+        # the demo and its children cleanly.
+        previous_handlers = (signal.signal(signal.SIGINT, signal.default_int_handler),
+                             signal.signal(signal.SIGTERM, self._raise_interrupt))
+        try:
+            self._demo(host, port, stripe_port, live, interval, users, seed, no_serve)
+        finally:
+            signal.signal(signal.SIGINT, previous_handlers[0])
+            signal.signal(signal.SIGTERM, previous_handlers[1])
+
+    def _demo(self, host, port, stripe_port, live, interval, users, seed, no_serve):
         env = setup.demo_environment(host, port, stripe_port)
         if not env.get("DATABASE_URL"):
             env["DATABASE_URL"] = setup.database_url(connection.settings_dict)
@@ -126,10 +137,6 @@ class Command(BaseCommand):
             return
 
         self.stdout.write("[4/4] Stripe API double and web server")
-        # Ctrl-C (even when started from a shell that ignores SIGINT) and SIGTERM both stop
-        # the children cleanly.
-        previous_sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
-        previous_sigterm = signal.signal(signal.SIGTERM, self._raise_interrupt)
         try:
             double = self._start("Stripe API double",
                                  [sys.executable, "-m", "stripe_dwh.stripe_double",
@@ -153,8 +160,6 @@ class Command(BaseCommand):
             self.stdout.write("\nStopping the demo…")
         finally:
             self._stop_children()
-            signal.signal(signal.SIGTERM, previous_sigterm)
-            signal.signal(signal.SIGINT, previous_sigint)
         self.stdout.write("Demo stopped.")
 
     # --- helpers ---------------------------------------------------------------------------
@@ -168,9 +173,15 @@ class Command(BaseCommand):
         raise KeyboardInterrupt
 
     def _run_manage(self, arguments: list[str], env: dict) -> None:
-        result = subprocess.run([sys.executable, "manage.py", *arguments], cwd=PROJECT_DIR, env=env)
-        if result.returncode != 0:
-            raise CommandError(f"manage.py {' '.join(arguments)} failed (status {result.returncode}).")
+        process = subprocess.Popen([sys.executable, "manage.py", *arguments], cwd=PROJECT_DIR, env=env)
+        try:
+            returncode = process.wait()
+        except KeyboardInterrupt:
+            process.terminate()  # load_demo_data stops its workers on SIGTERM
+            process.wait()
+            raise CommandError(f"Interrupted during manage.py {arguments[0]}; run the demo again to resume.")
+        if returncode != 0:
+            raise CommandError(f"manage.py {' '.join(arguments)} failed (status {returncode}).")
 
     def _start(self, name: str, command: list[str], env: dict) -> subprocess.Popen:
         process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env)

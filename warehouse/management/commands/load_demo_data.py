@@ -12,6 +12,7 @@ out take the values the loaded demo data was generated with.
 
 import datetime as dt
 import os
+import signal
 import time
 
 from django.conf import settings
@@ -98,13 +99,21 @@ class Command(BaseCommand):
 
         self.stdout.write(f"Importing installs and syncing Stripe objects through dj-stripe "
                           f"({workers} worker{'s' if workers > 1 else ''})…")
+        # Ctrl-C or SIGTERM (from `demo`) stop the workers too, keeping what is committed.
+        previous_handlers = (signal.signal(signal.SIGINT, signal.default_int_handler),
+                             signal.signal(signal.SIGTERM, _interrupt))
         try:
             result = loader.load(business, api_key, workers=workers, stdout=self.stdout,
                                  progress=progress)
         except CommandError:
             raise
+        except KeyboardInterrupt:
+            raise CommandError("Interrupted; customers synced so far are kept, run again to load the rest.")
         except Exception as error:  # a worker's traceback is in the chained exception
             raise CommandError(f"Loading demo data failed: {error!r}") from error
+        finally:
+            signal.signal(signal.SIGINT, previous_handlers[0])
+            signal.signal(signal.SIGTERM, previous_handlers[1])
 
         if not result.installs_imported and not result.customers_loaded:
             self.stdout.write(self.style.SUCCESS(
@@ -116,6 +125,10 @@ class Command(BaseCommand):
             f"{result.customers_loaded}/{result.customers_total} customers with "
             f"{result.charges_loaded} charges synced in {time.monotonic() - started:.1f} s."
         ))
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _batch_key(options: dict) -> tuple:
