@@ -7,7 +7,7 @@ DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
 STRIPE_DOUBLE_PORT ?= 8420
 
-.PHONY: venv test demo db-stop chromium clean-db
+.PHONY: venv test demo demo-live demo-data db-stop chromium clean-db
 
 venv: $(VENV)/.installed
 
@@ -30,9 +30,20 @@ chromium:
 test: venv $(if $(CI),chromium)
 	$(BIN)/pytest --reuse-db $(PYTEST_ARGS)
 
+# Logins, the demo business, the Stripe API double and the web server; Ctrl-C stops it all.
 demo: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo --host $(DEMO_HOST) --port $(DEMO_PORT) --stripe-port $(STRIPE_DOUBLE_PORT) $(DEMO_ARGS)
+
+# The same, plus a live payment every few seconds through signed webhooks (DEMO_INTERVAL seconds).
+DEMO_INTERVAL ?= 4
+demo-live:
+	$(MAKE) demo DEMO_ARGS="--live --interval $(DEMO_INTERVAL) $(DEMO_ARGS)"
+
+# Only the demo data (no server), e.g. make demo-data DEMO_DATA_ARGS="--users 1000 --seed 7".
+demo-data: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo_data $(DEMO_DATA_ARGS)
 
 db-stop: venv
 	$(BIN)/python -c "from stripe_dwh.embedded_postgres import stop; stop()"

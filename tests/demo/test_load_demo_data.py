@@ -1,0 +1,177 @@
+"""`load_demo_data` at a small size: dj-stripe's tables and the warehouse, filled offline
+through the production paths (import_installs, dj-stripe sync and its signals)."""
+
+import collections
+import datetime as dt
+from io import StringIO
+
+import pytest
+import stripe
+from django.core.management import CommandError, call_command
+from django.db.models import Sum
+
+from warehouse.demo.generator import DemoConfig, generate
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Chosen so that this small business has a refund (one partial), a won and a lost dispute.
+SMALL = {"users": 120, "months": 8, "seed": 257, "end": "2026-06-15T12:00:00+00:00"}
+
+
+def small_business():
+    return generate(DemoConfig(users=SMALL["users"], months=SMALL["months"], seed=SMALL["seed"],
+                               end=dt.datetime.fromisoformat(SMALL["end"])))
+
+
+@pytest.fixture
+def stripe_unreachable():
+    """Any Stripe API call fails: loading must not need one."""
+    previous = stripe.api_base
+    stripe.api_base = "http://127.0.0.1:9"
+    yield
+    stripe.api_base = previous
+
+
+def load(**overrides):
+    out = StringIO()
+    call_command("load_demo_data", *[f"--{k}={v}" for k, v in {**SMALL, **overrides}.items()], stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def loaded(stripe_unreachable):
+    return load(workers=2)
+
+
+def test_fills_djstripe_tables_with_the_generated_objects(loaded):
+    from djstripe.models import BalanceTransaction, Charge, Customer, Dispute, PaymentMethod, Refund
+
+    business = small_business()
+    charges = [c for customer in business.customers for c in customer.charges]
+    refunds = [r for c in charges for r in c["refunds"]["data"]]
+    disputes = [d for customer in business.customers for d in customer.disputes]
+
+    assert set(Customer.objects.values_list("id", flat=True)) == {c.customer["id"] for c in business.customers}
+    assert PaymentMethod.objects.count() == sum(len(c.payment_methods) for c in business.customers)
+    assert set(Charge.objects.values_list("id", flat=True)) == {c["id"] for c in charges}
+    assert collections.Counter(Charge.objects.values_list("status", flat=True)) == collections.Counter(
+        c["status"] for c in charges)
+    assert set(Refund.objects.values_list("id", flat=True)) == {r["id"] for r in refunds}
+    assert set(Dispute.objects.values_list("id", flat=True)) == {d["id"] for d in disputes}
+    assert BalanceTransaction.objects.count() == len(list(business.balance_transactions()))
+    # The app's user id travels in the customer's metadata.
+    user_ids = {c.metadata["user_id"] for c in Customer.objects.all()}
+    assert user_ids == {c.user_id for c in business.customers}
+    assert "synced 41/41 customers" in loaded
+
+
+def test_installs_arrive_through_the_import(loaded):
+    from warehouse.models import DimChannel, FactUserFirstInstall
+
+    business = small_business()
+    assert set(FactUserFirstInstall.objects.values_list("install_id", flat=True)) == {
+        row["install_id"] for row in business.installs}
+    assert set(DimChannel.objects.values_list("channel_name", flat=True)) == {
+        row["channel_name"] for row in business.installs}
+
+
+def test_warehouse_money_equals_the_generated_balance_transactions(loaded):
+    from warehouse.models import DimCustomer, FactCustomerMonth, FactTransaction
+
+    business = small_business()
+    charges = [c for customer in business.customers for c in customer.charges]
+    succeeded = [c for c in charges if c["status"] == "succeeded"]
+    refunds = [r for c in charges for r in c["refunds"]["data"]]
+    disputes = [d for customer in business.customers for d in customer.disputes]
+    # Worked out from the generated objects, independently of the warehouse's SQL.
+    gross = sum(c["balance_transaction"]["amount"] for c in succeeded)
+    refunded = sum(r["balance_transaction"]["amount"] for r in refunds)
+    disputed = sum(bt["amount"] for d in disputes for bt in d["balance_transactions"])
+    fees = sum(bt["fee"] for bt in business.balance_transactions())
+
+    facts = FactTransaction.objects
+    assert facts.filter(transaction_type="charge").count() == len(charges)
+    assert facts.filter(transaction_type="charge", status="failed").count() == len(charges) - len(succeeded)
+    assert facts.filter(transaction_type="refund").count() == len(refunds)
+    assert facts.filter(transaction_type="dispute_withdrawal").count() == len(disputes)
+    assert facts.filter(transaction_type="dispute_reinstatement").count() == sum(
+        d["status"] == "won" for d in disputes)
+    assert facts.filter(transaction_type="charge", status="succeeded").aggregate(
+        s=Sum("settlement_amount"))["s"] == gross
+    assert facts.filter(transaction_type="refund").aggregate(s=Sum("settlement_amount"))["s"] == refunded
+    assert facts.filter(transaction_type__startswith="dispute").aggregate(
+        s=Sum("settlement_amount"))["s"] == disputed
+    assert set(facts.exclude(settlement_amount=None).values_list("settlement_currency", flat=True)) == {"usd"}
+    jpy = next(c for c in succeeded if c["currency"] == "jpy")
+    jpy_fact = facts.get(stripe_id=jpy["id"], transaction_type="charge")
+    assert (jpy_fact.amount, jpy_fact.currency, jpy_fact.settlement_amount) == (
+        jpy["amount"], "jpy", jpy["balance_transaction"]["amount"])
+
+    months = FactCustomerMonth.objects.aggregate(gross=Sum("gross"), net=Sum("net"), fees=Sum("fees"))
+    assert months["gross"] == gross
+    assert months["net"] == gross + refunded + disputed
+    assert months["fees"] == fees
+    assert set(DimCustomer.objects.values_list("user_id", flat=True)) == {c.user_id for c in business.customers}
+
+
+def test_running_again_changes_nothing(loaded, stripe_unreachable):
+    from djstripe.models import Charge, Customer
+    from warehouse.models import FactTransaction, FactUserFirstInstall
+
+    before = (Customer.objects.count(), Charge.objects.count(), FactTransaction.objects.count(),
+              FactUserFirstInstall.objects.count())
+
+    again = load(workers=1)
+    # Left-out options take the loaded data's values (as `make demo` after `make demo-data`).
+    bare = StringIO()
+    call_command("load_demo_data", stdout=bare)
+
+    assert "already loaded" in again and "already loaded" in bare.getvalue()
+    assert (Customer.objects.count(), Charge.objects.count(), FactTransaction.objects.count(),
+            FactUserFirstInstall.objects.count()) == before
+
+
+def test_an_interrupted_load_is_completed_by_the_next_run(stripe_unreachable):
+    from djstripe.models import Charge, Customer
+
+    load(workers=1)
+    business = small_business()
+    lost = business.customers[-3:]
+    Customer.objects.filter(id__in=[c.customer["id"] for c in lost]).delete()  # cascades its charges
+
+    out = load(workers=1)
+
+    assert "3/41 customers" in out
+    assert Customer.objects.count() == len(business.customers)
+    assert Charge.objects.count() == business.charge_count
+
+
+def test_other_options_over_loaded_data_are_refused(loaded):
+    with pytest.raises(CommandError, match="other options"):
+        load(seed=258)
+
+
+@pytest.mark.parametrize("option", ["--users=0", "--months=0", "--workers=0", "--end=yesterday"])
+def test_bad_options_are_a_clear_error(option):
+    with pytest.raises(CommandError):
+        call_command("load_demo_data", option, stdout=StringIO())
+
+
+def test_a_failing_worker_fails_the_command(stripe_unreachable, monkeypatch):
+    from djstripe.models import Customer
+
+    from warehouse.demo import loader
+
+    real_sync = loader.sync_customer
+    doomed = small_business().customers[5].customer["id"]
+
+    def sync_or_fail(demo_customer, api_key):
+        if demo_customer.customer["id"] == doomed:
+            raise RuntimeError("database went away")
+        return real_sync(demo_customer, api_key)
+
+    monkeypatch.setattr(loader, "sync_customer", sync_or_fail)  # forked workers inherit it
+
+    with pytest.raises(CommandError, match="database went away"):
+        load(workers=2)
+    assert not Customer.objects.filter(id=doomed).exists()

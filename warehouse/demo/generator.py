@@ -1,0 +1,649 @@
+"""A believable subscription app, generated deterministically from a seed.
+
+Pure Python: no database, no network. `generate(DemoConfig(...))` returns the app installs
+(rows in the install file format of the README) and, per paying user, the Stripe objects
+exactly as Stripe's API would return them with `balance_transaction` and refunds expanded:
+a customer, its card payment methods, its charges (monthly, with failures, refunds and
+retries) and its disputes. Same seed and end date, same business, same ids.
+
+The shape of the business:
+- installs grow about 4 % a month over the period, across 8 channels in 6 channel groups,
+  from iOS, Android and web clients; about 9 % of users install more than once (a same-day
+  reinstall or a second device later);
+- about a third of users become paying customers; conversion, retention and price tier
+  depend on the channel, so the channel funnel and the cohort matrix differ by channel;
+- each customer pays monthly in the currency of their country (EUR, USD, GBP or the
+  zero-decimal JPY); the account settles everything in USD at a drifting exchange rate,
+  with Stripe's fee (2.9 % + 30 ¢, plus 1.5 % for foreign cards) on each balance
+  transaction;
+- churn decays with tenure, churned customers sometimes come back, about 5 % of charges
+  fail (a retry a few days later often succeeds), about 3 % of succeeded charges are
+  refunded (a third of them partially), and a few are disputed, won or lost.
+"""
+
+import collections
+import datetime as dt
+import hashlib
+import math
+import random
+import string
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+
+DEFAULT_SEED = 20240601
+DEFAULT_USERS = 5000
+DEFAULT_MONTHS = 18
+SETTLEMENT_CURRENCY = "usd"
+ZERO_DECIMAL_CURRENCIES = {"jpy", "krw", "vnd", "clp", "isk", "ugx", "xaf", "xof", "pyg"}
+USER_ID_METADATA_KEY = "user_id"
+
+INSTALL_FIELDS = [
+    "install_id", "user_id", "device_id", "installed_at", "os_name", "app_name", "app_version",
+    "device_name", "channel_name", "channel_group", "channel_label", "country_code",
+    "network_name", "campaign_name", "adgroup_name", "creative_name", "campaign_id",
+    "adgroup_id", "creative_id", "ip_address",
+]
+
+APP_NAME = "Stridely"
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    group: str
+    label: str
+    weight: float  # share of installs
+    conversion: float  # share of installing users who ever pay
+    first_month_churn: float  # churn after the first paid month; decays with tenure
+    premium_share: float  # share choosing the yearly-priced premium tier
+    network: str = ""
+    campaigns: tuple = ()
+
+
+CHANNELS = [
+    Channel("organic", "organic", "Organic (app store search)", 0.27, 0.36, 0.26, 0.15),
+    Channel("google_ads", "paid_search", "Google Ads", 0.13, 0.38, 0.30, 0.18,
+            "Google Ads", ("brand_search", "generic_fitness", "competitor_terms")),
+    Channel("apple_search_ads", "paid_search", "Apple Search Ads", 0.08, 0.40, 0.28, 0.22,
+            "Apple Search Ads", ("brand_exact", "category_discovery")),
+    Channel("facebook_ads", "paid_social", "Facebook & Instagram Ads", 0.16, 0.26, 0.42, 0.10,
+            "Facebook Installs", ("spring_lookalike", "retargeting_30d", "video_tutorials")),
+    Channel("tiktok_ads", "paid_social", "TikTok Ads", 0.11, 0.20, 0.52, 0.06,
+            "TikTok for Business", ("creator_challenge", "spark_ads_q3")),
+    Channel("influencer", "influencer", "Influencer partnerships", 0.09, 0.31, 0.45, 0.12,
+            "Influencer", ("yoga_with_mia", "runclub_tom", "fitfam_duo")),
+    Channel("referral", "referral", "Friend referral", 0.10, 0.48, 0.20, 0.20,
+            "Referral program", ("give10_get10",)),
+    Channel("email", "owned", "Newsletter & email", 0.06, 0.42, 0.24, 0.25,
+            "Email", ("winback_monthly", "product_updates")),
+]
+
+# country: (share, currency, cities with postal codes (text: leading zeros, letters))
+COUNTRIES = {
+    "US": (0.34, "usd", [("Boston", "MA", "02118"), ("Austin", "TX", "78701"),
+                         ("Seattle", "WA", "98101"), ("Newark", "NJ", "07102")]),
+    "CA": (0.05, "usd", [("Toronto", "ON", "M5V 2T6"), ("Vancouver", "BC", "V6B 1A1")]),
+    "GB": (0.14, "gbp", [("London", "", "SW1A 1AA"), ("Manchester", "", "M1 1AE"),
+                         ("Edinburgh", "", "EH1 1YZ")]),
+    "DE": (0.14, "eur", [("Berlin", "", "10115"), ("Dresden", "", "01067"),
+                         ("München", "", "80331")]),
+    "FR": (0.09, "eur", [("Paris", "", "75001"), ("Lyon", "", "69001")]),
+    "ES": (0.05, "eur", [("Madrid", "", "28001"), ("Barcelona", "", "08001")]),
+    "NL": (0.04, "eur", [("Amsterdam", "", "1012 AB"), ("Utrecht", "", "3511 AA")]),
+    "JP": (0.15, "jpy", [("Tokyo", "", "100-0001"), ("Osaka", "", "530-0001")]),
+}
+
+# Monthly prices in minor units of each currency (JPY has no minor unit).
+PRICES = {
+    "usd": (999, 1999),
+    "eur": (899, 1799),
+    "gbp": (799, 1599),
+    "jpy": (1200, 2400),
+}
+# Units of USD per unit of the currency, around which the daily rate drifts.
+USD_RATES = {"usd": 1.0, "eur": 1.085, "gbp": 1.265, "jpy": 0.0067}
+
+CARD_BRANDS = {
+    "default": [("visa", 0.52), ("mastercard", 0.32), ("amex", 0.12), ("discover", 0.04)],
+    "JP": [("jcb", 0.40), ("visa", 0.35), ("mastercard", 0.20), ("amex", 0.05)],
+}
+DEVICES = {
+    "iOS": ["iPhone 13", "iPhone 14", "iPhone 15", "iPhone 15 Pro", "iPad Air"],
+    "Android": ["Pixel 7", "Pixel 8", "Galaxy S23", "Galaxy A54", "Xiaomi 13", "OnePlus 11"],
+    "Web": ["Chrome", "Safari", "Firefox", "Edge"],
+}
+OS_SHARE = [("iOS", 0.46), ("Android", 0.41), ("Web", 0.13)]
+FIRST_NAMES = ["Ada", "Ben", "Chloe", "Dev", "Elif", "Felix", "Grace", "Hiro", "Ines", "Jon",
+               "Kaito", "Lena", "Mateo", "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sam",
+               "Tara", "Uma", "Viktor", "Wen", "Yuki", "Zoe"]
+LAST_NAMES = ["Smith", "Müller", "Dubois", "García", "Tanaka", "Rossi", "Jansen", "Brown",
+              "Sato", "Martin", "Schmidt", "Novak", "Silva", "Kowalski", "Evans", "Ito"]
+DECLINES = [
+    ("card_declined", "Your card was declined.", 0.45),
+    ("insufficient_funds", "Your card has insufficient funds.", 0.35),
+    ("expired_card", "Your card has expired.", 0.12),
+    ("incorrect_cvc", "Your card's security code is incorrect.", 0.08),
+]
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    users: int = DEFAULT_USERS
+    months: int = DEFAULT_MONTHS
+    seed: int = DEFAULT_SEED
+    end: dt.datetime | None = None  # history ends here (default: now, UTC)
+    user_id_metadata_key: str = USER_ID_METADATA_KEY
+
+    def end_moment(self) -> dt.datetime:
+        end = self.end or dt.datetime.now(dt.timezone.utc)
+        return end.astimezone(dt.timezone.utc).replace(microsecond=0)
+
+
+@dataclass
+class DemoCustomer:
+    """One paying user's Stripe objects, in the order they are synced."""
+
+    user_id: str
+    channel: str
+    customer: dict
+    payment_methods: list = field(default_factory=list)
+    charges: list = field(default_factory=list)
+    disputes: list = field(default_factory=list)
+
+
+@dataclass
+class DemoBusiness:
+    config: DemoConfig
+    installs: list  # dicts with INSTALL_FIELDS keys (strings)
+    customers: list  # DemoCustomer
+
+    @property
+    def charge_count(self) -> int:
+        return sum(len(c.charges) for c in self.customers)
+
+    def balance_transactions(self):
+        """Every balance transaction of the business (charges, refunds, disputes)."""
+        for customer in self.customers:
+            for charge in customer.charges:
+                if charge["balance_transaction"]:
+                    yield charge["balance_transaction"]
+                for refund in charge["refunds"]["data"]:
+                    yield refund["balance_transaction"]
+            for dispute in customer.disputes:
+                yield from dispute["balance_transactions"]
+
+
+def minor_unit_exponent(currency: str) -> int:
+    return 0 if currency.lower() in ZERO_DECIMAL_CURRENCIES else 2
+
+
+def _ts(moment: dt.datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _add_months(moment: dt.datetime, months: int, day: int) -> dt.datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    last_day = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+                31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    return moment.replace(year=year, month=month, day=min(day, last_day))
+
+
+def _pick(rng: random.Random, weighted):
+    return rng.choices([item for item, _ in weighted], [w for _, w in weighted])[0]
+
+
+class _Ids:
+    """Stripe-looking ids, deterministic for a seed (never the same across seeds)."""
+
+    alphabet = string.ascii_letters + string.digits
+
+    def __init__(self, seed: int):
+        self.rng = random.Random(f"ids-{seed}")
+
+    def stripe(self, prefix: str) -> str:
+        return prefix + "_" + "".join(self.rng.choices(self.alphabet, k=24))
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+
+class _Generator:
+    def __init__(self, config: DemoConfig):
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self.ids = _Ids(config.seed)
+        self.end = config.end_moment()
+        self.start = _add_months(self.end, -config.months, self.end.day)
+        self.decided_disputes = 0
+
+    # --- money -------------------------------------------------------------------------
+    def usd_rate(self, currency: str, moment: dt.datetime) -> float:
+        base = USD_RATES[currency]
+        if currency == SETTLEMENT_CURRENCY:
+            return 1.0
+        phase = {"eur": 0.0, "gbp": 1.7, "jpy": 3.1}.get(currency, 0.5)
+        days = (moment - self.start).total_seconds() / 86400
+        return round(base * (1 + 0.035 * math.sin(2 * math.pi * days / 365 + phase)), 6)
+
+    def settle(self, amount: int, currency: str, moment: dt.datetime) -> tuple[int, float | None]:
+        """Amount in USD cents for `amount` minor units of `currency`, and the rate used."""
+        if currency == SETTLEMENT_CURRENCY:
+            return amount, None
+        rate = self.usd_rate(currency, moment)
+        major = amount / 10 ** minor_unit_exponent(currency)
+        return round(major * rate * 100), rate
+
+    def balance_transaction(self, *, amount, currency, moment, source, bt_type, category,
+                            fee, description):
+        settled, rate = self.settle(amount, currency, moment)
+        fee_details = []
+        if fee:
+            fee_details.append({
+                "amount": fee, "application": None, "currency": SETTLEMENT_CURRENCY,
+                "description": "Stripe processing fees" if bt_type == "charge" else "Dispute fee",
+                "type": "stripe_fee",
+            })
+        return {
+            "id": self.ids.stripe("txn"),
+            "object": "balance_transaction",
+            "amount": settled,
+            "available_on": _ts(moment + dt.timedelta(days=2)),
+            "created": _ts(moment),
+            "currency": SETTLEMENT_CURRENCY,
+            "description": description,
+            "exchange_rate": rate,
+            "fee": fee,
+            "fee_details": fee_details,
+            "net": settled - fee,
+            "reporting_category": category,
+            "source": source,
+            "status": "available" if moment + dt.timedelta(days=2) <= self.end else "pending",
+            "type": bt_type,
+        }
+
+    # --- installs ----------------------------------------------------------------------
+    def install_moment(self) -> dt.datetime:
+        # Inverse-CDF sampling of an exponential growth of ~4 % a month over the period.
+        span = (self.end - self.start).total_seconds()
+        growth = math.log(1.04) * self.config.months
+        u = self.rng.random()
+        fraction = math.log1p(u * (math.exp(growth) - 1)) / growth
+        return self.start + dt.timedelta(seconds=int(fraction * span))
+
+    def ip_address(self, rng) -> str:
+        # Documentation ranges (RFC 5737 / RFC 3849): never a real person's address.
+        if rng.random() < 0.15:
+            return f"2001:db8::{rng.randrange(1, 0xFFFF):x}"
+        prefix = rng.choice(["192.0.2", "198.51.100", "203.0.113"])
+        return f"{prefix}.{rng.randrange(1, 255)}"
+
+    def install_row(self, user, moment, os_name, device_id=None, rng=None) -> dict:
+        rng = rng or self.rng
+        channel = user["channel"]
+        months_in = max(0, (moment.year - self.start.year) * 12 + moment.month - self.start.month)
+        campaign = rng.choice(channel.campaigns) if channel.campaigns else ""
+        row = {
+            "install_id": self.ids.uuid(),
+            "user_id": user["user_id"],
+            "device_id": device_id or self.ids.uuid(),
+            "installed_at": moment.isoformat(),
+            "os_name": os_name,
+            "app_name": APP_NAME if os_name != "Web" else f"{APP_NAME} Web",
+            "app_version": f"3.{months_in // 2}.{rng.randrange(0, 3)}",
+            "device_name": rng.choice(DEVICES[os_name]),
+            "channel_name": channel.name,
+            "channel_group": channel.group,
+            "channel_label": channel.label,
+            "country_code": user["country"],
+            "network_name": channel.network,
+            "campaign_name": campaign,
+            "adgroup_name": f"{campaign}_{user['country'].lower()}" if campaign else "",
+            "creative_name": f"{campaign}_v{rng.randrange(1, 4)}" if campaign else "",
+            "campaign_id": str(10_000 + channel.campaigns.index(campaign)) if campaign else "",
+            "adgroup_id": str(rng.randrange(20_000, 20_050)) if campaign else "",
+            "creative_id": str(rng.randrange(30_000, 30_200)) if campaign else "",
+            "ip_address": self.ip_address(rng),
+        }
+        return row
+
+    def users_and_installs(self):
+        users, installs = [], []
+        yesterday = (self.end - dt.timedelta(days=1)).date()
+        forced_same_day = 0
+        for n in range(1, self.config.users + 1):
+            channel = _pick(self.rng, [(c, c.weight) for c in CHANNELS])
+            country = _pick(self.rng, [(k, v[0]) for k, v in COUNTRIES.items()])
+            os_name = _pick(self.rng, OS_SHARE)
+            moment = self.install_moment()
+            user = {"user_id": f"user_{n:06d}", "channel": channel, "country": country,
+                    "os_name": os_name, "installed_at": moment}
+            users.append(user)
+            first = self.install_row(user, moment, os_name)
+            installs.append(first)
+            roll = self.rng.random()
+            # Keep a few same-day reinstalls on the last full day, so "yesterday" has some.
+            if moment.date() == yesterday and forced_same_day < 3:
+                roll, forced_same_day = 0.0, forced_same_day + 1
+            if roll < 0.05:  # reinstall on the same day, same device
+                later = min(moment + dt.timedelta(minutes=self.rng.randrange(5, 600)), self.end)
+                if later.date() == moment.date():
+                    installs.append(self.install_row(user, later, os_name, first["device_id"]))
+            elif roll < 0.09:  # a second device (or the web app) later on
+                later = moment + dt.timedelta(days=self.rng.randrange(1, 120))
+                if later < self.end:
+                    other_os = self.rng.choice(["iOS", "Android", "Web"])
+                    installs.append(self.install_row(user, later, other_os))
+        self.reinstalls_yesterday(users, installs)
+        installs.sort(key=lambda row: row["installed_at"])
+        return users, installs
+
+    def reinstalls_yesterday(self, users, installs, wanted: int = 3) -> None:
+        """A few earlier users reinstalling twice on the last full day, so that the duplicate-
+        install report has something for "yesterday" whatever the size. Own random stream: the
+        rest of the business does not change with it."""
+        rng = random.Random(f"yesterday-{self.config.seed}")
+        yesterday = (self.end - dt.timedelta(days=1)).date()
+        start_of_yesterday = dt.datetime.combine(yesterday, dt.time(), tzinfo=dt.timezone.utc)
+        per_user_day = collections.Counter(
+            (row["user_id"], row["installed_at"][:10]) for row in installs)
+        have = sum(1 for (_, day), count in per_user_day.items()
+                   if count > 1 and day == yesterday.isoformat())
+        earlier = [u for u in users if u["installed_at"] < start_of_yesterday]
+        for user in earlier[::-1][: max(0, wanted - have)]:
+            device_id = self.ids.uuid()
+            for _ in range(2):
+                moment = start_of_yesterday + dt.timedelta(seconds=rng.randrange(86400))
+                installs.append(self.install_row(user, moment, user["os_name"], device_id, rng=rng))
+
+    # --- Stripe objects ----------------------------------------------------------------
+    def customer_object(self, user, created: dt.datetime) -> dict:
+        first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+        city, state, postal_code = self.rng.choice(COUNTRIES[user["country"]][2])
+        number = user["user_id"].split("_")[1]
+        # "García" -> "garcia": decompose the accents, then keep the ASCII letters.
+        email_local = unicodedata.normalize("NFKD", f"{first}.{last}".lower()).encode("ascii", "ignore").decode()
+        return {
+            "id": self.ids.stripe("cus"),
+            "object": "customer",
+            "address": {"city": city, "country": user["country"], "line1": f"{self.rng.randrange(1, 200)} Demo Street",
+                        "line2": None, "postal_code": postal_code, "state": state or None},
+            "balance": 0,
+            "created": _ts(created),
+            "currency": COUNTRIES[user["country"]][1],
+            "default_source": None,
+            "delinquent": False,
+            "description": None,
+            "discount": None,
+            "email": f"{email_local}.{number}@example.com",
+            "invoice_prefix": "".join(self.rng.choices(string.ascii_uppercase + string.digits, k=8)),
+            "invoice_settings": {"custom_fields": None, "default_payment_method": None,
+                                 "footer": None, "rendering_options": None},
+            "livemode": False,
+            "metadata": {self.config.user_id_metadata_key: user["user_id"], "source": "stripe_dwh demo"},
+            "name": f"{first} {last}",
+            "phone": None,
+            "preferred_locales": [],
+            "shipping": None,
+            "tax_exempt": "none",
+            "test_clock": None,
+        }
+
+    def payment_method_object(self, customer: dict, user, created: dt.datetime) -> dict:
+        country = user["country"]
+        brand = _pick(self.rng, CARD_BRANDS.get(country, CARD_BRANDS["default"]))
+        wallet = None
+        if user["os_name"] == "iOS" and self.rng.random() < 0.35:
+            wallet = {"apple_pay": {}, "dynamic_last4": f"{self.rng.randrange(10000):04d}", "type": "apple_pay"}
+        elif user["os_name"] == "Android" and self.rng.random() < 0.25:
+            wallet = {"google_pay": {}, "dynamic_last4": f"{self.rng.randrange(10000):04d}", "type": "google_pay"}
+        fingerprint = hashlib.sha1(f"{self.config.seed}-{customer['id']}-{created}".encode()).hexdigest()[:16]
+        return {
+            "id": self.ids.stripe("pm"),
+            "object": "payment_method",
+            "allow_redisplay": "unspecified",
+            "billing_details": {"address": customer["address"], "email": customer["email"],
+                                "name": customer["name"], "phone": None},
+            "card": {
+                "brand": brand,
+                "checks": {"address_line1_check": None, "address_postal_code_check": "pass",
+                           "cvc_check": "pass"},
+                "country": country,
+                "display_brand": brand,
+                "exp_month": self.rng.randrange(1, 13),
+                "exp_year": created.year + self.rng.randrange(1, 6),
+                "fingerprint": fingerprint,
+                "funding": _pick(self.rng, [("credit", 0.62), ("debit", 0.35), ("prepaid", 0.03)]),
+                "generated_from": None,
+                "last4": f"{self.rng.randrange(10000):04d}",
+                "networks": {"available": [brand], "preferred": None},
+                "three_d_secure_usage": {"supported": True},
+                "wallet": wallet,
+            },
+            "created": _ts(created),
+            "customer": customer["id"],
+            "livemode": False,
+            "metadata": {},
+            "type": "card",
+        }
+
+    def charge_object(self, customer, payment_method, moment, amount, currency, *, failure=None):
+        charge_id = self.ids.stripe("ch")
+        card = payment_method["card"]
+        succeeded = failure is None
+        balance_transaction = None
+        if succeeded:
+            settled, _ = self.settle(amount, currency, moment)
+            fee = round(settled * 0.029) + 30
+            if currency != SETTLEMENT_CURRENCY:
+                fee += round(settled * 0.015)
+            balance_transaction = self.balance_transaction(
+                amount=amount, currency=currency, moment=moment, source=charge_id,
+                bt_type="charge", category="charge", fee=fee, description="Monthly subscription")
+        if succeeded:
+            outcome = {"network_status": "approved_by_network", "reason": None, "risk_level": "normal",
+                       "risk_score": self.rng.randrange(5, 60), "seller_message": "Payment complete.",
+                       "type": "authorized"}
+        else:
+            outcome = {"network_status": "declined_by_network", "reason": failure[0], "risk_level": "normal",
+                       "risk_score": self.rng.randrange(5, 60),
+                       "seller_message": "The bank did not return any further details with this decline.",
+                       "type": "issuer_declined"}
+        return {
+            "id": charge_id,
+            "object": "charge",
+            "amount": amount,
+            "amount_captured": amount if succeeded else 0,
+            "amount_refunded": 0,
+            "application": None,
+            "application_fee": None,
+            "application_fee_amount": None,
+            "balance_transaction": balance_transaction,
+            "billing_details": payment_method["billing_details"],
+            "calculated_statement_descriptor": "STRIDELY",
+            "captured": succeeded,
+            "created": _ts(moment),
+            "currency": currency,
+            "customer": customer["id"],
+            "description": "Stridely monthly subscription",
+            "dispute": None,
+            "disputed": False,
+            "failure_balance_transaction": None,
+            "failure_code": None if succeeded else failure[0],
+            "failure_message": None if succeeded else failure[1],
+            "fraud_details": {},
+            "invoice": None,
+            "livemode": False,
+            "metadata": {},
+            "on_behalf_of": None,
+            "outcome": outcome,
+            "paid": succeeded,
+            "payment_intent": None,
+            "payment_method": payment_method["id"],
+            "payment_method_details": {"card": {
+                "brand": card["brand"], "country": card["country"], "exp_month": card["exp_month"],
+                "exp_year": card["exp_year"], "fingerprint": card["fingerprint"],
+                "funding": card["funding"], "last4": card["last4"], "network": card["brand"],
+                "wallet": card["wallet"]}, "type": "card"},
+            "receipt_email": customer["email"],
+            "receipt_number": None,
+            "receipt_url": None,
+            "refunded": False,
+            "refunds": {"object": "list", "data": [], "has_more": False, "total_count": 0,
+                        "url": f"/v1/charges/{charge_id}/refunds"},
+            "review": None,
+            "shipping": None,
+            "source": None,
+            "source_transfer": None,
+            "statement_descriptor": None,
+            "statement_descriptor_suffix": None,
+            "status": "succeeded" if succeeded else "failed",
+            "transfer_data": None,
+            "transfer_group": None,
+        }
+
+    def refund(self, charge, moment, amount):
+        refund_id = self.ids.stripe("re")
+        refund = {
+            "id": refund_id,
+            "object": "refund",
+            "amount": amount,
+            "balance_transaction": self.balance_transaction(
+                amount=-amount, currency=charge["currency"], moment=moment, source=refund_id,
+                bt_type="refund", category="refund", fee=0, description="REFUND FOR CHARGE"),
+            "charge": charge["id"],
+            "created": _ts(moment),
+            "currency": charge["currency"],
+            "metadata": {},
+            "payment_intent": None,
+            "reason": self.rng.choice(["requested_by_customer", "requested_by_customer", "duplicate"]),
+            "receipt_number": None,
+            "source_transfer_reversal": None,
+            "status": "succeeded",
+            "transfer_reversal": None,
+        }
+        charge["refunds"]["data"].append(refund)
+        charge["refunds"]["total_count"] += 1
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+
+    def dispute(self, charge, opened: dt.datetime) -> dict:
+        dispute_id = self.ids.stripe("dp")
+        currency, amount = charge["currency"], charge["amount"]
+        decided = opened + dt.timedelta(days=self.rng.randrange(20, 60))
+        if decided <= self.end:
+            # Two in five won, in turn rather than at random: even a small business has both.
+            self.decided_disputes += 1
+            status = "won" if self.decided_disputes % 5 in (1, 3) else "lost"
+        else:
+            status, decided = self.rng.choice(["needs_response", "under_review"]), None
+        transactions = [self.balance_transaction(
+            amount=-amount, currency=currency, moment=opened, source=dispute_id,
+            bt_type="adjustment", category="dispute", fee=1500,
+            description=f"Chargeback withdrawal for {charge['id']}")]
+        if status == "won":
+            transactions.append(self.balance_transaction(
+                amount=amount, currency=currency, moment=decided, source=dispute_id,
+                bt_type="adjustment", category="dispute_reversal", fee=-1500,
+                description=f"Chargeback reversal for {charge['id']}"))
+        charge["disputed"] = True
+        charge["dispute"] = dispute_id
+        return {
+            "id": dispute_id,
+            "object": "dispute",
+            "amount": amount,
+            "balance_transactions": transactions,
+            "charge": charge["id"],
+            "created": _ts(opened),
+            "currency": currency,
+            "evidence": {"customer_email_address": charge["receipt_email"], "uncategorized_text": None},
+            "evidence_details": {"due_by": _ts(opened + dt.timedelta(days=21)),
+                                 "has_evidence": status in ("won", "lost", "under_review"),
+                                 "past_due": False, "submission_count": 1 if status != "needs_response" else 0},
+            "is_charge_refundable": False,
+            "livemode": False,
+            "metadata": {},
+            "payment_intent": None,
+            "reason": self.rng.choice(["fraudulent", "product_not_received", "subscription_canceled"]),
+            "status": status,
+        }
+
+    def paying_history(self, user) -> DemoCustomer | None:
+        channel = user["channel"]
+        if self.rng.random() >= channel.conversion:
+            return None
+        first_payment = user["installed_at"] + dt.timedelta(
+            hours=self.rng.expovariate(1 / 96) + 0.2)
+        if first_payment >= self.end:
+            return None
+        currency = COUNTRIES[user["country"]][1]
+        amount = PRICES[currency][1 if self.rng.random() < channel.premium_share else 0]
+        customer = self.customer_object(user, first_payment - dt.timedelta(minutes=self.rng.randrange(2, 30)))
+        result = DemoCustomer(user_id=user["user_id"], channel=channel.name, customer=customer)
+        card = self.payment_method_object(customer, user, first_payment - dt.timedelta(minutes=1))
+        result.payment_methods.append(card)
+
+        active, tenure, month = True, 0, 0
+        while True:
+            due = _add_months(first_payment, month, first_payment.day).replace(
+                hour=self.rng.randrange(6, 23), minute=self.rng.randrange(60), second=self.rng.randrange(60))
+            if month == 0:
+                due = first_payment
+            if due >= self.end:
+                break
+            month += 1
+            if not active:
+                # Lapsed customers come back now and then (reactivation).
+                if self.rng.random() < 0.035:
+                    active, tenure = True, max(1, tenure // 2)
+                else:
+                    continue
+            # A new card now and then (replaced after expiry or on a new phone).
+            if tenure and self.rng.random() < 0.03:
+                card = self.payment_method_object(customer, user, due - dt.timedelta(hours=1))
+                result.payment_methods.append(card)
+            paid = self.attempt(result, card, due, amount, currency)
+            if not paid:
+                retry = due + dt.timedelta(days=self.rng.randrange(2, 5), hours=self.rng.randrange(0, 12))
+                if retry < self.end and self.rng.random() < 0.85:
+                    paid = self.attempt(result, card, retry, amount, currency, failure_rate=0.35)
+            if not paid:
+                active = False  # involuntary churn
+                continue
+            tenure += 1
+            churn = channel.first_month_churn * (0.3 + 0.7 * math.exp(-(tenure - 1) / 2.5))
+            if self.rng.random() < churn:
+                active = False
+        return result if any(c["status"] == "succeeded" for c in result.charges) else None
+
+    def attempt(self, result: DemoCustomer, card, moment, amount, currency, failure_rate=0.045) -> bool:
+        failure = None
+        if self.rng.random() < failure_rate:
+            failure = _pick(self.rng, [((code, message), w) for code, message, w in DECLINES])
+        charge = self.charge_object(result.customer, card, moment, amount, currency, failure=failure)
+        result.charges.append(charge)
+        if failure:
+            return False
+        roll = self.rng.random()
+        if roll < 0.03:
+            refunded_at = moment + dt.timedelta(days=self.rng.randrange(0, 14), hours=self.rng.randrange(1, 20))
+            if refunded_at < self.end:
+                partial = self.rng.random() < 0.35
+                refund_amount = max(1, round(amount * self.rng.uniform(0.2, 0.7))) if partial else amount
+                self.refund(charge, refunded_at, refund_amount)
+        elif roll < 0.032:
+            opened = moment + dt.timedelta(days=self.rng.randrange(7, 45))
+            if opened < self.end:
+                result.disputes.append(self.dispute(charge, opened))
+        return True
+
+    def business(self) -> DemoBusiness:
+        users, installs = self.users_and_installs()
+        customers = [c for c in (self.paying_history(u) for u in users) if c is not None]
+        return DemoBusiness(config=self.config, installs=installs, customers=customers)
+
+
+def generate(config: DemoConfig | None = None) -> DemoBusiness:
+    """The demo business for a configuration (deterministic for a seed and end moment)."""
+    return _Generator(config or DemoConfig()).business()
