@@ -13,6 +13,7 @@ middleware to its aiohttp application and keeps its state in memory. Added, in m
 - `POST /_test/balance_transactions/{id}` (JSON: amount, currency, fee) re-states a
   balance transaction in another settlement currency, as Stripe does for a charge in a
   currency the account does not settle in;
+- `DELETE /_config/data` (localstripe's) empties the double, these additions included;
 - Stripe's answers where localstripe differs: a missing object is a 404 with code
   `resource_missing` and "No such <object>: '<id>'"; a deleted customer is still
   retrievable as `{"id": …, "object": "customer", "deleted": true}`.
@@ -160,6 +161,11 @@ def _missing(collection: str, object_id: str) -> web.Response:
 
 @web.middleware
 async def stripe_shaped_middleware(request: web.Request, handler):
+    if request.method == "DELETE" and request.path == "/_config/data":
+        # localstripe's "forget everything" also forgets what this module keeps.
+        disputes.clear()
+        dispute_balance_transactions.clear()
+        deleted_customers.clear()
     match = OBJECT_PATH.match(request.path)
     if match and request.method == "GET":
         collection, object_id = match["collection"], match["id"]

@@ -80,6 +80,13 @@ def stripe_double(stripe_double_url):
 
 
 @pytest.fixture
+def empty_stripe_double(stripe_double):
+    """The Stripe API double emptied first, for tests that list everything it holds."""
+    requests.delete(f"{stripe_double}/_config/data", timeout=10).raise_for_status()
+    return stripe_double
+
+
+@pytest.fixture
 def webhook_endpoint(live_server, stripe_double):
     """dj-stripe's WebhookEndpoint row for the live server, with the known test secret."""
     from djstripe.models import WebhookEndpoint

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 T = FactTransaction.TransactionType
 
 
-def test_djstripe_sync_models_backfills_dimensions_and_facts(shop):
+def test_djstripe_sync_models_backfills_dimensions_and_facts(empty_stripe_double, shop):
     customer = shop.customer(email="backfill@example.com", metadata={"user_id": "u-99"})
     card = shop.card(customer.id)
     _, kept = shop.pay(customer.id, card.id, 4200, "eur")
