@@ -1,0 +1,123 @@
+"""Step "import": `manage.py import_installs` on a generated CSV, rows/s and peak memory.
+
+The CSV follows the shared install file format (COMMON.md), with new install ids, so every
+row is inserted. The command runs as a child process; its peak RSS comes from the kernel's
+accounting for that child (os.wait4). It runs on a tenth of the file and on the whole file:
+bounded memory means the two peaks are about the same. The imported rows are deleted after.
+"""
+
+import csv
+import datetime as dt
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.generate import CHANNELS, DEVICES
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+COLUMNS = [
+    "install_id", "user_id", "device_id", "installed_at", "os_name", "app_name", "app_version",
+    "device_name", "channel_name", "channel_group", "channel_label", "country_code",
+    "network_name", "campaign_name", "adgroup_name", "creative_name", "campaign_id", "adgroup_id",
+    "creative_id", "ip_address",
+]
+ID_PREFIX = "imp_bench"
+TARGET_ROWS_PER_S = 50_000
+
+
+def write_csv(path: Path, rows: int, seed: int = 11, end: dt.datetime | None = None) -> float:
+    rng = random.Random(seed)
+    end = end or dt.datetime.now(dt.timezone.utc)
+    start = end - dt.timedelta(days=730)
+    span = int((end - start).total_seconds())
+    started = time.perf_counter()
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for number in range(1, rows + 1):
+            os_name = "Android" if rng.random() < 0.55 else "iOS"
+            channel = rng.choices(CHANNELS, weights=[c[3] for c in CHANNELS])[0]
+            campaign = rng.randint(1, 40)
+            installed_at = start + dt.timedelta(seconds=rng.randint(0, span))
+            writer.writerow([
+                f"{ID_PREFIX}{number:09d}", f"u{rng.randint(1, 800_000):08d}",
+                f"dev{rng.getrandbits(40):010x}", installed_at.isoformat(timespec="seconds"),
+                os_name, "8fit", rng.choice(["5.2.0", "5.3.1", "6.0.0"]),
+                rng.choice(DEVICES[os_name]), channel[0], channel[1], channel[2],
+                rng.choice(["US", "DE", "GB", "FR", "BR"]), "network", f"campaign {campaign}",
+                f"adgroup {campaign}-{rng.randint(1, 5)}", f"creative {rng.randint(1, 20)}",
+                str(campaign), f"{campaign}-{rng.randint(1, 5)}", str(rng.randint(1, 20)),
+                f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            ])
+    return time.perf_counter() - started
+
+
+def _delete_imported() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("delete from fact_user_first_install where install_id like %s",
+                       [ID_PREFIX + "%"])
+        return cursor.rowcount
+
+
+def import_file(path: Path, rows: int) -> dict:
+    """Run import_installs as a child; wall time, exit code, peak RSS of that child."""
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="bench.settings")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "import_installs", str(path), "--format", "csv"],
+        cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    output = b""
+    # Read the output as it comes (progress lines), then reap the child with its rusage.
+    for line in process.stdout:
+        output += line
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    lines = [line for line in output.decode(errors="replace").splitlines() if line.strip()]
+    return {
+        "rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
+        "exit_code": process.returncode, "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "summary": lines[-1] if lines else "", "output_tail": lines[-5:],
+    }
+
+
+def run(rows: int) -> dict:
+    from django.db import connection
+
+    print(f"import: import_installs on generated CSVs of {rows // 10:,} and {rows:,} rows",
+          flush=True)
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="bench-installs-") as directory:
+        for label, size in (("tenth", max(1, rows // 10)), ("full", rows)):
+            path = Path(directory) / f"installs-{size}.csv"
+            written = write_csv(path, size)
+            _delete_imported()
+            result = import_file(path, size)
+            with connection.cursor() as cursor:
+                cursor.execute("select count(*) from fact_user_first_install where install_id "
+                               "like %s", [ID_PREFIX + "%"])
+                result["rows_in_table"] = cursor.fetchone()[0]
+            result["csv_write_seconds"] = round(written, 1)
+            result["csv_mb"] = round(path.stat().st_size / 1e6, 1)
+            results[label] = result
+            print(f"  {size:>9,} rows ({result['csv_mb']} MB): {result['seconds']:7.1f} s = "
+                  f"{result['rows_per_s']:>8,} rows/s, peak RSS {result['peak_rss_mb']} MB, exit "
+                  f"{result['exit_code']}, {result['rows_in_table']:,} rows stored | "
+                  f"{result['summary']}", flush=True)
+    removed = _delete_imported()
+    full, tenth = results["full"], results["tenth"]
+    ok = full["exit_code"] == 0 and full["rows_in_table"] == rows
+    growth = full["peak_rss_mb"] / tenth["peak_rss_mb"] if tenth["peak_rss_mb"] else None
+    return {
+        **results,
+        "memory_growth_full_vs_tenth": round(growth, 2) if growth else None,
+        "deleted_after": removed,
+        "target_met": ok and full["rows_per_s"] >= TARGET_ROWS_PER_S and (growth or 9) < 1.5,
+    }
