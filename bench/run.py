@@ -163,12 +163,20 @@ def main(argv=None):
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent webhook clients")
     parser.add_argument("--baseline-budget", type=float, default=120,
                         help="seconds per baseline query (fewer runs when one run is slower)")
+    parser.add_argument("--webhook-events", type=int, default=None,
+                        help="events per configuration (default: by scale)")
+    parser.add_argument("--import-rows", type=int, default=None,
+                        help="rows of the import CSV (default: by scale)")
     args = parser.parse_args(argv)
     steps = [s.strip() for s in args.only.split(",") if s.strip()] or list(STEPS)
     unknown = set(steps) - set(STEPS)
     if unknown:
         parser.error(f"unknown steps: {', '.join(sorted(unknown))}")
-    sizes = SCALES[args.scale]
+    sizes = dict(SCALES[args.scale])
+    if args.webhook_events:
+        sizes["webhook_events"] = args.webhook_events
+    if args.import_rows:
+        sizes["import_rows"] = args.import_rows
 
     setup()
     RESULTS_DIR.mkdir(exist_ok=True)
