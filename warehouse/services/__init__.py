@@ -10,3 +10,14 @@ from warehouse.services.calendar import (  # noqa: F401
     reporting_time_zone,
 )
 from warehouse.services.customer_months import refresh_customer_months  # noqa: F401
+from warehouse.services.payments import (  # noqa: F401
+    ensure_balance_transactions,
+    record_balance_transaction_source,
+    record_charges,
+    record_customers,
+    record_disputes,
+    record_payment_methods,
+    record_refunds,
+    refresh_customer_facts,
+)
+from warehouse.services.rebuild import RebuildSummary, rebuild_warehouse  # noqa: F401

@@ -1,0 +1,147 @@
+"""Payments fixtures: the Stripe API double with disputes, and helpers that pay through it.
+
+`stripe_double` is overridden here (same contract as tests/conftest.py's) to run
+tests/warehouse/stripe_api_double.py, which adds what localstripe lacks (disputes) and
+answers missing objects the way Stripe does.
+"""
+
+import subprocess
+import sys
+
+import pytest
+import requests
+import stripe
+from django.conf import settings
+
+from tests.conftest import PROJECT_DIR, _free_port, _wait_for_port
+
+DECLINED_CARD = "4000000000000341"  # localstripe: attaches, then every charge is declined
+GOOD_CARD = "4242424242424242"
+
+
+@pytest.fixture(scope="session")
+def stripe_double():
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.warehouse.stripe_api_double", "--port", str(port)],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port, process)
+        url = f"http://127.0.0.1:{port}"
+        previous_base = stripe.api_base
+        stripe.api_base = url
+        stripe.api_key = settings.STRIPE_TEST_SECRET_KEY
+        yield url
+        stripe.api_base = previous_base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class StripeShop:
+    """Creates Stripe objects in the double, as the app's checkout would."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def customer(self, **fields):
+        fields.setdefault("email", "ada@example.com")
+        fields.setdefault("metadata", {"user_id": "u-1"})
+        return stripe.Customer.create(**fields)
+
+    def card(self, customer_id: str, number: str = GOOD_CARD):
+        payment_method = stripe.PaymentMethod.create(
+            type="card", card={"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+        )
+        return stripe.PaymentMethod.attach(payment_method.id, customer=customer_id)
+
+    def pay(self, customer_id: str, payment_method_id: str, amount: int, currency: str = "eur"):
+        """A confirmed PaymentIntent; returns (intent, charge) as the API shows them now."""
+        try:
+            intent = stripe.PaymentIntent.create(
+                amount=amount, currency=currency, customer=customer_id,
+                payment_method=payment_method_id, confirm=True,
+            )
+        except stripe.CardError as exc:
+            charge = stripe.Charge.retrieve(exc.error.charge)
+            intent = stripe.PaymentIntent.retrieve(charge.payment_intent) if charge.payment_intent else None
+            return intent, charge
+        return intent, stripe.Charge.retrieve(intent.charges.data[0].id)
+
+    def refund(self, charge_id: str, amount: int | None = None):
+        kwargs = {"charge": charge_id}
+        if amount is not None:
+            kwargs["amount"] = amount
+        return stripe.Refund.create(**kwargs)
+
+    def restate_settlement(self, balance_transaction_id: str, amount: int, currency: str, fee: int = 0):
+        response = requests.post(
+            f"{self.base_url}/_test/balance_transactions/{balance_transaction_id}",
+            json={"amount": amount, "currency": currency, "fee": fee}, timeout=10, auth=(stripe.api_key, ""),
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def open_dispute(self, charge_id: str, **fields) -> dict:
+        response = requests.post(
+            f"{self.base_url}/_test/disputes", json={"charge": charge_id, **fields}, timeout=10,
+            auth=(stripe.api_key, ""),
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def close_dispute(self, dispute_id: str, status: str) -> dict:
+        response = requests.post(
+            f"{self.base_url}/_test/disputes/{dispute_id}/close", json={"status": status}, timeout=10,
+            auth=(stripe.api_key, ""),
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture
+def shop(stripe_double):
+    return StripeShop(stripe_double)
+
+
+@pytest.fixture
+def deliver_ok(deliver_event, stripe_event):
+    """Deliver `type` for an API object and insist on a 2xx (with the trigger's traceback if not)."""
+
+    def deliver(event_type, data_object, **kwargs):
+        event = stripe_event(event_type, data_object, **kwargs)
+        response = deliver_event(event)
+        if response.status_code != 200:
+            from djstripe.models import WebhookEventTrigger
+
+            trigger = WebhookEventTrigger.objects.order_by("-id").first()
+            raise AssertionError(f"{event_type}: HTTP {response.status_code}\n{trigger and trigger.traceback}")
+        return event
+
+    return deliver
+
+
+def warehouse_snapshot() -> dict:
+    """Every payments warehouse row, without surrogate keys and write times, for comparisons."""
+    from warehouse.models import DimCustomer, DimPaymentMethod, FactCustomerMonth, FactTransaction
+
+    def rows(model, key, exclude=("updated_at",)):
+        fields = [f.attname for f in model._meta.concrete_fields if f.attname not in exclude]
+        return sorted(
+            (tuple(row[name] for name in fields) for row in model.objects.values(*fields)),
+            key=lambda row: tuple(str(part) for part in row[: len(key)]),
+        )
+
+    return {
+        "dim_customer": rows(DimCustomer, ["stripe_id"]),
+        "dim_payment_method": rows(DimPaymentMethod, ["stripe_id"]),
+        "fact_transaction": rows(
+            FactTransaction, ["stripe_id", "transaction_type"], exclude=("updated_at", "transaction_sk")
+        ),
+        "fact_customer_month": rows(
+            FactCustomerMonth, ["customer_id", "month"], exclude=("updated_at", "customer_month_sk")
+        ),
+    }

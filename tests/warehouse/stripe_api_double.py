@@ -1,0 +1,167 @@
+"""The project's Stripe API double plus what the payments tests need and localstripe lacks.
+
+Run as `python -m tests.warehouse.stripe_api_double --port N` (the warehouse tests'
+`stripe_double` fixture does). On top of `stripe_dwh.stripe_double` it adds, in memory:
+- disputes: `GET /v1/disputes/{id}`; test-only `POST /_test/disputes` (JSON: charge,
+  reason, and optionally settlement amount/currency/fee) opens one with its funds-withdrawn
+  balance transaction, `POST /_test/disputes/{id}/close` (JSON: status won|lost) closes it,
+  adding the funds-reinstated balance transaction when won;
+- `POST /_test/balance_transactions/{id}` (JSON: amount, currency, fee) re-states a
+  balance transaction in another settlement currency, as Stripe does for a charge in a
+  currency the account does not settle in;
+- Stripe's answers where localstripe differs: a missing object is a 404 with code
+  `resource_missing` and "No such <object>: '<id>'"; a deleted customer is still
+  retrievable as `{"id": …, "object": "customer", "deleted": true}`.
+"""
+
+import argparse
+import json
+import re
+import secrets
+import socket
+import time
+
+from aiohttp import web
+from localstripe.resources import BalanceTransaction, Charge, store
+
+from stripe_dwh.stripe_double import build_app as build_base_app
+
+disputes: dict[str, dict] = {}
+dispute_balance_transactions: dict[str, dict] = {}
+deleted_customers: set[str] = set()
+
+OBJECT_PATH = re.compile(r"^/v1/(?P<collection>[a-z_]+)s/(?P<id>[A-Za-z0-9_]+)$")
+
+
+def _balance_transaction(amount: int, currency: str, fee: int, source: str, category: str) -> dict:
+    created = int(time.time())
+    bt = {
+        "id": "txn_" + secrets.token_hex(12),
+        "object": "balance_transaction",
+        "amount": amount,
+        "available_on": created,
+        "created": created,
+        "currency": currency,
+        "description": f"Chargeback {category}",
+        "exchange_rate": None,
+        "fee": fee,
+        "fee_details": [],
+        "net": amount - fee,
+        "reporting_category": category,
+        "source": source,
+        "status": "available",
+        "type": "adjustment",
+    }
+    dispute_balance_transactions[bt["id"]] = bt
+    return bt
+
+
+async def open_dispute(request: web.Request) -> web.Response:
+    body = await request.json()
+    charge = Charge._api_retrieve(body["charge"])
+    charge_bt = BalanceTransaction._api_retrieve(charge.balance_transaction)
+    dispute_id = "dp_" + secrets.token_hex(12)
+    settlement = int(body.get("settlement_amount", charge_bt.amount))
+    withdrawal = _balance_transaction(
+        -settlement, body.get("settlement_currency", charge_bt.currency),
+        int(body.get("fee", 1500)), dispute_id, "dispute",
+    )
+    disputes[dispute_id] = {
+        "id": dispute_id,
+        "object": "dispute",
+        "amount": charge.amount,
+        "balance_transactions": [withdrawal],
+        "charge": charge.id,
+        "created": int(time.time()),
+        "currency": charge.currency,
+        "evidence": {},
+        "evidence_details": {"due_by": int(time.time()) + 86400 * 7, "has_evidence": False,
+                             "past_due": False, "submission_count": 0},
+        "is_charge_refundable": False,
+        "livemode": False,
+        "metadata": {},
+        "payment_intent": charge.payment_intent,
+        "reason": body.get("reason", "fraudulent"),
+        "status": "needs_response",
+    }
+    return web.json_response(disputes[dispute_id])
+
+
+async def close_dispute(request: web.Request) -> web.Response:
+    dispute = disputes[request.match_info["id"]]
+    status = (await request.json())["status"]
+    dispute["status"] = status
+    if status == "won":
+        withdrawal = dispute["balance_transactions"][0]
+        dispute["balance_transactions"].append(_balance_transaction(
+            -withdrawal["amount"], withdrawal["currency"], -withdrawal["fee"], dispute["id"],
+            "dispute_reversal",
+        ))
+    return web.json_response(dispute)
+
+
+async def restate_balance_transaction(request: web.Request) -> web.Response:
+    bt = BalanceTransaction._api_retrieve(request.match_info["id"])
+    body = await request.json()
+    bt.amount = int(body["amount"])
+    bt.currency = body["currency"]
+    bt.fee = int(body.get("fee", 0))
+    bt.exchange_rate = body.get("exchange_rate")
+    return web.json_response(bt._export())
+
+
+def _missing(collection: str, object_id: str) -> web.Response:
+    return web.json_response(
+        {"error": {"type": "invalid_request_error", "code": "resource_missing", "param": "id",
+                   "message": f"No such {collection}: '{object_id}'"}},
+        status=404,
+    )
+
+
+@web.middleware
+async def stripe_shaped_middleware(request: web.Request, handler):
+    match = OBJECT_PATH.match(request.path)
+    if match and request.method == "GET":
+        collection, object_id = match["collection"], match["id"]
+        if collection == "dispute":
+            return web.json_response(disputes[object_id]) if object_id in disputes else _missing(
+                collection, object_id)
+        if collection == "balance_transaction" and object_id in dispute_balance_transactions:
+            return web.json_response(dispute_balance_transactions[object_id])
+        if collection == "customer" and object_id in deleted_customers:
+            return web.json_response({"id": object_id, "object": "customer", "deleted": True})
+    response = await handler(request)
+    if match and request.method == "DELETE" and match["collection"] == "customer":
+        if response.status == 200:
+            deleted_customers.add(match["id"])
+        elif match["id"] in deleted_customers:
+            return _missing(match["collection"], match["id"])
+    if match and response.status == 404:
+        return _missing(match["collection"], match["id"])
+    return response
+
+
+def build_app() -> web.Application:
+    app = build_base_app()
+    if not getattr(app, "_payments_test_routes", False):
+        app.middlewares.insert(0, stripe_shaped_middleware)
+        app.router.add_post("/_test/disputes", open_dispute)
+        app.router.add_post("/_test/disputes/{id}/close", close_dispute)
+        app.router.add_post("/_test/balance_transactions/{id}", restate_balance_transaction)
+        app._payments_test_routes = True
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8421)
+    args = parser.parse_args()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    web.run_app(build_app(), sock=sock, access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    main()
