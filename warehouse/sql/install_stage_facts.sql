@@ -1,0 +1,36 @@
+-- purpose: insert the staged installs into fact_user_first_install; an install_id already
+--          present (or repeated within the batch) is left as it is, so re-imports change nothing
+-- grain: one row per install_id
+insert into fact_user_first_install (
+    install_id, user_id, device_id, installed_at, date_sk, client_id, channel_id,
+    country_code, network_name, campaign_name, adgroup_name, creative_name,
+    campaign_id, adgroup_id, creative_id, ip_address
+)
+select
+    stage.install_id,
+    stage.user_id,
+    stage.device_id,
+    stage.installed_at,
+    stage.date_sk,
+    client.client_sk,
+    channel.channel_sk,
+    stage.country_code,
+    stage.network_name,
+    stage.campaign_name,
+    stage.adgroup_name,
+    stage.creative_name,
+    stage.campaign_id,
+    stage.adgroup_id,
+    stage.creative_id,
+    stage.ip_address
+from install_stage as stage
+inner join dim_client as client
+    on
+        client.os_name = stage.os_name
+        and client.app_name = stage.app_name
+        and client.app_version = stage.app_version
+        and client.device_name = stage.device_name
+inner join dim_channel as channel
+    on channel.channel_name = stage.channel_name
+order by stage.line_number
+on conflict (install_id) do nothing

@@ -1,0 +1,57 @@
+"""HTTP entry points of the warehouse: the attribution provider's install callback."""
+
+import hmac
+import json
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from warehouse.services import installs
+
+TOKEN_QUERY_PARAMETER = "token"
+
+
+def _presented_token(request: HttpRequest) -> str:
+    authorization = request.headers.get("Authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.headers.get("X-Attribution-Token") or request.GET.get(TOKEN_QUERY_PARAMETER, "")
+
+
+def _token_is_valid(request: HttpRequest) -> bool:
+    expected = settings.ATTRIBUTION_CALLBACK_TOKEN
+    presented = _presented_token(request)
+    # An unset token must refuse everything, never match an empty presented one.
+    if not expected or not presented:
+        return False
+    return hmac.compare_digest(presented.encode(), expected.encode())
+
+
+def _payload(request: HttpRequest) -> dict:
+    if request.method == "GET":
+        return {key: value for key, value in request.GET.items() if key != TOKEN_QUERY_PARAMETER}
+    try:
+        payload = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise installs.InvalidInstallRow({"__all__": f"the body is not valid JSON: {exc}"}) from exc
+    if not isinstance(payload, dict):
+        raise installs.InvalidInstallRow({"__all__": "the body must be a JSON object"})
+    return payload
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def install_callback(request: HttpRequest) -> JsonResponse:
+    """An attribution provider reports one install: a JSON object (POST) or query parameters
+    (GET), with the keys of the install file format. 201 when new, 200 when already known."""
+    if not _token_is_valid(request):
+        return JsonResponse({"error": "missing or wrong attribution token"}, status=403)
+    try:
+        cleaned = installs.clean_install_row(_payload(request))
+    except installs.InvalidInstallRow as exc:
+        return JsonResponse({"errors": exc.errors}, status=400)
+    created = installs.upsert_install(cleaned)
+    return JsonResponse({"install_id": cleaned["install_id"], "created": created}, status=201 if created else 200)
