@@ -101,3 +101,38 @@ def stripe_event():
         return webhook_delivery.event_envelope(event_type, data_object, **kwargs)
 
     return wrap
+
+
+# --- reports (issue 5) ---------------------------------------------------------------
+
+
+def _managers_group():
+    """The "Managers" group of the data migration; re-created the same way if a transactional
+    test's flush emptied the auth tables."""
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    group, _ = Group.objects.get_or_create(name="Managers")
+    content_type, _ = ContentType.objects.get_or_create(app_label="reports", model="reportaccess")
+    permission, _ = Permission.objects.get_or_create(
+        content_type=content_type, codename="view_reports",
+        defaults={"name": "Can view the report pages"},
+    )
+    group.permissions.add(permission)
+    return group
+
+
+@pytest.fixture
+def manager_user(django_user_model):
+    """A non-staff user in the "Managers" group (password: manager-password-1)."""
+    user = django_user_model.objects.create_user(
+        username="manager", email="manager@example.com", password="manager-password-1"
+    )
+    user.groups.add(_managers_group())
+    return user
+
+
+@pytest.fixture
+def manager_client(client, manager_user):
+    client.force_login(manager_user)
+    return client

@@ -1,0 +1,71 @@
+"""Turn report values into the strings shown on the pages and written to CSV.
+
+Both come from the same rounding, so a CSV holds the same numbers as its page. Money is
+kept in integer (or exact decimal) minor units until here; the currency's exponent decides
+the decimals (zero-decimal JPY/KRW/..., three-decimal BHD/KWD/...).
+"""
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+# Stripe's zero-decimal and three-decimal currencies; everything else has two decimals.
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+)
+THREE_DECIMAL_CURRENCIES = frozenset("bhd jod kwd omr tnd".split())
+
+EMPTY = "—"
+
+
+def currency_exponent(currency: str) -> int:
+    currency = (currency or "").lower()
+    if currency in ZERO_DECIMAL_CURRENCIES:
+        return 0
+    if currency in THREE_DECIMAL_CURRENCIES:
+        return 3
+    return 2
+
+
+def major_units(minor: int | Decimal, currency: str) -> Decimal:
+    """Minor units -> major units, rounded half away from zero to the currency's decimals."""
+    exponent = currency_exponent(currency)
+    value = Decimal(minor).scaleb(-exponent)
+    return value.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)
+
+
+def percent(share: Decimal) -> Decimal:
+    """A share (0.123456) as a percentage with two decimals (12.35)."""
+    return (Decimal(share) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def csv_value(value, kind: str, currency: str) -> str:
+    if value is None:
+        return ""
+    if kind == "money":
+        return str(major_units(value, currency))
+    if kind == "rate":
+        return str(percent(value))
+    if kind == "month":
+        return value.strftime("%Y-%m")
+    if isinstance(value, dt.datetime):
+        # shown in the reporting time zone, like every day and month of the reports
+        return timezone.localtime(value, ZoneInfo(settings.TIME_ZONE)).isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def display_value(value, kind: str, currency: str) -> str:
+    if value is None:
+        return EMPTY
+    if kind == "money":
+        return f"{major_units(value, currency):,}"
+    if kind == "rate":
+        return f"{percent(value)}%"
+    if kind == "int":
+        return f"{value:,}"
+    return csv_value(value, kind, currency)

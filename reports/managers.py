@@ -1,0 +1,188 @@
+"""Report queries: each method runs one `.sql` file of reports/sql with bound parameters.
+
+These managers are the only way the report views reach SQL. Results are lists of dicts
+(one per row, keys = the query's column names). Money stays in integer minor units of the
+settlement currency; rates and averages are `Decimal`s with the scale the query rounds to.
+Months are `datetime.date`s on the first day of a calendar month in the reporting time zone.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connections, models
+from django.utils import timezone
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+CUSTOMER_VALUE_SORT_KEYS = (
+    "customer",
+    "first_payment_month",
+    "last_payment_month",
+    "active_months",
+    "total_net",
+    "average_monthly_spend",
+    "predicted_remaining",
+)
+FOLLOW_BASES = ("first_payment", "paid_in_month")
+
+
+@cache
+def load_sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def reporting_today() -> dt.date:
+    """Today's date in the reporting time zone (settings.TIME_ZONE)."""
+    from warehouse.services import reporting_time_zone
+
+    return timezone.localtime(timezone.now(), reporting_time_zone()).date()
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+class ReportManager(models.Manager):
+    def _rows(self, query_name: str, params: dict) -> list[dict]:
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(load_sql(query_name), params)
+            columns = [column.name for column in cursor.description]
+            return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+class PaymentReportManager(ReportManager):
+    """Payments reports over fact_customer_month (and fact_transaction for the currency)."""
+
+    def settlement_currency(self, default: str = "usd") -> str:
+        rows = self._rows("settlement_currency", {})
+        return rows[0]["settlement_currency"].lower() if rows else default
+
+    def month_summary(self, month: dt.date | None = None) -> list[dict]:
+        """The month before `month` and `month` (default: this month), oldest first."""
+        month = month_start(month or reporting_today())
+        return self._rows("month_summary", {"month": month})
+
+    def monthly_metrics(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
+        return self._rows(
+            "monthly_metrics",
+            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
+        )
+
+    def ltv_summary(
+        self, first_month: dt.date, last_month: dt.date, current_month: dt.date | None = None
+    ) -> dict:
+        """Average ARPU, average churn and LTV over the full months of the range."""
+        current_month = month_start(current_month or reporting_today())
+        return self._rows(
+            "ltv_summary",
+            {
+                "first_month": month_start(first_month),
+                "last_month": month_start(last_month),
+                "current_month": current_month,
+            },
+        )[0]
+
+    def customer_values(
+        self,
+        first_month: dt.date,
+        last_month: dt.date,
+        *,
+        churn_rate: Decimal | None,
+        sort: str = "total_net",
+        descending: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict]:
+        """Per-customer values; `churn_rate` is the c of the predicted remaining value."""
+        if sort not in CUSTOMER_VALUE_SORT_KEYS:
+            raise ValueError(f"unknown sort key {sort!r}")
+        return self._rows(
+            "customer_values",
+            {
+                "first_month": month_start(first_month),
+                "last_month": month_start(last_month),
+                "churn_rate": churn_rate,
+                "sort_key": sort,
+                "descending": descending,
+                "row_limit": limit,
+                "row_offset": offset,
+            },
+        )
+
+    def cohort_retention(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
+        return self._rows(
+            "cohort_retention",
+            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
+        )
+
+    def customer_flow(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
+        return self._rows(
+            "customer_flow",
+            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
+        )
+
+    def follow_cohort(
+        self, cohort_month: dt.date, last_month: dt.date, basis: str = "first_payment"
+    ) -> list[dict]:
+        """Customers of `cohort_month` paying in each month up to `last_month`.
+
+        basis "first_payment": customers whose first succeeded charge is in cohort_month;
+        basis "paid_in_month": every customer paying in cohort_month.
+        """
+        if basis not in FOLLOW_BASES:
+            raise ValueError(f"unknown basis {basis!r}")
+        return self._rows(
+            "follow_cohort",
+            {
+                "cohort_month": month_start(cohort_month),
+                "last_month": month_start(last_month),
+                "paid_in_month": basis == "paid_in_month",
+            },
+        )
+
+
+class InstallReportManager(ReportManager):
+    """Install and channel reports over fact_user_first_install."""
+
+    def duplicate_installs(self, day: dt.date | None = None) -> list[dict]:
+        """Users with more than one install on `day` (default: yesterday in the reporting
+        time zone), most installs first: user_id, install_count, first/last_installed_at."""
+        if day is None:
+            day = reporting_today() - dt.timedelta(days=1)
+        return self._rows("duplicate_installs", {"day": day, "time_zone": settings.TIME_ZONE})
+
+    def top_channels_by_os(
+        self,
+        os_name: str = "Android",
+        limit: int = 5,
+        *,
+        first_day: dt.date | None = None,
+        last_day: dt.date | None = None,
+    ) -> list[dict]:
+        """Channels by installs from `os_name`, then by total installs (ties by name), top
+        `limit`; channels without installs come last. Optional day range (reporting tz)."""
+        return self._rows(
+            "top_channels_by_os",
+            {
+                "os_name": os_name,
+                "row_limit": limit,
+                "first_day": first_day,
+                "last_day": last_day,
+                "time_zone": settings.TIME_ZONE,
+            },
+        )
+
+    def installs_by_channel_os(self, first_day: dt.date, last_day: dt.date) -> list[dict]:
+        return self._rows(
+            "installs_by_channel_os",
+            {"first_day": first_day, "last_day": last_day, "time_zone": settings.TIME_ZONE},
+        )
+
+    def channel_funnel(self, first_day: dt.date, last_day: dt.date) -> list[dict]:
+        return self._rows(
+            "channel_funnel",
+            {"first_day": first_day, "last_day": last_day, "time_zone": settings.TIME_ZONE},
+        )

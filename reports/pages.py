@@ -1,0 +1,411 @@
+"""What each report page shows: manager calls turned into tables and chart specs.
+
+Views call one function here with the form's cleaned data; the functions only read through
+the report managers and shape their rows for the templates and the CSV export.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from reports.formatting import currency_exponent, major_units
+from reports.managers import month_start, reporting_today
+from reports.models import CustomerMonthReport, InstallReport
+from reports.tables import Column, Table
+
+CUSTOMERS_PER_PAGE = 50
+CHURN_FLOOR = Decimal("0.02")
+
+
+def _major(value, currency):
+    return None if value is None else float(major_units(value, currency))
+
+
+def _pct(value):
+    return None if value is None else float(value * 100)
+
+
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    months = []
+    while first <= last:
+        months.append(first)
+        first = (first + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _month_label(month: dt.date) -> str:
+    return month.strftime("%Y-%m")
+
+
+def overview_page(*, month: dt.date) -> dict:
+    currency = CustomerMonthReport.objects.settlement_currency()
+    previous, current = CustomerMonthReport.objects.month_summary(month)
+    money_fields = ["gross", "refunds", "disputes", "net", "fees"]
+    has_data = any(
+        row["succeeded_charges"] or row["failed_charges"] or row["net"] or row["fees"]
+        for row in (previous, current)
+    )
+    summary = Table(
+        name="summary",
+        title="This month against last month",
+        currency=currency,
+        columns=[
+            Column("month", "Month", "month"),
+            Column("gross", "Gross", "money"),
+            Column("refunds", "Refunds", "money"),
+            Column("disputes", "Disputes", "money"),
+            Column("net", "Net revenue", "money"),
+            Column("fees", "Stripe fees", "money"),
+            Column("paying_customers", "Paying customers", "int"),
+            Column("new_customers", "New customers", "int"),
+            Column("succeeded_charges", "Succeeded charges", "int"),
+            Column("failed_charges", "Failed charges", "int"),
+            Column("failed_payment_rate", "Failed-payment rate", "rate"),
+        ],
+        rows=[previous, current] if has_data else [],
+        help_text="Net revenue = succeeded charges − refunds − disputed funds withdrawn + "
+        "funds reinstated, at settlement amounts, before Stripe fees (shown separately).",
+    )
+    chart = {
+        "data": [
+            {
+                "type": "bar",
+                "name": _month_label(row["month"]),
+                "x": [field.capitalize() for field in money_fields],
+                "y": [_major(row[field], currency) for field in money_fields],
+            }
+            for row in (previous, current)
+        ],
+        "layout": {"barmode": "group", "title": {"text": f"Money ({currency.upper()})"}},
+    }
+    return {
+        "tables": [summary],
+        "charts": [{"id": "overview-money", "spec": chart}] if has_data else [],
+        "current": current,
+        "previous": previous,
+        "currency": currency,
+    }
+
+
+def ltv_page(
+    *, start: dt.date, end: dt.date, sort: str, direction: str, page: int, exporting: bool = False
+) -> dict:
+    manager = CustomerMonthReport.objects
+    currency = manager.settlement_currency()
+    monthly = manager.monthly_metrics(start, end)
+    current_month = month_start(reporting_today())
+    summary = manager.ltv_summary(start, end, current_month)
+    offset = 0 if exporting else (page - 1) * CUSTOMERS_PER_PAGE
+    customers = manager.customer_values(
+        start,
+        end,
+        churn_rate=summary["average_churn"],
+        sort=sort,
+        descending=direction == "desc",
+        limit=None if exporting else CUSTOMERS_PER_PAGE,
+        offset=offset,
+    )
+    total_customers = customers[0]["total_rows"] if customers else 0
+    monthly_table = Table(
+        name="monthly",
+        title="ARPU and churn by month",
+        currency=currency,
+        columns=[
+            Column("month", "Month", "month"),
+            Column("net_revenue", "Net revenue", "money"),
+            Column("paying_customers", "Paying customers", "int"),
+            Column("arpu", "ARPU", "money"),
+            Column("previously_paying_customers", "Paying the month before", "int"),
+            Column("churned_customers", "Churned", "int"),
+            Column("churn_rate", "Churn", "rate"),
+        ],
+        rows=monthly if any(r["paying_customers"] or r["previously_paying_customers"] for r in monthly) else [],
+        help_text="ARPU(m) = net revenue in m / customers paying in m. Churn(m) = share of the "
+        "customers paying in the month before who do not pay in m.",
+    )
+    ltv_table = Table(
+        name="ltv",
+        title="LTV and its inputs",
+        currency=currency,
+        columns=[
+            Column("full_months", "Full months", "int"),
+            Column("average_arpu", "Average ARPU", "money"),
+            Column("arpu_months", "Months with ARPU", "int"),
+            Column("average_churn", "Average churn", "rate"),
+            Column("churn_months", "Months with churn", "int"),
+            Column("ltv", "LTV", "money"),
+        ],
+        rows=[summary] if summary["arpu_months"] or summary["churn_months"] else [],
+        help_text="LTV = average ARPU / average churn over the selected full months (the current "
+        "month is not full yet). Without any churn there is no LTV (shown as —).",
+    )
+    customers_table = Table(
+        name="customers",
+        title="Customers",
+        currency=currency,
+        columns=[
+            Column("customer_id", "Customer", "customer"),
+            Column("email", "Email"),
+            Column("first_payment_month", "First payment", "month", sortable=True),
+            Column("last_payment_month", "Last payment", "month", sortable=True),
+            Column("active_months", "Active months", "int", sortable=True),
+            Column("span_months", "Span (months)", "int"),
+            Column("total_net", "Total net revenue", "money", sortable=True),
+            Column("average_monthly_spend", "Average monthly spend", "money", sortable=True),
+            Column("months_since_last_payment", "Months since last payment", "int"),
+            Column("predicted_remaining", "Predicted remaining value", "money", sortable=True),
+        ],
+        rows=customers,
+        help_text="Customers paying in the selected months; history up to the last month. Average "
+        "monthly spend = total net / months from first to last payment month. Predicted remaining "
+        "value = max(average monthly spend, 0) × (1 − c)^(g + 1) / c with c = max(average churn, 2 %) "
+        "and g = months since the last payment.",
+    )
+    arpu_values = [_major(r["arpu"], currency) for r in monthly]
+    chart = {
+        "data": [
+            {"type": "bar", "name": f"ARPU ({currency.upper()})", "x": [_month_label(r["month"]) for r in monthly],
+             "y": arpu_values},
+            {"type": "scatter", "mode": "lines+markers", "name": "Churn (%)", "yaxis": "y2",
+             "x": [_month_label(r["month"]) for r in monthly], "y": [_pct(r["churn_rate"]) for r in monthly]},
+        ],
+        "layout": {
+            "title": {"text": "ARPU and churn"},
+            "yaxis": {"title": {"text": f"ARPU ({currency.upper()})"}},
+            "yaxis2": {"title": {"text": "Churn (%)"}, "overlaying": "y", "side": "right", "rangemode": "tozero"},
+            "legend": {"orientation": "h"},
+            "xaxis": {"type": "category"},
+        },
+    }
+    pages = max(1, -(-total_customers // CUSTOMERS_PER_PAGE))
+    return {
+        "tables": [ltv_table, monthly_table, customers_table],
+        "charts": [{"id": "ltv-arpu-churn", "spec": chart}] if monthly_table.rows else [],
+        "summary": summary,
+        "currency": currency,
+        "churn_floor": CHURN_FLOOR,
+        "pagination": {
+            "page": page,
+            "pages": pages,
+            "total": total_customers,
+            "previous": page - 1 if page > 1 else None,
+            "next": page + 1 if page < pages else None,
+        },
+    }
+
+
+def _matrix_table(name, title, retention, value_key, help_text, currency):
+    cohorts = sorted({row["cohort_month"] for row in retention})
+    max_k = max((row["months_since_first_payment"] for row in retention), default=-1)
+    cells = {(row["cohort_month"], row["months_since_first_payment"]): row for row in retention}
+    rows = []
+    for cohort in cohorts:
+        first = cells[(cohort, 0)]
+        row = {"cohort_month": cohort, "cohort_customers": first["cohort_customers"],
+               "month_zero_net_revenue": first["month_zero_net_revenue"]}
+        for k in range(max_k + 1):
+            cell = cells.get((cohort, k))
+            row[f"month_{k}"] = cell[value_key] if cell else None
+        rows.append(row)
+    columns = [Column("cohort_month", "Cohort", "month"), Column("cohort_customers", "Customers", "int")]
+    if value_key == "revenue_retention_rate":
+        columns.append(Column("month_zero_net_revenue", "Month 0 net revenue", "money"))
+    columns += [Column(f"month_{k}", f"+{k}", "rate") for k in range(max_k + 1)]
+    return Table(name=name, title=title, columns=columns, rows=rows, currency=currency,
+                 help_text=help_text), cohorts, max_k
+
+
+def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -> dict:
+    manager = CustomerMonthReport.objects
+    currency = manager.settlement_currency()
+    retention = manager.cohort_retention(start, end)
+    flow = manager.customer_flow(start, end)
+    followed = manager.follow_cohort(cohort, end, basis)
+
+    customers_matrix, cohorts, max_k = _matrix_table(
+        "retention_customers", "Retention by customers", retention, "retention_rate",
+        "Share of the cohort (customers whose first succeeded charge is in that month) paying "
+        "k months later.", currency,
+    )
+    revenue_matrix, _, _ = _matrix_table(
+        "retention_revenue", "Retention by revenue", retention, "revenue_retention_rate",
+        "The cohort's net revenue k months later / its net revenue in its first month.", currency,
+    )
+    detail = Table(
+        name="retention_detail",
+        title="Retention cells (counts and revenue)",
+        currency=currency,
+        columns=[
+            Column("cohort_month", "Cohort", "month"),
+            Column("months_since_first_payment", "k", "int"),
+            Column("month", "Month", "month"),
+            Column("cohort_customers", "Cohort customers", "int"),
+            Column("paying_customers", "Paying", "int"),
+            Column("retention_rate", "Retention", "rate"),
+            Column("net_revenue", "Net revenue", "money"),
+            Column("revenue_retention_rate", "Revenue retention", "rate"),
+        ],
+        rows=retention,
+    )
+    has_flow = any(r["new_customers"] or r["retained_customers"] or r["returning_customers"]
+                   or r["churned_customers"] for r in flow)
+    flow_table = Table(
+        name="customer_flow",
+        title="New, retained, returning and churned customers",
+        currency=currency,
+        columns=[
+            Column("month", "Month", "month"),
+            Column("new_customers", "New", "int"),
+            Column("retained_customers", "Retained", "int"),
+            Column("returning_customers", "Returning", "int"),
+            Column("churned_customers", "Churned", "int"),
+        ],
+        rows=flow if has_flow else [],
+        help_text="New: first payment this month. Retained: paid the month before too. Returning: "
+        "paid before, but not the month before. Churned: paid the month before, not this month.",
+    )
+    follow_table = Table(
+        name="follow_cohort",
+        title=f"Following {_month_label(cohort)}",
+        currency=currency,
+        columns=[
+            Column("month", "Month", "month"),
+            Column("followed_customers", "Followed customers", "int"),
+            Column("paying_customers", "Paying", "int"),
+            Column("paying_share", "Share paying", "rate"),
+            Column("net_revenue", "Net revenue", "money"),
+        ],
+        rows=followed if followed and followed[0]["followed_customers"] else [],
+    )
+    charts = []
+    if cohorts:
+        labels = [_month_label(c) for c in cohorts]
+        z = [[_pct(row[f"month_{k}"]) for k in range(max_k + 1)] for row in customers_matrix.rows]
+        charts.append({"id": "cohort-heatmap", "spec": {
+            "data": [{"type": "heatmap", "x": [f"+{k}" for k in range(max_k + 1)], "y": labels, "z": z,
+                      "colorscale": "Blues", "reversescale": True, "hoverongaps": False,
+                      "colorbar": {"title": {"text": "%"}}}],
+            "layout": {"title": {"text": "Retention by customers (%)"},
+                       "yaxis": {"autorange": "reversed", "type": "category"}},
+        }})
+    if has_flow:
+        months = [_month_label(r["month"]) for r in flow]
+        charts.append({"id": "customer-flow", "spec": {
+            "data": [
+                {"type": "bar", "name": "New", "x": months, "y": [r["new_customers"] for r in flow]},
+                {"type": "bar", "name": "Retained", "x": months, "y": [r["retained_customers"] for r in flow]},
+                {"type": "bar", "name": "Returning", "x": months, "y": [r["returning_customers"] for r in flow]},
+                {"type": "bar", "name": "Churned", "x": months, "y": [-r["churned_customers"] for r in flow]},
+            ],
+            "layout": {"barmode": "relative", "xaxis": {"type": "category"},
+                       "title": {"text": "Customers by kind (churned below zero)"}},
+        }})
+    if follow_table.rows:
+        charts.append({"id": "follow-cohort", "spec": {
+            "data": [{"type": "scatter", "mode": "lines+markers", "name": "Paying",
+                      "x": [_month_label(r["month"]) for r in followed],
+                      "y": [r["paying_customers"] for r in followed]}],
+            "layout": {"xaxis": {"type": "category"},
+                       "title": {"text": f"Customers of {_month_label(cohort)} paying each month"}},
+        }})
+    return {
+        "tables": [customers_matrix, revenue_matrix, flow_table, follow_table, detail],
+        "charts": charts,
+        "currency": currency,
+    }
+
+
+def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: dt.date) -> dict:
+    manager = InstallReport.objects
+    currency = CustomerMonthReport.objects.settlement_currency()
+    top_channels = manager.top_channels_by_os(os_name, top, first_day=start, last_day=end)
+    duplicates = manager.duplicate_installs(day)
+    over_time = manager.installs_by_channel_os(start, end)
+    funnel = manager.channel_funnel(start, end)
+
+    top_table = Table(
+        name="top_channels",
+        title=f"Top {top} channels by {os_name} installs",
+        currency=currency,
+        columns=[
+            Column("channel_name", "Channel"),
+            Column("os_installs", f"{os_name} installs", "int"),
+            Column("total_installs", "Total installs", "int"),
+        ],
+        rows=top_channels,
+        help_text="Ranked by installs from the chosen OS (any capitalisation), then by total "
+        "installs; channels without installs come last.",
+    )
+    duplicates_table = Table(
+        name="duplicate_installs",
+        title=f"Users with more than one install on {day.isoformat()}",
+        currency=currency,
+        columns=[
+            Column("user_id", "User"),
+            Column("install_count", "Installs", "int"),
+            Column("first_installed_at", "First install", "datetime"),
+            Column("last_installed_at", "Last install", "datetime"),
+        ],
+        rows=duplicates,
+        empty_text="No user installed more than once on that day.",
+    )
+    over_time_table = Table(
+        name="installs_by_channel_os",
+        title="Installs by channel and OS per month",
+        currency=currency,
+        columns=[
+            Column("month", "Month", "month"),
+            Column("channel_name", "Channel"),
+            Column("os_name", "OS"),
+            Column("installs", "Installs", "int"),
+        ],
+        rows=over_time,
+    )
+    funnel_table = Table(
+        name="funnel",
+        title="Acquisition funnel by channel of the first install",
+        currency=currency,
+        columns=[
+            Column("channel_name", "Channel"),
+            Column("installs", "First installs", "int"),
+            Column("paying_customers", "Paying customers", "int"),
+            Column("conversion_rate", "Conversion", "rate"),
+            Column("net_revenue", "Net revenue", "money"),
+            Column("revenue_per_install", "Revenue per install", "money"),
+            Column("average_ltv_per_paying_customer", "Average LTV per paying customer", "money"),
+        ],
+        rows=funnel if any(r["installs"] for r in funnel) else [],
+        help_text="A user's channel is the channel of their first install; users count when that "
+        "install is in the selected days. Installs link to customers by the app's user id. "
+        "Net revenue is the customers' net to date; average LTV per paying customer = net revenue "
+        "/ paying customers.",
+    )
+    charts = []
+    if any(r["total_installs"] for r in top_channels):
+        names = [r["channel_name"] for r in top_channels]
+        charts.append({"id": "top-channels", "spec": {
+            "data": [
+                {"type": "bar", "name": f"{os_name} installs", "x": names, "y": [r["os_installs"] for r in top_channels]},
+                {"type": "bar", "name": "Total installs", "x": names, "y": [r["total_installs"] for r in top_channels]},
+            ],
+            "layout": {"barmode": "group", "title": {"text": f"Top channels by {os_name} installs"}},
+        }})
+    if over_time:
+        months = _months(month_start(start), month_start(end))
+        series = {}
+        for row in over_time:
+            name = f"{row['channel_name']} · {row['os_name']}"
+            series.setdefault(name, dict.fromkeys(months, 0))[row["month"]] = row["installs"]
+        charts.append({"id": "installs-over-time", "spec": {
+            "data": [
+                {"type": "scatter", "mode": "lines+markers", "name": name,
+                 "x": [_month_label(m) for m in months], "y": list(counts.values())}
+                for name, counts in series.items()
+            ],
+            "layout": {"title": {"text": "Installs by channel and OS"}, "xaxis": {"type": "category"}},
+        }})
+    return {
+        "tables": [top_table, duplicates_table, over_time_table, funnel_table],
+        "charts": charts,
+        "currency": currency,
+        "exponent": currency_exponent(currency),
+    }

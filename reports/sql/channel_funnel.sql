@@ -1,0 +1,71 @@
+-- purpose: acquisition funnel per channel: first installs, paying customers, revenue
+-- grain: one row per channel (all channels, zeros included)
+-- params: first_day, last_day (calendar dates in the reporting time zone), time_zone
+-- A user's channel is the channel of their first install ever; users count when that first
+-- install falls in the range. Users become customers through dim_customer.user_id; a
+-- customer pays once they have a succeeded charge. Revenue is their net to date (settlement
+-- minor units).
+with first_installs as (
+    select distinct on (install.user_id)
+        install.user_id,
+        install.channel_id,
+        install.installed_at
+    from fact_user_first_install as install
+    order by install.user_id, install.installed_at, install.install_id
+),
+
+first_installs_in_range as (
+    select user_id, channel_id
+    from first_installs
+    where installed_at >= (%(first_day)s::date)::timestamp at time zone %(time_zone)s
+        and installed_at < (%(last_day)s::date + 1)::timestamp at time zone %(time_zone)s
+),
+
+installed_customers as (
+    select first_installs_in_range.channel_id, customer.stripe_id as customer_id
+    from first_installs_in_range
+    inner join dim_customer as customer on customer.user_id = first_installs_in_range.user_id
+),
+
+installed_customer_totals as (
+    select
+        installed_customers.channel_id,
+        installed_customers.customer_id,
+        sum(customer_month.net) as net_revenue,
+        bool_or(customer_month.charge_count > 0) as has_paid
+    from installed_customers
+    inner join fact_customer_month as customer_month
+        on customer_month.customer_id = installed_customers.customer_id
+    group by installed_customers.channel_id, installed_customers.customer_id
+),
+
+channel_installs as (
+    select channel_id, count(*) as installs
+    from first_installs_in_range
+    group by channel_id
+),
+
+channel_revenue as (
+    select
+        channel_id,
+        count(*) filter (where has_paid) as paying_customers,
+        sum(net_revenue) as net_revenue
+    from installed_customer_totals
+    group by channel_id
+)
+
+select
+    channel.channel_name,
+    coalesce(channel_installs.installs, 0)::integer as installs,
+    coalesce(channel_revenue.paying_customers, 0)::integer as paying_customers,
+    round(coalesce(channel_revenue.paying_customers, 0)::numeric / nullif(channel_installs.installs, 0), 6)
+    as conversion_rate,
+    coalesce(channel_revenue.net_revenue, 0)::bigint as net_revenue,
+    round(coalesce(channel_revenue.net_revenue, 0)::numeric / nullif(channel_installs.installs, 0), 2)
+    as revenue_per_install,
+    round(channel_revenue.net_revenue::numeric / nullif(channel_revenue.paying_customers, 0), 2)
+    as average_ltv_per_paying_customer
+from dim_channel as channel
+left join channel_installs on channel_installs.channel_id = channel.channel_sk
+left join channel_revenue on channel_revenue.channel_id = channel.channel_sk
+order by installs desc, paying_customers desc, channel.channel_name

@@ -1,0 +1,85 @@
+-- purpose: per-customer value table for the LTV page (money in settlement minor units)
+-- grain: one row per customer who paid in the selected range; history up to last_month
+-- params: first_month, last_month (first days of months), churn_rate (the page's average
+--   churn; null when unknown), sort_key, descending (bool), row_limit (null = all), row_offset
+-- predicted_remaining = max(average monthly spend, 0) * (1 - c)^(g + 1) / c, where
+--   c = greatest(churn_rate, 0.02) and g = months from the last paying month to last_month:
+--   the expected spend of the months to come if each month the customer stays with
+--   probability 1 - c; it shrinks as g grows and c is never below 2 %% (no division by zero).
+with customer_history as (
+    select
+        customer_month.customer_id,
+        min(customer_month.month) filter (where customer_month.charge_count > 0) as first_payment_month,
+        max(customer_month.month) filter (where customer_month.charge_count > 0) as last_payment_month,
+        count(*) filter (where customer_month.charge_count > 0) as active_months,
+        sum(customer_month.net) as total_net
+    from fact_customer_month as customer_month
+    where customer_month.month <= %(last_month)s::date
+    group by customer_month.customer_id
+),
+
+customers_in_range as (
+    select
+        customer_id,
+        first_payment_month,
+        last_payment_month,
+        active_months,
+        total_net,
+        (extract(year from last_payment_month) * 12 + extract(month from last_payment_month))::integer
+        - (extract(year from first_payment_month) * 12 + extract(month from first_payment_month))::integer
+        + 1 as span_months,
+        (extract(year from %(last_month)s::date) * 12 + extract(month from %(last_month)s::date))::integer
+        - (extract(year from last_payment_month) * 12 + extract(month from last_payment_month))::integer
+        as months_since_last_payment
+    from customer_history
+    where last_payment_month >= %(first_month)s::date
+),
+
+customer_values as (
+    select
+        customers_in_range.*,
+        total_net::numeric / span_months as average_monthly_spend,
+        greatest(coalesce(%(churn_rate)s::numeric, 0), 0.02) as effective_churn
+    from customers_in_range
+)
+
+select
+    customer_values.customer_id,
+    customer.email,
+    customer_values.first_payment_month,
+    customer_values.last_payment_month,
+    customer_values.active_months::integer as active_months,
+    customer_values.span_months,
+    customer_values.total_net::bigint as total_net,
+    round(customer_values.average_monthly_spend, 2) as average_monthly_spend,
+    customer_values.months_since_last_payment,
+    round(
+        greatest(customer_values.average_monthly_spend, 0)
+        * power(1 - customer_values.effective_churn, customer_values.months_since_last_payment + 1)
+        / customer_values.effective_churn,
+        0
+    )::bigint as predicted_remaining,
+    count(*) over () as total_rows
+from customer_values
+inner join dim_customer as customer on customer.stripe_id = customer_values.customer_id
+order by
+    case when %(sort_key)s = 'customer' and not %(descending)s then customer.email end asc,
+    case when %(sort_key)s = 'customer' and %(descending)s then customer.email end desc,
+    case when %(sort_key)s = 'first_payment_month' and not %(descending)s then customer_values.first_payment_month end asc,
+    case when %(sort_key)s = 'first_payment_month' and %(descending)s then customer_values.first_payment_month end desc,
+    case when %(sort_key)s = 'last_payment_month' and not %(descending)s then customer_values.last_payment_month end asc,
+    case when %(sort_key)s = 'last_payment_month' and %(descending)s then customer_values.last_payment_month end desc,
+    case when %(sort_key)s = 'active_months' and not %(descending)s then customer_values.active_months end asc,
+    case when %(sort_key)s = 'active_months' and %(descending)s then customer_values.active_months end desc,
+    case when %(sort_key)s = 'total_net' and not %(descending)s then customer_values.total_net end asc,
+    case when %(sort_key)s = 'total_net' and %(descending)s then customer_values.total_net end desc,
+    case when %(sort_key)s = 'average_monthly_spend' and not %(descending)s then customer_values.average_monthly_spend end asc,
+    case when %(sort_key)s = 'average_monthly_spend' and %(descending)s then customer_values.average_monthly_spend end desc,
+    case when %(sort_key)s = 'predicted_remaining' and not %(descending)s then
+        greatest(customer_values.average_monthly_spend, 0)
+        * power(1 - customer_values.effective_churn, customer_values.months_since_last_payment + 1) end asc,
+    case when %(sort_key)s = 'predicted_remaining' and %(descending)s then
+        greatest(customer_values.average_monthly_spend, 0)
+        * power(1 - customer_values.effective_churn, customer_values.months_since_last_payment + 1) end desc,
+    customer_values.customer_id
+limit %(row_limit)s offset %(row_offset)s

@@ -1,0 +1,226 @@
+"""The report pages over HTTP (Django test client): filters, CSV export, empty states."""
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import plotly
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from reports.formatting import display_value, major_units
+from tests.factories import (
+    DimChannelFactory,
+    DimClientFactory,
+    DimCustomerFactory,
+    FactTransactionFactory,
+    FactUserFirstInstallFactory,
+    utc,
+)
+from tests.reports import payments_dataset
+from tests.reports.payments_dataset import Expected
+from warehouse import services
+
+pytestmark = pytest.mark.django_db
+
+PAGES = {
+    "reports:overview": {"month": "2025-03"},
+    "reports:ltv": {"start": "2024-11", "end": "2025-05"},
+    "reports:cohorts": {"start": "2024-01", "end": "2025-05", "cohort": "2025-01"},
+    "reports:channels": {"start": "2025-01-01", "end": "2025-12-31", "day": "2025-03-09"},
+}
+TABLES = {
+    "reports:overview": ["summary"],
+    "reports:ltv": ["ltv", "monthly", "customers"],
+    "reports:cohorts": ["retention_customers", "retention_revenue", "customer_flow",
+                        "follow_cohort", "retention_detail"],
+    "reports:channels": ["top_channels", "duplicate_installs", "installs_by_channel_os", "funnel"],
+}
+
+
+class TableParser(HTMLParser):
+    """Collects each <section data-table=...>'s header and body cell texts."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.current, self.row, self.cell = {}, None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section" and "data-table" in attrs:
+            self.current = self.tables.setdefault(attrs["data-table"], [])
+        elif tag == "tr" and self.current is not None:
+            self.row = []
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.row.append(" ".join(self.cell.split()))
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.current.append(self.row)
+            self.row = None
+        elif tag == "section":
+            self.current = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def page_tables(response) -> dict:
+    parser = TableParser()
+    parser.feed(response.content.decode())
+    return parser.tables
+
+
+def csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def as_csv_text(page_text: str) -> str:
+    """A page cell as its CSV value: no thousands separators, no % sign, — for empty."""
+    return "" if page_text == "—" else page_text.replace(",", "").removesuffix("%")
+
+
+@pytest.fixture
+def dataset(settings):
+    ids = payments_dataset.build(settings)
+    channel = DimChannelFactory(channel_name="search")
+    for user, at in [("user-ada", utc(2025, 3, 9, 20)), ("user-ada", utc(2025, 3, 10, 1)),
+                     ("user-bob", utc(2025, 2, 1))]:
+        FactUserFirstInstallFactory(user_id=user, installed_at=at, channel=channel,
+                                    client=DimClientFactory(os_name="Android"))
+    return Expected(ids)
+
+
+@pytest.mark.parametrize("url_name", PAGES)
+def test_every_table_downloads_as_csv_with_the_numbers_of_the_page(manager_client, dataset, url_name):
+    url = reverse(url_name)
+    tables = page_tables(manager_client.get(url, PAGES[url_name]))
+    assert set(tables) == set(TABLES[url_name])
+
+    for name in TABLES[url_name]:
+        response = manager_client.get(url, {**PAGES[url_name], "export": name})
+
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert response["Content-Disposition"].startswith("attachment;")
+        header, *rows = csv_rows(response)
+        page_header, *page_rows = tables[name]
+        assert len(header) == len(page_header)
+        assert rows, f"{name} has no rows"
+        assert rows == [[as_csv_text(cell) for cell in row] for row in page_rows], name
+
+
+def test_overview_page_shows_the_months_money_in_major_units(manager_client, dataset):
+    response = manager_client.get(reverse("reports:overview"), {"month": "2025-02", "export": "summary"})
+
+    header, january, february = csv_rows(response)
+    expected = dataset.month_summary(dt.date(2025, 2, 1))
+    net = header.index("net (USD)")
+    assert [january[net], february[net]] == [str(major_units(row["net"], "usd")) for row in expected]
+    failed_rate = header.index("failed_payment_rate")
+    assert february[failed_rate] == str((expected[1]["failed_payment_rate"] * 100).quantize(Decimal("0.01")))
+
+
+def test_ltv_page_links_customers_to_their_admin_page_and_sorts(manager_client, dataset):
+    response = manager_client.get(reverse("reports:ltv"), {**PAGES["reports:ltv"],
+                                                            "sort": "active_months", "direction": "asc"})
+
+    admin_url = reverse("admin:warehouse_dimcustomer_change", args=[dataset.ids["ada"]])
+    assert f'href="{admin_url}"'.encode() in response.content
+    customers = page_tables(response)["customers"][1:]
+    active = [int(row[4]) for row in customers]
+    assert active == sorted(active) and len(active) == 6
+
+
+@pytest.mark.parametrize(
+    "url_name,params,message",
+    [
+        ("reports:overview", {"month": "2025-13"}, "Enter a month as YYYY-MM"),
+        ("reports:overview", {"month": "'; drop table dim_customer; --"}, "Enter a month as YYYY-MM"),
+        ("reports:ltv", {"start": "2025-05", "end": "2025-01"}, "must not be after the last month"),
+        ("reports:ltv", {"start": "1900-01"}, "Enter a month as YYYY-MM"),
+        ("reports:ltv", {"start": "2000-01", "end": "2025-01"}, "Choose at most 240 months"),
+        ("reports:ltv", {"sort": "email; drop table x"}, "Select a valid choice"),
+        ("reports:ltv", {"page": "0"}, "greater than or equal to 1"),
+        ("reports:ltv", {"page": "many"}, "Enter a whole number"),
+        ("reports:cohorts", {"cohort": "Jan"}, "Enter a month as YYYY-MM"),
+        ("reports:cohorts", {"end": "2025-01", "start": "2024-12", "cohort": "2025-02"},
+         "must not be after the last month"),
+        ("reports:cohorts", {"basis": "everyone"}, "Select a valid choice"),
+        ("reports:channels", {"top": "0"}, "greater than or equal to 1"),
+        ("reports:channels", {"top": "five"}, "Enter a whole number"),
+        ("reports:channels", {"day": "2025-02-30"}, "Enter a valid date"),
+        ("reports:channels", {"os_name": "x" * 65}, "at most 64 characters"),
+        ("reports:channels", {"start": "2025-03-01", "end": "2025-01-01"}, "must not be after the last day"),
+        ("reports:channels", {"start": "0001-01-01", "end": "2025-01-01"}, "at most 3660 days"),
+    ],
+)
+def test_invalid_filters_answer_400_with_the_forms_message(manager_client, url_name, params, message):
+    for extra in ({}, {"export": "anything"}):
+        response = manager_client.get(reverse(url_name), {**params, **extra})
+
+        assert response.status_code == 400
+        assert message in response.content.decode()
+
+
+def test_unknown_export_table_is_a_400_naming_the_tables(manager_client):
+    response = manager_client.get(reverse("reports:ltv"), {"export": "nope"})
+
+    assert response.status_code == 400
+    assert "ltv, monthly, customers" in response.content.decode()
+
+
+@pytest.mark.parametrize("url_name", PAGES)
+def test_empty_warehouse_shows_empty_states(manager_client, url_name):
+    response = manager_client.get(reverse(url_name))
+
+    assert response.status_code == 200
+    assert b"No data for this selection." in response.content
+    assert b'data-spec="' not in response.content
+
+
+def test_zero_decimal_settlement_currency_is_shown_without_decimals(manager_client, settings):
+    customer = DimCustomerFactory()
+    moment = timezone.now()
+    FactTransactionFactory(customer=customer, occurred_at=moment, amount=123456, currency="jpy",
+                           settlement_currency="jpy")
+    services.refresh_customer_months()
+
+    response = manager_client.get(reverse("reports:overview"))
+
+    this_month = page_tables(response)["summary"][2]
+    assert this_month[1] == "123,456"  # gross: yen, not 1,234.56
+    export = csv_rows(manager_client.get(reverse("reports:overview"), {"export": "summary"}))
+    assert export[0][1] == "gross (JPY)" and export[2][1] == "123456"
+
+
+@pytest.mark.parametrize("minor,currency,shown", [
+    (123456, "usd", "1,234.56"), (123456, "jpy", "123,456"), (123456, "krw", "123,456"),
+    (123456, "bhd", "123.456"), (-5, "eur", "-0.05"), (Decimal("1234.567"), "usd", "12.35"),
+    (Decimal("1234.5"), "jpy", "1,235"),
+])
+def test_money_display_respects_the_currency_exponent(minor, currency, shown):
+    assert display_value(minor, "money", currency) == shown
+
+
+def test_plotly_js_is_served_from_the_installed_package_with_a_long_cache(client, manager_client, dataset):
+    page = manager_client.get(reverse("reports:ltv"), PAGES["reports:ltv"]).content.decode()
+    url = reverse("reports:plotly_js", args=[plotly.__version__])
+    assert f'<script src="{url}">' in page
+    assert "cdn" not in page.lower()
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert "max-age=31536000" in response["Cache-Control"]
+    bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert b"".join(response.streaming_content) == bundled.read_bytes()
+    assert client.get(reverse("reports:plotly_js", args=["0.0.1"])).status_code == 404
