@@ -190,8 +190,10 @@ def main(argv=None):
     existing = _dataset_scale()
     wanted = {"customers": sizes["customers"], "charges": sizes["charges"]}
     needs_data = any(step != "generate" for step in steps)
+    # The webhook step adds a few hundred rows; a dataset within 1 % of the sizes is reused.
     if "generate" not in steps and needs_data and (
-        existing is None or {k: existing[k] for k in wanted} != wanted
+        existing is None
+        or any(abs(existing[k] - wanted[k]) > wanted[k] * 0.01 for k in wanted)
     ):
         print(f"the benchmark database holds {existing}; generating {args.scale} data first",
               flush=True)
