@@ -73,54 +73,119 @@ def lower_bound() -> dict:
             "tables": per_table, "checksums": checksums}
 
 
-def rebuild(empty_first: bool) -> dict:
-    from django.core.management import call_command
-    from django.core.management.base import CommandError
+ANALYZED_TABLES = "dim_customer, dim_payment_method, fact_transaction, fact_customer_month"
+
+
+def _empty_with_stale_statistics() -> None:
+    """Empty the payments tables and record them as empty in the planner's statistics.
+
+    That is what autovacuum does on its own when it analyzes the tables while a rebuild's
+    transaction is still filling them (it cannot see the uncommitted rows): seen in the
+    first full-scale run of this benchmark. Doing it explicitly makes the from-scratch case
+    deterministic instead of dependent on autovacuum's timing.
+    """
     from django.db import connection
 
-    if empty_first:
-        with connection.cursor() as cursor:
-            _empty_payment_tables(cursor)
+    with connection.cursor() as cursor:
+        _empty_payment_tables(cursor)
+        cursor.execute(f"analyze {ANALYZED_TABLES}")
+
+
+def rebuild(mode: str, timeout_seconds: int) -> dict:
+    """Time one rebuild. Modes:
+
+    - "scratch": `manage.py rebuild_warehouse` as shipped, into emptied tables;
+    - "scratch_analyze": the same service with `ANALYZE` of the tables it has written run
+      inside its transaction after the fact upserts (the suggested fix, injected through
+      the service's progress callback, so the app's code is unchanged);
+    - "rerun": the command again on a current warehouse (idempotent: nothing changes).
+    Every statement is bounded by statement_timeout so a pathological plan cannot hang the run.
+    """
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.db import DatabaseError, connection
+
+    if mode.startswith("scratch"):
+        _empty_with_stale_statistics()
     output = io.StringIO()
+    with connection.cursor() as cursor:
+        cursor.execute(f"set statement_timeout = '{int(timeout_seconds)}s'")
     started = time.perf_counter()
     try:
-        call_command("rebuild_warehouse", stdout=output, stderr=output)
-    except (CommandError, LookupError) as error:  # LookupError: unknown command (not merged)
-        return {"error": f"{type(error).__name__}: {error}", "output": output.getvalue()[-2000:]}
+        if mode == "scratch_analyze":
+            from warehouse.services import rebuild_warehouse
+
+            def progress(message: str) -> None:
+                output.write(f"[{time.perf_counter() - started:7.1f}s] {message}\n")
+                if message.startswith("movements without a source:"):
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"analyze {ANALYZED_TABLES}")
+                    output.write(f"[{time.perf_counter() - started:7.1f}s] (bench) analyzed\n")
+
+            summary = rebuild_warehouse(progress=progress)
+            output.write(f"{summary}\n")
+        else:
+            call_command("rebuild_warehouse", stdout=output, stderr=output)
+    except (CommandError, DatabaseError) as error:
+        seconds = time.perf_counter() - started
+        return {"error": f"{type(error).__name__}: {error}".strip()[:300],
+                "seconds": round(seconds, 1), "output": output.getvalue().splitlines()[-12:]}
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("reset statement_timeout")
     seconds = time.perf_counter() - started
     with connection.cursor() as cursor:
         checksums = _checksums(cursor)
     rows = sum(values[0] for values in checksums.values())
     lines = [line for line in output.getvalue().splitlines() if line.strip()]
     return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
-            "checksums": checksums, "summary": lines[-1] if lines else ""}
+            "checksums": checksums, "summary": lines[-1] if lines else "", "output": lines[-20:]}
 
 
-def run() -> dict:
+def _describe(label: str, result: dict) -> str:
+    if "error" in result:
+        return f"  {label:<28} FAILED after {result['seconds']} s: {result['error']}"
+    return (f"  {label:<28} {result['rows']:>10,} rows in {result['seconds']:7.1f} s = "
+            f"{result['rows_per_s']:>9,} rows/s")
+
+
+def run(timeout_seconds: int = 180) -> dict:
     print("rebuild: plain INSERT ... SELECT lower bound, then rebuild_warehouse", flush=True)
     bound = lower_bound()
-    print(f"  lower bound      {bound['rows']:>10,} rows in {bound['seconds']:7.1f} s = "
-          f"{bound['rows_per_s']:>9,} rows/s  {bound['tables']}", flush=True)
-    from_scratch = rebuild(empty_first=True)
-    if "error" in from_scratch:
-        print(f"  rebuild_warehouse not runnable: {from_scratch['error']}", flush=True)
-        # Put the warehouse back (the lower bound's rows) for the steps that follow.
-        lower_bound()
-        return {"lower_bound": bound, "rebuild": from_scratch, "target_met": False}
-    print(f"  rebuild (empty)  {from_scratch['rows']:>10,} rows in {from_scratch['seconds']:7.1f} s"
-          f" = {from_scratch['rows_per_s']:>9,} rows/s  | {from_scratch['summary']}", flush=True)
-    again = rebuild(empty_first=False)
-    print(f"  rebuild (re-run) {again['rows']:>10,} rows in {again['seconds']:7.1f} s = "
-          f"{again['rows_per_s']:>9,} rows/s", flush=True)
-    mismatches = {
-        table: {"lower_bound": bound["checksums"][table], "rebuild": from_scratch["checksums"][table]}
-        for table in CHECKSUM_SQL
-        if bound["checksums"][table] != from_scratch["checksums"][table]
-    }
-    if mismatches:
-        print(f"  ! rebuild and lower bound differ: {mismatches}", flush=True)
-    ratio = from_scratch["rows_per_s"] / bound["rows_per_s"]
+    print(f"  {'lower bound (INSERT SELECT)':<28} {bound['rows']:>10,} rows in "
+          f"{bound['seconds']:7.1f} s = {bound['rows_per_s']:>9,} rows/s  {bound['tables']}",
+          flush=True)
+    results = {"lower_bound": bound}
+    for mode, label in (("scratch", "rebuild_warehouse (empty)"),
+                        ("scratch_analyze", "rebuild + ANALYZE (empty)"),
+                        ("rerun", "rebuild_warehouse (re-run)")):
+        results[mode] = result = rebuild(mode, timeout_seconds)
+        print(_describe(label, result), flush=True)
+        if "error" in result:
+            for line in result["output"][-6:]:
+                print(f"      {line}", flush=True)
+        if mode == "scratch_analyze" and "error" in result:
+            # Put a complete warehouse back for the steps that follow.
+            lower_bound()
+    scratch = results["scratch"]
+    reference = scratch if "error" not in scratch else results["scratch_analyze"]
+    mismatches = {}
+    if "error" not in reference:
+        mismatches = {
+            table: {"lower_bound": bound["checksums"][table],
+                    "rebuild": reference["checksums"][table]}
+            for table in CHECKSUM_SQL
+            if bound["checksums"][table] != reference["checksums"][table]
+        }
+        if mismatches:
+            print(f"  ! rebuild and lower bound differ: {mismatches}", flush=True)
+    ratio = (scratch["rows_per_s"] / bound["rows_per_s"]) if "error" not in scratch else 0.0
+    fixed = results["scratch_analyze"]
     return {
-        "lower_bound": bound, "rebuild": from_scratch, "rebuild_rerun": again,
-        "speed_ratio": round(ratio, 2), "target_met": ratio >= 0.5, "mismatches": mismatches,
+        **results,
+        "rebuild": scratch,
+        "speed_ratio": round(ratio, 2),
+        "speed_ratio_with_analyze": (round(fixed["rows_per_s"] / bound["rows_per_s"], 2)
+                                     if "error" not in fixed else None),
+        "target_met": ratio >= 0.5, "mismatches": mismatches,
     }

@@ -72,6 +72,7 @@ def time_page(client, path: str, runs: int) -> dict:
 
     client.get(path)  # warm-up: imports, template compilation, cold caches
     page_seconds, query_seconds, query_counts, statuses = [], [], [], []
+    per_query = {}  # the query's first line (its "-- purpose" header) -> seconds of each run
     slowest = None
     for _ in range(runs):
         timer = QueryTimer()
@@ -82,6 +83,9 @@ def time_page(client, path: str, runs: int) -> dict:
         statuses.append(response.status_code)
         query_seconds.append(sum(q[0] for q in timer.queries))
         query_counts.append(len(timer.queries))
+        for seconds, sql, _ in timer.queries:
+            label = sql.strip().splitlines()[0][:110] if sql.strip() else "?"
+            per_query.setdefault(label, []).append(seconds)
         if timer.queries:
             candidate = max(timer.queries, key=lambda q: q[0])
             if slowest is None or candidate[0] > slowest[0]:
@@ -92,6 +96,11 @@ def time_page(client, path: str, runs: int) -> dict:
         "page": summary_ms(page_seconds),
         "queries": summary_ms(query_seconds),
         "query_count": max(query_counts) if query_counts else 0,
+        # p50 per distinct query over the runs (a query run twice per request counts twice)
+        "query_breakdown_p50_ms": {
+            label: round(sorted(times)[len(times) // 2] * 1000 * len(times) / runs, 1)
+            for label, times in sorted(per_query.items(), key=lambda item: -sum(item[1]))
+        },
         "slowest_query": None if slowest is None else {
             "ms": round(slowest[0] * 1000, 1), "sql": slowest[1], "params": slowest[2],
         },

@@ -112,17 +112,24 @@ def table(results: dict) -> str:
     rebuild = results.get("rebuild")
     if rebuild:
         bound = rebuild["lower_bound"]
-        built = rebuild["rebuild"]
-        if "error" in built:
-            rows.append(("rebuild", "rebuild_warehouse", built["error"][:40], "", "", "",
-                         ">= 0.5 x bound", "NO"))
-        else:
-            rows.append(("rebuild", f"rebuild_warehouse ({built['rows']:,} rows)",
-                         f"{built['rows_per_s']:,} rows/s", "",
-                         f"{bound['rows_per_s']:,} rows/s", f"{rebuild['speed_ratio']}x",
-                         ">= 0.5 x bound", met(rebuild["target_met"])))
-            rows.append(("", "rebuild_warehouse re-run (no change)",
-                         f"{rebuild['rebuild_rerun']['seconds']} s", "", "", "", "", ""))
+        rows.append(("rebuild", f"INSERT ... SELECT lower bound ({bound['rows']:,} rows)",
+                     f"{bound['rows_per_s']:,} rows/s", f"{bound['seconds']} s", "", "", "", ""))
+        for mode, label in (("scratch", "rebuild_warehouse, empty warehouse"),
+                            ("scratch_analyze", "same + ANALYZE inside (suggested fix)"),
+                            ("rerun", "rebuild_warehouse re-run (no change)")):
+            built = rebuild.get(mode)
+            if not built:
+                continue
+            if "error" in built:
+                rows.append(("", label, f"failed after {built['seconds']} s", "", "", "",
+                             ">= 0.5 x bound" if mode == "scratch" else "",
+                             "NO" if mode == "scratch" else ""))
+                continue
+            ratio = built["rows_per_s"] / bound["rows_per_s"]
+            rows.append(("", label, f"{built['rows_per_s']:,} rows/s", f"{built['seconds']} s",
+                         f"{bound['rows_per_s']:,} rows/s", f"{ratio:.2f}x",
+                         ">= 0.5 x bound" if mode == "scratch" else "",
+                         met(rebuild["target_met"]) if mode == "scratch" else ""))
     imported = results.get("import")
     if imported:
         full = imported["full"]
@@ -165,6 +172,8 @@ def main(argv=None):
                         help="seconds per baseline query (fewer runs when one run is slower)")
     parser.add_argument("--webhook-events", type=int, default=None,
                         help="events per configuration (default: by scale)")
+    parser.add_argument("--rebuild-timeout", type=int, default=180,
+                        help="statement_timeout (s) for each rebuild_warehouse statement")
     parser.add_argument("--import-rows", type=int, default=None,
                         help="rows of the import CSV (default: by scale)")
     args = parser.parse_args(argv)
@@ -178,6 +187,10 @@ def main(argv=None):
     if args.import_rows:
         sizes["import_rows"] = args.import_rows
 
+    # One database per scale, so `make bench` never replaces the full-scale data.
+    os.environ.setdefault(
+        "BENCH_DATABASE_NAME", "stripe_dwh_bench" if args.scale == "full" else f"stripe_dwh_bench_{args.scale}"
+    )
     setup()
     RESULTS_DIR.mkdir(exist_ok=True)
     results = {
@@ -219,7 +232,7 @@ def main(argv=None):
         elif step == "rebuild":
             from bench import rebuild
 
-            results["rebuild"] = rebuild.run()
+            results["rebuild"] = rebuild.run(timeout_seconds=args.rebuild_timeout)
         elif step == "import":
             from bench import installs_import
 

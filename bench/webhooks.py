@@ -13,6 +13,7 @@ receivers on, the warehouse is upserted in the same transaction. Configurations 
 (off, on, off, on, ...) on fresh charges so a drift on the shared machine hits both alike.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -147,6 +148,71 @@ def _check_processing(charge_ids: dict) -> dict:
             "charges_in_warehouse": in_warehouse}
 
 
+def profile_in_process(api_base: str, charges: list[dict]) -> dict:
+    """Queries and database time per event, receivers off vs on, through Django's test client.
+
+    The same signed charge.succeeded events, posted in this process one at a time, with a
+    connection execute wrapper counting every statement the request runs; the warehouse
+    receivers are disconnected for the first half and reconnected for the second.
+    """
+    import stripe
+    from django.conf import settings
+    from django.db import connection
+    from django.dispatch import Signal
+    from django.test import Client
+
+    from bench.reports import QueryTimer
+    from bench.wsgi import disconnect_warehouse_receivers
+    from stripe_dwh.webhook_delivery import event_envelope, signature_header
+
+    stripe.api_base = api_base
+    client = Client()
+    path = f"/stripe/webhook/{settings.STRIPE_WEBHOOK_UUID}/"
+    # Keep every receiver list, so the warehouse receivers can be put back afterwards.
+    import gc
+
+    saved = {id(signal): (signal, list(signal.receivers))
+             for signal in gc.get_objects() if isinstance(signal, Signal)}
+    half = len(charges) // 2
+    results = {}
+    try:
+        for receivers, batch in (("off", charges[:half]), ("on", charges[half:])):
+            if receivers == "off":
+                disconnect_warehouse_receivers()
+            else:
+                for signal, entries in saved.values():
+                    with signal.lock:
+                        signal.receivers[:] = entries
+                        signal.sender_receivers_cache.clear()
+            counts, db_seconds, wall = [], [], []
+            for charge in batch:
+                body = json.dumps(event_envelope("charge.succeeded", charge)).encode()
+                timer = QueryTimer()
+                with connection.execute_wrapper(timer):
+                    started = time.perf_counter()
+                    response = client.post(
+                        path, data=body, content_type="application/json",
+                        HTTP_STRIPE_SIGNATURE=signature_header(body, settings.STRIPE_WEBHOOK_SECRET),
+                    )
+                    wall.append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    raise RuntimeError(f"in-process webhook answered {response.status_code}")
+                counts.append(len(timer.queries))
+                db_seconds.append(sum(q[0] for q in timer.queries))
+            results[receivers] = {
+                "events": len(batch),
+                "queries_per_event": round(sum(counts) / len(counts), 1),
+                "db_ms_per_event": round(1000 * sum(db_seconds) / len(db_seconds), 1),
+                "request": summary_ms(wall),
+            }
+    finally:
+        for signal, entries in saved.values():
+            with signal.lock:
+                signal.receivers[:] = entries
+                signal.sender_receivers_cache.clear()
+    return results
+
+
 def run(events: int, workers: int = 4, concurrency: int = 8, rounds: int = 4) -> dict:
     from django.conf import settings
 
@@ -158,7 +224,8 @@ def run(events: int, workers: int = 4, concurrency: int = 8, rounds: int = 4) ->
     try:
         per_round = max(1, events // rounds)
         warm_up = workers * 2
-        needed = 2 * rounds * (per_round + warm_up)
+        profiled = 40
+        needed = 2 * rounds * (per_round + warm_up) + profiled
         started = time.perf_counter()
         charges = _create_charges(api_base, needed, customers=max(4, needed // 5))
         print(f"  created {len(charges)} charges in the Stripe double in "
@@ -189,6 +256,8 @@ def run(events: int, workers: int = 4, concurrency: int = 8, rounds: int = 4) ->
                 print(f"  round {round_number + 1} receivers {receivers:<3}: "
                       f"{outcome['events_per_s']:6.1f} events/s, statuses {outcome['statuses']}",
                       flush=True)
+        profile = profile_in_process(api_base, charges[cursor: cursor + profiled])
+        print(f"  in-process, one at a time: {profile}", flush=True)
     finally:
         stop(double)
     checks = _check_processing(charge_ids)
@@ -215,7 +284,7 @@ def run(events: int, workers: int = 4, concurrency: int = 8, rounds: int = 4) ->
           f"(p50 latency)", flush=True)
     return {
         "workers": workers, "concurrency": concurrency, "rounds": rounds, **summary,
-        "checks": checks,
+        "checks": checks, "in_process_profile": profile,
         "overhead_per_event": round(overhead, 3), "overhead_p50_latency": round(p50_overhead, 3),
         "target_met": overhead <= TARGET_OVERHEAD and not summary["on"]["non_200"]
         and not summary["off"]["non_200"] and not checks["triggers_with_exception"],
