@@ -167,6 +167,10 @@ def run(timeout_seconds: int = 180) -> dict:
         if mode == "scratch_analyze" and "error" in result:
             # Put a complete warehouse back for the steps that follow.
             lower_bound()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"vacuum analyze {ANALYZED_TABLES}")
     scratch = results["scratch"]
     reference = scratch if "error" not in scratch else results["scratch_analyze"]
     mismatches = {}
