@@ -24,10 +24,12 @@ def _month_back(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _time(sql: str, params: dict, runs: int = 5):
-    from django.db import connection
+def _time(sql: str, params: dict, runs: int = 5, work_mem: str | None = None):
+    from django.db import connection, transaction
 
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if work_mem:
+            cursor.execute(f"set local work_mem = '{work_mem}'")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
         seconds = []
@@ -66,11 +68,15 @@ def main():
     for shipped, rewritten, params in pairs:
         shipped_rows, shipped_time = _time(
             (PROJECT_DIR / "reports" / "sql" / f"{shipped}.sql").read_text(), params)
+        _, work_mem_time = _time(
+            (PROJECT_DIR / "reports" / "sql" / f"{shipped}.sql").read_text(), params,
+            work_mem="64MB")
         rewritten_rows, rewritten_time = _time((HERE / f"{rewritten}.sql").read_text(), params)
         same = shipped_rows == rewritten_rows
-        results[shipped] = {"shipped": shipped_time, "rewritten": rewritten_time,
-                            "same_rows": same}
-        print(f"{shipped:<16} shipped p50 {shipped_time['p50_ms']:8.1f} ms | rewritten p50 "
+        results[shipped] = {"shipped": shipped_time, "shipped_work_mem_64mb": work_mem_time,
+                            "rewritten": rewritten_time, "same_rows": same}
+        print(f"{shipped:<16} shipped p50 {shipped_time['p50_ms']:8.1f} ms | with work_mem "
+              f"64MB {work_mem_time['p50_ms']:8.1f} ms | rewritten p50 "
               f"{rewritten_time['p50_ms']:8.1f} ms | same rows: {same}", flush=True)
         if not same:
             print(f"   shipped:   {shipped_rows[:3]}\n   rewritten: {rewritten_rows[:3]}")
