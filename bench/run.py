@@ -83,6 +83,13 @@ def _git_revision() -> str:
         return ""
 
 
+def _speed(speedup) -> str:
+    """Baseline time / page query time, worded."""
+    if not speedup:
+        return ""
+    return f"{speedup}x faster" if speedup >= 1 else f"{round(1 / speedup, 1)}x slower"
+
+
 def table(results: dict) -> str:
     rows = [("step", "measure", "p50", "p95", "baseline / bound", "ratio", "target", "met")]
 
@@ -104,8 +111,7 @@ def table(results: dict) -> str:
             rows.append(("", f"its {page['query_count']} queries",
                          f"{page['queries'].get('p50_ms')} ms", f"{page['queries'].get('p95_ms')} ms",
                          f"{baseline} ms" if baseline is not None else "n/a",
-                         f"{page['speedup_vs_baseline']}x faster" if page["speedup_vs_baseline"]
-                         else "", "", ""))
+                         _speed(page["speedup_vs_baseline"]), "", ""))
         for name, baseline in reports["baselines"].items():
             rows.append(("", f"baseline {name}.sql", f"{baseline.get('p50_ms')} ms",
                          f"{baseline.get('p95_ms')} ms", "", "", "", ""))

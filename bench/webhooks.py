@@ -185,6 +185,7 @@ def profile_in_process(api_base: str, charges: list[dict]) -> dict:
                         signal.receivers[:] = entries
                         signal.sender_receivers_cache.clear()
             counts, db_seconds, wall = [], [], []
+            by_statement = {}
             for charge in batch:
                 body = json.dumps(event_envelope("charge.succeeded", charge)).encode()
                 timer = QueryTimer()
@@ -199,11 +200,21 @@ def profile_in_process(api_base: str, charges: list[dict]) -> dict:
                     raise RuntimeError(f"in-process webhook answered {response.status_code}")
                 counts.append(len(timer.queries))
                 db_seconds.append(sum(q[0] for q in timer.queries))
+                for seconds, sql, _ in timer.queries:
+                    label = " ".join(sql.split())[:90]
+                    entry = by_statement.setdefault(label, [0, 0.0])
+                    entry[0] += 1
+                    entry[1] += seconds
             results[receivers] = {
                 "events": len(batch),
                 "queries_per_event": round(sum(counts) / len(counts), 1),
                 "db_ms_per_event": round(1000 * sum(db_seconds) / len(db_seconds), 1),
                 "request": summary_ms(wall),
+                # statements with the most database time: label -> [runs per event, ms per event]
+                "top_statements": {
+                    label: [round(n / len(batch), 1), round(1000 * t / len(batch), 2)]
+                    for label, (n, t) in sorted(by_statement.items(), key=lambda i: -i[1][1])[:12]
+                },
             }
     finally:
         for signal, entries in saved.values():
