@@ -20,7 +20,8 @@ GOOD_CARD = "4242424242424242"
 
 
 @pytest.fixture(scope="session")
-def stripe_double():
+def payments_stripe_double_url():
+    """One process of tests/warehouse/stripe_api_double.py for the session."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.warehouse.stripe_api_double", "--port", str(port)],
@@ -30,15 +31,24 @@ def stripe_double():
     )
     try:
         _wait_for_port(port, process)
-        url = f"http://127.0.0.1:{port}"
-        previous_base = stripe.api_base
-        stripe.api_base = url
-        stripe.api_key = settings.STRIPE_TEST_SECRET_KEY
-        yield url
-        stripe.api_base = previous_base
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_double(payments_stripe_double_url):
+    """Points stripe-python (and so dj-stripe) at the payments double for one test.
+
+    Function-scoped on purpose: tests elsewhere may point stripe.api_base at the plain
+    double between two of ours (pytest-django runs transactional tests last).
+    """
+    previous_base, previous_key = stripe.api_base, stripe.api_key
+    stripe.api_base = payments_stripe_double_url
+    stripe.api_key = settings.STRIPE_TEST_SECRET_KEY
+    yield payments_stripe_double_url
+    stripe.api_base, stripe.api_key = previous_base, previous_key
 
 
 class StripeShop:

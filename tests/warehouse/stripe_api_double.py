@@ -6,6 +6,7 @@ Run as `python -m tests.warehouse.stripe_api_double --port N` (the warehouse tes
   reason, and optionally settlement amount/currency/fee) opens one with its funds-withdrawn
   balance transaction, `POST /_test/disputes/{id}/close` (JSON: status won|lost) closes it,
   adding the funds-reinstated balance transaction when won;
+- `GET /v1/accounts` (no connected accounts), which `djstripe_sync_models` lists first;
 - `POST /_test/balance_transactions/{id}` (JSON: amount, currency, fee) re-states a
   balance transaction in another settlement currency, as Stripe does for a charge in a
   currency the account does not settle in;
@@ -110,6 +111,11 @@ async def restate_balance_transaction(request: web.Request) -> web.Response:
     return web.json_response(bt._export())
 
 
+async def list_connected_accounts(request: web.Request) -> web.Response:
+    """The platform has no connected accounts (djstripe_sync_models asks first)."""
+    return web.json_response({"object": "list", "data": [], "has_more": False, "url": "/v1/accounts"})
+
+
 def _missing(collection: str, object_id: str) -> web.Response:
     return web.json_response(
         {"error": {"type": "invalid_request_error", "code": "resource_missing", "param": "id",
@@ -145,6 +151,7 @@ def build_app() -> web.Application:
     app = build_base_app()
     if not getattr(app, "_payments_test_routes", False):
         app.middlewares.insert(0, stripe_shaped_middleware)
+        app.router.add_get("/v1/accounts", list_connected_accounts)
         app.router.add_post("/_test/disputes", open_dispute)
         app.router.add_post("/_test/disputes/{id}/close", close_dispute)
         app.router.add_post("/_test/balance_transactions/{id}", restate_balance_transaction)

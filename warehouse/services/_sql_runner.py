@@ -33,7 +33,8 @@ def execute(name: str, params: dict) -> int:
         return max(cursor.rowcount, 0)
 
 
-def fetch_all(query: str, params: dict | list) -> list[tuple]:
+def fetch(name: str, params: dict) -> list[tuple]:
+    """Run one query; returns its rows."""
     with connection.cursor() as cursor:
-        cursor.execute(query, params)
+        cursor.execute(sql.load(name), params)
         return cursor.fetchall()

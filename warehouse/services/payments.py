@@ -15,10 +15,9 @@ import logging
 from collections.abc import Iterable
 
 import stripe
-
 from django.db import transaction
 
-from warehouse.services._sql_runner import execute, fetch_all, scope
+from warehouse.services._sql_runner import execute, fetch, scope
 from warehouse.services.calendar import ensure_dim_dates, reporting_time_zone
 from warehouse.services.customer_months import refresh_customer_months
 
@@ -52,14 +51,7 @@ def record_payment_methods(payment_method_ids: Iterable[str]) -> None:
     if not ids:
         return
     execute("dim_payment_method_upsert", scope(ids))
-    customer_ids = [
-        row[0]
-        for row in fetch_all(
-            "select distinct customer_id from dim_payment_method "
-            "where stripe_id = any(%(ids)s) and customer_id is not null",
-            {"ids": ids},
-        )
-    ]
+    customer_ids = [row[0] for row in fetch("dim_payment_method_customers", {"ids": ids})]
     if customer_ids:
         execute("dim_customer_stubs_insert", {"all_rows": False, "customer_ids": customer_ids})
 
@@ -144,21 +136,9 @@ def ensure_balance_transactions(balance_transaction_ids: Iterable[str], *, api_k
 
 
 def _record_facts(statement: str, ids: list[str]) -> None:
-    previous_customers = {
-        row[0]
-        for row in fetch_all(
-            "select distinct customer_id from fact_transaction "
-            "where stripe_id = any(%(ids)s) and customer_id is not null",
-            {"ids": ids},
-        )
-    }
+    previous_customers = {row[0] for row in fetch("fact_transaction_customers", {"ids": ids})}
     execute(statement, scope(ids))
-    rows = fetch_all(
-        "select customer_id, payment_method_id, min(occurred_at), max(occurred_at) "
-        "from fact_transaction where stripe_id = any(%(ids)s) "
-        "group by customer_id, payment_method_id",
-        {"ids": ids},
-    )
+    rows = fetch("fact_transaction_references", {"ids": ids})
     if not rows and not previous_customers:
         return
     customer_ids = {row[0] for row in rows if row[0]} | previous_customers

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from warehouse.services._sql_runner import execute, fetch_all, scope
+from warehouse.models import FactCustomerMonth
+from warehouse.services._sql_runner import execute, fetch, scope
 from warehouse.services.calendar import ensure_dim_dates, reporting_time_zone
 from warehouse.services.customer_months import refresh_customer_months
 
@@ -47,8 +48,11 @@ def rebuild_warehouse(
 
     step("customers", "dim_customer_upsert", everything)
     step("payment methods", "dim_payment_method_upsert", everything)
-    _sliced_step(summary, progress, "charges", "fact_charges_upsert", "djstripe_charge", since)
-    _sliced_step(summary, progress, "refunds", "fact_refunds_upsert", "djstripe_refund", since)
+    for label, statement, slices_query in (
+        ("charges", "fact_charges_upsert", "djstripe_charge_creation_slices"),
+        ("refunds", "fact_refunds_upsert", "djstripe_refund_creation_slices"),
+    ):
+        _sliced_step(summary, progress, label, statement, slices_query, since)
     step("disputes", "fact_disputes_upsert", everything)
     step("movements without a source", "fact_transactions_prune", everything)
     _ensure_days_of_facts(since)
@@ -57,15 +61,15 @@ def rebuild_warehouse(
     step("customer payment times", "dim_customer_payment_times_update", references)
     progress("customer months…")
     refresh_customer_months(None)
-    summary.customer_months = fetch_all("select count(*) from fact_customer_month", [])[0][0]
+    summary.customer_months = FactCustomerMonth.objects.count()
     progress(f"customer months: {summary.customer_months} rows")
     progress("committing (the database checks every foreign key now)…")
     return summary
 
 
-def _sliced_step(summary, progress, label: str, statement: str, source_table: str, since) -> None:
+def _sliced_step(summary, progress, label: str, statement: str, slices_query: str, since) -> None:
     """Upsert in slices of equal row counts by creation time: set-based, with progress."""
-    total, boundaries = _slice_boundaries(source_table, since)
+    total, boundaries = _slice_boundaries(slices_query, since)
     written = done = 0
     progress(f"{label}: {total} to rebuild")
     windows = list(zip([since, *boundaries], [*boundaries, None]))
@@ -76,15 +80,9 @@ def _sliced_step(summary, progress, label: str, statement: str, source_table: st
     summary.rows_written[label] = written
 
 
-def _slice_boundaries(source_table: str, since) -> tuple[int, list[dt.datetime]]:
+def _slice_boundaries(slices_query: str, since) -> tuple[int, list[dt.datetime]]:
     fractions = [n / PROGRESS_SLICES for n in range(1, PROGRESS_SLICES)]
-    # source_table is one of two literals above, never user input.
-    total, cut_points = fetch_all(
-        f"select count(*), percentile_disc(%(fractions)s::float8[]) within group (order by created) "  # noqa: S608
-        f"from {source_table} "
-        "where %(since)s::timestamptz is null or created >= %(since)s::timestamptz",
-        {"fractions": fractions, "since": since},
-    )[0]
+    total, cut_points = fetch(slices_query, {"fractions": fractions, "since": since})[0]
     boundaries = sorted({point for point in (cut_points or []) if point is not None})
     if since is not None:
         boundaries = [point for point in boundaries if point > since]
@@ -92,11 +90,7 @@ def _slice_boundaries(source_table: str, since) -> tuple[int, list[dt.datetime]]
 
 
 def _ensure_days_of_facts(since: dt.datetime | None) -> None:
-    first, last = fetch_all(
-        "select min(occurred_at), max(occurred_at) from fact_transaction "
-        "where %(since)s::timestamptz is null or occurred_at >= %(since)s::timestamptz",
-        {"since": since},
-    )[0]
+    first, last = fetch("fact_transaction_time_range", {"since": since})[0]
     if first is not None:
         zone = reporting_time_zone()
         ensure_dim_dates(first.astimezone(zone).date(), last.astimezone(zone).date())
