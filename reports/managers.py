@@ -27,6 +27,7 @@ CUSTOMER_VALUE_SORT_KEYS = (
     "predicted_remaining",
 )
 FOLLOW_BASES = ("first_payment", "paid_in_month")
+LTV_COLUMNS = ("full_months", "arpu_months", "churn_months", "average_arpu", "average_churn", "ltv")
 
 
 @cache
@@ -65,25 +66,34 @@ class PaymentReportManager(ReportManager):
         month = month_start(month or reporting_today())
         return self._rows("month_summary", {"month": month})
 
-    def monthly_metrics(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
-        return self._rows(
+    def monthly_report(
+        self, first_month: dt.date, last_month: dt.date, current_month: dt.date | None = None
+    ) -> tuple[list[dict], dict]:
+        """Monthly ARPU and churn rows, and the LTV summary over the range's full months
+        (months before `current_month`, default this month), from one query."""
+        rows = self._rows(
             "monthly_metrics",
-            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
+            {
+                "first_month": month_start(first_month),
+                "last_month": month_start(last_month),
+                "current_month": month_start(current_month or reporting_today()),
+            },
         )
+        summary = {key: rows[0][key] for key in LTV_COLUMNS}
+        return [{k: v for k, v in row.items() if k not in LTV_COLUMNS} for row in rows], summary
+
+    def monthly_metrics(
+        self, first_month: dt.date, last_month: dt.date, current_month: dt.date | None = None
+    ) -> list[dict]:
+        """Per month: net_revenue, paying_customers, arpu, previously_paying_customers,
+        churned_customers, churn_rate."""
+        return self.monthly_report(first_month, last_month, current_month)[0]
 
     def ltv_summary(
         self, first_month: dt.date, last_month: dt.date, current_month: dt.date | None = None
     ) -> dict:
-        """Average ARPU, average churn and LTV over the full months of the range."""
-        current_month = month_start(current_month or reporting_today())
-        return self._rows(
-            "ltv_summary",
-            {
-                "first_month": month_start(first_month),
-                "last_month": month_start(last_month),
-                "current_month": current_month,
-            },
-        )[0]
+        """full_months, arpu_months, churn_months, average_arpu, average_churn, ltv."""
+        return self.monthly_report(first_month, last_month, current_month)[1]
 
     def customer_values(
         self,

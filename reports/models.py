@@ -7,11 +7,10 @@
   `reports/sql/`. Views reach SQL only through these managers.
 """
 
-from warehouse.models import FactCustomerMonth, FactUserFirstInstall
-
 from django.db import models
 
 from reports.managers import InstallReportManager, PaymentReportManager
+from warehouse.models import FactCustomerMonth, FactUserFirstInstall
 
 
 class ReportAccess(models.Model):

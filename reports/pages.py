@@ -91,9 +91,7 @@ def ltv_page(
 ) -> dict:
     manager = CustomerMonthReport.objects
     currency = manager.settlement_currency()
-    monthly = manager.monthly_metrics(start, end)
-    current_month = month_start(reporting_today())
-    summary = manager.ltv_summary(start, end, current_month)
+    monthly, summary = manager.monthly_report(start, end, month_start(reporting_today()))
     offset = 0 if exporting else (page - 1) * CUSTOMERS_PER_PAGE
     customers = manager.customer_values(
         start,
@@ -279,14 +277,34 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
     charts = []
     if cohorts:
         labels = [_month_label(c) for c in cohorts]
-        z = [[_pct(row[f"month_{k}"]) for k in range(max_k + 1)] for row in customers_matrix.rows]
-        charts.append({"id": "cohort-heatmap", "spec": {
-            "data": [{"type": "heatmap", "x": [f"+{k}" for k in range(max_k + 1)], "y": labels, "z": z,
-                      "colorscale": "Blues", "reversescale": True, "hoverongaps": False,
-                      "colorbar": {"title": {"text": "%"}}}],
-            "layout": {"title": {"text": "Retention by customers (%)"},
-                       "yaxis": {"autorange": "reversed", "type": "category"}},
-        }})
+        columns = [f"+{k}" for k in range(max_k + 1)]
+        cells = {(r["cohort_month"], r["months_since_first_payment"]): r for r in retention}
+        for chart_id, matrix, value_key, detail_key, detail_label in [
+            ("cohort-heatmap", customers_matrix, "retention_rate", "paying_customers", "paying customers"),
+            ("cohort-revenue-heatmap", revenue_matrix, "revenue_retention_rate", "net_revenue",
+             f"net revenue ({currency.upper()})"),
+        ]:
+            details = [
+                [None if (c, k) not in cells else (
+                    cells[(c, k)][detail_key] if detail_key == "paying_customers"
+                    else _major(cells[(c, k)][detail_key], currency))
+                 for k in range(max_k + 1)]
+                for c in cohorts
+            ]
+            charts.append({"id": chart_id, "spec": {
+                "data": [{
+                    "type": "heatmap", "x": columns, "y": labels,
+                    "z": [[_pct(row[f"month_{k}"]) for k in range(max_k + 1)] for row in matrix.rows],
+                    "customdata": details,
+                    "hovertemplate": "cohort %{y}, %{x} months: %{z:.2f}% (%{customdata} "
+                    + detail_label + ")<extra></extra>",
+                    "colorscale": "Blues", "reversescale": True, "hoverongaps": False,
+                    "colorbar": {"title": {"text": "%"}},
+                }],
+                "layout": {"title": {"text": matrix.title + " (%)"},
+                           "yaxis": {"autorange": "reversed", "type": "category"},
+                           "xaxis": {"type": "category"}},
+            }})
     if has_flow:
         months = [_month_label(r["month"]) for r in flow]
         charts.append({"id": "customer-flow", "spec": {

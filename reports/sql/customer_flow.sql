@@ -3,6 +3,8 @@
 -- params: first_month, last_month (first days of months)
 -- new: first succeeded charge in the month; retained: paid the month before too;
 -- returning: paid before, but not the month before; churned: paid the month before, not this one.
+-- One pass in (customer, month) order: the previous row tells whether the customer paid the
+-- month before; returning = paying - new - retained, churned(m) = paying(m-1) - retained(m).
 with report_months as (
     select generated_month::date as month
     from generate_series(
@@ -10,58 +12,44 @@ with report_months as (
     ) as generated_month
 ),
 
-paying_customer_months as (
-    select customer_month.customer_id, customer_month.month, customer_month.first_payment_month
-    from fact_customer_month as customer_month
-    where customer_month.charge_count > 0
-        and customer_month.month between (%(first_month)s::date - interval '1 month')::date
-        and %(last_month)s::date
-),
-
-classified_customer_months as (
+customer_months_in_range as (
     select
-        this_month.month,
-        case
-            when this_month.first_payment_month = this_month.month then 'new'
-            when previous_month.customer_id is not null then 'retained'
-            else 'returning'
-        end as customer_kind
-    from paying_customer_months as this_month
-    left join paying_customer_months as previous_month
-        on previous_month.customer_id = this_month.customer_id
-        and previous_month.month = (this_month.month - interval '1 month')::date
-    where this_month.month >= %(first_month)s::date
+        customer_month.month,
+        customer_month.first_payment_month,
+        customer_month.charge_count,
+        lag(customer_month.month) over customer_history as previous_row_month,
+        lag(customer_month.charge_count) over customer_history as previous_row_charge_count
+    from fact_customer_month as customer_month
+    where customer_month.month between (%(first_month)s::date - interval '1 month')::date
+        and %(last_month)s::date
+    window customer_history as (partition by customer_month.customer_id order by customer_month.month)
 ),
 
 monthly_kinds as (
     select
         month,
-        count(*) filter (where customer_kind = 'new') as new_customers,
-        count(*) filter (where customer_kind = 'retained') as retained_customers,
-        count(*) filter (where customer_kind = 'returning') as returning_customers
-    from classified_customer_months
+        count(*) filter (where charge_count > 0) as paying_customers,
+        count(*) filter (where charge_count > 0 and first_payment_month = month) as new_customers,
+        count(*) filter (
+            where charge_count > 0
+                and previous_row_charge_count > 0
+                and previous_row_month = (month - interval '1 month')::date
+        ) as retained_customers
+    from customer_months_in_range
     group by month
-),
-
-monthly_churned as (
-    select
-        (previous_month.month + interval '1 month')::date as month,
-        count(*) as churned_customers
-    from paying_customer_months as previous_month
-    left join paying_customer_months as this_month
-        on this_month.customer_id = previous_month.customer_id
-        and this_month.month = (previous_month.month + interval '1 month')::date
-    where this_month.customer_id is null
-    group by previous_month.month
 )
 
 select
     report_months.month,
-    coalesce(monthly_kinds.new_customers, 0)::integer as new_customers,
-    coalesce(monthly_kinds.retained_customers, 0)::integer as retained_customers,
-    coalesce(monthly_kinds.returning_customers, 0)::integer as returning_customers,
-    coalesce(monthly_churned.churned_customers, 0)::integer as churned_customers
+    coalesce(this_month.new_customers, 0)::integer as new_customers,
+    coalesce(this_month.retained_customers, 0)::integer as retained_customers,
+    coalesce(
+        this_month.paying_customers - this_month.new_customers - this_month.retained_customers, 0
+    )::integer as returning_customers,
+    (coalesce(previous_month.paying_customers, 0) - coalesce(this_month.retained_customers, 0))::integer
+    as churned_customers
 from report_months
-left join monthly_kinds on monthly_kinds.month = report_months.month
-left join monthly_churned on monthly_churned.month = report_months.month
+left join monthly_kinds as this_month on this_month.month = report_months.month
+left join monthly_kinds as previous_month
+    on previous_month.month = (report_months.month - interval '1 month')::date
 order by report_months.month

@@ -1,8 +1,14 @@
--- purpose: net revenue, paying customers, ARPU and churn per month
--- grain: one row per calendar month (reporting time zone), first_month to last_month
--- params: first_month, last_month (first days of months)
+-- purpose: net revenue, paying customers, ARPU and churn per month, and the LTV of the range
+-- grain: one row per calendar month (reporting time zone), first_month to last_month; the
+--   LTV columns (full_months ... ltv) are the same on every row
+-- params: first_month, last_month, current_month (first days of months; months from
+--   current_month on are not full yet and stay out of the LTV averages)
 -- ARPU(m) = net revenue in m / customers paying in m (minor units, 2 decimals);
--- churn(m) = share of customers paying in m-1 who do not pay in m (6 decimals).
+-- churn(m) = share of customers paying in m-1 who do not pay in m (6 decimals);
+-- LTV = average ARPU / average churn over the full months, each average skipping the months
+--   where it is undefined; no churn -> no LTV.
+-- One pass over the range in (customer, month) order: the customer's previous row tells
+-- whether they paid the month before, so churned(m) = paying(m-1) - retained(m) needs no join.
 with report_months as (
     select generated_month::date as month
     from generate_series(
@@ -11,51 +17,79 @@ with report_months as (
 ),
 
 customer_months_in_range as (
-    select customer_month.customer_id, customer_month.month, customer_month.net, customer_month.charge_count
+    select
+        customer_month.month,
+        customer_month.net,
+        customer_month.charge_count,
+        lag(customer_month.month) over customer_history as previous_row_month,
+        lag(customer_month.charge_count) over customer_history as previous_row_charge_count
     from fact_customer_month as customer_month
     where customer_month.month between (%(first_month)s::date - interval '1 month')::date
         and %(last_month)s::date
+    window customer_history as (partition by customer_month.customer_id order by customer_month.month)
 ),
 
-monthly_revenue as (
+monthly_totals as (
     select
         month,
         sum(net) as net_revenue,
-        count(*) filter (where charge_count > 0) as paying_customers
+        count(*) filter (where charge_count > 0) as paying_customers,
+        count(*) filter (
+            where charge_count > 0
+                and previous_row_charge_count > 0
+                and previous_row_month = (month - interval '1 month')::date
+        ) as retained_customers
     from customer_months_in_range
     group by month
 ),
 
-paying_customer_months as (
-    select customer_id, month
-    from customer_months_in_range
-    where charge_count > 0
+monthly_counts as (
+    select
+        report_months.month,
+        coalesce(this_month.net_revenue, 0) as net_revenue,
+        coalesce(this_month.paying_customers, 0) as paying_customers,
+        coalesce(previous_month.paying_customers, 0) as previously_paying_customers,
+        coalesce(previous_month.paying_customers, 0) - coalesce(this_month.retained_customers, 0)
+        as churned_customers
+    from report_months
+    left join monthly_totals as this_month on this_month.month = report_months.month
+    left join monthly_totals as previous_month
+        on previous_month.month = (report_months.month - interval '1 month')::date
 ),
 
-monthly_churn as (
+monthly_rates as (
     select
-        (previous_month.month + interval '1 month')::date as month,
-        count(*) as previously_paying_customers,
-        count(*) filter (where this_month.customer_id is null) as churned_customers
-    from paying_customer_months as previous_month
-    left join paying_customer_months as this_month
-        on this_month.customer_id = previous_month.customer_id
-        and this_month.month = (previous_month.month + interval '1 month')::date
-    group by previous_month.month
+        monthly_counts.*,
+        net_revenue::numeric / nullif(paying_customers, 0) as arpu,
+        churned_customers::numeric / nullif(previously_paying_customers, 0) as churn_rate,
+        month < %(current_month)s::date as is_full_month
+    from monthly_counts
+),
+
+range_averages as (
+    select
+        count(*) filter (where is_full_month) as full_months,
+        count(arpu) filter (where is_full_month) as arpu_months,
+        count(churn_rate) filter (where is_full_month) as churn_months,
+        avg(arpu) filter (where is_full_month) as average_arpu,
+        avg(churn_rate) filter (where is_full_month) as average_churn
+    from monthly_rates
 )
 
 select
-    report_months.month,
-    coalesce(monthly_revenue.net_revenue, 0)::bigint as net_revenue,
-    coalesce(monthly_revenue.paying_customers, 0)::integer as paying_customers,
-    round(monthly_revenue.net_revenue::numeric / nullif(monthly_revenue.paying_customers, 0), 2) as arpu,
-    coalesce(monthly_churn.previously_paying_customers, 0)::integer as previously_paying_customers,
-    coalesce(monthly_churn.churned_customers, 0)::integer as churned_customers,
-    round(
-        monthly_churn.churned_customers::numeric / nullif(monthly_churn.previously_paying_customers, 0),
-        6
-    ) as churn_rate
-from report_months
-left join monthly_revenue on monthly_revenue.month = report_months.month
-left join monthly_churn on monthly_churn.month = report_months.month
-order by report_months.month
+    monthly_rates.month,
+    monthly_rates.net_revenue::bigint as net_revenue,
+    monthly_rates.paying_customers::integer as paying_customers,
+    round(monthly_rates.arpu, 2) as arpu,
+    monthly_rates.previously_paying_customers::integer as previously_paying_customers,
+    monthly_rates.churned_customers::integer as churned_customers,
+    round(monthly_rates.churn_rate, 6) as churn_rate,
+    range_averages.full_months::integer as full_months,
+    range_averages.arpu_months::integer as arpu_months,
+    range_averages.churn_months::integer as churn_months,
+    round(range_averages.average_arpu, 2) as average_arpu,
+    round(range_averages.average_churn, 6) as average_churn,
+    round(range_averages.average_arpu / nullif(range_averages.average_churn, 0), 2) as ltv
+from monthly_rates
+cross join range_averages
+order by monthly_rates.month

@@ -24,7 +24,7 @@ SCREENSHOTS = os.environ.get("REPORTS_SCREENSHOT_DIR", "")
 PAGES = [
     ("reports:overview", "month=2025-03", 1),
     ("reports:ltv", "start=2024-11&end=2025-05", 1),
-    ("reports:cohorts", "start=2024-01&end=2025-05&cohort=2025-01", 3),
+    ("reports:cohorts", "start=2024-01&end=2025-05&cohort=2025-01", 4),
     ("reports:channels", "start=2025-01-01&end=2025-12-31&day=2025-03-09", 2),
 ]
 

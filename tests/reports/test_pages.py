@@ -224,3 +224,20 @@ def test_plotly_js_is_served_from_the_installed_package_with_a_long_cache(client
     bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     assert b"".join(response.streaming_content) == bundled.read_bytes()
     assert client.get(reverse("reports:plotly_js", args=["0.0.1"])).status_code == 404
+
+
+def test_customers_table_is_paginated_with_links_keeping_the_filter(manager_client):
+    for number in range(55):
+        FactTransactionFactory(customer=DimCustomerFactory(email=f"c{number:02d}@example.com"),
+                               occurred_at=utc(2025, 3, 10), amount=1000 + number)
+    services.refresh_customer_months()
+    params = {"start": "2025-01", "end": "2025-03", "sort": "total_net", "direction": "asc"}
+
+    first = manager_client.get(reverse("reports:ltv"), params)
+    second = manager_client.get(reverse("reports:ltv"), {**params, "page": "2"})
+
+    assert len(page_tables(first)["customers"]) == 1 + 50
+    assert "Page 1 of 2 (55 customers)" in first.content.decode()
+    assert "?start=2025-01&amp;end=2025-03&amp;sort=total_net&amp;direction=asc&amp;page=2" in first.content.decode()
+    rows = page_tables(second)["customers"][1:]
+    assert [row[1] for row in rows] == [f"c{n:02d}@example.com" for n in range(50, 55)]
