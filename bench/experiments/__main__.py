@@ -61,6 +61,7 @@ def main():
     day_params = {"first_day": first_month, "last_day": as_of, "time_zone": settings.TIME_ZONE}
     pairs = [
         ("ltv_summary", "ltv_summary_rewritten", month_params),
+        ("monthly_metrics", "monthly_metrics_rewritten", month_params),
         ("customer_flow", "customer_flow_rewritten", month_params),
         ("channel_funnel", "channel_funnel_rewritten", day_params),
     ]
