@@ -7,7 +7,7 @@ DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
 STRIPE_DOUBLE_PORT ?= 8420
 
-.PHONY: venv test demo demo-live demo-data db-stop chromium clean-db
+.PHONY: venv test demo demo-live demo-data db-stop chromium bench
 
 venv: $(VENV)/.installed
 
@@ -47,3 +47,11 @@ demo-data: venv
 
 db-stop: venv
 	$(BIN)/python -c "from stripe_dwh.embedded_postgres import stop; stop()"
+
+# Benchmarks (bench/, never part of the test suite) in their own database, stripe_dwh_bench.
+# `make bench` = small scale in a few minutes; `make bench SCALE=full` = 1M charges.
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--only reports".
+SCALE ?= small
+BENCH_ARGS ?=
+bench: venv
+	$(BIN)/python -m bench.run --scale $(SCALE) $(BENCH_ARGS)

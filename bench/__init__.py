@@ -1,0 +1,1 @@
+"""Benchmarks at scale (issue 7). Never collected by the test suite (pytest testpaths = tests/)."""

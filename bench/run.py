@@ -1,0 +1,273 @@
+"""Run the benchmarks, print a table, write JSON under bench/results/.
+
+    .venv/bin/python -m bench.run                         # small scale, every step (make bench)
+    .venv/bin/python -m bench.run --scale full            # 100k customers, 1M charges (make bench SCALE=full)
+    .venv/bin/python -m bench.run --only reports          # one step on the data already generated
+    .venv/bin/python -m bench.run --only generate,rebuild --scale full
+
+Steps: generate, reports, rebuild, import, webhooks (in that order). A step other than
+`generate` reuses the data in the benchmark database; when the database is empty, or was
+generated at another scale, `generate` runs first.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+from bench.db import setup
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+STEPS = ["generate", "reports", "rebuild", "import", "webhooks"]
+SCALES = {
+    "small": {"customers": 5_000, "charges": 50_000, "installs": 25_000, "import_rows": 100_000,
+              "webhook_events": 120},
+    "full": {"customers": 100_000, "charges": 1_000_000, "installs": 500_000,
+             "import_rows": 1_000_000, "webhook_events": 400},
+}
+
+
+def machine() -> dict:
+    import psutil
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("show server_version")
+        server_version = cursor.fetchone()[0]
+        settings_of_interest = {}
+        for name in ("shared_buffers", "work_mem", "effective_cache_size", "max_parallel_workers_per_gather"):
+            cursor.execute(f"show {name}")
+            settings_of_interest[name] = cursor.fetchone()[0]
+    cpu_model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpus": os.cpu_count(), "cpu_model": cpu_model,
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
+        "postgresql": server_version, "postgresql_settings": settings_of_interest,
+        "python": platform.python_version(), "platform": platform.platform(),
+    }
+
+
+def _dataset_scale() -> dict | None:
+    """The sizes the benchmark database was generated with (None when empty)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("select count(*) from djstripe_customer")
+        customers = cursor.fetchone()[0]
+        cursor.execute("select count(*) from djstripe_charge")
+        charges = cursor.fetchone()[0]
+        cursor.execute("select count(*) from fact_user_first_install")
+        installs = cursor.fetchone()[0]
+    if not charges:
+        return None
+    return {"customers": customers, "charges": charges, "installs": installs}
+
+
+def _git_revision() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, cwd=RESULTS_DIR.parent.parent).stdout.strip()
+    except OSError:
+        return ""
+
+
+def _speed(speedup) -> str:
+    """Baseline time / page query time, worded."""
+    if not speedup:
+        return ""
+    return f"{speedup}x faster" if speedup >= 1 else f"{round(1 / speedup, 1)}x slower"
+
+
+def table(results: dict) -> str:
+    rows = [("step", "measure", "p50", "p95", "baseline / bound", "ratio", "target", "met")]
+
+    def met(value):
+        return "yes" if value else "NO"
+
+    generated = results.get("generate")
+    if generated:
+        rows.append(("generate", "all tables by COPY", f"{generated['seconds']:.0f} s", "", "", "",
+                     "", ""))
+    reports = results.get("reports")
+    if reports:
+        for name, page in reports["pages"].items():
+            status = "" if page["status"] == [200] else f" (HTTP {page['status']})"
+            rows.append((f"page {page['path']}", "full render" + status,
+                         f"{page['page'].get('p50_ms')} ms", f"{page['page'].get('p95_ms')} ms",
+                         "", "", "p50 <= 300 ms", met(page["target_met"])))
+            baseline = page["baseline_p50_ms"]
+            rows.append(("", f"its {page['query_count']} queries",
+                         f"{page['queries'].get('p50_ms')} ms", f"{page['queries'].get('p95_ms')} ms",
+                         f"{baseline} ms" if baseline is not None else "n/a",
+                         _speed(page["speedup_vs_baseline"]), "", ""))
+        for name, baseline in reports["baselines"].items():
+            rows.append(("", f"baseline {name}.sql", f"{baseline.get('p50_ms')} ms",
+                         f"{baseline.get('p95_ms')} ms", "", "", "", ""))
+    rebuild = results.get("rebuild")
+    if rebuild:
+        bound = rebuild["lower_bound"]
+        rows.append(("rebuild", f"INSERT ... SELECT lower bound ({bound['rows']:,} rows)",
+                     f"{bound['rows_per_s']:,} rows/s", f"{bound['seconds']} s", "", "", "", ""))
+        for mode, label in (("scratch", "rebuild_warehouse, empty warehouse"),
+                            ("scratch_analyze", "same + ANALYZE inside (suggested fix)"),
+                            ("rerun", "rebuild_warehouse re-run (no change)")):
+            built = rebuild.get(mode)
+            if not built:
+                continue
+            if "error" in built:
+                rows.append(("", label, f"failed after {built['seconds']} s", "", "", "",
+                             ">= 0.5 x bound" if mode == "scratch" else "",
+                             "NO" if mode == "scratch" else ""))
+                continue
+            ratio = built["rows_per_s"] / bound["rows_per_s"]
+            rows.append(("", label, f"{built['rows_per_s']:,} rows/s", f"{built['seconds']} s",
+                         f"{bound['rows_per_s']:,} rows/s", f"{ratio:.2f}x",
+                         ">= 0.5 x bound" if mode == "scratch" else "",
+                         met(rebuild["target_met"]) if mode == "scratch" else ""))
+    imported = results.get("import")
+    if imported:
+        full = imported["full"]
+        rows.append(("import", f"import_installs ({full['rows']:,} rows)",
+                     f"{full['rows_per_s']:,} rows/s", "", "", "", ">= 50,000 rows/s",
+                     met(imported["target_met"])))
+        rows.append(("", "peak RSS (tenth / full file)",
+                     f"{imported['tenth']['peak_rss_mb']} / {full['peak_rss_mb']} MB", "", "",
+                     f"{imported['memory_growth_full_vs_tenth']}x", "flat", ""))
+    hooks = results.get("webhooks")
+    if hooks:
+        for receivers in ("off", "on"):
+            row = hooks[receivers]
+            rows.append(("webhooks" if receivers == "off" else "",
+                         f"receivers {receivers}: {row['events_per_s']} events/s",
+                         f"{row['latency']['p50_ms']} ms", f"{row['latency']['p95_ms']} ms",
+                         "", "", "", ""))
+        rows.append(("", "warehouse overhead per event",
+                     f"{hooks['overhead_per_event']:+.0%}", "", "receivers off",
+                     f"{1 + hooks['overhead_per_event']:.2f}x", "<= +20 %",
+                     met(hooks["target_met"])))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for index, row in enumerate(rows):
+        lines.append(" | ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+        if index == 0:
+            lines.append("-+-".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=SCALES, default=os.environ.get("SCALE", "small"))
+    parser.add_argument("--only", default="",
+                        help=f"comma-separated steps among {', '.join(STEPS)} (default: all)")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per page (after a warm-up)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--concurrency", type=int, default=8, help="concurrent webhook clients")
+    parser.add_argument("--baseline-budget", type=float, default=120,
+                        help="seconds per baseline query (fewer runs when one run is slower)")
+    parser.add_argument("--webhook-events", type=int, default=None,
+                        help="events per configuration (default: by scale)")
+    parser.add_argument("--rebuild-timeout", type=int, default=180,
+                        help="statement_timeout (s) for each rebuild_warehouse statement")
+    parser.add_argument("--rebuild-with-analyze", action="store_true",
+                        help="also time the rebuild with ANALYZE injected (the suggested fix)")
+    parser.add_argument("--import-rows", type=int, default=None,
+                        help="rows of the import CSV (default: by scale)")
+    args = parser.parse_args(argv)
+    steps = [s.strip() for s in args.only.split(",") if s.strip()] or list(STEPS)
+    unknown = set(steps) - set(STEPS)
+    if unknown:
+        parser.error(f"unknown steps: {', '.join(sorted(unknown))}")
+    sizes = dict(SCALES[args.scale])
+    if args.webhook_events:
+        sizes["webhook_events"] = args.webhook_events
+    if args.import_rows:
+        sizes["import_rows"] = args.import_rows
+
+    # One database per scale, so `make bench` never replaces the full-scale data.
+    os.environ.setdefault(
+        "BENCH_DATABASE_NAME", "stripe_dwh_bench" if args.scale == "full" else f"stripe_dwh_bench_{args.scale}"
+    )
+    setup()
+    RESULTS_DIR.mkdir(exist_ok=True)
+    results = {
+        "scale": args.scale, "sizes": sizes, "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "git_revision": _git_revision(), "machine": machine(),
+    }
+    print(f"benchmark scale {args.scale}: {sizes}; machine {results['machine']['cpus']} CPUs, "
+          f"{results['machine']['memory_gb']} GB, PostgreSQL {results['machine']['postgresql']}, "
+          f"load {results['machine']['load_average_at_start']}", flush=True)
+    existing = _dataset_scale()
+    wanted = {"customers": sizes["customers"], "charges": sizes["charges"]}
+    needs_data = any(step != "generate" for step in steps)
+    # The webhook step adds a few hundred rows; a dataset within 1 % of the sizes is reused.
+    if "generate" not in steps and needs_data and (
+        existing is None
+        or any(abs(existing[k] - wanted[k]) > wanted[k] * 0.01 for k in wanted)
+    ):
+        print(f"the benchmark database holds {existing}; generating {args.scale} data first",
+              flush=True)
+        steps.insert(0, "generate")
+    results["dataset"] = existing
+
+    started = time.perf_counter()
+    for step in [s for s in STEPS if s in steps]:
+        step_started = time.perf_counter()
+        if step == "generate":
+            from bench.generate import generate, parse_args
+
+            results["generate"] = generate(parse_args([
+                "--customers", str(sizes["customers"]), "--charges", str(sizes["charges"]),
+                "--installs", str(sizes["installs"]),
+            ]))
+            results["dataset"] = _dataset_scale()
+        elif step == "reports":
+            from bench import reports
+
+            results["reports"] = reports.run(runs=args.runs,
+                                             baseline_budget_seconds=args.baseline_budget)
+        elif step == "rebuild":
+            from bench import rebuild
+
+            results["rebuild"] = rebuild.run(timeout_seconds=args.rebuild_timeout,
+                                             with_analyze_variant=args.rebuild_with_analyze)
+        elif step == "import":
+            from bench import installs_import
+
+            results["import"] = installs_import.run(sizes["import_rows"])
+        elif step == "webhooks":
+            from bench import webhooks
+
+            results["webhooks"] = webhooks.run(sizes["webhook_events"], workers=args.workers,
+                                               concurrency=args.concurrency)
+        print(f"[{step} done in {time.perf_counter() - step_started:.0f} s]", flush=True)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    results["machine"]["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
+
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    name = f"{stamp}-{args.scale}-{'-'.join(s for s in STEPS if s in steps)}.json"
+    (RESULTS_DIR / name).write_text(json.dumps(results, indent=2, default=str))
+    # latest-<scale>.json accumulates the newest result of every step (a partial run keeps
+    # the other steps' previous results).
+    latest_path = RESULTS_DIR / f"latest-{args.scale}.json"
+    latest = json.loads(latest_path.read_text()) if latest_path.exists() else {}
+    latest.update(results)
+    latest_path.write_text(json.dumps(latest, indent=2, default=str))
+    print()
+    print(table(results))
+    print(f"\nwritten bench/results/{name} (and latest-{args.scale}.json) in {results['seconds']} s")
+
+
+if __name__ == "__main__":
+    main()
