@@ -56,6 +56,7 @@ def rebuild_warehouse(
     step("disputes", "fact_disputes_upsert", everything)
     step("movements without a source", "fact_transactions_prune", everything)
     _ensure_days_of_facts(since)
+    step("planner statistics", "rebuild_analyze_payments", {})
     step("payment method placeholders", "dim_payment_method_stubs_insert", references)
     step("customer placeholders", "dim_customer_stubs_insert", references)
     step("customer payment times", "dim_customer_payment_times_update", references)
