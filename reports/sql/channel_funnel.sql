@@ -31,12 +31,11 @@ installed_customer_totals as (
     select
         installed_customers.channel_id,
         installed_customers.customer_id,
-        sum(customer_month.net) as net_revenue,
-        bool_or(customer_month.charge_count > 0) as has_paid
+        lifetime.total_net as net_revenue,
+        lifetime.first_payment_month is not null as has_paid
     from installed_customers
-    inner join fact_customer_month as customer_month
-        on customer_month.customer_id = installed_customers.customer_id
-    group by installed_customers.channel_id, installed_customers.customer_id
+    inner join fact_customer_lifetime as lifetime
+        on lifetime.customer_id = installed_customers.customer_id
 ),
 
 channel_installs as (

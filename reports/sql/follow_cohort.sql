@@ -6,9 +6,9 @@
 with followed_customers as (
     select customer_month.customer_id
     from fact_customer_month as customer_month
-    where customer_month.month = %(cohort_month)s::date
+    where %(paid_in_month)s
+        and customer_month.month = %(cohort_month)s::date
         and customer_month.charge_count > 0
-        and (%(paid_in_month)s or customer_month.first_payment_month = %(cohort_month)s::date)
 ),
 
 followed_months as (
@@ -18,20 +18,36 @@ followed_months as (
     ) as generated_month
 ),
 
+-- a first-payment cohort is pre-aggregated in fact_cohort_month; the customers paying in a
+-- month are followed through their own months
 followed_activity as (
+    select cohort_month.month, cohort_month.paying_customers, cohort_month.net as net_revenue
+    from fact_cohort_month as cohort_month
+    where not %(paid_in_month)s
+        and cohort_month.cohort_month = %(cohort_month)s::date
+        and cohort_month.month between %(cohort_month)s::date and %(last_month)s::date
+    union all
     select
         customer_month.month,
         count(*) filter (where customer_month.charge_count > 0) as paying_customers,
         sum(customer_month.net) as net_revenue
     from fact_customer_month as customer_month
     inner join followed_customers on followed_customers.customer_id = customer_month.customer_id
-    where customer_month.month between %(cohort_month)s::date and %(last_month)s::date
+    where %(paid_in_month)s
+        and customer_month.month between %(cohort_month)s::date and %(last_month)s::date
     group by customer_month.month
 ),
 
 followed_size as (
-    select count(*) as followed_customers
-    from followed_customers
+    select
+        case
+            when %(paid_in_month)s then (select count(*) from followed_customers)
+            else coalesce((
+                select followed_activity.paying_customers
+                from followed_activity
+                where followed_activity.month = %(cohort_month)s::date
+            ), 0)
+        end as followed_customers
 )
 
 select

@@ -1,0 +1,84 @@
+"""Report aggregates: fact_month, fact_cohort_month, fact_customer_lifetime.
+
+They are delta-maintained by warehouse.services.refresh_customer_months, which is only
+correct when they start in step with fact_customer_month: a database that already holds
+customer months gets them computed here (a fresh one skips it).
+"""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+def fill_report_aggregates(apps, schema_editor):
+    if not apps.get_model("warehouse", "FactCustomerMonth").objects.using(schema_editor.connection.alias).exists():
+        return
+    from warehouse.services.customer_months import refresh_customer_months
+
+    refresh_customer_months(None)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('warehouse', '0002_payments_indexes'),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name='FactMonth',
+            fields=[
+                ('month', models.DateField(help_text='First day of the month.', primary_key=True, serialize=False)),
+                ('paying_customers', models.IntegerField(default=0)),
+                ('new_customers', models.IntegerField(default=0)),
+                ('retained_customers', models.IntegerField(default=0)),
+                ('returning_customers', models.IntegerField(default=0)),
+                ('churned_customers', models.IntegerField(default=0)),
+                ('gross', models.BigIntegerField(default=0)),
+                ('refunds', models.BigIntegerField(default=0)),
+                ('disputes', models.BigIntegerField(default=0)),
+                ('net', models.BigIntegerField(default=0)),
+                ('fees', models.BigIntegerField(default=0)),
+                ('charge_count', models.IntegerField(default=0, help_text='Succeeded charges.')),
+                ('failed_charge_count', models.IntegerField(default=0)),
+            ],
+            options={
+                'verbose_name': 'month',
+                'db_table': 'fact_month',
+                'ordering': ['month'],
+            },
+        ),
+        migrations.CreateModel(
+            name='FactCohortMonth',
+            fields=[
+                ('cohort_month_sk', models.BigAutoField(primary_key=True, serialize=False)),
+                ('cohort_month', models.DateField(help_text="First day of the cohort's first-payment month.")),
+                ('month', models.DateField(help_text='First day of the activity month.')),
+                ('paying_customers', models.IntegerField(default=0)),
+                ('net', models.BigIntegerField(default=0)),
+            ],
+            options={
+                'verbose_name': 'cohort month',
+                'db_table': 'fact_cohort_month',
+                'ordering': ['cohort_month', 'month'],
+                'constraints': [models.UniqueConstraint(fields=('cohort_month', 'month'), name='fact_cohort_month_uniq')],
+            },
+        ),
+        migrations.CreateModel(
+            name='FactCustomerLifetime',
+            fields=[
+                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='lifetime', serialize=False, to='warehouse.dimcustomer')),
+                ('first_payment_month', models.DateField(blank=True, null=True)),
+                ('last_payment_month', models.DateField(blank=True, null=True)),
+                ('last_activity_month', models.DateField()),
+                ('active_months', models.IntegerField(default=0)),
+                ('total_net', models.BigIntegerField(default=0)),
+            ],
+            options={
+                'verbose_name': 'customer lifetime',
+                'db_table': 'fact_customer_lifetime',
+                'ordering': ['customer'],
+                'indexes': [models.Index(fields=['last_payment_month'], name='fact_cl_last_payment_idx'), models.Index(fields=['last_activity_month'], name='fact_cl_last_activity_idx'), models.Index(fields=['-total_net', 'customer'], name='fact_cl_total_net_idx')],
+            },
+        ),
+        migrations.RunPython(fill_report_aggregates, migrations.RunPython.noop),
+    ]
