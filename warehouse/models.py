@@ -371,6 +371,12 @@ class FactUserFirstInstall(models.Model):
         indexes = [
             models.Index(fields=["installed_at"], name="fact_install_at_idx"),
             models.Index(fields=["channel", "client"], name="fact_install_channel_idx"),
+            # each user's first install (the funnel's channel) read in order, from the index alone
+            models.Index(
+                fields=["user_id", "installed_at", "install_id"],
+                include=["channel"],
+                name="fact_install_user_first_idx",
+            ),
         ]
 
     def __str__(self):

@@ -1,4 +1,5 @@
-"""Report aggregates: fact_month, fact_cohort_month, fact_customer_lifetime.
+"""Report aggregates: fact_month, fact_cohort_month, fact_customer_lifetime; an index for
+each user's first install (the channel funnel).
 
 They are delta-maintained by warehouse.services.refresh_customer_months, which is only
 correct when they start in step with fact_customer_month: a database that already holds
@@ -79,6 +80,10 @@ class Migration(migrations.Migration):
                 'ordering': ['customer'],
                 'indexes': [models.Index(fields=['last_payment_month'], name='fact_cl_last_payment_idx'), models.Index(fields=['last_activity_month'], name='fact_cl_last_activity_idx'), models.Index(fields=['-total_net', 'customer'], name='fact_cl_total_net_idx')],
             },
+        ),
+        migrations.AddIndex(
+            model_name='factuserfirstinstall',
+            index=models.Index(fields=['user_id', 'installed_at', 'install_id'], include=['channel'], name='fact_install_user_first_idx'),
         ),
         migrations.RunPython(fill_report_aggregates, migrations.RunPython.noop),
     ]
