@@ -264,6 +264,33 @@ class FactCohortMonth(models.Model):
         return f"{self.cohort_month:%Y-%m} {self.month:%Y-%m}"
 
 
+class FactFollowMonth(models.Model):
+    """One row per paying month x later (or same) activity month: the customers paying in
+    `paid_month`, followed ("the customers of January: how many pay in March?").
+
+    `paying_customers` = customers paying in both paid_month and `month` (at month =
+    paid_month: everyone paying that month); `net` = those customers' net revenue in
+    `month`. Pre-aggregated from fact_customer_month, kept current like fact_month.
+    """
+
+    follow_month_sk = models.BigAutoField(primary_key=True)
+    paid_month = models.DateField(help_text="First day of the month the customers paid in.")
+    month = models.DateField(help_text="First day of the activity month (>= paid_month).")
+    paying_customers = models.IntegerField(default=0)
+    net = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "fact_follow_month"
+        ordering = ["paid_month", "month"]
+        verbose_name = "followed month"
+        constraints = [
+            models.UniqueConstraint(fields=["paid_month", "month"], name="fact_follow_month_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.paid_month:%Y-%m} {self.month:%Y-%m}"
+
+
 class FactCustomerLifetime(models.Model):
     """One row per customer with any row in fact_customer_month: their whole history.
 

@@ -3,23 +3,15 @@
 -- params: cohort_month, last_month (first days of months), paid_in_month (bool):
 --   false = the cohort (customers whose first succeeded charge is in cohort_month),
 --   true = every customer paying in cohort_month ("customers returning from January")
-with followed_customers as (
-    select customer_month.customer_id
-    from fact_customer_month as customer_month
-    where %(paid_in_month)s
-        and customer_month.month = %(cohort_month)s::date
-        and customer_month.charge_count > 0
-),
-
-followed_months as (
+-- Both groups are pre-aggregated: the cohort in fact_cohort_month, the customers paying in a
+-- month in fact_follow_month; in the chosen month itself, everyone in the group pays.
+with followed_months as (
     select generated_month::date as month
     from generate_series(
         %(cohort_month)s::date, %(last_month)s::date, interval '1 month'
     ) as generated_month
 ),
 
--- a first-payment cohort is pre-aggregated in fact_cohort_month; the customers paying in a
--- month are followed through their own months
 followed_activity as (
     select cohort_month.month, cohort_month.paying_customers, cohort_month.net as net_revenue
     from fact_cohort_month as cohort_month
@@ -27,27 +19,17 @@ followed_activity as (
         and cohort_month.cohort_month = %(cohort_month)s::date
         and cohort_month.month between %(cohort_month)s::date and %(last_month)s::date
     union all
-    select
-        customer_month.month,
-        count(*) filter (where customer_month.charge_count > 0) as paying_customers,
-        sum(customer_month.net) as net_revenue
-    from fact_customer_month as customer_month
-    inner join followed_customers on followed_customers.customer_id = customer_month.customer_id
+    select follow_month.month, follow_month.paying_customers, follow_month.net as net_revenue
+    from fact_follow_month as follow_month
     where %(paid_in_month)s
-        and customer_month.month between %(cohort_month)s::date and %(last_month)s::date
-    group by customer_month.month
+        and follow_month.paid_month = %(cohort_month)s::date
+        and follow_month.month between %(cohort_month)s::date and %(last_month)s::date
 ),
 
 followed_size as (
-    select
-        case
-            when %(paid_in_month)s then (select count(*) from followed_customers)
-            else coalesce((
-                select followed_activity.paying_customers
-                from followed_activity
-                where followed_activity.month = %(cohort_month)s::date
-            ), 0)
-        end as followed_customers
+    select coalesce(sum(paying_customers), 0) as followed_customers
+    from followed_activity
+    where month = %(cohort_month)s::date
 )
 
 select

@@ -159,10 +159,10 @@ def warehouse_snapshot() -> dict:
 
 
 def report_aggregates_snapshot() -> dict:
-    """fact_month, fact_cohort_month and fact_customer_lifetime as plain dicts keyed by their
+    """fact_month, fact_cohort_month, fact_follow_month and fact_customer_lifetime as plain dicts keyed by their
     grain. All-zero aggregate rows mean "no activity" (delta maintenance can leave them
     where a full recompute writes none), so they are left out."""
-    from warehouse.models import FactCohortMonth, FactCustomerLifetime, FactMonth
+    from warehouse.models import FactCohortMonth, FactCustomerLifetime, FactFollowMonth, FactMonth
 
     def keyed(model, key, exclude=()):
         fields = [f.attname for f in model._meta.concrete_fields if f.attname not in (*key, *exclude)]
@@ -175,5 +175,6 @@ def report_aggregates_snapshot() -> dict:
     return {
         "fact_month": keyed(FactMonth, ["month"]),
         "fact_cohort_month": keyed(FactCohortMonth, ["cohort_month", "month"], exclude=("cohort_month_sk",)),
+        "fact_follow_month": keyed(FactFollowMonth, ["paid_month", "month"], exclude=("follow_month_sk",)),
         "fact_customer_lifetime": keyed(FactCustomerLifetime, ["customer_id"]),
     }

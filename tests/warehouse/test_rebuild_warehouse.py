@@ -15,6 +15,7 @@ from warehouse.models import (
     FactCohortMonth,
     FactCustomerLifetime,
     FactCustomerMonth,
+    FactFollowMonth,
     FactMonth,
     FactTransaction,
 )
@@ -25,6 +26,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def _empty_payments_warehouse():
     FactMonth.objects.all().delete()
     FactCohortMonth.objects.all().delete()
+    FactFollowMonth.objects.all().delete()
     FactCustomerLifetime.objects.all().delete()
     FactCustomerMonth.objects.all().delete()
     FactTransaction.objects.all().delete()

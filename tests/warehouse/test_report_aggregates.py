@@ -1,4 +1,4 @@
-"""fact_month, fact_cohort_month and fact_customer_lifetime, delta-maintained by per-customer
+"""fact_month, fact_cohort_month, fact_follow_month and fact_customer_lifetime, delta-maintained by per-customer
 refreshes (the webhook path), equal both a from-scratch recompute and a plain-Python
 computation from the same transactions."""
 
@@ -86,6 +86,14 @@ def expected_aggregates(tz) -> dict:
             cell["paying_customers"] += bool(row["charge_count"])
             cell["net"] += row["net"]
 
+    follow_month = defaultdict(lambda: {"paying_customers": 0, "net": 0})
+    for (customer, month), row in customer_months.items():
+        for paid_month in paying[customer]:
+            if paid_month <= month:
+                cell = follow_month[(paid_month, month)]
+                cell["paying_customers"] += bool(row["charge_count"])
+                cell["net"] += row["net"]
+
     lifetime = {
         (customer,): {
             "first_payment_month": min(paying[customer]) if paying[customer] else None,
@@ -103,6 +111,7 @@ def expected_aggregates(tz) -> dict:
     return {
         "fact_month": non_zero(fact_month),
         "fact_cohort_month": non_zero(cohort_month),
+        "fact_follow_month": non_zero(follow_month),
         "fact_customer_lifetime": lifetime,
     }
 

@@ -1,4 +1,4 @@
-"""Report aggregates: fact_month, fact_cohort_month, fact_customer_lifetime; an index for
+"""Report aggregates: fact_month, fact_cohort_month, fact_follow_month, fact_customer_lifetime; an index for
 each user's first install (the channel funnel).
 
 They are delta-maintained by warehouse.services.refresh_customer_months, which is only
@@ -79,6 +79,22 @@ class Migration(migrations.Migration):
                 'db_table': 'fact_customer_lifetime',
                 'ordering': ['customer'],
                 'indexes': [models.Index(fields=['last_payment_month'], name='fact_cl_last_payment_idx'), models.Index(fields=['last_activity_month'], name='fact_cl_last_activity_idx'), models.Index(fields=['-total_net', 'customer'], name='fact_cl_total_net_idx')],
+            },
+        ),
+        migrations.CreateModel(
+            name='FactFollowMonth',
+            fields=[
+                ('follow_month_sk', models.BigAutoField(primary_key=True, serialize=False)),
+                ('paid_month', models.DateField(help_text='First day of the month the customers paid in.')),
+                ('month', models.DateField(help_text='First day of the activity month (>= paid_month).')),
+                ('paying_customers', models.IntegerField(default=0)),
+                ('net', models.BigIntegerField(default=0)),
+            ],
+            options={
+                'verbose_name': 'followed month',
+                'db_table': 'fact_follow_month',
+                'ordering': ['paid_month', 'month'],
+                'constraints': [models.UniqueConstraint(fields=('paid_month', 'month'), name='fact_follow_month_uniq')],
             },
         ),
         migrations.AddIndex(

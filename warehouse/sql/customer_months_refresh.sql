@@ -3,7 +3,8 @@
 --   fact_customer_lifetime, in one statement
 -- grain: fact_customer_month: one row per customer per calendar month (reporting time zone)
 --   with any movement; fact_month: one row per month; fact_cohort_month: one row per cohort
---   month per activity month; fact_customer_lifetime: one row per customer
+--   month per activity month; fact_follow_month: one row per paying month per later month;
+--   fact_customer_lifetime: one row per customer
 -- params: time_zone, all_customers (bool), customer_ids (text[]; ignored when all_customers),
 --   subtract_previous (bool; false right after the aggregates were emptied for a full
 --   recompute, true for delta maintenance)
@@ -280,6 +281,32 @@ cohort_month_changes as (
     returning month
 ),
 
+-- each paying month of a customer, with that customer's months from then on
+follow_month_deltas as (
+    select
+        paid.month as paid_month,
+        later.month,
+        sum(later.sign * later.is_paying::integer) as paying_customers,
+        sum(later.sign * later.net) as net
+    from customer_month_states as paid
+    inner join customer_month_states as later
+        on later.sign = paid.sign and later.customer_id = paid.customer_id and later.month >= paid.month
+    where paid.is_paying
+    group by paid.month, later.month
+),
+
+follow_month_changes as (
+    insert into fact_follow_month (paid_month, month, paying_customers, net)
+    select paid_month, month, paying_customers, net
+    from follow_month_deltas
+    where (paying_customers, net) <> (0, 0)
+    order by paid_month, month
+    on conflict (paid_month, month) do update set
+        paying_customers = fact_follow_month.paying_customers + excluded.paying_customers,
+        net = fact_follow_month.net + excluded.net
+    returning month
+),
+
 customer_lifetimes as (
     select
         customer_id,
@@ -335,5 +362,6 @@ select
     (select count(*) from pruned_customer_months) as customer_months_pruned,
     (select count(*) from month_changes) as months_changed,
     (select count(*) from cohort_month_changes) as cohort_months_changed,
+    (select count(*) from follow_month_changes) as follow_months_changed,
     (select count(*) from lifetime_changes) + (select count(*) from lifetime_removals)
     as lifetimes_changed
