@@ -398,6 +398,8 @@ class FactUserFirstInstall(models.Model):
         indexes = [
             models.Index(fields=["installed_at"], name="fact_install_at_idx"),
             models.Index(fields=["channel", "client"], name="fact_install_channel_idx"),
+            # install counts per day, channel and client (channel reports) from the index alone
+            models.Index(fields=["date", "channel", "client"], name="fact_install_day_idx"),
             # each user's first install (the funnel's channel) read in order, from the index alone
             models.Index(
                 fields=["user_id", "installed_at", "install_id"],

@@ -2,7 +2,8 @@
 -- grain: one row per calendar month (reporting time zone) per channel per OS with installs
 -- params: first_day, last_day (calendar dates in the reporting time zone), time_zone
 -- Counted by (day, channel, client) surrogate keys first, then named: date_sk is the install's
--- day in the reporting time zone (YYYYMMDD), so the range is a range of date_sk.
+-- day in the reporting time zone (YYYYMMDD), so the range is a range of date_sk, and the counts
+-- come from the index on (date_sk, channel_id, client_id) alone.
 with daily_installs as materialized (
     select install.date_sk, install.channel_id, install.client_id, count(*) as installs
     from fact_user_first_install as install

@@ -1,5 +1,6 @@
-"""Report aggregates: fact_month, fact_cohort_month, fact_follow_month, fact_customer_lifetime; an index for
-each user's first install (the channel funnel).
+"""Report aggregates: fact_month, fact_cohort_month, fact_follow_month, fact_customer_lifetime; indexes
+for install counts per day, channel and client and for each user's first install (the channel
+reports).
 
 They are delta-maintained by warehouse.services.refresh_customer_months, which is only
 correct when they start in step with fact_customer_month: a database that already holds
@@ -96,6 +97,10 @@ class Migration(migrations.Migration):
                 'ordering': ['paid_month', 'month'],
                 'constraints': [models.UniqueConstraint(fields=('paid_month', 'month'), name='fact_follow_month_uniq')],
             },
+        ),
+        migrations.AddIndex(
+            model_name='factuserfirstinstall',
+            index=models.Index(fields=['date', 'channel', 'client'], name='fact_install_day_idx'),
         ),
         migrations.AddIndex(
             model_name='factuserfirstinstall',
