@@ -183,6 +183,12 @@ class FactCustomerMonth(models.Model):
     fees = models.BigIntegerField(default=0)
     charge_count = models.IntegerField(default=0, help_text="Succeeded charges.")
     failed_charge_count = models.IntegerField(default=0)
+    # The customer's history up to and including this month, so that "history as of month m"
+    # is one row per customer (the row with month <= m < next_month) instead of an aggregate.
+    net_to_date = models.BigIntegerField(default=0, help_text="Sum of net over the customer's months up to this one.")
+    active_months_to_date = models.IntegerField(default=0, help_text="Paying months up to this one.")
+    last_payment_month_to_date = models.DateField(null=True, blank=True, help_text="Latest paying month up to this one.")
+    next_month = models.DateField(null=True, blank=True, help_text="The customer's next month with movement; null for the latest.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

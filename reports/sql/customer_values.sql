@@ -6,8 +6,8 @@
 --   c = greatest(churn_rate, 0.02) and g = months from the last paying month to last_month:
 --   the expected spend of the months to come if each month the customer stays with
 --   probability 1 - c; it shrinks as g grows and c is never below 2 %% (no division by zero).
--- Customers come from fact_customer_lifetime; only those with movements after last_month
--- (when the range ends in the past) are summed from their fact_customer_month rows.
+-- Customers come from fact_customer_lifetime; those with movements after last_month (when
+-- the range ends in the past) from the to-date columns of their fact_customer_month row.
 with customer_history as materialized (
     -- customers whose whole history ends by last_month: their pre-aggregated lifetime
     select
@@ -20,20 +20,18 @@ with customer_history as materialized (
     where lifetime.last_activity_month <= %(last_month)s::date
         and lifetime.last_payment_month >= %(first_month)s::date
     union all
-    -- customers with movements after last_month (a range in the past): their months to date
+    -- customers with movements after last_month (a range in the past): their history to date
+    -- on their row of the latest month up to last_month
     select
         customer_month.customer_id,
-        min(customer_month.month) filter (where customer_month.charge_count > 0) as first_payment_month,
-        max(customer_month.month) filter (where customer_month.charge_count > 0) as last_payment_month,
-        count(*) filter (where customer_month.charge_count > 0) as active_months,
-        sum(customer_month.net)::bigint as total_net
-    from fact_customer_lifetime as lifetime
-    inner join fact_customer_month as customer_month
-        on customer_month.customer_id = lifetime.customer_id
-    where lifetime.last_activity_month > %(last_month)s::date
-        and lifetime.last_payment_month >= %(first_month)s::date
-        and customer_month.month <= %(last_month)s::date
-    group by customer_month.customer_id
+        customer_month.first_payment_month,
+        customer_month.last_payment_month_to_date as last_payment_month,
+        customer_month.active_months_to_date as active_months,
+        customer_month.net_to_date as total_net
+    from fact_customer_month as customer_month
+    where customer_month.month <= %(last_month)s::date
+        and customer_month.next_month > %(last_month)s::date
+        and customer_month.last_payment_month_to_date >= %(first_month)s::date
 ),
 
 customers_in_range as not materialized (

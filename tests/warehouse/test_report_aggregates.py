@@ -13,7 +13,7 @@ from django.db import connection
 from tests.factories import DimCustomerFactory, FactTransactionFactory, utc
 from tests.warehouse.conftest import report_aggregates_snapshot
 from warehouse import services
-from warehouse.models import FactTransaction
+from warehouse.models import FactCustomerMonth, FactTransaction
 
 T = FactTransaction.TransactionType
 MONEY = ("gross", "refunds", "disputes", "net", "fees", "charge_count", "failed_charge_count")
@@ -116,6 +116,44 @@ def expected_aggregates(tz) -> dict:
     }
 
 
+def expected_history_to_date(tz) -> dict:
+    """Per customer-month: net and paying months so far, latest paying month so far, and the
+    customer's next month with movement, in Python from fact_transaction."""
+    months = defaultdict(lambda: {"net": 0, "paying": False})
+    for txn in FactTransaction.objects.exclude(customer=None):
+        row = months[(txn.customer_id, _month_of(txn.occurred_at, tz))]
+        settled = txn.settlement_amount if txn.settlement_amount is not None else txn.amount
+        if txn.transaction_type == T.CHARGE:
+            if txn.status == "succeeded":
+                row["net"] += settled
+                row["paying"] = True
+        else:
+            row["net"] += settled
+    expected = {}
+    for customer in {customer for customer, _ in months}:
+        own = sorted(month for other, month in months if other == customer)
+        net = paying = 0
+        last_paying = None
+        for position, month in enumerate(own):
+            row = months[(customer, month)]
+            net += row["net"]
+            if row["paying"]:
+                paying += 1
+                last_paying = month
+            following = own[position + 1] if position + 1 < len(own) else None
+            expected[(customer, month)] = (net, paying, last_paying, following)
+    return expected
+
+
+def stored_history_to_date() -> dict:
+    return {
+        (row.customer_id, row.month): (
+            row.net_to_date, row.active_months_to_date, row.last_payment_month_to_date, row.next_month
+        )
+        for row in FactCustomerMonth.objects.all()
+    }
+
+
 def _move(txn: FactTransaction, occurred_at: dt.datetime) -> None:
     services.ensure_dim_dates_for([occurred_at])
     FactTransaction.objects.filter(pk=txn.pk).update(
@@ -138,6 +176,7 @@ def test_webhook_path_refreshes_keep_the_aggregates_equal_to_a_recompute(setting
         services.refresh_customer_months([customer.stripe_id for customer in customers])
         delta_maintained = report_aggregates_snapshot()
         assert delta_maintained == expected_aggregates(tz)
+        assert stored_history_to_date() == expected_history_to_date(tz)
         return delta_maintained
 
     FactTransactionFactory(customer=ada, occurred_at=utc(2025, 1, 10), amount=2000)

@@ -2,21 +2,11 @@
 for install counts per day, channel and client and for each user's first install (the channel
 reports).
 
-They are delta-maintained by warehouse.services.refresh_customer_months, which is only
-correct when they start in step with fact_customer_month: a database that already holds
-customer months gets them computed here (a fresh one skips it).
+Migration 0004 fills them on a database that already holds customer months.
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
-
-
-def fill_report_aggregates(apps, schema_editor):
-    if not apps.get_model("warehouse", "FactCustomerMonth").objects.using(schema_editor.connection.alias).exists():
-        return
-    from warehouse.services.customer_months import refresh_customer_months
-
-    refresh_customer_months(None)
 
 
 class Migration(migrations.Migration):
@@ -106,5 +96,4 @@ class Migration(migrations.Migration):
             model_name='factuserfirstinstall',
             index=models.Index(fields=['user_id', 'installed_at', 'install_id'], include=['channel'], name='fact_install_user_first_idx'),
         ),
-        migrations.RunPython(fill_report_aggregates, migrations.RunPython.noop),
     ]

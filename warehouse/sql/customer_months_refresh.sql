@@ -68,9 +68,15 @@ current_customer_months as (
         totals.gross + totals.refunds + totals.disputes as net,
         totals.fees,
         totals.charge_count,
-        totals.failed_charge_count
+        totals.failed_charge_count,
+        sum(totals.gross + totals.refunds + totals.disputes) over customer_history as net_to_date,
+        count(*) filter (where totals.charge_count > 0) over customer_history as active_months_to_date,
+        max(totals.month) filter (where totals.charge_count > 0) over customer_history
+        as last_payment_month_to_date,
+        lead(totals.month) over customer_history as next_month
     from customer_month_totals as totals
     inner join customer_cohorts as cohorts on cohorts.customer_id = totals.customer_id
+    window customer_history as (partition by totals.customer_id order by totals.month)
 ),
 
 previous_customer_months as (
@@ -94,11 +100,13 @@ previous_customer_months as (
 upserted_customer_months as (
     insert into fact_customer_month (
         customer_id, month, first_payment_month, gross, refunds, disputes, net, fees,
-        charge_count, failed_charge_count, updated_at
+        charge_count, failed_charge_count, net_to_date, active_months_to_date,
+        last_payment_month_to_date, next_month, updated_at
     )
     select
         customer_id, month, first_payment_month, gross, refunds, disputes, net, fees,
-        charge_count, failed_charge_count, now() as updated_at
+        charge_count, failed_charge_count, net_to_date, active_months_to_date,
+        last_payment_month_to_date, next_month, now() as updated_at
     from current_customer_months
     on conflict (customer_id, month) do update set
         first_payment_month = excluded.first_payment_month,
@@ -109,14 +117,22 @@ upserted_customer_months as (
         fees = excluded.fees,
         charge_count = excluded.charge_count,
         failed_charge_count = excluded.failed_charge_count,
+        net_to_date = excluded.net_to_date,
+        active_months_to_date = excluded.active_months_to_date,
+        last_payment_month_to_date = excluded.last_payment_month_to_date,
+        next_month = excluded.next_month,
         updated_at = excluded.updated_at
     where (
         fact_customer_month.first_payment_month, fact_customer_month.gross,
         fact_customer_month.refunds, fact_customer_month.disputes, fact_customer_month.fees,
-        fact_customer_month.charge_count, fact_customer_month.failed_charge_count
+        fact_customer_month.charge_count, fact_customer_month.failed_charge_count,
+        fact_customer_month.net_to_date, fact_customer_month.active_months_to_date,
+        fact_customer_month.last_payment_month_to_date, fact_customer_month.next_month
     ) is distinct from (
         excluded.first_payment_month, excluded.gross, excluded.refunds, excluded.disputes,
-        excluded.fees, excluded.charge_count, excluded.failed_charge_count
+        excluded.fees, excluded.charge_count, excluded.failed_charge_count,
+        excluded.net_to_date, excluded.active_months_to_date,
+        excluded.last_payment_month_to_date, excluded.next_month
     )
     returning customer_id
 ),
@@ -136,9 +152,15 @@ pruned_customer_months as (
 
 -- both versions of these customers' months: +1 = as recomputed now, -1 = as stored before
 customer_month_versions as (
-    select 1 as sign, current_customer_months.* from current_customer_months
+    select
+        1 as sign, customer_id, month, first_payment_month, gross, refunds, disputes, net, fees,
+        charge_count, failed_charge_count
+    from current_customer_months
     union all
-    select -1 as sign, previous_customer_months.* from previous_customer_months
+    select
+        -1 as sign, customer_id, month, first_payment_month, gross, refunds, disputes, net, fees,
+        charge_count, failed_charge_count
+    from previous_customer_months
 ),
 
 customer_month_states as (
