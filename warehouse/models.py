@@ -201,6 +201,8 @@ class FactCustomerMonth(models.Model):
         indexes = [
             models.Index(fields=["month"], name="fact_cm_month_idx"),
             models.Index(fields=["first_payment_month", "month"], name="fact_cm_cohort_idx"),
+            # customers still active after a month: their rows with next_month after it
+            models.Index(fields=["next_month"], name="fact_cm_next_month_idx"),
         ]
 
     def __str__(self):

@@ -47,5 +47,9 @@ class Migration(migrations.Migration):
             name='next_month',
             field=models.DateField(blank=True, help_text="The customer's next month with movement; null for the latest.", null=True),
         ),
+        migrations.AddIndex(
+            model_name='factcustomermonth',
+            index=models.Index(fields=['next_month'], name='fact_cm_next_month_idx'),
+        ),
         migrations.RunPython(fill_report_aggregates, migrations.RunPython.noop),
     ]
