@@ -246,6 +246,42 @@ class FactCustomerMonthAdmin(ReadOnlyAdmin):
         return link(admin_change_url(models.DimCustomer, obj.customer_id), obj.customer)
 
 
+@admin.register(models.FactMonth)
+class FactMonthAdmin(ReadOnlyAdmin):
+    list_display = [
+        "month", "paying_customers", "new_customers", "retained_customers", "returning_customers",
+        "churned_customers", "gross", "refunds", "disputes", "net", "fees", "charge_count",
+        "failed_charge_count",
+    ]
+    date_hierarchy = "month"
+
+
+@admin.register(models.FactCohortMonth)
+class FactCohortMonthAdmin(ReadOnlyAdmin):
+    list_display = ["cohort_month", "month", "paying_customers", "net"]
+    list_filter = ["cohort_month"]
+
+
+@admin.register(models.FactFollowMonth)
+class FactFollowMonthAdmin(ReadOnlyAdmin):
+    list_display = ["paid_month", "month", "paying_customers", "net"]
+    list_filter = ["paid_month"]
+
+
+@admin.register(models.FactCustomerLifetime)
+class FactCustomerLifetimeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "customer_link", "first_payment_month", "last_payment_month", "last_activity_month",
+        "active_months", "total_net",
+    ]
+    search_fields = ["customer__stripe_id", "customer__email", "customer__user_id"]
+    list_select_related = ["customer"]
+
+    @admin.display(description="customer", ordering="customer__email")
+    def customer_link(self, obj):
+        return link(admin_change_url(models.DimCustomer, obj.customer_id), obj.customer)
+
+
 @admin.register(models.DimClient)
 class DimClientAdmin(ReadOnlyAdmin):
     list_display = ["client_sk", "os_name", "app_name", "app_version", "device_name", "installs_link"]

@@ -183,6 +183,12 @@ class FactCustomerMonth(models.Model):
     fees = models.BigIntegerField(default=0)
     charge_count = models.IntegerField(default=0, help_text="Succeeded charges.")
     failed_charge_count = models.IntegerField(default=0)
+    # The customer's history up to and including this month, so that "history as of month m"
+    # is one row per customer (the row with month <= m < next_month) instead of an aggregate.
+    net_to_date = models.BigIntegerField(default=0, help_text="Sum of net over the customer's months up to this one.")
+    active_months_to_date = models.IntegerField(default=0, help_text="Paying months up to this one.")
+    last_payment_month_to_date = models.DateField(null=True, blank=True, help_text="Latest paying month up to this one.")
+    next_month = models.DateField(null=True, blank=True, help_text="The customer's next month with movement; null for the latest.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -195,10 +201,135 @@ class FactCustomerMonth(models.Model):
         indexes = [
             models.Index(fields=["month"], name="fact_cm_month_idx"),
             models.Index(fields=["first_payment_month", "month"], name="fact_cm_cohort_idx"),
+            # customers still active after a month: their rows with next_month after it
+            models.Index(fields=["next_month"], name="fact_cm_next_month_idx"),
         ]
 
     def __str__(self):
         return f"{self.customer_id} {self.month:%Y-%m}"
+
+
+class FactMonth(models.Model):
+    """One row per calendar month (reporting time zone): the whole business that month.
+
+    Pre-aggregated from fact_customer_month so the monthly reports read one row per month
+    instead of every customer-month. Kept current by `refresh_customer_months`: a few
+    customers' refresh adds the difference between their new and old contributions; a
+    full refresh recomputes every row. A customer *pays* in a month with a succeeded
+    charge in it; new = first payment that month; retained = paid the month before too;
+    returning = paid before, not the month before; churned = paid the month before, not
+    this one (so a month can have a row with only churned customers). Money in minor units
+    of the settlement currency.
+    """
+
+    month = models.DateField(primary_key=True, help_text="First day of the month.")
+    paying_customers = models.IntegerField(default=0)
+    new_customers = models.IntegerField(default=0)
+    retained_customers = models.IntegerField(default=0)
+    returning_customers = models.IntegerField(default=0)
+    churned_customers = models.IntegerField(default=0)
+    gross = models.BigIntegerField(default=0)
+    refunds = models.BigIntegerField(default=0)
+    disputes = models.BigIntegerField(default=0)
+    net = models.BigIntegerField(default=0)
+    fees = models.BigIntegerField(default=0)
+    charge_count = models.IntegerField(default=0, help_text="Succeeded charges.")
+    failed_charge_count = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "fact_month"
+        ordering = ["month"]
+        verbose_name = "month"
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"
+
+
+class FactCohortMonth(models.Model):
+    """One row per cohort month (month of the customers' first succeeded charge) per
+    activity month with any movement of that cohort.
+
+    `paying_customers` = the cohort's customers with a succeeded charge in `month` (at
+    month = cohort_month: the cohort's size); `net` = the cohort's net revenue in `month`.
+    Pre-aggregated from fact_customer_month, kept current like fact_month.
+    """
+
+    cohort_month_sk = models.BigAutoField(primary_key=True)
+    cohort_month = models.DateField(help_text="First day of the cohort's first-payment month.")
+    month = models.DateField(help_text="First day of the activity month.")
+    paying_customers = models.IntegerField(default=0)
+    net = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "fact_cohort_month"
+        ordering = ["cohort_month", "month"]
+        verbose_name = "cohort month"
+        constraints = [
+            models.UniqueConstraint(fields=["cohort_month", "month"], name="fact_cohort_month_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.cohort_month:%Y-%m} {self.month:%Y-%m}"
+
+
+class FactFollowMonth(models.Model):
+    """One row per paying month x later (or same) activity month: the customers paying in
+    `paid_month`, followed ("the customers of January: how many pay in March?").
+
+    `paying_customers` = customers paying in both paid_month and `month` (at month =
+    paid_month: everyone paying that month); `net` = those customers' net revenue in
+    `month`. Pre-aggregated from fact_customer_month, kept current like fact_month.
+    """
+
+    follow_month_sk = models.BigAutoField(primary_key=True)
+    paid_month = models.DateField(help_text="First day of the month the customers paid in.")
+    month = models.DateField(help_text="First day of the activity month (>= paid_month).")
+    paying_customers = models.IntegerField(default=0)
+    net = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "fact_follow_month"
+        ordering = ["paid_month", "month"]
+        verbose_name = "followed month"
+        constraints = [
+            models.UniqueConstraint(fields=["paid_month", "month"], name="fact_follow_month_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.paid_month:%Y-%m} {self.month:%Y-%m}"
+
+
+class FactCustomerLifetime(models.Model):
+    """One row per customer with any row in fact_customer_month: their whole history.
+
+    first/last_payment_month and active_months count months with a succeeded charge (null /
+    0 for a customer who never paid); `last_activity_month` is their latest month with any
+    movement; `total_net` sums their net over all months (settlement minor units).
+    Recomputed from the customer's fact_customer_month rows by `refresh_customer_months`.
+    The customer may be deleted from Stripe and stay here (dim_customer keeps its row).
+    """
+
+    customer = models.OneToOneField(
+        DimCustomer, on_delete=models.CASCADE, primary_key=True, related_name="lifetime"
+    )
+    first_payment_month = models.DateField(null=True, blank=True)
+    last_payment_month = models.DateField(null=True, blank=True)
+    last_activity_month = models.DateField()
+    active_months = models.IntegerField(default=0)
+    total_net = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "fact_customer_lifetime"
+        ordering = ["customer"]
+        verbose_name = "customer lifetime"
+        indexes = [
+            models.Index(fields=["last_payment_month"], name="fact_cl_last_payment_idx"),
+            models.Index(fields=["last_activity_month"], name="fact_cl_last_activity_idx"),
+            models.Index(fields=["-total_net", "customer"], name="fact_cl_total_net_idx"),
+        ]
+
+    def __str__(self):
+        return str(self.customer_id)
 
 
 class DimClient(models.Model):
@@ -275,6 +406,14 @@ class FactUserFirstInstall(models.Model):
         indexes = [
             models.Index(fields=["installed_at"], name="fact_install_at_idx"),
             models.Index(fields=["channel", "client"], name="fact_install_channel_idx"),
+            # install counts per day, channel and client (channel reports) from the index alone
+            models.Index(fields=["date", "channel", "client"], name="fact_install_day_idx"),
+            # each user's first install (the funnel's channel) read in order, from the index alone
+            models.Index(
+                fields=["user_id", "installed_at", "install_id"],
+                include=["channel"],
+                name="fact_install_user_first_idx",
+            ),
         ]
 
     def __str__(self):

@@ -21,22 +21,28 @@ first_installs_in_range as (
         and installed_at < (%(last_day)s::date + 1)::timestamp at time zone %(time_zone)s
 ),
 
-installed_customers as (
-    select first_installs_in_range.channel_id, customer.stripe_id as customer_id
-    from first_installs_in_range
-    inner join dim_customer as customer on customer.user_id = first_installs_in_range.user_id
+-- every customer with movements, by app user; materialized so that it is hashed once rather
+-- than looked up per install
+user_customer_lifetimes as materialized (
+    select
+        customer.user_id,
+        lifetime.customer_id,
+        lifetime.total_net,
+        lifetime.first_payment_month is not null as has_paid
+    from fact_customer_lifetime as lifetime
+    inner join dim_customer as customer on customer.stripe_id = lifetime.customer_id
+    where customer.user_id is not null
 ),
 
 installed_customer_totals as (
     select
-        installed_customers.channel_id,
-        installed_customers.customer_id,
-        sum(customer_month.net) as net_revenue,
-        bool_or(customer_month.charge_count > 0) as has_paid
-    from installed_customers
-    inner join fact_customer_month as customer_month
-        on customer_month.customer_id = installed_customers.customer_id
-    group by installed_customers.channel_id, installed_customers.customer_id
+        first_installs_in_range.channel_id,
+        user_customer_lifetimes.customer_id,
+        user_customer_lifetimes.total_net as net_revenue,
+        user_customer_lifetimes.has_paid
+    from first_installs_in_range
+    inner join user_customer_lifetimes
+        on user_customer_lifetimes.user_id = first_installs_in_range.user_id
 ),
 
 channel_installs as (

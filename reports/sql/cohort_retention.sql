@@ -4,32 +4,28 @@
 -- params: first_month, last_month (first days of months)
 -- retention = paying customers of the cohort in cohort month + k / cohort size;
 -- revenue retention = the cohort's net revenue in month + k / its net revenue in month 0.
-with cohort_customer_months as (
+-- Reads fact_cohort_month (one pre-aggregated row per cohort and month).
+with cohort_months_in_range as (
     select
-        customer_month.first_payment_month as cohort_month,
-        customer_month.month,
-        customer_month.net,
-        customer_month.charge_count
-    from fact_customer_month as customer_month
-    where customer_month.first_payment_month between %(first_month)s::date and %(last_month)s::date
-        and customer_month.month <= %(last_month)s::date
+        cohort_month.cohort_month,
+        cohort_month.month,
+        cohort_month.paying_customers,
+        cohort_month.net
+    from fact_cohort_month as cohort_month
+    where cohort_month.cohort_month between %(first_month)s::date and %(last_month)s::date
+        and cohort_month.month <= %(last_month)s::date
 ),
 
+-- every customer of a cohort pays in its first month
 cohort_sizes as (
-    select cohort_month, count(*) as cohort_customers
-    from cohort_customer_months
-    where month = cohort_month
-    group by cohort_month
+    select cohort_month, paying_customers as cohort_customers
+    from cohort_months_in_range
+    where month = cohort_month and paying_customers > 0
 ),
 
 cohort_month_activity as (
-    select
-        cohort_month,
-        month,
-        count(*) filter (where charge_count > 0) as paying_customers,
-        sum(net) as net_revenue
-    from cohort_customer_months
-    group by cohort_month, month
+    select cohort_month, month, paying_customers, net as net_revenue
+    from cohort_months_in_range
 ),
 
 cohort_cells as (

@@ -6,19 +6,35 @@
 --   c = greatest(churn_rate, 0.02) and g = months from the last paying month to last_month:
 --   the expected spend of the months to come if each month the customer stays with
 --   probability 1 - c; it shrinks as g grows and c is never below 2 %% (no division by zero).
-with customer_history as (
+-- Customers come from fact_customer_lifetime; those with movements after last_month (when
+-- the range ends in the past) from the to-date columns of their fact_customer_month row.
+with customer_history as materialized (
+    -- customers whose whole history ends by last_month: their pre-aggregated lifetime
+    select
+        lifetime.customer_id,
+        lifetime.first_payment_month,
+        lifetime.last_payment_month,
+        lifetime.active_months,
+        lifetime.total_net
+    from fact_customer_lifetime as lifetime
+    where lifetime.last_activity_month <= %(last_month)s::date
+        and lifetime.last_payment_month >= %(first_month)s::date
+    union all
+    -- customers with movements after last_month (a range in the past): their history to date
+    -- on their row of the latest month up to last_month
     select
         customer_month.customer_id,
-        min(customer_month.month) filter (where customer_month.charge_count > 0) as first_payment_month,
-        max(customer_month.month) filter (where customer_month.charge_count > 0) as last_payment_month,
-        count(*) filter (where customer_month.charge_count > 0) as active_months,
-        sum(customer_month.net) as total_net
+        customer_month.first_payment_month,
+        customer_month.last_payment_month_to_date as last_payment_month,
+        customer_month.active_months_to_date as active_months,
+        customer_month.net_to_date as total_net
     from fact_customer_month as customer_month
     where customer_month.month <= %(last_month)s::date
-    group by customer_month.customer_id
+        and customer_month.next_month > %(last_month)s::date
+        and customer_month.last_payment_month_to_date >= %(first_month)s::date
 ),
 
-customers_in_range as (
+customers_in_range as not materialized (
     select
         customer_id,
         first_payment_month,
@@ -35,51 +51,89 @@ customers_in_range as (
     where last_payment_month >= %(first_month)s::date
 ),
 
-customer_values as (
+customer_values as not materialized (
     select
         customers_in_range.*,
         total_net::numeric / span_months as average_monthly_spend,
         greatest(coalesce(%(churn_rate)s::numeric, 0), 0.02) as effective_churn
     from customers_in_range
+),
+
+customer_predictions as not materialized (
+    select
+        customer_values.*,
+        greatest(average_monthly_spend, 0) * power(1 - effective_churn, months_since_last_payment + 1)
+        / effective_churn as predicted_remaining
+    from customer_values
+),
+
+-- the requested page's customers. The CTEs above are inlined (not materialized) wherever they
+-- are read (customer_history, the only read of tables, is computed once), so the sort computes only its own key for every customer in range, dim_customer
+-- is read for every customer only when sorting by customer, and the other columns are
+-- computed for the page's rows alone.
+customer_page as (
+    select customer_predictions.customer_id
+    from customer_predictions
+    order by
+        case when %(sort_key)s = 'customer' and not %(descending)s then (
+            select customer.email from dim_customer as customer
+            where customer.stripe_id = customer_predictions.customer_id
+        ) end asc,
+        case when %(sort_key)s = 'customer' and %(descending)s then (
+            select customer.email from dim_customer as customer
+            where customer.stripe_id = customer_predictions.customer_id
+        ) end desc,
+        case when %(sort_key)s = 'first_payment_month' and not %(descending)s then first_payment_month end asc,
+        case when %(sort_key)s = 'first_payment_month' and %(descending)s then first_payment_month end desc,
+        case when %(sort_key)s = 'last_payment_month' and not %(descending)s then last_payment_month end asc,
+        case when %(sort_key)s = 'last_payment_month' and %(descending)s then last_payment_month end desc,
+        case when %(sort_key)s = 'active_months' and not %(descending)s then active_months end asc,
+        case when %(sort_key)s = 'active_months' and %(descending)s then active_months end desc,
+        case when %(sort_key)s = 'total_net' and not %(descending)s then total_net end asc,
+        case when %(sort_key)s = 'total_net' and %(descending)s then total_net end desc,
+        case when %(sort_key)s = 'average_monthly_spend' and not %(descending)s then average_monthly_spend end asc,
+        case when %(sort_key)s = 'average_monthly_spend' and %(descending)s then average_monthly_spend end desc,
+        case when %(sort_key)s = 'predicted_remaining' and not %(descending)s then predicted_remaining end asc,
+        case when %(sort_key)s = 'predicted_remaining' and %(descending)s then predicted_remaining end desc,
+        customer_id
+    limit %(row_limit)s offset %(row_offset)s
+),
+
+customers_in_range_count as (
+    select count(*) as total_rows
+    from customers_in_range
 )
 
 select
-    customer_values.customer_id,
+    page_values.customer_id,
     customer.email,
-    customer_values.first_payment_month,
-    customer_values.last_payment_month,
-    customer_values.active_months::integer as active_months,
-    customer_values.span_months,
-    customer_values.total_net::bigint as total_net,
-    round(customer_values.average_monthly_spend, 2) as average_monthly_spend,
-    customer_values.months_since_last_payment,
-    round(
-        greatest(customer_values.average_monthly_spend, 0)
-        * power(1 - customer_values.effective_churn, customer_values.months_since_last_payment + 1)
-        / customer_values.effective_churn,
-        0
-    )::bigint as predicted_remaining,
-    count(*) over () as total_rows
-from customer_values
-inner join dim_customer as customer on customer.stripe_id = customer_values.customer_id
+    page_values.first_payment_month,
+    page_values.last_payment_month,
+    page_values.active_months::integer as active_months,
+    page_values.span_months,
+    page_values.total_net::bigint as total_net,
+    round(page_values.average_monthly_spend, 2) as average_monthly_spend,
+    page_values.months_since_last_payment,
+    round(page_values.predicted_remaining, 0)::bigint as predicted_remaining,
+    customers_in_range_count.total_rows
+from customer_page
+inner join customer_predictions as page_values on page_values.customer_id = customer_page.customer_id
+inner join dim_customer as customer on customer.stripe_id = customer_page.customer_id
+cross join customers_in_range_count
+-- the page's order again (the join does not keep it)
 order by
     case when %(sort_key)s = 'customer' and not %(descending)s then customer.email end asc,
     case when %(sort_key)s = 'customer' and %(descending)s then customer.email end desc,
-    case when %(sort_key)s = 'first_payment_month' and not %(descending)s then customer_values.first_payment_month end asc,
-    case when %(sort_key)s = 'first_payment_month' and %(descending)s then customer_values.first_payment_month end desc,
-    case when %(sort_key)s = 'last_payment_month' and not %(descending)s then customer_values.last_payment_month end asc,
-    case when %(sort_key)s = 'last_payment_month' and %(descending)s then customer_values.last_payment_month end desc,
-    case when %(sort_key)s = 'active_months' and not %(descending)s then customer_values.active_months end asc,
-    case when %(sort_key)s = 'active_months' and %(descending)s then customer_values.active_months end desc,
-    case when %(sort_key)s = 'total_net' and not %(descending)s then customer_values.total_net end asc,
-    case when %(sort_key)s = 'total_net' and %(descending)s then customer_values.total_net end desc,
-    case when %(sort_key)s = 'average_monthly_spend' and not %(descending)s then customer_values.average_monthly_spend end asc,
-    case when %(sort_key)s = 'average_monthly_spend' and %(descending)s then customer_values.average_monthly_spend end desc,
-    case when %(sort_key)s = 'predicted_remaining' and not %(descending)s then
-        greatest(customer_values.average_monthly_spend, 0)
-        * power(1 - customer_values.effective_churn, customer_values.months_since_last_payment + 1) end asc,
-    case when %(sort_key)s = 'predicted_remaining' and %(descending)s then
-        greatest(customer_values.average_monthly_spend, 0)
-        * power(1 - customer_values.effective_churn, customer_values.months_since_last_payment + 1) end desc,
-    customer_values.customer_id
-limit %(row_limit)s offset %(row_offset)s
+    case when %(sort_key)s = 'first_payment_month' and not %(descending)s then page_values.first_payment_month end asc,
+    case when %(sort_key)s = 'first_payment_month' and %(descending)s then page_values.first_payment_month end desc,
+    case when %(sort_key)s = 'last_payment_month' and not %(descending)s then page_values.last_payment_month end asc,
+    case when %(sort_key)s = 'last_payment_month' and %(descending)s then page_values.last_payment_month end desc,
+    case when %(sort_key)s = 'active_months' and not %(descending)s then page_values.active_months end asc,
+    case when %(sort_key)s = 'active_months' and %(descending)s then page_values.active_months end desc,
+    case when %(sort_key)s = 'total_net' and not %(descending)s then page_values.total_net end asc,
+    case when %(sort_key)s = 'total_net' and %(descending)s then page_values.total_net end desc,
+    case when %(sort_key)s = 'average_monthly_spend' and not %(descending)s then page_values.average_monthly_spend end asc,
+    case when %(sort_key)s = 'average_monthly_spend' and %(descending)s then page_values.average_monthly_spend end desc,
+    case when %(sort_key)s = 'predicted_remaining' and not %(descending)s then page_values.predicted_remaining end asc,
+    case when %(sort_key)s = 'predicted_remaining' and %(descending)s then page_values.predicted_remaining end desc,
+    page_values.customer_id

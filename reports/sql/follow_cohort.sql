@@ -3,15 +3,9 @@
 -- params: cohort_month, last_month (first days of months), paid_in_month (bool):
 --   false = the cohort (customers whose first succeeded charge is in cohort_month),
 --   true = every customer paying in cohort_month ("customers returning from January")
-with followed_customers as (
-    select customer_month.customer_id
-    from fact_customer_month as customer_month
-    where customer_month.month = %(cohort_month)s::date
-        and customer_month.charge_count > 0
-        and (%(paid_in_month)s or customer_month.first_payment_month = %(cohort_month)s::date)
-),
-
-followed_months as (
+-- Both groups are pre-aggregated: the cohort in fact_cohort_month, the customers paying in a
+-- month in fact_follow_month; in the chosen month itself, everyone in the group pays.
+with followed_months as (
     select generated_month::date as month
     from generate_series(
         %(cohort_month)s::date, %(last_month)s::date, interval '1 month'
@@ -19,19 +13,23 @@ followed_months as (
 ),
 
 followed_activity as (
-    select
-        customer_month.month,
-        count(*) filter (where customer_month.charge_count > 0) as paying_customers,
-        sum(customer_month.net) as net_revenue
-    from fact_customer_month as customer_month
-    inner join followed_customers on followed_customers.customer_id = customer_month.customer_id
-    where customer_month.month between %(cohort_month)s::date and %(last_month)s::date
-    group by customer_month.month
+    select cohort_month.month, cohort_month.paying_customers, cohort_month.net as net_revenue
+    from fact_cohort_month as cohort_month
+    where not %(paid_in_month)s
+        and cohort_month.cohort_month = %(cohort_month)s::date
+        and cohort_month.month between %(cohort_month)s::date and %(last_month)s::date
+    union all
+    select follow_month.month, follow_month.paying_customers, follow_month.net as net_revenue
+    from fact_follow_month as follow_month
+    where %(paid_in_month)s
+        and follow_month.paid_month = %(cohort_month)s::date
+        and follow_month.month between %(cohort_month)s::date and %(last_month)s::date
 ),
 
 followed_size as (
-    select count(*) as followed_customers
-    from followed_customers
+    select coalesce(sum(paying_customers), 0) as followed_customers
+    from followed_activity
+    where month = %(cohort_month)s::date
 )
 
 select

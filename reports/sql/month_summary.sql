@@ -1,6 +1,7 @@
 -- purpose: the overview's month-against-month figures (money in settlement minor units)
 -- grain: one row per calendar month (reporting time zone): the given month and the one before
 -- params: month (first day of the month)
+-- Reads fact_month (pre-aggregated per month).
 with summary_months as (
     select generated_month::date as month
     from generate_series(
@@ -10,21 +11,18 @@ with summary_months as (
 
 month_totals as (
     select
-        customer_month.month,
-        sum(customer_month.gross) as gross,
-        sum(customer_month.refunds) as refunds,
-        sum(customer_month.disputes) as disputes,
-        sum(customer_month.net) as net,
-        sum(customer_month.fees) as fees,
-        count(*) filter (where customer_month.charge_count > 0) as paying_customers,
-        count(*) filter (
-            where customer_month.first_payment_month = customer_month.month
-        ) as new_customers,
-        sum(customer_month.charge_count) as succeeded_charges,
-        sum(customer_month.failed_charge_count) as failed_charges
-    from fact_customer_month as customer_month
-    where customer_month.month between (%(month)s::date - interval '1 month')::date and %(month)s::date
-    group by customer_month.month
+        month_row.month,
+        month_row.gross,
+        month_row.refunds,
+        month_row.disputes,
+        month_row.net,
+        month_row.fees,
+        month_row.paying_customers,
+        month_row.new_customers,
+        month_row.charge_count as succeeded_charges,
+        month_row.failed_charge_count as failed_charges
+    from fact_month as month_row
+    where month_row.month between (%(month)s::date - interval '1 month')::date and %(month)s::date
 )
 
 select

@@ -7,8 +7,8 @@
 -- churn(m) = share of customers paying in m-1 who do not pay in m (6 decimals);
 -- LTV = average ARPU / average churn over the full months, each average skipping the months
 --   where it is undefined; no churn -> no LTV.
--- One pass over the range in (customer, month) order: the customer's previous row tells
--- whether they paid the month before, so churned(m) = paying(m-1) - retained(m) needs no join.
+-- Reads fact_month (one pre-aggregated row per month, kept current with fact_customer_month),
+-- so the cost follows the number of months, not of customers.
 with report_months as (
     select generated_month::date as month
     from generate_series(
@@ -16,50 +16,26 @@ with report_months as (
     ) as generated_month
 ),
 
-customer_months_in_range as (
-    select
-        customer_month.month,
-        customer_month.net,
-        customer_month.charge_count,
-        lag(customer_month.month) over customer_history as previous_row_month,
-        lag(customer_month.charge_count) over customer_history as previous_row_charge_count
-    from fact_customer_month as customer_month
-    where customer_month.month between (%(first_month)s::date - interval '1 month')::date
-        and %(last_month)s::date
-    window customer_history as (partition by customer_month.customer_id order by customer_month.month)
-),
-
-monthly_totals as (
-    select
-        month,
-        sum(net) as net_revenue,
-        count(*) filter (where charge_count > 0) as paying_customers,
-        count(*) filter (
-            where charge_count > 0
-                and previous_row_charge_count > 0
-                and previous_row_month = (month - interval '1 month')::date
-        ) as retained_customers
-    from customer_months_in_range
-    group by month
-),
-
 monthly_counts as (
     select
         report_months.month,
-        coalesce(this_month.net_revenue, 0) as net_revenue,
+        coalesce(this_month.net, 0) as net_revenue,
         coalesce(this_month.paying_customers, 0) as paying_customers,
         coalesce(previous_month.paying_customers, 0) as previously_paying_customers,
-        coalesce(previous_month.paying_customers, 0) - coalesce(this_month.retained_customers, 0)
-        as churned_customers
+        coalesce(this_month.churned_customers, 0) as churned_customers
     from report_months
-    left join monthly_totals as this_month on this_month.month = report_months.month
-    left join monthly_totals as previous_month
+    left join fact_month as this_month on this_month.month = report_months.month
+    left join fact_month as previous_month
         on previous_month.month = (report_months.month - interval '1 month')::date
 ),
 
 monthly_rates as (
     select
-        monthly_counts.*,
+        month,
+        net_revenue,
+        paying_customers,
+        previously_paying_customers,
+        churned_customers,
         net_revenue::numeric / nullif(paying_customers, 0) as arpu,
         churned_customers::numeric / nullif(previously_paying_customers, 0) as churn_rate,
         month < %(current_month)s::date as is_full_month

@@ -2,27 +2,33 @@
 -- grain: one row per channel (channels without installs included, ranked last)
 -- params: os_name (compared case-insensitively), row_limit, time_zone,
 --   first_day, last_day (optional calendar dates in the reporting time zone; null = unbounded)
-with installs_in_range as (
-    select install.channel_id, client.os_name
+-- Counted by (channel, client) keys first: date_sk is the install's day in the reporting
+-- time zone (YYYYMMDD), so the day range is a date_sk range read from the index on
+-- (date_sk, channel_id, client_id) alone.
+with channel_client_installs as materialized (
+    select install.channel_id, install.client_id, count(*) as installs
     from fact_user_first_install as install
-    inner join dim_client as client on client.client_sk = install.client_id
     where (
         %(first_day)s::date is null
-        or install.installed_at >= (%(first_day)s::date)::timestamp at time zone %(time_zone)s
+        or install.date_sk >= to_char(%(first_day)s::date, 'YYYYMMDD')::integer
     )
     and (
         %(last_day)s::date is null
-        or install.installed_at < (%(last_day)s::date + 1)::timestamp at time zone %(time_zone)s
+        or install.date_sk <= to_char(%(last_day)s::date, 'YYYYMMDD')::integer
     )
+    group by install.channel_id, install.client_id
 ),
 
 channel_installs as (
     select
-        channel_id,
-        count(*) filter (where lower(os_name) = lower(%(os_name)s)) as os_installs,
-        count(*) as total_installs
-    from installs_in_range
-    group by channel_id
+        channel_client_installs.channel_id,
+        coalesce(sum(channel_client_installs.installs) filter (
+            where lower(client.os_name) = lower(%(os_name)s)
+        ), 0) as os_installs,
+        sum(channel_client_installs.installs) as total_installs
+    from channel_client_installs
+    inner join dim_client as client on client.client_sk = channel_client_installs.client_id
+    group by channel_client_installs.channel_id
 )
 
 select

@@ -111,4 +111,27 @@ def warehouse_snapshot() -> dict:
         "fact_customer_month": rows(
             FactCustomerMonth, ["customer_id", "month"], exclude=("updated_at", "customer_month_sk")
         ),
+        **report_aggregates_snapshot(),
+    }
+
+
+def report_aggregates_snapshot() -> dict:
+    """fact_month, fact_cohort_month, fact_follow_month and fact_customer_lifetime as plain dicts keyed by their
+    grain. All-zero aggregate rows mean "no activity" (delta maintenance can leave them
+    where a full recompute writes none), so they are left out."""
+    from warehouse.models import FactCohortMonth, FactCustomerLifetime, FactFollowMonth, FactMonth
+
+    def keyed(model, key, exclude=()):
+        fields = [f.attname for f in model._meta.concrete_fields if f.attname not in (*key, *exclude)]
+        return {
+            tuple(row[name] for name in key): {name: row[name] for name in fields}
+            for row in model.objects.values(*key, *fields)
+            if any(row[name] for name in fields)
+        }
+
+    return {
+        "fact_month": keyed(FactMonth, ["month"]),
+        "fact_cohort_month": keyed(FactCohortMonth, ["cohort_month", "month"], exclude=("cohort_month_sk",)),
+        "fact_follow_month": keyed(FactFollowMonth, ["paid_month", "month"], exclude=("follow_month_sk",)),
+        "fact_customer_lifetime": keyed(FactCustomerLifetime, ["customer_id"]),
     }

@@ -9,12 +9,25 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from tests.warehouse.conftest import warehouse_snapshot
-from warehouse.models import DimCustomer, DimPaymentMethod, FactCustomerMonth, FactTransaction
+from warehouse.models import (
+    DimCustomer,
+    DimPaymentMethod,
+    FactCohortMonth,
+    FactCustomerLifetime,
+    FactCustomerMonth,
+    FactFollowMonth,
+    FactMonth,
+    FactTransaction,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def _empty_payments_warehouse():
+    FactMonth.objects.all().delete()
+    FactCohortMonth.objects.all().delete()
+    FactFollowMonth.objects.all().delete()
+    FactCustomerLifetime.objects.all().delete()
     FactCustomerMonth.objects.all().delete()
     FactTransaction.objects.all().delete()
     DimPaymentMethod.objects.all().delete()
@@ -61,6 +74,7 @@ def test_rebuild_from_scratch_equals_what_the_signals_built(business_built_by_si
     built_by_signals = warehouse_snapshot()
     assert len(built_by_signals["fact_transaction"]) == 6  # 3 charges, refund, 2 dispute movements
     assert len(built_by_signals["dim_customer"]) == 3
+    assert built_by_signals["fact_month"] and built_by_signals["fact_customer_lifetime"]
 
     _empty_payments_warehouse()
     output = _rebuild()

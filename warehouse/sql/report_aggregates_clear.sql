@@ -1,0 +1,18 @@
+-- purpose: empty the report aggregates before a full recompute (customer_months_refresh with
+--   all_customers and subtract_previous = false fills them again in the same transaction)
+-- grain: fact_month (month), fact_cohort_month (cohort month x month), fact_follow_month
+--   (paying month x month), fact_customer_lifetime (customer)
+-- params: none
+with cleared_months as (
+    delete from fact_month returning month
+),
+
+cleared_cohort_months as (
+    delete from fact_cohort_month returning month
+),
+
+cleared_follow_months as (
+    delete from fact_follow_month returning month
+)
+
+delete from fact_customer_lifetime
