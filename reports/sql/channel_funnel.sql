@@ -4,21 +4,13 @@
 -- A user's channel is the channel of their first install ever; users count when that first
 -- install falls in the range. Users become customers through dim_customer.user_id; a
 -- customer pays once they have a succeeded charge. Revenue is their net to date (settlement
--- minor units).
-with first_installs as (
-    select distinct on (install.user_id)
-        install.user_id,
-        install.channel_id,
-        install.installed_at
-    from fact_user_first_install as install
-    order by install.user_id, install.installed_at, install.install_id
-),
-
-first_installs_in_range as (
-    select user_id, channel_id
-    from first_installs
-    where installed_at >= (%(first_day)s::date)::timestamp at time zone %(time_zone)s
-        and installed_at < (%(last_day)s::date + 1)::timestamp at time zone %(time_zone)s
+-- minor units). Each user's first install comes pre-computed from fact_user_acquisition
+-- (kept by the install write path), not from all installs.
+with first_installs_in_range as (
+    select acquisition.user_id, acquisition.channel_id
+    from fact_user_acquisition as acquisition
+    where acquisition.installed_at >= (%(first_day)s::date)::timestamp at time zone %(time_zone)s
+        and acquisition.installed_at < (%(last_day)s::date + 1)::timestamp at time zone %(time_zone)s
 ),
 
 -- every customer with movements, by app user; materialized so that it is hashed once rather

@@ -1,15 +1,14 @@
 -- purpose: installs over time by channel and OS
 -- grain: one row per calendar month (reporting time zone) per channel per OS with installs
 -- params: first_day, last_day (calendar dates in the reporting time zone), time_zone
--- Counted by (day, channel, client) surrogate keys first, then named: date_sk is the install's
--- day in the reporting time zone (YYYYMMDD), so the range is a range of date_sk, and the counts
--- come from the index on (date_sk, channel_id, client_id) alone.
-with daily_installs as materialized (
-    select install.date_sk, install.channel_id, install.client_id, count(*) as installs
-    from fact_user_first_install as install
-    where install.date_sk between to_char(%(first_day)s::date, 'YYYYMMDD')::integer
+-- Counted from fact_install_day (installs per day, channel and client, kept by the install
+-- write path), then named: date_sk is the install's day in the reporting time zone
+-- (YYYYMMDD), so the range is a range of date_sk.
+with daily_installs as (
+    select install_day.date_sk, install_day.channel_id, install_day.client_id, install_day.installs
+    from fact_install_day as install_day
+    where install_day.date_sk between to_char(%(first_day)s::date, 'YYYYMMDD')::integer
         and to_char(%(last_day)s::date, 'YYYYMMDD')::integer
-    group by install.date_sk, install.channel_id, install.client_id
 )
 
 select

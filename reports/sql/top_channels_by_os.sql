@@ -2,21 +2,21 @@
 -- grain: one row per channel (channels without installs included, ranked last)
 -- params: os_name (compared case-insensitively), row_limit, time_zone,
 --   first_day, last_day (optional calendar dates in the reporting time zone; null = unbounded)
--- Counted by (channel, client) keys first: date_sk is the install's day in the reporting
--- time zone (YYYYMMDD), so the day range is a date_sk range read from the index on
--- (date_sk, channel_id, client_id) alone.
-with channel_client_installs as materialized (
-    select install.channel_id, install.client_id, count(*) as installs
-    from fact_user_first_install as install
+-- Counted from fact_install_day (installs per day, channel and client, kept by the install
+-- write path): date_sk is the install's day in the reporting time zone (YYYYMMDD), so the
+-- day range is a date_sk range.
+with channel_client_installs as (
+    select install_day.channel_id, install_day.client_id, sum(install_day.installs) as installs
+    from fact_install_day as install_day
     where (
         %(first_day)s::date is null
-        or install.date_sk >= to_char(%(first_day)s::date, 'YYYYMMDD')::integer
+        or install_day.date_sk >= to_char(%(first_day)s::date, 'YYYYMMDD')::integer
     )
     and (
         %(last_day)s::date is null
-        or install.date_sk <= to_char(%(last_day)s::date, 'YYYYMMDD')::integer
+        or install_day.date_sk <= to_char(%(last_day)s::date, 'YYYYMMDD')::integer
     )
-    group by install.channel_id, install.client_id
+    group by install_day.channel_id, install_day.client_id
 ),
 
 channel_installs as (
