@@ -3,19 +3,19 @@
 -- params: os_name (compared case-insensitively), row_limit, time_zone,
 --   first_day, last_day (optional calendar dates in the reporting time zone; null = unbounded)
 -- Counted from fact_install_day (installs per day, channel and client, kept by the install
--- write path): date_sk is the install's day in the reporting time zone (YYYYMMDD), so the
--- day range is a date_sk range.
-with channel_client_installs as (
+-- write path): date_sk is the install's day in the reporting time zone, so the day range is
+-- a range of dim_date days (bounds compared once per day, not once per row).
+with days_in_range as (
+    select day.date_sk
+    from dim_date as day
+    where (%(first_day)s::date is null or day.date >= %(first_day)s::date)
+        and (%(last_day)s::date is null or day.date <= %(last_day)s::date)
+),
+
+channel_client_installs as (
     select install_day.channel_id, install_day.client_id, sum(install_day.installs) as installs
     from fact_install_day as install_day
-    where (
-        %(first_day)s::date is null
-        or install_day.date_sk >= to_char(%(first_day)s::date, 'YYYYMMDD')::integer
-    )
-    and (
-        %(last_day)s::date is null
-        or install_day.date_sk <= to_char(%(last_day)s::date, 'YYYYMMDD')::integer
-    )
+    inner join days_in_range on days_in_range.date_sk = install_day.date_sk
     group by install_day.channel_id, install_day.client_id
 ),
 
