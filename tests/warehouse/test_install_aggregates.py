@@ -225,3 +225,18 @@ def test_concurrent_callbacks_for_one_user_keep_the_earliest():
     acquisition, days = stored_aggregates()
     assert (acquisition, days) == expected_aggregates(rows)
     assert sum(days.values()) == len(rows)
+
+
+@pytest.mark.django_db
+def test_refresh_recomputes_both_tables_from_the_installs(tmp_path):
+    """Installs written around the write path (bulk loads) are picked up by the refresh."""
+    run_import(write_csv(tmp_path / "installs.csv", FIRST_FILE))
+    bypass = install_row("x-1", user_id="ann", installed_at="2025-01-10T00:00:00+00:00", channel_name="tv")
+    installs.import_install_rows([bypass])
+    with connection.cursor() as cursor:  # as a bulk COPY would leave it: installs only
+        cursor.execute("delete from fact_user_acquisition")
+        cursor.execute("update fact_install_day set installs = installs + 5")
+
+    installs.refresh_install_aggregates()
+
+    assert stored_aggregates() == expected_aggregates(FIRST_FILE + [bypass])

@@ -431,6 +431,21 @@ def upsert_install(cleaned: dict) -> bool:
     return _load_batch(batch) == 1
 
 
+def refresh_install_aggregates() -> None:
+    """Recompute fact_user_acquisition and fact_install_day from all of fact_user_first_install.
+
+    The write path keeps both current; this is for installs written around it (bulk loads
+    such as the benchmark generator) and for repairs.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        # TRUNCATE refuses tables with deferred FK checks still pending in the transaction
+        cursor.execute("set constraints all immediate")
+        cursor.execute(sql.load("install_aggregates_clear"))
+        cursor.execute(sql.load("user_acquisition_fill"))
+        cursor.execute(sql.load("install_day_fill"))
+        cursor.execute("set constraints all deferred")  # Django's FKs are initially deferred
+
+
 def import_install_rows(
     rows: Iterable[SourceRow | Mapping[str, Any]],
     *,
