@@ -59,10 +59,17 @@ def write_csv(path: Path, rows: int, seed: int = 11, end: dt.datetime | None = N
 def _delete_imported() -> int:
     from django.db import connection
 
+    from warehouse.services.installs import refresh_install_aggregates
+
     with connection.cursor() as cursor:
+        cursor.execute("delete from fact_user_acquisition where install_id like %s", [ID_PREFIX + "%"])
         cursor.execute("delete from fact_user_first_install where install_id like %s",
                        [ID_PREFIX + "%"])
-        return cursor.rowcount
+        removed = cursor.rowcount
+    # the imported installs were counted in the install pre-aggregates (and may have been
+    # some users' first installs): recompute them from the installs left
+    refresh_install_aggregates()
+    return removed
 
 
 def import_file(path: Path, rows: int, extra_args: tuple = ()) -> dict:

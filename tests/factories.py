@@ -106,8 +106,23 @@ class FactUserFirstInstallFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        services.ensure_dim_dates_for([kwargs["installed_at"]])
-        return super()._create(model_class, *args, **kwargs)
+        # Through the install write path, so the pre-aggregates it keeps (user acquisition,
+        # install days) hold these installs as they would in production.
+        from warehouse.services.installs import INSTALL_FIELDS, upsert_install
+
+        client, channel = kwargs.pop("client"), kwargs.pop("channel")
+        kwargs.pop("date_id", None)
+        row = {name: "" for name in INSTALL_FIELDS}
+        row.update(
+            os_name=client.os_name, app_name=client.app_name, app_version=client.app_version,
+            device_name=client.device_name, channel_name=channel.channel_name,
+            channel_group=channel.channel_group, channel_label=channel.channel_label,
+        )
+        row.update({name: value for name, value in kwargs.items() if name in INSTALL_FIELDS})
+        row["ip_address"] = row["ip_address"] or None
+        if not upsert_install(row):
+            raise ValueError(f"install {row['install_id']!r} already exists")
+        return model_class.objects.get(install_id=row["install_id"])
 
 
 def utc(*args) -> dt.datetime:

@@ -418,3 +418,65 @@ class FactUserFirstInstall(models.Model):
 
     def __str__(self):
         return self.install_id
+
+
+class FactUserAcquisition(models.Model):
+    """One row per app user_id: the user's first install (earliest installed_at, ties broken
+    by the smaller install_id) and where it came from.
+
+    Kept by the install write path (warehouse.services.installs): every newly stored install
+    upserts its user's row, replacing it only when the new install is earlier, so the row is
+    the first install whatever order installs arrive in. The channel funnel reads it.
+    """
+
+    user_id = models.CharField(max_length=255, primary_key=True)
+    install = models.OneToOneField(
+        FactUserFirstInstall, on_delete=models.PROTECT, db_column="install_id", related_name="acquisition"
+    )
+    installed_at = models.DateTimeField()
+    date = models.ForeignKey(
+        DimDate, on_delete=models.PROTECT, db_column="date_sk", related_name="acquisitions",
+        db_index=False, help_text="Day of installed_at in the reporting time zone.",
+    )
+    channel = models.ForeignKey(DimChannel, on_delete=models.PROTECT, related_name="acquisitions", db_index=False)
+    client = models.ForeignKey(DimClient, on_delete=models.PROTECT, related_name="acquisitions", db_index=False)
+
+    class Meta:
+        db_table = "fact_user_acquisition"
+        ordering = ["user_id"]
+        verbose_name = "user acquisition"
+        indexes = [
+            # first installs in a time range with their channel, from the index alone (funnel)
+            models.Index(
+                fields=["installed_at"], include=["channel", "user_id"], name="fact_ua_installed_at_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return self.user_id
+
+
+class FactInstallDay(models.Model):
+    """One row per (day in the reporting time zone, channel, client) with installs: how many
+    installs fact_user_first_install holds for it.
+
+    Incremented by the install write path for newly stored installs only (re-imports change
+    nothing). The install-count channel reports read it instead of the install fact.
+    """
+
+    install_day_sk = models.BigAutoField(primary_key=True)
+    date = models.ForeignKey(DimDate, on_delete=models.PROTECT, db_column="date_sk", related_name="+", db_index=False)
+    channel = models.ForeignKey(DimChannel, on_delete=models.PROTECT, related_name="+", db_index=False)
+    client = models.ForeignKey(DimClient, on_delete=models.PROTECT, related_name="+", db_index=False)
+    installs = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "fact_install_day"
+        ordering = ["date", "channel", "client"]
+        verbose_name = "install day"
+        constraints = [
+            models.UniqueConstraint(fields=["date", "channel", "client"], name="fact_install_day_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.date_id} {self.channel_id} {self.client_id}"

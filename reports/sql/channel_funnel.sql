@@ -4,45 +4,21 @@
 -- A user's channel is the channel of their first install ever; users count when that first
 -- install falls in the range. Users become customers through dim_customer.user_id; a
 -- customer pays once they have a succeeded charge. Revenue is their net to date (settlement
--- minor units).
-with first_installs as (
-    select distinct on (install.user_id)
-        install.user_id,
-        install.channel_id,
-        install.installed_at
-    from fact_user_first_install as install
-    order by install.user_id, install.installed_at, install.install_id
-),
-
-first_installs_in_range as (
-    select user_id, channel_id
-    from first_installs
-    where installed_at >= (%(first_day)s::date)::timestamp at time zone %(time_zone)s
-        and installed_at < (%(last_day)s::date + 1)::timestamp at time zone %(time_zone)s
-),
-
--- every customer with movements, by app user; materialized so that it is hashed once rather
--- than looked up per install
-user_customer_lifetimes as materialized (
+-- minor units). Each user's first install comes pre-computed from fact_user_acquisition
+-- (kept by the install write path), not from all installs.
+-- the range's bounds as moments, worked out once rather than once per row
+with range_bounds as materialized (
     select
-        customer.user_id,
-        lifetime.customer_id,
-        lifetime.total_net,
-        lifetime.first_payment_month is not null as has_paid
-    from fact_customer_lifetime as lifetime
-    inner join dim_customer as customer on customer.stripe_id = lifetime.customer_id
-    where customer.user_id is not null
+        (%(first_day)s::date)::timestamp at time zone %(time_zone)s as range_start,
+        (%(last_day)s::date + 1)::timestamp at time zone %(time_zone)s as range_end
 ),
 
-installed_customer_totals as (
-    select
-        first_installs_in_range.channel_id,
-        user_customer_lifetimes.customer_id,
-        user_customer_lifetimes.total_net as net_revenue,
-        user_customer_lifetimes.has_paid
-    from first_installs_in_range
-    inner join user_customer_lifetimes
-        on user_customer_lifetimes.user_id = first_installs_in_range.user_id
+first_installs_in_range as not materialized (
+    select acquisition.user_id, acquisition.channel_id
+    from fact_user_acquisition as acquisition
+    cross join range_bounds
+    where acquisition.installed_at >= range_bounds.range_start
+        and acquisition.installed_at < range_bounds.range_end
 ),
 
 channel_installs as (
@@ -51,13 +27,17 @@ channel_installs as (
     group by channel_id
 ),
 
+-- customers (with movements) of the users first installed in range, added up by that first
+-- install's channel; a user with several customers counts each of them
 channel_revenue as (
     select
-        channel_id,
-        count(*) filter (where has_paid) as paying_customers,
-        sum(net_revenue) as net_revenue
-    from installed_customer_totals
-    group by channel_id
+        first_installs_in_range.channel_id,
+        count(*) filter (where lifetime.first_payment_month is not null) as paying_customers,
+        sum(lifetime.total_net) as net_revenue
+    from fact_customer_lifetime as lifetime
+    inner join dim_customer as customer on customer.stripe_id = lifetime.customer_id
+    inner join first_installs_in_range on first_installs_in_range.user_id = customer.user_id
+    group by first_installs_in_range.channel_id
 )
 
 select

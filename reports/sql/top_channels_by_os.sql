@@ -2,21 +2,21 @@
 -- grain: one row per channel (channels without installs included, ranked last)
 -- params: os_name (compared case-insensitively), row_limit, time_zone,
 --   first_day, last_day (optional calendar dates in the reporting time zone; null = unbounded)
--- Counted by (channel, client) keys first: date_sk is the install's day in the reporting
--- time zone (YYYYMMDD), so the day range is a date_sk range read from the index on
--- (date_sk, channel_id, client_id) alone.
-with channel_client_installs as materialized (
-    select install.channel_id, install.client_id, count(*) as installs
-    from fact_user_first_install as install
-    where (
-        %(first_day)s::date is null
-        or install.date_sk >= to_char(%(first_day)s::date, 'YYYYMMDD')::integer
-    )
-    and (
-        %(last_day)s::date is null
-        or install.date_sk <= to_char(%(last_day)s::date, 'YYYYMMDD')::integer
-    )
-    group by install.channel_id, install.client_id
+-- Counted from fact_install_day (installs per day, channel and client, kept by the install
+-- write path): date_sk is the install's day in the reporting time zone, so the day range is
+-- a range of dim_date days (bounds compared once per day, not once per row).
+with days_in_range as (
+    select day.date_sk
+    from dim_date as day
+    where (%(first_day)s::date is null or day.date >= %(first_day)s::date)
+        and (%(last_day)s::date is null or day.date <= %(last_day)s::date)
+),
+
+channel_client_installs as (
+    select install_day.channel_id, install_day.client_id, sum(install_day.installs) as installs
+    from fact_install_day as install_day
+    inner join days_in_range on days_in_range.date_sk = install_day.date_sk
+    group by install_day.channel_id, install_day.client_id
 ),
 
 channel_installs as (

@@ -4,7 +4,9 @@ One row format everywhere (files, callbacks, the demo generator): the keys in IN
 Rows are validated in Python (`clean_install_row`), then loaded in batches: COPY into a
 per-connection staging table, then set-based INSERT … ON CONFLICT into dim_client, dim_channel
 and the fact table. The fact is keyed by install_id and never updated, so loading the same
-rows again changes nothing.
+rows again changes nothing. The same statement keeps the channel reports' pre-aggregates
+for the installs it inserts: fact_user_acquisition (each user's earliest install) and
+fact_install_day (install counts per day, channel and client).
 """
 
 import csv
@@ -366,8 +368,9 @@ def _load_batch(batch: _PreparedBatch) -> int:
         cursor.copy_expert(sql.load("install_stage_copy"), batch.staged_csv)
         cursor.execute(sql.load("install_stage_dim_client"))
         cursor.execute(sql.load("install_stage_dim_channel"))
+        # also keeps fact_user_acquisition and fact_install_day for the inserted installs
         cursor.execute(sql.load("install_stage_facts"))
-        return cursor.rowcount
+        return cursor.fetchone()[0]
 
 
 def _sk_to_date(date_sk: int) -> dt.date:
@@ -426,6 +429,21 @@ def upsert_install(cleaned: dict) -> bool:
     writer = csv.writer(batch.staged_csv, lineterminator="\n")
     batch.first_day = batch.last_day = _write_stage_line(writer, 1, cleaned, reporting_time_zone())
     return _load_batch(batch) == 1
+
+
+def refresh_install_aggregates() -> None:
+    """Recompute fact_user_acquisition and fact_install_day from all of fact_user_first_install.
+
+    The write path keeps both current; this is for installs written around it (bulk loads
+    such as the benchmark generator) and for repairs.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        # TRUNCATE refuses tables with deferred FK checks still pending in the transaction
+        cursor.execute("set constraints all immediate")
+        cursor.execute(sql.load("install_aggregates_clear"))
+        cursor.execute(sql.load("user_acquisition_fill"))
+        cursor.execute(sql.load("install_day_fill"))
+        cursor.execute("set constraints all deferred")  # Django's FKs are initially deferred
 
 
 def import_install_rows(
