@@ -282,6 +282,34 @@ class FactCustomerLifetimeAdmin(ReadOnlyAdmin):
         return link(admin_change_url(models.DimCustomer, obj.customer_id), obj.customer)
 
 
+@admin.register(models.FactUserAcquisition)
+class FactUserAcquisitionAdmin(ReadOnlyAdmin):
+    list_display = ["user_id", "install_link", "installed_at", "channel_link", "client_link"]
+    list_filter = ["channel", "client__os_name"]
+    search_fields = ["user_id", "install__install_id"]
+    list_select_related = ["channel", "client"]
+    date_hierarchy = "installed_at"
+
+    @admin.display(description="first install", ordering="install_id")
+    def install_link(self, obj):
+        return link(admin_change_url(models.FactUserFirstInstall, obj.install_id), obj.install_id)
+
+    @admin.display(description="channel", ordering="channel__channel_name")
+    def channel_link(self, obj):
+        return link(admin_change_url(models.DimChannel, obj.channel_id), obj.channel)
+
+    @admin.display(description="client", ordering="client__os_name")
+    def client_link(self, obj):
+        return link(admin_change_url(models.DimClient, obj.client_id), obj.client)
+
+
+@admin.register(models.FactInstallDay)
+class FactInstallDayAdmin(ReadOnlyAdmin):
+    list_display = ["date", "channel", "client", "installs"]
+    list_filter = ["channel", "client__os_name"]
+    list_select_related = ["date", "channel", "client"]
+
+
 @admin.register(models.DimClient)
 class DimClientAdmin(ReadOnlyAdmin):
     list_display = ["client_sk", "os_name", "app_name", "app_version", "device_name", "installs_link"]

@@ -27,7 +27,7 @@ T = models.FactTransaction.TransactionType
 WAREHOUSE_MODELS = [
     models.DimDate, models.DimCustomer, models.DimPaymentMethod, models.FactTransaction,
     models.FactCustomerMonth, models.DimClient, models.DimChannel, models.FactUserFirstInstall,
-    models.FactCustomerLifetime,
+    models.FactCustomerLifetime, models.FactUserAcquisition, models.FactInstallDay,
 ]
 # One row per month (pair): fewer rows than ROWS_PER_TABLE here, so left out of the bound test.
 MONTHLY_AGGREGATE_MODELS = [models.FactMonth, models.FactCohortMonth, models.FactFollowMonth]
