@@ -1,9 +1,7 @@
 """Small timing helpers shared by the benchmark steps."""
 
 import math
-import socket
 import subprocess
-import time
 
 
 def percentile(values, fraction: float) -> float | None:
@@ -29,25 +27,6 @@ def summary_ms(seconds) -> dict:
         "min_ms": round(min(values), 1),
         "max_ms": round(max(values), 1),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args[:3]} exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listened on port {port} within {timeout} s")
 
 
 def stop(process: subprocess.Popen, timeout: float = 20) -> None:

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import requests
 
-from bench.stats import free_port, stop, summary_ms, wait_for_port
+from bench.stats import stop, summary_ms
+from stripe_dwh.ports import free_port, wait_for_port
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TARGET_OVERHEAD = 0.20
@@ -36,7 +37,7 @@ def _start_double():
         [sys.executable, "-m", "stripe_dwh.stripe_double", "--port", str(port)],
         cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    wait_for_port(port, process)
+    wait_for_port(port, process, "Stripe API double")
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -97,7 +98,7 @@ def _start_gunicorn(port: int, workers: int, receivers: str, api_base: str):
          "--log-level", "warning"],
         cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
-    wait_for_port(port, process)
+    wait_for_port(port, process, "gunicorn")
     return process
 
 

@@ -1,10 +1,7 @@
 """Shared fixtures: the Stripe API double, the live server's webhook endpoint, signed delivery."""
 
-import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,7 @@ import stripe
 from django.conf import settings
 
 from stripe_dwh import webhook_delivery
+from stripe_dwh.ports import free_port, wait_for_port
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,29 +26,10 @@ def pytest_sessionfinish(session, exitstatus):
         embedded_postgres.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"Stripe API double exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"Stripe API double did not listen on port {port} in {timeout}s")
-
-
 @pytest.fixture(scope="session")
 def stripe_double_url():
     """One Stripe API double process (stripe_dwh/stripe_double.py) on a free port, for the session."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "stripe_dwh.stripe_double", "--port", str(port)],
         cwd=PROJECT_DIR,
@@ -58,7 +37,7 @@ def stripe_double_url():
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for_port(port, process)
+        wait_for_port(port, process, "Stripe API double", timeout=30)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()

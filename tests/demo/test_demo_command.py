@@ -6,7 +6,6 @@ what is there."""
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,24 +17,12 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
+from stripe_dwh.ports import free_port, is_listening
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEMO_OPTIONS = ["--users", "60", "--seed", "257"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture
@@ -78,7 +65,7 @@ def test_demo_serves_with_working_logins_and_live_webhooks_then_stops_and_reruns
     from djstripe.models import Customer
     from warehouse.models import FactTransaction
 
-    port, stripe_port = _free_port(), _free_port()
+    port, stripe_port = free_port(), free_port()
     log_path = tmp_path / "demo.log"
     started_at = timezone.now()
     with open(log_path, "w") as log:
@@ -124,7 +111,7 @@ def test_demo_serves_with_working_logins_and_live_webhooks_then_stops_and_reruns
 
     assert demo.returncode == 0, log_path.read_text()[-3000:]
     assert "Demo stopped." in log_path.read_text()
-    assert not _listening(port) and not _listening(stripe_port)
+    assert not is_listening(port) and not is_listening(stripe_port)
 
     # A second run reuses what is there.
     counts = (get_user_model().objects.count(), Customer.objects.count())

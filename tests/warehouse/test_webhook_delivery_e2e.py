@@ -10,7 +10,7 @@ import stripe
 from django.conf import settings
 
 from stripe_dwh import webhook_delivery
-from tests.conftest import _free_port
+from stripe_dwh.ports import free_port
 from tests.warehouse.conftest import warehouse_snapshot
 from warehouse.models import DimCustomer, FactCustomerMonth, FactTransaction
 
@@ -137,7 +137,7 @@ def test_stripe_unreachable_during_re_retrieval_answers_500_then_retry_succeeds(
 
     customer, charge = _paid_charge(shop, amount=1234)
     event = stripe_event("charge.succeeded", charge)
-    stripe.api_base = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    stripe.api_base = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     try:
         failed = deliver_event(event)
     finally:

@@ -23,6 +23,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import NoReverseMatch, reverse
 
+from stripe_dwh.ports import wait_for_port
 from warehouse.demo import setup
 
 PROJECT_DIR = Path(settings.BASE_DIR)
@@ -38,17 +39,11 @@ def _port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise CommandError(f"{name} exited with status {process.returncode} before listening.")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise CommandError(f"{name} did not listen on port {port} within {timeout:.0f} s.")
+def _wait_for_port(port: int, process: subprocess.Popen, name: str) -> None:
+    try:
+        wait_for_port(port, process, name)
+    except RuntimeError as error:
+        raise CommandError(str(error)) from error
 
 
 def _login_path() -> str:
