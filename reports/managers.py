@@ -37,9 +37,9 @@ def load_sql(name: str) -> str:
 
 def reporting_today() -> dt.date:
     """Today's date in the reporting time zone (settings.TIME_ZONE)."""
-    from warehouse.services import reporting_time_zone
+    from warehouse.services import reporting_day
 
-    return timezone.localtime(timezone.now(), reporting_time_zone()).date()
+    return reporting_day(timezone.now())
 
 
 def month_start(day: dt.date) -> dt.date:

@@ -7,6 +7,7 @@ from warehouse.services.calendar import (  # noqa: F401
     date_sk_for,
     ensure_dim_dates,
     ensure_dim_dates_for,
+    reporting_day,
     reporting_time_zone,
 )
 from warehouse.services.customer_months import refresh_customer_months  # noqa: F401

@@ -15,11 +15,17 @@ def reporting_time_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
+def reporting_day(moment: dt.datetime | dt.date) -> dt.date:
+    """A moment's calendar day in the reporting time zone (a date is its own day)."""
+    if isinstance(moment, dt.datetime):
+        return timezone.localtime(moment, reporting_time_zone()).date()
+    return moment
+
+
 def date_sk_for(moment: dt.datetime | dt.date) -> int:
     """The dim_date key of a moment's day in the reporting time zone (or of a date)."""
-    if isinstance(moment, dt.datetime):
-        moment = timezone.localtime(moment, reporting_time_zone()).date()
-    return moment.year * 10000 + moment.month * 100 + moment.day
+    day = reporting_day(moment)
+    return day.year * 10000 + day.month * 100 + day.day
 
 
 def ensure_dim_dates(first_day: dt.date, last_day: dt.date) -> None:
@@ -32,9 +38,6 @@ def ensure_dim_dates(first_day: dt.date, last_day: dt.date) -> None:
 
 def ensure_dim_dates_for(moments: Iterable[dt.datetime | dt.date]) -> None:
     """Extend dim_date to cover the days of the given moments (reporting time zone)."""
-    days = [
-        timezone.localtime(m, reporting_time_zone()).date() if isinstance(m, dt.datetime) else m
-        for m in moments
-    ]
+    days = [reporting_day(moment) for moment in moments]
     if days:
         ensure_dim_dates(min(days), max(days))

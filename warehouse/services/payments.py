@@ -18,7 +18,7 @@ import stripe
 from django.db import transaction
 
 from warehouse.services._sql_runner import execute, fetch, scope
-from warehouse.services.calendar import ensure_dim_dates, reporting_time_zone
+from warehouse.services.calendar import ensure_dim_dates, reporting_day
 from warehouse.services.customer_months import refresh_customer_months
 
 logger = logging.getLogger(__name__)
@@ -168,5 +168,4 @@ def refresh_customer_facts(customer_ids: Iterable[str] | None) -> None:
 
 
 def _ensure_days(first: dt.datetime, last: dt.datetime) -> None:
-    zone = reporting_time_zone()
-    ensure_dim_dates(first.astimezone(zone).date(), last.astimezone(zone).date())
+    ensure_dim_dates(reporting_day(first), reporting_day(last))

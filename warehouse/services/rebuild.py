@@ -8,7 +8,7 @@ from django.db import transaction
 
 from warehouse.models import FactCustomerMonth
 from warehouse.services._sql_runner import execute, fetch, scope
-from warehouse.services.calendar import ensure_dim_dates, reporting_time_zone
+from warehouse.services.calendar import ensure_dim_dates, reporting_day
 from warehouse.services.customer_months import refresh_customer_months
 
 # Charges and refunds are upserted in this many slices of creation time, to show progress.
@@ -93,5 +93,4 @@ def _slice_boundaries(slices_query: str, since) -> tuple[int, list[dt.datetime]]
 def _ensure_days_of_facts(since: dt.datetime | None) -> None:
     first, last = fetch("fact_transaction_time_range", {"since": since})[0]
     if first is not None:
-        zone = reporting_time_zone()
-        ensure_dim_dates(first.astimezone(zone).date(), last.astimezone(zone).date())
+        ensure_dim_dates(reporting_day(first), reporting_day(last))
