@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from bench.db import setup
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 CURRENCIES = [  # (code, share, minor units of USD per minor unit, price multiplier)
     ("usd", 0.85, 1.0, 1.0),
     ("eur", 0.07, 1.08, 0.93),
@@ -61,13 +61,23 @@ DEVICES = {
 APP_VERSIONS = ["5.0.0", "5.1.0", "5.2.0", "5.3.1", "6.0.0"]
 
 WAREHOUSE_TABLES = [
-    "fact_user_acquisition", "fact_install_day", "fact_user_first_install", "dim_client",
-    "dim_channel", "fact_customer_month",
-    "fact_transaction", "dim_payment_method", "dim_customer",
+    "fact_user_acquisition",
+    "fact_install_day",
+    "fact_user_first_install",
+    "dim_client",
+    "dim_channel",
+    "fact_customer_month",
+    "fact_transaction",
+    "dim_payment_method",
+    "dim_customer",
 ]
 DJSTRIPE_TABLES = [
-    "djstripe_dispute", "djstripe_refund", "djstripe_charge", "djstripe_balancetransaction",
-    "djstripe_paymentmethod", "djstripe_customer",
+    "djstripe_dispute",
+    "djstripe_refund",
+    "djstripe_charge",
+    "djstripe_balancetransaction",
+    "djstripe_paymentmethod",
+    "djstripe_customer",
 ]
 # Rows the webhook benchmark leaves behind; cleared so every generated dataset starts clean.
 DJSTRIPE_EVENT_TABLES = ["djstripe_webhookeventtrigger", "djstripe_event"]
@@ -168,13 +178,30 @@ class Generator:
         rng, args = self.rng, self.args
         djstripe_customer = CopyBuffer(
             "djstripe_customer",
-            ["djstripe_created", "djstripe_updated", "stripe_data", "id", "livemode", "created",
-             "metadata", "email", "date_purged"],
+            [
+                "djstripe_created",
+                "djstripe_updated",
+                "stripe_data",
+                "id",
+                "livemode",
+                "created",
+                "metadata",
+                "email",
+                "date_purged",
+            ],
         )
         djstripe_pm = CopyBuffer(
             "djstripe_paymentmethod",
-            ["djstripe_created", "djstripe_updated", "stripe_data", "id", "livemode", "created",
-             "metadata", "customer_id"],
+            [
+                "djstripe_created",
+                "djstripe_updated",
+                "stripe_data",
+                "id",
+                "livemode",
+                "created",
+                "metadata",
+                "customer_id",
+            ],
         )
         self.customer_rows = []  # (stripe_id, created, currency, plan price, [pm ids], deleted)
         self.customer_extra = []  # warehouse columns written after the charges (payment times)
@@ -203,9 +230,12 @@ class Generator:
                 "JP": f"{rng.randint(100, 999)}-{rng.randint(0, 9999):04d}",
             }.get(country, f"{rng.randint(1000, 99999):05d}")
             address = {
-                "city": f"City {number % 500}", "country": country,
-                "line1": f"{number} Main Street", "line2": None,
-                "postal_code": postal, "state": None,
+                "city": f"City {number % 500}",
+                "country": country,
+                "line1": f"{number} Main Street",
+                "line2": None,
+                "postal_code": postal,
+                "state": None,
             }
             email = f"customer{number}@example.com"
             name = f"Customer {number}"
@@ -216,7 +246,9 @@ class Generator:
                 pm_ids.append(pm_id)
                 brand = rng.choice(BRANDS)
                 card = {
-                    "brand": brand, "country": country, "exp_month": rng.randint(1, 12),
+                    "brand": brand,
+                    "country": country,
+                    "exp_month": rng.randint(1, 12),
                     "exp_year": rng.randint(2026, 2031),
                     "fingerprint": f"fp{rng.getrandbits(48):012x}",
                     "funding": "credit" if rng.random() < 0.7 else "debit",
@@ -225,32 +257,74 @@ class Generator:
                 }
                 pm_created = created
                 pm_data = {
-                    "id": pm_id, "object": "payment_method",
-                    "billing_details": {"address": address, "email": email, "name": name,
-                                        "phone": None},
-                    "card": card, "created": _ts(pm_created), "customer": stripe_id,
-                    "livemode": False, "metadata": {}, "type": "card",
+                    "id": pm_id,
+                    "object": "payment_method",
+                    "billing_details": {
+                        "address": address,
+                        "email": email,
+                        "name": name,
+                        "phone": None,
+                    },
+                    "card": card,
+                    "created": _ts(pm_created),
+                    "customer": stripe_id,
+                    "livemode": False,
+                    "metadata": {},
+                    "type": "card",
                 }
-                djstripe_pm.add(self.now, self.now, pm_data, pm_id, False, pm_created, {},
-                                stripe_id)
+                djstripe_pm.add(
+                    self.now, self.now, pm_data, pm_id, False, pm_created, {}, stripe_id
+                )
                 self.pm_rows.append((pm_id, stripe_id, card, pm_created))
                 self.pm_cards[pm_id] = {
-                    key: card[key] for key in (
-                        "brand", "country", "exp_month", "exp_year", "fingerprint", "funding",
-                        "last4", "wallet")
+                    key: card[key]
+                    for key in (
+                        "brand",
+                        "country",
+                        "exp_month",
+                        "exp_year",
+                        "fingerprint",
+                        "funding",
+                        "last4",
+                        "wallet",
+                    )
                 }
             metadata = {"user_id": user_id}
             data = {
-                "id": stripe_id, "object": "customer", "address": address, "balance": 0,
-                "created": _ts(created), "currency": currency, "default_source": None,
-                "delinquent": False, "description": None, "email": email,
-                "invoice_settings": {"custom_fields": None, "default_payment_method": pm_ids[0],
-                                     "footer": None},
-                "livemode": False, "metadata": metadata, "name": name, "phone": None,
-                "preferred_locales": [], "shipping": None, "tax_exempt": "none",
+                "id": stripe_id,
+                "object": "customer",
+                "address": address,
+                "balance": 0,
+                "created": _ts(created),
+                "currency": currency,
+                "default_source": None,
+                "delinquent": False,
+                "description": None,
+                "email": email,
+                "invoice_settings": {
+                    "custom_fields": None,
+                    "default_payment_method": pm_ids[0],
+                    "footer": None,
+                },
+                "livemode": False,
+                "metadata": metadata,
+                "name": name,
+                "phone": None,
+                "preferred_locales": [],
+                "shipping": None,
+                "tax_exempt": "none",
             }
-            djstripe_customer.add(self.now, self.now, data, stripe_id, False, created, metadata,
-                                  email, self.now if deleted else None)
+            djstripe_customer.add(
+                self.now,
+                self.now,
+                data,
+                stripe_id,
+                False,
+                created,
+                metadata,
+                email,
+                self.now if deleted else None,
+            )
             self.customer_rows.append((stripe_id, created, currency, price, pm_ids, deleted))
             self.customer_extra.append((user_id, email, name, country, address))
             djstripe_customer.maybe_flush(cursor)
@@ -291,31 +365,91 @@ class Generator:
         attempts.sort()
         bt = CopyBuffer(
             "djstripe_balancetransaction",
-            ["djstripe_created", "djstripe_updated", "stripe_data", "id", "livemode", "created",
-             "metadata", "amount", "currency", "source", "type"],
+            [
+                "djstripe_created",
+                "djstripe_updated",
+                "stripe_data",
+                "id",
+                "livemode",
+                "created",
+                "metadata",
+                "amount",
+                "currency",
+                "source",
+                "type",
+            ],
         )
         charge = CopyBuffer(
             "djstripe_charge",
-            ["djstripe_created", "djstripe_updated", "stripe_data", "id", "livemode", "created",
-             "metadata", "amount", "currency", "status", "balance_transaction_id", "customer_id",
-             "payment_method_id"],
+            [
+                "djstripe_created",
+                "djstripe_updated",
+                "stripe_data",
+                "id",
+                "livemode",
+                "created",
+                "metadata",
+                "amount",
+                "currency",
+                "status",
+                "balance_transaction_id",
+                "customer_id",
+                "payment_method_id",
+            ],
         )
         refund = CopyBuffer(
             "djstripe_refund",
-            ["djstripe_created", "djstripe_updated", "stripe_data", "id", "livemode", "created",
-             "metadata", "amount", "currency", "balance_transaction_id", "charge_id"],
+            [
+                "djstripe_created",
+                "djstripe_updated",
+                "stripe_data",
+                "id",
+                "livemode",
+                "created",
+                "metadata",
+                "amount",
+                "currency",
+                "balance_transaction_id",
+                "charge_id",
+            ],
         )
         dispute = CopyBuffer(
             "djstripe_dispute",
-            ["djstripe_created", "djstripe_updated", "stripe_data", "id", "livemode", "created",
-             "metadata", "balance_transaction_id", "charge_id"],
+            [
+                "djstripe_created",
+                "djstripe_updated",
+                "stripe_data",
+                "id",
+                "livemode",
+                "created",
+                "metadata",
+                "balance_transaction_id",
+                "charge_id",
+            ],
         )
         fact = CopyBuffer(
             "fact_transaction",
-            ["stripe_id", "transaction_type", "status", "charge_id", "customer_id",
-             "payment_method_id", "date_sk", "occurred_at", "amount", "currency",
-             "balance_transaction_id", "settlement_amount", "fee", "net", "settlement_currency",
-             "failure_code", "failure_message", "livemode", "updated_at"],
+            [
+                "stripe_id",
+                "transaction_type",
+                "status",
+                "charge_id",
+                "customer_id",
+                "payment_method_id",
+                "date_sk",
+                "occurred_at",
+                "amount",
+                "currency",
+                "balance_transaction_id",
+                "settlement_amount",
+                "fee",
+                "net",
+                "settlement_currency",
+                "failure_code",
+                "failure_message",
+                "livemode",
+                "updated_at",
+            ],
         )
         currency_info = {c[0]: c for c in CURRENCIES}
         self.payment_span = {}  # customer index -> [first, last] succeeded charge time
@@ -328,22 +462,42 @@ class Generator:
         def balance_transaction(source, kind, category, amount, fee, created, status="available"):
             bt_id = next_id("txn")
             data = {
-                "id": bt_id, "object": "balance_transaction", "amount": amount,
-                "available_on": _ts(created + dt.timedelta(days=2)), "created": _ts(created),
-                "currency": "usd", "description": None, "exchange_rate": None,
-                "fee": fee, "fee_details": (
-                    [{"amount": fee, "currency": "usd", "description": "Stripe processing fees",
-                      "type": "stripe_fee"}] if fee else []
+                "id": bt_id,
+                "object": "balance_transaction",
+                "amount": amount,
+                "available_on": _ts(created + dt.timedelta(days=2)),
+                "created": _ts(created),
+                "currency": "usd",
+                "description": None,
+                "exchange_rate": None,
+                "fee": fee,
+                "fee_details": (
+                    [
+                        {
+                            "amount": fee,
+                            "currency": "usd",
+                            "description": "Stripe processing fees",
+                            "type": "stripe_fee",
+                        }
+                    ]
+                    if fee
+                    else []
                 ),
-                "net": amount - fee, "reporting_category": category, "source": source,
-                "status": status, "type": kind,
+                "net": amount - fee,
+                "reporting_category": category,
+                "source": source,
+                "status": status,
+                "type": kind,
             }
-            bt.add(self.now, self.now, data, bt_id, False, created, None, amount, "usd", source,
-                   kind)
+            bt.add(
+                self.now, self.now, data, bt_id, False, created, None, amount, "usd", source, kind
+            )
             return bt_id, amount, fee, amount - fee
 
         for customer_index, month_index in attempts:
-            stripe_customer, created, currency, price, pm_ids, _ = self.customer_rows[customer_index]
+            stripe_customer, created, currency, price, pm_ids, _ = self.customer_rows[
+                customer_index
+            ]
             moment = self._moment_in_month(month_index, not_before=created)
             if moment is None:
                 moment = created + dt.timedelta(minutes=rng.randint(1, 59))
@@ -382,29 +536,80 @@ class Generator:
                     dispute_plan = opened
             dispute_id = next_id("dp") if dispute_plan else None
             data = {
-                "id": charge_id, "object": "charge", "amount": amount,
-                "amount_captured": 0 if failed else amount, "amount_refunded": refunded_amount,
-                "application": None, "application_fee": None, "application_fee_amount": None,
-                "balance_transaction": bt_id, "billing_details": None, "captured": not failed,
-                "created": _ts(moment), "currency": currency, "customer": stripe_customer,
-                "description": None, "dispute": dispute_id, "disputed": bool(dispute_id),
-                "failure_code": failure_code or None, "failure_message": failure_message or None,
-                "fraud_details": {}, "invoice": None, "livemode": False, "metadata": {},
-                "outcome": {"network_status": "declined_by_network" if failed
-                            else "approved_by_network", "type": "issuer_declined" if failed
-                            else "authorized", "risk_level": "normal", "seller_message": ""},
-                "paid": not failed, "payment_intent": None, "payment_method": pm_id,
+                "id": charge_id,
+                "object": "charge",
+                "amount": amount,
+                "amount_captured": 0 if failed else amount,
+                "amount_refunded": refunded_amount,
+                "application": None,
+                "application_fee": None,
+                "application_fee_amount": None,
+                "balance_transaction": bt_id,
+                "billing_details": None,
+                "captured": not failed,
+                "created": _ts(moment),
+                "currency": currency,
+                "customer": stripe_customer,
+                "description": None,
+                "dispute": dispute_id,
+                "disputed": bool(dispute_id),
+                "failure_code": failure_code or None,
+                "failure_message": failure_message or None,
+                "fraud_details": {},
+                "invoice": None,
+                "livemode": False,
+                "metadata": {},
+                "outcome": {
+                    "network_status": "declined_by_network" if failed else "approved_by_network",
+                    "type": "issuer_declined" if failed else "authorized",
+                    "risk_level": "normal",
+                    "seller_message": "",
+                },
+                "paid": not failed,
+                "payment_intent": None,
+                "payment_method": pm_id,
                 "payment_method_details": {"type": "card", "card": self.pm_cards[pm_id]},
-                "receipt_email": None, "receipt_url": None,
+                "receipt_email": None,
+                "receipt_url": None,
                 "refunded": bool(refunded_amount) and refunded_amount == amount,
                 "status": status,
             }
-            charge.add(self.now, self.now, data, charge_id, False, moment, {}, amount / 100,
-                       currency, status, bt_id, stripe_customer, pm_id)
-            fact.add(charge_id, "charge", status, charge_id, stripe_customer, pm_id,
-                     self._date_sk(moment), moment, amount, currency, bt_id or "",
-                     settlement if not failed else None, fee, net, "usd" if not failed else "",
-                     failure_code, failure_message, False, self.now)
+            charge.add(
+                self.now,
+                self.now,
+                data,
+                charge_id,
+                False,
+                moment,
+                {},
+                amount / 100,
+                currency,
+                status,
+                bt_id,
+                stripe_customer,
+                pm_id,
+            )
+            fact.add(
+                charge_id,
+                "charge",
+                status,
+                charge_id,
+                stripe_customer,
+                pm_id,
+                self._date_sk(moment),
+                moment,
+                amount,
+                currency,
+                bt_id or "",
+                settlement if not failed else None,
+                fee,
+                net,
+                "usd" if not failed else "",
+                failure_code,
+                failure_message,
+                False,
+                self.now,
+            )
             if refunded_amount:
                 refund_id = next_id("re")
                 refund_settlement = -int(round(refunded_amount * to_usd))
@@ -412,19 +617,55 @@ class Generator:
                     refund_id, "refund", "refund", refund_settlement, 0, refund_moment
                 )
                 refund_data = {
-                    "id": refund_id, "object": "refund", "amount": refunded_amount,
-                    "balance_transaction": refund_bt, "charge": charge_id,
-                    "created": _ts(refund_moment), "currency": currency, "metadata": {},
-                    "payment_intent": None, "reason": "requested_by_customer",
-                    "receipt_number": None, "source_transfer_reversal": None,
-                    "status": "succeeded", "transfer_reversal": None,
+                    "id": refund_id,
+                    "object": "refund",
+                    "amount": refunded_amount,
+                    "balance_transaction": refund_bt,
+                    "charge": charge_id,
+                    "created": _ts(refund_moment),
+                    "currency": currency,
+                    "metadata": {},
+                    "payment_intent": None,
+                    "reason": "requested_by_customer",
+                    "receipt_number": None,
+                    "source_transfer_reversal": None,
+                    "status": "succeeded",
+                    "transfer_reversal": None,
                 }
-                refund.add(self.now, self.now, refund_data, refund_id, False, refund_moment, {},
-                           refunded_amount, currency, refund_bt, charge_id)
-                fact.add(refund_id, "refund", "succeeded", charge_id, stripe_customer, pm_id,
-                         self._date_sk(refund_moment), refund_moment, -refunded_amount, currency,
-                         refund_bt, refund_settlement, refund_fee, refund_net, "usd", "", "",
-                         False, self.now)
+                refund.add(
+                    self.now,
+                    self.now,
+                    refund_data,
+                    refund_id,
+                    False,
+                    refund_moment,
+                    {},
+                    refunded_amount,
+                    currency,
+                    refund_bt,
+                    charge_id,
+                )
+                fact.add(
+                    refund_id,
+                    "refund",
+                    "succeeded",
+                    charge_id,
+                    stripe_customer,
+                    pm_id,
+                    self._date_sk(refund_moment),
+                    refund_moment,
+                    -refunded_amount,
+                    currency,
+                    refund_bt,
+                    refund_settlement,
+                    refund_fee,
+                    refund_net,
+                    "usd",
+                    "",
+                    "",
+                    False,
+                    self.now,
+                )
             if dispute_plan:
                 opened = dispute_plan
                 withdrawal = balance_transaction(
@@ -436,37 +677,104 @@ class Generator:
                     dispute_status = "under_review"
                 elif rng.random() < 0.4:
                     dispute_status = "won"
-                    transactions.append(balance_transaction(
-                        dispute_id, "adjustment", "dispute_reversal", settlement, -1500, closed_at
-                    ))
+                    transactions.append(
+                        balance_transaction(
+                            dispute_id,
+                            "adjustment",
+                            "dispute_reversal",
+                            settlement,
+                            -1500,
+                            closed_at,
+                        )
+                    )
                 else:
                     dispute_status = "lost"
                 bt_objects = [
-                    {"id": t[0], "object": "balance_transaction", "amount": t[1], "fee": t[2],
-                     "net": t[3], "currency": "usd", "type": "adjustment", "source": dispute_id,
-                     "reporting_category": "dispute" if t[1] < 0 else "dispute_reversal",
-                     "created": _ts(opened if t[1] < 0 else closed_at)}
+                    {
+                        "id": t[0],
+                        "object": "balance_transaction",
+                        "amount": t[1],
+                        "fee": t[2],
+                        "net": t[3],
+                        "currency": "usd",
+                        "type": "adjustment",
+                        "source": dispute_id,
+                        "reporting_category": "dispute" if t[1] < 0 else "dispute_reversal",
+                        "created": _ts(opened if t[1] < 0 else closed_at),
+                    }
                     for t in transactions
                 ]
                 dispute_data = {
-                    "id": dispute_id, "object": "dispute", "amount": amount,
-                    "balance_transactions": bt_objects, "charge": charge_id,
-                    "created": _ts(opened), "currency": currency, "evidence": {},
-                    "is_charge_refundable": False, "livemode": False, "metadata": {},
-                    "payment_intent": None, "reason": "fraudulent", "status": dispute_status,
+                    "id": dispute_id,
+                    "object": "dispute",
+                    "amount": amount,
+                    "balance_transactions": bt_objects,
+                    "charge": charge_id,
+                    "created": _ts(opened),
+                    "currency": currency,
+                    "evidence": {},
+                    "is_charge_refundable": False,
+                    "livemode": False,
+                    "metadata": {},
+                    "payment_intent": None,
+                    "reason": "fraudulent",
+                    "status": dispute_status,
                 }
-                dispute.add(self.now, self.now, dispute_data, dispute_id, False, opened, {},
-                            withdrawal[0], charge_id)
-                fact.add(dispute_id, "dispute_withdrawal", dispute_status, charge_id,
-                         stripe_customer, pm_id, self._date_sk(opened), opened, -amount, currency,
-                         withdrawal[0], withdrawal[1], withdrawal[2], withdrawal[3], "usd", "", "",
-                         False, self.now)
+                dispute.add(
+                    self.now,
+                    self.now,
+                    dispute_data,
+                    dispute_id,
+                    False,
+                    opened,
+                    {},
+                    withdrawal[0],
+                    charge_id,
+                )
+                fact.add(
+                    dispute_id,
+                    "dispute_withdrawal",
+                    dispute_status,
+                    charge_id,
+                    stripe_customer,
+                    pm_id,
+                    self._date_sk(opened),
+                    opened,
+                    -amount,
+                    currency,
+                    withdrawal[0],
+                    withdrawal[1],
+                    withdrawal[2],
+                    withdrawal[3],
+                    "usd",
+                    "",
+                    "",
+                    False,
+                    self.now,
+                )
                 if len(transactions) > 1:
                     reinstated = transactions[1]
-                    fact.add(dispute_id, "dispute_reinstatement", dispute_status, charge_id,
-                             stripe_customer, pm_id, self._date_sk(closed_at), closed_at, amount,
-                             currency, reinstated[0], reinstated[1], reinstated[2], reinstated[3],
-                             "usd", "", "", False, self.now)
+                    fact.add(
+                        dispute_id,
+                        "dispute_reinstatement",
+                        dispute_status,
+                        charge_id,
+                        stripe_customer,
+                        pm_id,
+                        self._date_sk(closed_at),
+                        closed_at,
+                        amount,
+                        currency,
+                        reinstated[0],
+                        reinstated[1],
+                        reinstated[2],
+                        reinstated[3],
+                        "usd",
+                        "",
+                        "",
+                        False,
+                        self.now,
+                    )
             for buffer in (bt, charge, refund, dispute, fact):
                 buffer.maybe_flush(cursor)
         for buffer in (bt, charge, refund, dispute, fact):
@@ -479,28 +787,86 @@ class Generator:
         """dim_customer and dim_payment_method (written before the facts that reference them)."""
         customers = CopyBuffer(
             "dim_customer",
-            ["stripe_id", "user_id", "email", "name", "country", "address_line1", "address_line2",
-             "address_city", "address_state", "address_postal_code", "created", "deleted",
-             "first_payment_at", "last_payment_at", "livemode", "updated_at"],
+            [
+                "stripe_id",
+                "user_id",
+                "email",
+                "name",
+                "country",
+                "address_line1",
+                "address_line2",
+                "address_city",
+                "address_state",
+                "address_postal_code",
+                "created",
+                "deleted",
+                "first_payment_at",
+                "last_payment_at",
+                "livemode",
+                "updated_at",
+            ],
         )
         for index, (stripe_id, created, _, _, _, deleted) in enumerate(self.customer_rows):
             user_id, email, name, country, address = self.customer_extra[index]
             first, last = self.payment_span.get(index, (None, None))
-            customers.add(stripe_id, user_id, email, name, country, address["line1"], "",
-                          address["city"], "", address["postal_code"], created, deleted, first,
-                          last, False, self.now)
+            customers.add(
+                stripe_id,
+                user_id,
+                email,
+                name,
+                country,
+                address["line1"],
+                "",
+                address["city"],
+                "",
+                address["postal_code"],
+                created,
+                deleted,
+                first,
+                last,
+                False,
+                self.now,
+            )
             customers.maybe_flush(cursor)
         customers.flush(cursor)
         methods = CopyBuffer(
             "dim_payment_method",
-            ["stripe_id", "customer_id", "type", "card_brand", "card_funding", "card_last4",
-             "card_exp_month", "card_exp_year", "card_fingerprint", "card_country", "wallet",
-             "created", "detached", "livemode", "updated_at"],
+            [
+                "stripe_id",
+                "customer_id",
+                "type",
+                "card_brand",
+                "card_funding",
+                "card_last4",
+                "card_exp_month",
+                "card_exp_year",
+                "card_fingerprint",
+                "card_country",
+                "wallet",
+                "created",
+                "detached",
+                "livemode",
+                "updated_at",
+            ],
         )
         for pm_id, customer_id, card, created in self.pm_rows:
-            methods.add(pm_id, customer_id, "card", card["brand"], card["funding"], card["last4"],
-                        card["exp_month"], card["exp_year"], card["fingerprint"], card["country"],
-                        (card["wallet"] or {}).get("type", ""), created, False, False, self.now)
+            methods.add(
+                pm_id,
+                customer_id,
+                "card",
+                card["brand"],
+                card["funding"],
+                card["last4"],
+                card["exp_month"],
+                card["exp_year"],
+                card["fingerprint"],
+                card["country"],
+                (card["wallet"] or {}).get("type", ""),
+                created,
+                False,
+                False,
+                self.now,
+            )
             methods.maybe_flush(cursor)
         methods.flush(cursor)
         self.counts["dim_customer"] = customers.total
@@ -514,7 +880,8 @@ class Generator:
         for name, group, label, _ in CHANNELS[: args.channels]:
             cursor.execute(
                 "insert into dim_channel (channel_name, channel_group, channel_label) "
-                "values (%s, %s, %s) returning channel_sk", [name, group, label],
+                "values (%s, %s, %s) returning channel_sk",
+                [name, group, label],
             )
             channel_sk[name] = cursor.fetchone()[0]
         clients = []
@@ -532,17 +899,34 @@ class Generator:
         channels = [(channel_sk[c[0]], c[3]) for c in CHANNELS[: args.channels]]
         install = CopyBuffer(
             "fact_user_first_install",
-            ["install_id", "user_id", "device_id", "installed_at", "date_sk", "client_id",
-             "channel_id", "country_code", "network_name", "campaign_name", "adgroup_name",
-             "creative_name", "campaign_id", "adgroup_id", "creative_id", "ip_address"],
+            [
+                "install_id",
+                "user_id",
+                "device_id",
+                "installed_at",
+                "date_sk",
+                "client_id",
+                "channel_id",
+                "country_code",
+                "network_name",
+                "campaign_name",
+                "adgroup_name",
+                "creative_name",
+                "campaign_id",
+                "adgroup_id",
+                "creative_id",
+                "ip_address",
+            ],
         )
         users = max(args.customers, int(args.installs * 0.8))
         span = (self.end - self.start).total_seconds()
         previous = None
         for number in range(1, args.installs + 1):
             if previous and rng.random() < 0.02:
-                user_number, installed_at = previous[0], previous[1] + dt.timedelta(
-                    minutes=rng.randint(5, 600))  # same-day reinstall: a duplicate install
+                user_number, installed_at = (
+                    previous[0],
+                    previous[1] + dt.timedelta(minutes=rng.randint(5, 600)),
+                )  # same-day reinstall: a duplicate install
             else:
                 user_number = rng.randint(1, users)
                 if user_number <= len(self.customer_rows):
@@ -556,11 +940,21 @@ class Generator:
             channel = rng.choices([c[0] for c in channels], weights=[c[1] for c in channels])[0]
             campaign = rng.randint(1, 40)
             install.add(
-                f"ins_bench{number:09d}", f"u{user_number:08d}", f"dev{rng.getrandbits(40):010x}",
-                installed_at, self._date_sk(installed_at), client_sk, channel,
-                _weighted(rng, COUNTRIES), "network", f"campaign {campaign}",
-                f"adgroup {campaign}-{rng.randint(1, 5)}", f"creative {rng.randint(1, 20)}",
-                str(campaign), f"{campaign}-{rng.randint(1, 5)}", str(rng.randint(1, 20)),
+                f"ins_bench{number:09d}",
+                f"u{user_number:08d}",
+                f"dev{rng.getrandbits(40):010x}",
+                installed_at,
+                self._date_sk(installed_at),
+                client_sk,
+                channel,
+                _weighted(rng, COUNTRIES),
+                "network",
+                f"campaign {campaign}",
+                f"adgroup {campaign}-{rng.randint(1, 5)}",
+                f"creative {rng.randint(1, 20)}",
+                str(campaign),
+                f"{campaign}-{rng.randint(1, 5)}",
+                str(rng.randint(1, 20)),
                 f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
             )
             install.maybe_flush(cursor)
@@ -617,7 +1011,10 @@ def _recreate_indexes(cursor, definitions: list[str]) -> None:
 
 
 BULK_TABLES = [
-    "djstripe_charge", "djstripe_balancetransaction", "djstripe_refund", "djstripe_dispute",
+    "djstripe_charge",
+    "djstripe_balancetransaction",
+    "djstripe_refund",
+    "djstripe_dispute",
     "fact_transaction",
 ]
 
@@ -642,21 +1039,34 @@ def generate(args) -> dict:
         print(f"  {timings[name]:7.1f} s  {name}  [{mode}]", flush=True)
         if name.startswith("charges") and "recreate indexes" in timings:
             copy_seconds = sum(generator.copy_seconds.values())
-            print(f"            of which {copy_seconds:.1f} s in COPY, "
-                  f"{timings['recreate indexes']:.1f} s recreating indexes, the rest generating "
-                  "rows in Python", flush=True)
+            print(
+                f"            of which {copy_seconds:.1f} s in COPY, "
+                f"{timings['recreate indexes']:.1f} s recreating indexes, the rest generating "
+                "rows in Python",
+                flush=True,
+            )
 
     print(
         f"generating {args.customers:,} customers, {args.charges:,} charges over {args.months} "
         f"months up to {generator.end:%Y-%m-%d %H:%M} UTC, {args.installs:,} installs over "
-        f"{args.channels} channels (seed {args.seed})", flush=True,
+        f"{args.channels} channels (seed {args.seed})",
+        flush=True,
     )
-    step("truncate", lambda cursor: _truncate(
-        cursor, WAREHOUSE_TABLES + DJSTRIPE_TABLES + DJSTRIPE_EVENT_TABLES))
-    step("dim_date", lambda cursor: ensure_dim_dates(
-        (generator.start - dt.timedelta(days=40)).date(),
-        (generator.end + dt.timedelta(days=2)).date()))
+    step(
+        "truncate",
+        lambda cursor: _truncate(
+            cursor, WAREHOUSE_TABLES + DJSTRIPE_TABLES + DJSTRIPE_EVENT_TABLES
+        ),
+    )
+    step(
+        "dim_date",
+        lambda cursor: ensure_dim_dates(
+            (generator.start - dt.timedelta(days=40)).date(),
+            (generator.end + dt.timedelta(days=2)).date(),
+        ),
+    )
     step("djstripe customers + payment methods", generator.customers)
+
     # One transaction: fact_transaction references dim_customer, whose payment times come
     # from the charges (FK checks are deferred to commit when they cannot be switched off).
     def charges_and_dimensions(cursor):
@@ -667,19 +1077,28 @@ def generate(args) -> dict:
         _recreate_indexes(cursor, definitions)
         timings["recreate indexes"] = time.perf_counter() - index_started
 
-    step("charges, refunds, disputes, balance transactions, fact_transaction, dim_customer, "
-         "dim_payment_method (secondary indexes rebuilt after)", charges_and_dimensions)
+    step(
+        "charges, refunds, disputes, balance transactions, fact_transaction, dim_customer, "
+        "dim_payment_method (secondary indexes rebuilt after)",
+        charges_and_dimensions,
+    )
     step_started = time.perf_counter()
     refresh_customer_months()
     timings["fact_customer_month"] = time.perf_counter() - step_started
-    print(f"  {timings['fact_customer_month']:7.1f} s  fact_customer_month "
-          "(warehouse.services.refresh_customer_months)", flush=True)
+    print(
+        f"  {timings['fact_customer_month']:7.1f} s  fact_customer_month "
+        "(warehouse.services.refresh_customer_months)",
+        flush=True,
+    )
     step("installs + dim_client/dim_channel", generator.installs)
     step_started = time.perf_counter()
     refresh_install_aggregates()  # the installs were copied in around the write path
     timings["install aggregates"] = time.perf_counter() - step_started
-    print(f"  {timings['install aggregates']:7.1f} s  fact_user_acquisition, fact_install_day "
-          "(warehouse.services.installs.refresh_install_aggregates)", flush=True)
+    print(
+        f"  {timings['install aggregates']:7.1f} s  fact_user_acquisition, fact_install_day "
+        "(warehouse.services.installs.refresh_install_aggregates)",
+        flush=True,
+    )
     step_started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("analyze")
@@ -688,11 +1107,17 @@ def generate(args) -> dict:
         cursor.execute("select count(*) from fact_customer_month")
         generator.counts["fact_customer_month"] = cursor.fetchone()[0]
     total = time.perf_counter() - started
-    print(f"generated in {total:.1f} s: " + ", ".join(
-        f"{table} {count:,}" for table, count in generator.counts.items()), flush=True)
+    print(
+        f"generated in {total:.1f} s: "
+        + ", ".join(f"{table} {count:,}" for table, count in generator.counts.items()),
+        flush=True,
+    )
     return {
-        "seconds": total, "steps": timings, "rows": generator.counts,
-        "end": generator.end.isoformat(), "start": generator.start.isoformat(),
+        "seconds": total,
+        "steps": timings,
+        "rows": generator.counts,
+        "end": generator.end.isoformat(),
+        "start": generator.start.isoformat(),
     }
 
 
@@ -704,8 +1129,12 @@ def parse_args(argv=None):
     parser.add_argument("--installs", type=int, default=500_000)
     parser.add_argument("--channels", type=int, default=8, choices=range(1, len(CHANNELS) + 1))
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--end", type=dt.datetime.fromisoformat, default=None,
-                        help="last moment of the data (ISO 8601 with offset); default now")
+    parser.add_argument(
+        "--end",
+        type=dt.datetime.fromisoformat,
+        default=None,
+        help="last moment of the data (ISO 8601 with offset); default now",
+    )
     return parser.parse_args(argv)
 
 

@@ -20,10 +20,26 @@ from bench.generate import CHANNELS, DEVICES
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 COLUMNS = [
-    "install_id", "user_id", "device_id", "installed_at", "os_name", "app_name", "app_version",
-    "device_name", "channel_name", "channel_group", "channel_label", "country_code",
-    "network_name", "campaign_name", "adgroup_name", "creative_name", "campaign_id", "adgroup_id",
-    "creative_id", "ip_address",
+    "install_id",
+    "user_id",
+    "device_id",
+    "installed_at",
+    "os_name",
+    "app_name",
+    "app_version",
+    "device_name",
+    "channel_name",
+    "channel_group",
+    "channel_label",
+    "country_code",
+    "network_name",
+    "campaign_name",
+    "adgroup_name",
+    "creative_name",
+    "campaign_id",
+    "adgroup_id",
+    "creative_id",
+    "ip_address",
 ]
 ID_PREFIX = "imp_bench"
 TARGET_ROWS_PER_S = 50_000
@@ -31,7 +47,7 @@ TARGET_ROWS_PER_S = 50_000
 
 def write_csv(path: Path, rows: int, seed: int = 11, end: dt.datetime | None = None) -> float:
     rng = random.Random(seed)
-    end = end or dt.datetime.now(dt.timezone.utc)
+    end = end or dt.datetime.now(dt.UTC)
     start = end - dt.timedelta(days=730)
     span = int((end - start).total_seconds())
     started = time.perf_counter()
@@ -43,16 +59,30 @@ def write_csv(path: Path, rows: int, seed: int = 11, end: dt.datetime | None = N
             channel = rng.choices(CHANNELS, weights=[c[3] for c in CHANNELS])[0]
             campaign = rng.randint(1, 40)
             installed_at = start + dt.timedelta(seconds=rng.randint(0, span))
-            writer.writerow([
-                f"{ID_PREFIX}{number:09d}", f"u{rng.randint(1, 800_000):08d}",
-                f"dev{rng.getrandbits(40):010x}", installed_at.isoformat(timespec="seconds"),
-                os_name, "8fit", rng.choice(["5.2.0", "5.3.1", "6.0.0"]),
-                rng.choice(DEVICES[os_name]), channel[0], channel[1], channel[2],
-                rng.choice(["US", "DE", "GB", "FR", "BR"]), "network", f"campaign {campaign}",
-                f"adgroup {campaign}-{rng.randint(1, 5)}", f"creative {rng.randint(1, 20)}",
-                str(campaign), f"{campaign}-{rng.randint(1, 5)}", str(rng.randint(1, 20)),
-                f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-            ])
+            writer.writerow(
+                [
+                    f"{ID_PREFIX}{number:09d}",
+                    f"u{rng.randint(1, 800_000):08d}",
+                    f"dev{rng.getrandbits(40):010x}",
+                    installed_at.isoformat(timespec="seconds"),
+                    os_name,
+                    "8fit",
+                    rng.choice(["5.2.0", "5.3.1", "6.0.0"]),
+                    rng.choice(DEVICES[os_name]),
+                    channel[0],
+                    channel[1],
+                    channel[2],
+                    rng.choice(["US", "DE", "GB", "FR", "BR"]),
+                    "network",
+                    f"campaign {campaign}",
+                    f"adgroup {campaign}-{rng.randint(1, 5)}",
+                    f"creative {rng.randint(1, 20)}",
+                    str(campaign),
+                    f"{campaign}-{rng.randint(1, 5)}",
+                    str(rng.randint(1, 20)),
+                    f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                ]
+            )
     return time.perf_counter() - started
 
 
@@ -62,9 +92,12 @@ def _delete_imported() -> int:
     from warehouse.services.installs import refresh_install_aggregates
 
     with connection.cursor() as cursor:
-        cursor.execute("delete from fact_user_acquisition where install_id like %s", [ID_PREFIX + "%"])
-        cursor.execute("delete from fact_user_first_install where install_id like %s",
-                       [ID_PREFIX + "%"])
+        cursor.execute(
+            "delete from fact_user_acquisition where install_id like %s", [ID_PREFIX + "%"]
+        )
+        cursor.execute(
+            "delete from fact_user_first_install where install_id like %s", [ID_PREFIX + "%"]
+        )
         removed = cursor.rowcount
     # the imported installs were counted in the install pre-aggregates (and may have been
     # some users' first installs): recompute them from the installs left
@@ -77,9 +110,11 @@ def import_file(path: Path, rows: int, extra_args: tuple = ()) -> dict:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="bench.settings")
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "import_installs", str(path), "--format", "csv",
-         *extra_args],
-        cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "manage.py", "import_installs", str(path), "--format", "csv", *extra_args],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     # Peak RSS by sampling the child (every 20 ms): the kernel's ru_maxrss of a forked child
     # also counts the parent's pages at fork time, which is large after `generate`.
@@ -110,9 +145,13 @@ def import_file(path: Path, rows: int, extra_args: tuple = ()) -> dict:
     seconds = time.perf_counter() - started
     lines = [line for line in output.decode(errors="replace").splitlines() if line.strip()]
     return {
-        "rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
-        "exit_code": process.returncode, "peak_rss_mb": round(peak["rss"] / 2**20, 1),
-        "summary": lines[-1] if lines else "", "output_tail": lines[-5:],
+        "rows": rows,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(rows / seconds),
+        "exit_code": process.returncode,
+        "peak_rss_mb": round(peak["rss"] / 2**20, 1),
+        "summary": lines[-1] if lines else "",
+        "output_tail": lines[-5:],
     }
 
 
@@ -126,6 +165,7 @@ def parse_only(path: Path) -> dict:
 
     try:
         from warehouse.services import installs
+
         prepare, read_csv = installs._prepare_batches, installs.read_csv_rows
         batch_size = installs.DEFAULT_BATCH_SIZE
     except (ImportError, AttributeError) as error:
@@ -142,8 +182,9 @@ def parse_only(path: Path) -> dict:
 def run(rows: int) -> dict:
     from django.db import connection
 
-    print(f"import: import_installs on generated CSVs of {rows // 10:,} and {rows:,} rows",
-          flush=True)
+    print(
+        f"import: import_installs on generated CSVs of {rows // 10:,} and {rows:,} rows", flush=True
+    )
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-installs-") as directory:
         for label, size in (("tenth", max(1, rows // 10)), ("full", rows)):
@@ -152,8 +193,10 @@ def run(rows: int) -> dict:
             _delete_imported()
             result = import_file(path, size)
             with connection.cursor() as cursor:
-                cursor.execute("select count(*) from fact_user_first_install where install_id "
-                               "like %s", [ID_PREFIX + "%"])
+                cursor.execute(
+                    "select count(*) from fact_user_first_install where install_id like %s",
+                    [ID_PREFIX + "%"],
+                )
                 result["rows_in_table"] = cursor.fetchone()[0]
             result["csv_write_seconds"] = round(written, 1)
             result["csv_mb"] = round(path.stat().st_size / 1e6, 1)
@@ -162,17 +205,25 @@ def run(rows: int) -> dict:
                 _delete_imported()
                 big = import_file(path, size, ("--batch-size", "50000"))
                 result["batch_size_50000"] = big
-                print(f"  {size:>9,} rows with --batch-size 50000: {big['seconds']:7.1f} s = "
-                      f"{big['rows_per_s']:>8,} rows/s, peak RSS {big['peak_rss_mb']} MB",
-                      flush=True)
+                print(
+                    f"  {size:>9,} rows with --batch-size 50000: {big['seconds']:7.1f} s = "
+                    f"{big['rows_per_s']:>8,} rows/s, peak RSS {big['peak_rss_mb']} MB",
+                    flush=True,
+                )
                 result["python_side_only"] = parse_only(path)
-                print(f"  python side only (read + validate + stage CSV, no database): "
-                      f"{result['python_side_only']}", flush=True)
+                print(
+                    f"  python side only (read + validate + stage CSV, no database): "
+                    f"{result['python_side_only']}",
+                    flush=True,
+                )
             results[label] = result
-            print(f"  {size:>9,} rows ({result['csv_mb']} MB): {result['seconds']:7.1f} s = "
-                  f"{result['rows_per_s']:>8,} rows/s, peak RSS {result['peak_rss_mb']} MB, exit "
-                  f"{result['exit_code']}, {result['rows_in_table']:,} rows stored | "
-                  f"{result['summary']}", flush=True)
+            print(
+                f"  {size:>9,} rows ({result['csv_mb']} MB): {result['seconds']:7.1f} s = "
+                f"{result['rows_per_s']:>8,} rows/s, peak RSS {result['peak_rss_mb']} MB, exit "
+                f"{result['exit_code']}, {result['rows_in_table']:,} rows stored | "
+                f"{result['summary']}",
+                flush=True,
+            )
     removed = _delete_imported()
     with connection.cursor() as cursor:
         # Leave the table as the report step found it (no million dead rows to skip).

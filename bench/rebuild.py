@@ -20,9 +20,9 @@ CHECKSUM_SQL = {
     "dim_customer": "select count(*), count(first_payment_at), count(user_id) from dim_customer",
     "dim_payment_method": "select count(*), count(card_last4), 0 from dim_payment_method",
     "fact_transaction": "select count(*), coalesce(sum(amount), 0), "
-                        "coalesce(sum(settlement_amount), 0) from fact_transaction",
+    "coalesce(sum(settlement_amount), 0) from fact_transaction",
     "fact_customer_month": "select count(*), coalesce(sum(net), 0), coalesce(sum(charge_count), 0) "
-                           "from fact_customer_month",
+    "from fact_customer_month",
 }
 
 
@@ -63,21 +63,30 @@ def lower_bound() -> dict:
         for table, sql in statements:
             table_started = time.perf_counter()
             cursor.execute(sql, params)
-            per_table[table] = {"rows": cursor.rowcount,
-                                "seconds": round(time.perf_counter() - table_started, 2)}
+            per_table[table] = {
+                "rows": cursor.rowcount,
+                "seconds": round(time.perf_counter() - table_started, 2),
+            }
             rows += cursor.rowcount
         table_started = time.perf_counter()
         refresh_customer_months(None)
         month_rows = FactCustomerMonth.objects.count()
-        per_table["fact_customer_month"] = {"rows": month_rows,
-                                            "seconds": round(time.perf_counter() - table_started, 2)}
+        per_table["fact_customer_month"] = {
+            "rows": month_rows,
+            "seconds": round(time.perf_counter() - table_started, 2),
+        }
         rows += month_rows
     # After the commit: deferred foreign keys are checked there, as in the rebuild.
     seconds = time.perf_counter() - started
     with connection.cursor() as cursor:
         checksums = _checksums(cursor)
-    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
-            "tables": per_table, "checksums": checksums}
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(rows / seconds),
+        "tables": per_table,
+        "checksums": checksums,
+    }
 
 
 ANALYZED_TABLES = "dim_customer, dim_payment_method, fact_transaction, fact_customer_month"
@@ -136,8 +145,11 @@ def rebuild(mode: str, timeout_seconds: int) -> dict:
             call_command("rebuild_warehouse", stdout=output, stderr=output)
     except (CommandError, DatabaseError) as error:
         seconds = time.perf_counter() - started
-        return {"error": f"{type(error).__name__}: {error}".strip()[:300],
-                "seconds": round(seconds, 1), "output": output.getvalue().splitlines()[-12:]}
+        return {
+            "error": f"{type(error).__name__}: {error}".strip()[:300],
+            "seconds": round(seconds, 1),
+            "output": output.getvalue().splitlines()[-12:],
+        }
     finally:
         with connection.cursor() as cursor:
             cursor.execute("reset statement_timeout")
@@ -146,27 +158,39 @@ def rebuild(mode: str, timeout_seconds: int) -> dict:
         checksums = _checksums(cursor)
     rows = sum(values[0] for values in checksums.values())
     lines = [line for line in output.getvalue().splitlines() if line.strip()]
-    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
-            "checksums": checksums, "summary": lines[-1] if lines else "", "output": lines[-45:]}
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(rows / seconds),
+        "checksums": checksums,
+        "summary": lines[-1] if lines else "",
+        "output": lines[-45:],
+    }
 
 
 def _describe(label: str, result: dict) -> str:
     if "error" in result:
         return f"  {label:<28} FAILED after {result['seconds']} s: {result['error']}"
-    return (f"  {label:<28} {result['rows']:>10,} rows in {result['seconds']:7.1f} s = "
-            f"{result['rows_per_s']:>9,} rows/s")
+    return (
+        f"  {label:<28} {result['rows']:>10,} rows in {result['seconds']:7.1f} s = "
+        f"{result['rows_per_s']:>9,} rows/s"
+    )
 
 
 def run(timeout_seconds: int = 180, with_analyze_variant: bool = False) -> dict:
     print("rebuild: plain INSERT ... SELECT lower bound, then rebuild_warehouse", flush=True)
     bound = lower_bound()
-    print(f"  {'lower bound (INSERT SELECT)':<28} {bound['rows']:>10,} rows in "
-          f"{bound['seconds']:7.1f} s = {bound['rows_per_s']:>9,} rows/s  {bound['tables']}",
-          flush=True)
+    print(
+        f"  {'lower bound (INSERT SELECT)':<28} {bound['rows']:>10,} rows in "
+        f"{bound['seconds']:7.1f} s = {bound['rows_per_s']:>9,} rows/s  {bound['tables']}",
+        flush=True,
+    )
     results = {"lower_bound": bound}
-    modes = [("scratch", "rebuild_warehouse (empty)"),
-             ("scratch_analyze", "rebuild + ANALYZE (empty)"),
-             ("rerun", "rebuild_warehouse (re-run)")]
+    modes = [
+        ("scratch", "rebuild_warehouse (empty)"),
+        ("scratch_analyze", "rebuild + ANALYZE (empty)"),
+        ("rerun", "rebuild_warehouse (re-run)"),
+    ]
     for mode, label in modes:
         if mode == "scratch_analyze" and not with_analyze_variant:
             continue
@@ -187,8 +211,10 @@ def run(timeout_seconds: int = 180, with_analyze_variant: bool = False) -> dict:
     mismatches = {}
     if "error" not in reference:
         mismatches = {
-            table: {"lower_bound": bound["checksums"][table],
-                    "rebuild": reference["checksums"][table]}
+            table: {
+                "lower_bound": bound["checksums"][table],
+                "rebuild": reference["checksums"][table],
+            }
             for table in CHECKSUM_SQL
             if bound["checksums"][table] != reference["checksums"][table]
         }
@@ -200,7 +226,9 @@ def run(timeout_seconds: int = 180, with_analyze_variant: bool = False) -> dict:
         **results,
         "rebuild": scratch,
         "speed_ratio": round(ratio, 2),
-        "speed_ratio_with_analyze": (round(fixed["rows_per_s"] / bound["rows_per_s"], 2)
-                                     if "error" not in fixed else None),
-        "target_met": ratio >= 0.5, "mismatches": mismatches,
+        "speed_ratio_with_analyze": (
+            round(fixed["rows_per_s"] / bound["rows_per_s"], 2) if "error" not in fixed else None
+        ),
+        "target_met": ratio >= 0.5,
+        "mismatches": mismatches,
     }

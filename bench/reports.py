@@ -101,8 +101,12 @@ def time_page(client, path: str, runs: int) -> dict:
             label: round(sorted(times)[len(times) // 2] * 1000 * len(times) / runs, 1)
             for label, times in sorted(per_query.items(), key=lambda item: -sum(item[1]))
         },
-        "slowest_query": None if slowest is None else {
-            "ms": round(slowest[0] * 1000, 1), "sql": slowest[1], "params": slowest[2],
+        "slowest_query": None
+        if slowest is None
+        else {
+            "ms": round(slowest[0] * 1000, 1),
+            "sql": slowest[1],
+            "params": slowest[2],
         },
     }
 
@@ -118,7 +122,9 @@ def time_baseline(name: str, as_of, runs: int, budget_seconds: float) -> dict:
         cursor.execute(sql, params)
         rows = len(cursor.fetchall())
         warm_up = time.perf_counter() - started
-        planned = runs if warm_up * runs <= budget_seconds else max(1, int(budget_seconds // warm_up))
+        planned = (
+            runs if warm_up * runs <= budget_seconds else max(1, int(budget_seconds // warm_up))
+        )
         seconds = []
         for _ in range(planned):
             started = time.perf_counter()
@@ -139,20 +145,28 @@ def explain(sql: str, params) -> str:
 def run(runs: int = 5, baseline_budget_seconds: float = 120, explain_slowest: bool = True) -> dict:
     as_of = _as_of()
     client = _superuser_client()
-    print(f"reports: {runs} runs per page after a warm-up, as_of {as_of:%Y-%m-%d %H:%M}",
-          flush=True)
+    print(
+        f"reports: {runs} runs per page after a warm-up, as_of {as_of:%Y-%m-%d %H:%M}", flush=True
+    )
     pages = {}
     for name, path in PAGES:
         pages[name] = result = time_page(client, path, runs)
-        print(f"  page {name:<9} status {result['status']} page p50 "
-              f"{result['page'].get('p50_ms')} ms, queries p50 {result['queries'].get('p50_ms')} "
-              f"ms ({result['query_count']} queries)", flush=True)
+        print(
+            f"  page {name:<9} status {result['status']} page p50 "
+            f"{result['page'].get('p50_ms')} ms, queries p50 {result['queries'].get('p50_ms')} "
+            f"ms ({result['query_count']} queries)",
+            flush=True,
+        )
     baselines = {}
     for path in sorted(BASELINE_DIR.glob("*.sql")):
-        baselines[path.stem] = result = time_baseline(path.stem, as_of, runs,
-                                                      baseline_budget_seconds)
-        print(f"  baseline {path.stem:<24} p50 {result.get('p50_ms')} ms over {result['n']} "
-              f"runs ({result['rows']} rows)", flush=True)
+        baselines[path.stem] = result = time_baseline(
+            path.stem, as_of, runs, baseline_budget_seconds
+        )
+        print(
+            f"  baseline {path.stem:<24} p50 {result.get('p50_ms')} ms over {result['n']} "
+            f"runs ({result['rows']} rows)",
+            flush=True,
+        )
     for name, page in pages.items():
         names = PAGE_BASELINES[name]
         baseline_p50 = sum(baselines[b]["p50_ms"] for b in names) if names else None
@@ -169,7 +183,9 @@ def run(runs: int = 5, baseline_budget_seconds: float = 120, explain_slowest: bo
         if explain_slowest and slowest and page["status"] == [200]:
             plan = explain(slowest["sql"], slowest["params"])
             out = RESULTS_DIR / f"explain-{name}.txt"
-            out.write_text(f"-- slowest query of {page['path']} ({slowest['ms']} ms)\n"
-                           f"{slowest['sql']}\n-- params: {slowest['params']!r}\n\n{plan}\n")
+            out.write_text(
+                f"-- slowest query of {page['path']} ({slowest['ms']} ms)\n"
+                f"{slowest['sql']}\n-- params: {slowest['params']!r}\n\n{plan}\n"
+            )
             page["explain_file"] = str(out.relative_to(RESULTS_DIR.parent.parent))
     return {"as_of": as_of.isoformat(), "runs": runs, "pages": pages, "baselines": baselines}

@@ -24,10 +24,20 @@ from bench.db import setup
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 STEPS = ["generate", "reports", "rebuild", "import", "webhooks"]
 SCALES = {
-    "small": {"customers": 5_000, "charges": 50_000, "installs": 25_000, "import_rows": 100_000,
-              "webhook_events": 120},
-    "full": {"customers": 100_000, "charges": 1_000_000, "installs": 500_000,
-             "import_rows": 1_000_000, "webhook_events": 400},
+    "small": {
+        "customers": 5_000,
+        "charges": 50_000,
+        "installs": 25_000,
+        "import_rows": 100_000,
+        "webhook_events": 120,
+    },
+    "full": {
+        "customers": 100_000,
+        "charges": 1_000_000,
+        "installs": 500_000,
+        "import_rows": 1_000_000,
+        "webhook_events": 400,
+    },
 }
 
 
@@ -39,7 +49,12 @@ def machine() -> dict:
         cursor.execute("show server_version")
         server_version = cursor.fetchone()[0]
         settings_of_interest = {}
-        for name in ("shared_buffers", "work_mem", "effective_cache_size", "max_parallel_workers_per_gather"):
+        for name in (
+            "shared_buffers",
+            "work_mem",
+            "effective_cache_size",
+            "max_parallel_workers_per_gather",
+        ):
             cursor.execute(f"show {name}")
             settings_of_interest[name] = cursor.fetchone()[0]
     cpu_model = ""
@@ -51,11 +66,14 @@ def machine() -> dict:
     except OSError:
         pass
     return {
-        "cpus": os.cpu_count(), "cpu_model": cpu_model,
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model,
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
-        "postgresql": server_version, "postgresql_settings": settings_of_interest,
-        "python": platform.python_version(), "platform": platform.platform(),
+        "postgresql": server_version,
+        "postgresql_settings": settings_of_interest,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
     }
 
 
@@ -77,8 +95,12 @@ def _dataset_scale() -> dict | None:
 
 def _git_revision() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, cwd=RESULTS_DIR.parent.parent).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=RESULTS_DIR.parent.parent,
+        ).stdout.strip()
     except OSError:
         return ""
 
@@ -98,65 +120,156 @@ def table(results: dict) -> str:
 
     generated = results.get("generate")
     if generated:
-        rows.append(("generate", "all tables by COPY", f"{generated['seconds']:.0f} s", "", "", "",
-                     "", ""))
+        rows.append(
+            ("generate", "all tables by COPY", f"{generated['seconds']:.0f} s", "", "", "", "", "")
+        )
     reports = results.get("reports")
     if reports:
         for name, page in reports["pages"].items():
             status = "" if page["status"] == [200] else f" (HTTP {page['status']})"
-            rows.append((f"page {page['path']}", "full render" + status,
-                         f"{page['page'].get('p50_ms')} ms", f"{page['page'].get('p95_ms')} ms",
-                         "", "", "p50 <= 300 ms", met(page["target_met"])))
+            rows.append(
+                (
+                    f"page {page['path']}",
+                    "full render" + status,
+                    f"{page['page'].get('p50_ms')} ms",
+                    f"{page['page'].get('p95_ms')} ms",
+                    "",
+                    "",
+                    "p50 <= 300 ms",
+                    met(page["target_met"]),
+                )
+            )
             baseline = page["baseline_p50_ms"]
-            rows.append(("", f"its {page['query_count']} queries",
-                         f"{page['queries'].get('p50_ms')} ms", f"{page['queries'].get('p95_ms')} ms",
-                         f"{baseline} ms" if baseline is not None else "n/a",
-                         _speed(page["speedup_vs_baseline"]), "", ""))
+            rows.append(
+                (
+                    "",
+                    f"its {page['query_count']} queries",
+                    f"{page['queries'].get('p50_ms')} ms",
+                    f"{page['queries'].get('p95_ms')} ms",
+                    f"{baseline} ms" if baseline is not None else "n/a",
+                    _speed(page["speedup_vs_baseline"]),
+                    "",
+                    "",
+                )
+            )
         for name, baseline in reports["baselines"].items():
-            rows.append(("", f"baseline {name}.sql", f"{baseline.get('p50_ms')} ms",
-                         f"{baseline.get('p95_ms')} ms", "", "", "", ""))
+            rows.append(
+                (
+                    "",
+                    f"baseline {name}.sql",
+                    f"{baseline.get('p50_ms')} ms",
+                    f"{baseline.get('p95_ms')} ms",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
     rebuild = results.get("rebuild")
     if rebuild:
         bound = rebuild["lower_bound"]
-        rows.append(("rebuild", f"INSERT ... SELECT lower bound ({bound['rows']:,} rows)",
-                     f"{bound['rows_per_s']:,} rows/s", f"{bound['seconds']} s", "", "", "", ""))
-        for mode, label in (("scratch", "rebuild_warehouse, empty warehouse"),
-                            ("scratch_analyze", "same + ANALYZE inside (suggested fix)"),
-                            ("rerun", "rebuild_warehouse re-run (no change)")):
+        rows.append(
+            (
+                "rebuild",
+                f"INSERT ... SELECT lower bound ({bound['rows']:,} rows)",
+                f"{bound['rows_per_s']:,} rows/s",
+                f"{bound['seconds']} s",
+                "",
+                "",
+                "",
+                "",
+            )
+        )
+        for mode, label in (
+            ("scratch", "rebuild_warehouse, empty warehouse"),
+            ("scratch_analyze", "same + ANALYZE inside (suggested fix)"),
+            ("rerun", "rebuild_warehouse re-run (no change)"),
+        ):
             built = rebuild.get(mode)
             if not built:
                 continue
             if "error" in built:
-                rows.append(("", label, f"failed after {built['seconds']} s", "", "", "",
-                             ">= 0.5 x bound" if mode == "scratch" else "",
-                             "NO" if mode == "scratch" else ""))
+                rows.append(
+                    (
+                        "",
+                        label,
+                        f"failed after {built['seconds']} s",
+                        "",
+                        "",
+                        "",
+                        ">= 0.5 x bound" if mode == "scratch" else "",
+                        "NO" if mode == "scratch" else "",
+                    )
+                )
                 continue
             ratio = built["rows_per_s"] / bound["rows_per_s"]
-            rows.append(("", label, f"{built['rows_per_s']:,} rows/s", f"{built['seconds']} s",
-                         f"{bound['rows_per_s']:,} rows/s", f"{ratio:.2f}x",
-                         ">= 0.5 x bound" if mode == "scratch" else "",
-                         met(rebuild["target_met"]) if mode == "scratch" else ""))
+            rows.append(
+                (
+                    "",
+                    label,
+                    f"{built['rows_per_s']:,} rows/s",
+                    f"{built['seconds']} s",
+                    f"{bound['rows_per_s']:,} rows/s",
+                    f"{ratio:.2f}x",
+                    ">= 0.5 x bound" if mode == "scratch" else "",
+                    met(rebuild["target_met"]) if mode == "scratch" else "",
+                )
+            )
     imported = results.get("import")
     if imported:
         full = imported["full"]
-        rows.append(("import", f"import_installs ({full['rows']:,} rows)",
-                     f"{full['rows_per_s']:,} rows/s", "", "", "", ">= 50,000 rows/s",
-                     met(imported["target_met"])))
-        rows.append(("", "peak RSS (tenth / full file)",
-                     f"{imported['tenth']['peak_rss_mb']} / {full['peak_rss_mb']} MB", "", "",
-                     f"{imported['memory_growth_full_vs_tenth']}x", "flat", ""))
+        rows.append(
+            (
+                "import",
+                f"import_installs ({full['rows']:,} rows)",
+                f"{full['rows_per_s']:,} rows/s",
+                "",
+                "",
+                "",
+                ">= 50,000 rows/s",
+                met(imported["target_met"]),
+            )
+        )
+        rows.append(
+            (
+                "",
+                "peak RSS (tenth / full file)",
+                f"{imported['tenth']['peak_rss_mb']} / {full['peak_rss_mb']} MB",
+                "",
+                "",
+                f"{imported['memory_growth_full_vs_tenth']}x",
+                "flat",
+                "",
+            )
+        )
     hooks = results.get("webhooks")
     if hooks:
         for receivers in ("off", "on"):
             row = hooks[receivers]
-            rows.append(("webhooks" if receivers == "off" else "",
-                         f"receivers {receivers}: {row['events_per_s']} events/s",
-                         f"{row['latency']['p50_ms']} ms", f"{row['latency']['p95_ms']} ms",
-                         "", "", "", ""))
-        rows.append(("", "warehouse overhead per event",
-                     f"{hooks['overhead_per_event']:+.0%}", "", "receivers off",
-                     f"{1 + hooks['overhead_per_event']:.2f}x", "<= +20 %",
-                     met(hooks["target_met"])))
+            rows.append(
+                (
+                    "webhooks" if receivers == "off" else "",
+                    f"receivers {receivers}: {row['events_per_s']} events/s",
+                    f"{row['latency']['p50_ms']} ms",
+                    f"{row['latency']['p95_ms']} ms",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
+        rows.append(
+            (
+                "",
+                "warehouse overhead per event",
+                f"{hooks['overhead_per_event']:+.0%}",
+                "",
+                "receivers off",
+                f"{1 + hooks['overhead_per_event']:.2f}x",
+                "<= +20 %",
+                met(hooks["target_met"]),
+            )
+        )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for index, row in enumerate(rows):
@@ -169,21 +282,38 @@ def table(results: dict) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=SCALES, default=os.environ.get("SCALE", "small"))
-    parser.add_argument("--only", default="",
-                        help=f"comma-separated steps among {', '.join(STEPS)} (default: all)")
+    parser.add_argument(
+        "--only", default="", help=f"comma-separated steps among {', '.join(STEPS)} (default: all)"
+    )
     parser.add_argument("--runs", type=int, default=5, help="timed runs per page (after a warm-up)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent webhook clients")
-    parser.add_argument("--baseline-budget", type=float, default=120,
-                        help="seconds per baseline query (fewer runs when one run is slower)")
-    parser.add_argument("--webhook-events", type=int, default=None,
-                        help="events per configuration (default: by scale)")
-    parser.add_argument("--rebuild-timeout", type=int, default=180,
-                        help="statement_timeout (s) for each rebuild_warehouse statement")
-    parser.add_argument("--rebuild-with-analyze", action="store_true",
-                        help="also time the rebuild with ANALYZE injected (the suggested fix)")
-    parser.add_argument("--import-rows", type=int, default=None,
-                        help="rows of the import CSV (default: by scale)")
+    parser.add_argument(
+        "--baseline-budget",
+        type=float,
+        default=120,
+        help="seconds per baseline query (fewer runs when one run is slower)",
+    )
+    parser.add_argument(
+        "--webhook-events",
+        type=int,
+        default=None,
+        help="events per configuration (default: by scale)",
+    )
+    parser.add_argument(
+        "--rebuild-timeout",
+        type=int,
+        default=180,
+        help="statement_timeout (s) for each rebuild_warehouse statement",
+    )
+    parser.add_argument(
+        "--rebuild-with-analyze",
+        action="store_true",
+        help="also time the rebuild with ANALYZE injected (the suggested fix)",
+    )
+    parser.add_argument(
+        "--import-rows", type=int, default=None, help="rows of the import CSV (default: by scale)"
+    )
     args = parser.parse_args(argv)
     steps = [s.strip() for s in args.only.split(",") if s.strip()] or list(STEPS)
     unknown = set(steps) - set(STEPS)
@@ -197,27 +327,39 @@ def main(argv=None):
 
     # One database per scale, so `make bench` never replaces the full-scale data.
     os.environ.setdefault(
-        "BENCH_DATABASE_NAME", "stripe_dwh_bench" if args.scale == "full" else f"stripe_dwh_bench_{args.scale}"
+        "BENCH_DATABASE_NAME",
+        "stripe_dwh_bench" if args.scale == "full" else f"stripe_dwh_bench_{args.scale}",
     )
     setup()
     RESULTS_DIR.mkdir(exist_ok=True)
     results = {
-        "scale": args.scale, "sizes": sizes, "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-        "git_revision": _git_revision(), "machine": machine(),
+        "scale": args.scale,
+        "sizes": sizes,
+        "started_at": dt.datetime.now(dt.UTC).isoformat(),
+        "git_revision": _git_revision(),
+        "machine": machine(),
     }
-    print(f"benchmark scale {args.scale}: {sizes}; machine {results['machine']['cpus']} CPUs, "
-          f"{results['machine']['memory_gb']} GB, PostgreSQL {results['machine']['postgresql']}, "
-          f"load {results['machine']['load_average_at_start']}", flush=True)
+    print(
+        f"benchmark scale {args.scale}: {sizes}; machine {results['machine']['cpus']} CPUs, "
+        f"{results['machine']['memory_gb']} GB, PostgreSQL {results['machine']['postgresql']}, "
+        f"load {results['machine']['load_average_at_start']}",
+        flush=True,
+    )
     existing = _dataset_scale()
     wanted = {"customers": sizes["customers"], "charges": sizes["charges"]}
     needs_data = any(step != "generate" for step in steps)
     # The webhook step adds a few hundred rows; a dataset within 1 % of the sizes is reused.
-    if "generate" not in steps and needs_data and (
-        existing is None
-        or any(abs(existing[k] - wanted[k]) > wanted[k] * 0.01 for k in wanted)
+    if (
+        "generate" not in steps
+        and needs_data
+        and (
+            existing is None or any(abs(existing[k] - wanted[k]) > wanted[k] * 0.01 for k in wanted)
+        )
     ):
-        print(f"the benchmark database holds {existing}; generating {args.scale} data first",
-              flush=True)
+        print(
+            f"the benchmark database holds {existing}; generating {args.scale} data first",
+            flush=True,
+        )
         steps.insert(0, "generate")
     results["dataset"] = existing
 
@@ -227,21 +369,31 @@ def main(argv=None):
         if step == "generate":
             from bench.generate import generate, parse_args
 
-            results["generate"] = generate(parse_args([
-                "--customers", str(sizes["customers"]), "--charges", str(sizes["charges"]),
-                "--installs", str(sizes["installs"]),
-            ]))
+            results["generate"] = generate(
+                parse_args(
+                    [
+                        "--customers",
+                        str(sizes["customers"]),
+                        "--charges",
+                        str(sizes["charges"]),
+                        "--installs",
+                        str(sizes["installs"]),
+                    ]
+                )
+            )
             results["dataset"] = _dataset_scale()
         elif step == "reports":
             from bench import reports
 
-            results["reports"] = reports.run(runs=args.runs,
-                                             baseline_budget_seconds=args.baseline_budget)
+            results["reports"] = reports.run(
+                runs=args.runs, baseline_budget_seconds=args.baseline_budget
+            )
         elif step == "rebuild":
             from bench import rebuild
 
-            results["rebuild"] = rebuild.run(timeout_seconds=args.rebuild_timeout,
-                                             with_analyze_variant=args.rebuild_with_analyze)
+            results["rebuild"] = rebuild.run(
+                timeout_seconds=args.rebuild_timeout, with_analyze_variant=args.rebuild_with_analyze
+            )
         elif step == "import":
             from bench import installs_import
 
@@ -249,13 +401,14 @@ def main(argv=None):
         elif step == "webhooks":
             from bench import webhooks
 
-            results["webhooks"] = webhooks.run(sizes["webhook_events"], workers=args.workers,
-                                               concurrency=args.concurrency)
+            results["webhooks"] = webhooks.run(
+                sizes["webhook_events"], workers=args.workers, concurrency=args.concurrency
+            )
         print(f"[{step} done in {time.perf_counter() - step_started:.0f} s]", flush=True)
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["machine"]["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
 
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"{stamp}-{args.scale}-{'-'.join(s for s in STEPS if s in steps)}.json"
     (RESULTS_DIR / name).write_text(json.dumps(results, indent=2, default=str))
     # latest-<scale>.json accumulates the newest result of every step (a partial run keeps
@@ -266,7 +419,9 @@ def main(argv=None):
     latest_path.write_text(json.dumps(latest, indent=2, default=str))
     print()
     print(table(results))
-    print(f"\nwritten bench/results/{name} (and latest-{args.scale}.json) in {results['seconds']} s")
+    print(
+        f"\nwritten bench/results/{name} (and latest-{args.scale}.json) in {results['seconds']} s"
+    )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ def _start_double():
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "stripe_dwh.stripe_double", "--port", str(port)],
-        cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=PROJECT_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     wait_for_port(port, process, "Stripe API double")
     return process, f"http://127.0.0.1:{port}"
@@ -63,8 +65,11 @@ def _create_charges(api_base: str, count: int, customers: int) -> list[dict]:
     for number in range(count):
         customer_id, payment_method_id = pairs[number % len(pairs)]
         intent = stripe.PaymentIntent.create(
-            amount=500 + number % 4000, currency="usd", customer=customer_id,
-            payment_method=payment_method_id, confirm=True,
+            amount=500 + number % 4000,
+            currency="usd",
+            customer=customer_id,
+            payment_method=payment_method_id,
+            confirm=True,
         )
         # localstripe answers with the pre-2022 PaymentIntent shape (charges.data).
         charges.append(intent.charges.data[0].to_dict())
@@ -78,8 +83,11 @@ def _register_endpoint(base_url: str):
     endpoint, _ = WebhookEndpoint.objects.update_or_create(
         djstripe_uuid=settings.STRIPE_WEBHOOK_UUID,
         defaults={
-            "id": "we_benchmark0000000000000", "livemode": False, "api_version": "",
-            "enabled_events": ["*"], "secret": settings.STRIPE_WEBHOOK_SECRET,
+            "id": "we_benchmark0000000000000",
+            "livemode": False,
+            "api_version": "",
+            "enabled_events": ["*"],
+            "secret": settings.STRIPE_WEBHOOK_SECRET,
             "status": "enabled",
             "url": f"{base_url}/stripe/webhook/{settings.STRIPE_WEBHOOK_UUID}/",
         },
@@ -89,14 +97,33 @@ def _register_endpoint(base_url: str):
 
 def _start_gunicorn(port: int, workers: int, receivers: str, api_base: str):
     env = dict(
-        os.environ, DJANGO_SETTINGS_MODULE="bench.settings", BENCH_WAREHOUSE_RECEIVERS=receivers,
-        STRIPE_API_HOST=api_base, LOG_LEVEL="ERROR",
+        os.environ,
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        BENCH_WAREHOUSE_RECEIVERS=receivers,
+        STRIPE_API_HOST=api_base,
+        LOG_LEVEL="ERROR",
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "bench.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--worker-class", "sync", "--timeout", "120",
-         "--log-level", "warning"],
-        cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bench.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     wait_for_port(port, process, "gunicorn")
     return process
@@ -123,9 +150,13 @@ def _post_all(url: str, secret: str, events: list[dict], concurrency: int) -> di
     statuses = {}
     for _, status in outcomes:
         statuses[status] = statuses.get(status, 0) + 1
-    return {"events": len(events), "wall_s": round(wall, 2),
-            "events_per_s": round(len(events) / wall, 1), "statuses": statuses,
-            "latency": latencies}
+    return {
+        "events": len(events),
+        "wall_s": round(wall, 2),
+        "events_per_s": round(len(events) / wall, 1),
+        "statuses": statuses,
+        "latency": latencies,
+    }
 
 
 def _check_processing(charge_ids: dict) -> dict:
@@ -142,11 +173,15 @@ def _check_processing(charge_ids: dict) -> dict:
         for receivers, ids in charge_ids.items():
             cursor.execute(
                 "select count(*) from fact_transaction where transaction_type = 'charge' "
-                "and stripe_id = any(%s)", [ids],
+                "and stripe_id = any(%s)",
+                [ids],
             )
             in_warehouse[receivers] = f"{cursor.fetchone()[0]} of {len(ids)}"
-    return {"triggers_processed": processed, "triggers_with_exception": failed,
-            "charges_in_warehouse": in_warehouse}
+    return {
+        "triggers_processed": processed,
+        "triggers_with_exception": failed,
+        "charges_in_warehouse": in_warehouse,
+    }
 
 
 def profile_in_process(api_base: str, charges: list[dict]) -> dict:
@@ -172,8 +207,11 @@ def profile_in_process(api_base: str, charges: list[dict]) -> dict:
     # Keep every receiver list, so the warehouse receivers can be put back afterwards.
     import gc
 
-    saved = {id(signal): (signal, list(signal.receivers))
-             for signal in gc.get_objects() if isinstance(signal, Signal)}
+    saved = {
+        id(signal): (signal, list(signal.receivers))
+        for signal in gc.get_objects()
+        if isinstance(signal, Signal)
+    }
     half = len(charges) // 2
     results = {}
     try:
@@ -193,8 +231,12 @@ def profile_in_process(api_base: str, charges: list[dict]) -> dict:
                 with connection.execute_wrapper(timer):
                     started = time.perf_counter()
                     response = client.post(
-                        path, data=body, content_type="application/json",
-                        HTTP_STRIPE_SIGNATURE=signature_header(body, settings.STRIPE_WEBHOOK_SECRET),
+                        path,
+                        data=body,
+                        content_type="application/json",
+                        HTTP_STRIPE_SIGNATURE=signature_header(
+                            body, settings.STRIPE_WEBHOOK_SECRET
+                        ),
                     )
                     wall.append(time.perf_counter() - started)
                 if response.status_code != 200:
@@ -230,8 +272,11 @@ def run(events: int, workers: int = 4, concurrency: int = 8, rounds: int = 4) ->
 
     from stripe_dwh.webhook_delivery import event_envelope
 
-    print(f"webhooks: {events} charge.succeeded events per configuration, gunicorn {workers} "
-          f"workers, {concurrency} concurrent clients, {rounds} alternating rounds", flush=True)
+    print(
+        f"webhooks: {events} charge.succeeded events per configuration, gunicorn {workers} "
+        f"workers, {concurrency} concurrent clients, {rounds} alternating rounds",
+        flush=True,
+    )
     double, api_base = _start_double()
     try:
         per_round = max(1, events // rounds)
@@ -240,8 +285,11 @@ def run(events: int, workers: int = 4, concurrency: int = 8, rounds: int = 4) ->
         needed = 2 * rounds * (per_round + warm_up) + profiled
         started = time.perf_counter()
         charges = _create_charges(api_base, needed, customers=max(4, needed // 5))
-        print(f"  created {len(charges)} charges in the Stripe double in "
-              f"{time.perf_counter() - started:.0f} s", flush=True)
+        print(
+            f"  created {len(charges)} charges in the Stripe double in "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
         results = {"off": [], "on": []}
         latencies = {"off": [], "on": []}
         gunicorn_port = free_port()
@@ -250,25 +298,35 @@ def run(events: int, workers: int = 4, concurrency: int = 8, rounds: int = 4) ->
         charge_ids = {"off": [], "on": []}
         for round_number in range(rounds):
             for receivers in ("off", "on"):
-                batch = charges[cursor: cursor + warm_up + per_round]
+                batch = charges[cursor : cursor + warm_up + per_round]
                 cursor += warm_up + per_round
                 envelopes = [event_envelope("charge.succeeded", charge) for charge in batch]
                 charge_ids[receivers].extend(charge["id"] for charge in batch)
                 server = _start_gunicorn(gunicorn_port, workers, receivers, api_base)
                 try:
                     # Warm-up: every worker imports lazily-loaded code and opens its connection.
-                    _post_all(endpoint.url, settings.STRIPE_WEBHOOK_SECRET, envelopes[:warm_up],
-                              concurrency)
-                    outcome = _post_all(endpoint.url, settings.STRIPE_WEBHOOK_SECRET,
-                                        envelopes[warm_up:], concurrency)
+                    _post_all(
+                        endpoint.url,
+                        settings.STRIPE_WEBHOOK_SECRET,
+                        envelopes[:warm_up],
+                        concurrency,
+                    )
+                    outcome = _post_all(
+                        endpoint.url,
+                        settings.STRIPE_WEBHOOK_SECRET,
+                        envelopes[warm_up:],
+                        concurrency,
+                    )
                 finally:
                     stop(server)
                 latencies[receivers].extend(outcome.pop("latency"))
                 results[receivers].append(outcome)
-                print(f"  round {round_number + 1} receivers {receivers:<3}: "
-                      f"{outcome['events_per_s']:6.1f} events/s, statuses {outcome['statuses']}",
-                      flush=True)
-        profile = profile_in_process(api_base, charges[cursor: cursor + profiled])
+                print(
+                    f"  round {round_number + 1} receivers {receivers:<3}: "
+                    f"{outcome['events_per_s']:6.1f} events/s, statuses {outcome['statuses']}",
+                    flush=True,
+                )
+        profile = profile_in_process(api_base, charges[cursor : cursor + profiled])
         print(f"  in-process, one at a time: {profile}", flush=True)
     finally:
         stop(double)
@@ -279,9 +337,13 @@ def run(events: int, workers: int = 4, concurrency: int = 8, rounds: int = 4) ->
         wall = sum(r["wall_s"] for r in results[receivers])
         count = sum(r["events"] for r in results[receivers])
         failures = sum(n for r in results[receivers] for s, n in r["statuses"].items() if s != 200)
-        summary[receivers] = {"events": count, "events_per_s": round(count / wall, 1),
-                              "non_200": failures, "latency": summary_ms(latencies[receivers]),
-                              "rounds": results[receivers]}
+        summary[receivers] = {
+            "events": count,
+            "events_per_s": round(count / wall, 1),
+            "non_200": failures,
+            "latency": summary_ms(latencies[receivers]),
+            "rounds": results[receivers],
+        }
     # End-to-end time per event = wall time / events (throughput at this concurrency).
     per_event_off = 1 / summary["off"]["events_per_s"]
     per_event_on = 1 / summary["on"]["events_per_s"]
@@ -289,15 +351,28 @@ def run(events: int, workers: int = 4, concurrency: int = 8, rounds: int = 4) ->
     p50_overhead = (summary["on"]["latency"]["p50_ms"] / summary["off"]["latency"]["p50_ms"]) - 1
     for receivers in ("off", "on"):
         row = summary[receivers]
-        print(f"  receivers {receivers:<3}: {row['events_per_s']:6.1f} events/s, latency p50 "
-              f"{row['latency']['p50_ms']} ms p95 {row['latency']['p95_ms']} ms, "
-              f"non-200: {row['non_200']}", flush=True)
-    print(f"  warehouse overhead per event: {overhead:+.0%} (throughput), {p50_overhead:+.0%} "
-          f"(p50 latency)", flush=True)
+        print(
+            f"  receivers {receivers:<3}: {row['events_per_s']:6.1f} events/s, latency p50 "
+            f"{row['latency']['p50_ms']} ms p95 {row['latency']['p95_ms']} ms, "
+            f"non-200: {row['non_200']}",
+            flush=True,
+        )
+    print(
+        f"  warehouse overhead per event: {overhead:+.0%} (throughput), {p50_overhead:+.0%} "
+        f"(p50 latency)",
+        flush=True,
+    )
     return {
-        "workers": workers, "concurrency": concurrency, "rounds": rounds, **summary,
-        "checks": checks, "in_process_profile": profile,
-        "overhead_per_event": round(overhead, 3), "overhead_p50_latency": round(p50_overhead, 3),
-        "target_met": overhead <= TARGET_OVERHEAD and not summary["on"]["non_200"]
-        and not summary["off"]["non_200"] and not checks["triggers_with_exception"],
+        "workers": workers,
+        "concurrency": concurrency,
+        "rounds": rounds,
+        **summary,
+        "checks": checks,
+        "in_process_profile": profile,
+        "overhead_per_event": round(overhead, 3),
+        "overhead_p50_latency": round(p50_overhead, 3),
+        "target_met": overhead <= TARGET_OVERHEAD
+        and not summary["on"]["non_200"]
+        and not summary["off"]["non_200"]
+        and not checks["triggers_with_exception"],
     }

@@ -78,7 +78,10 @@ class MonthRangeForm(ReportFilterForm):
     @classmethod
     def defaults(cls) -> dict:
         this_month = month_start(reporting_today())
-        return {"start": add_months(this_month, -12).strftime("%Y-%m"), "end": this_month.strftime("%Y-%m")}
+        return {
+            "start": add_months(this_month, -12).strftime("%Y-%m"),
+            "end": this_month.strftime("%Y-%m"),
+        }
 
     def clean(self):
         cleaned = super().clean()
@@ -144,7 +147,8 @@ class ChannelFilterForm(ReportFilterForm):
     os_name = forms.CharField(label="OS", max_length=64)
     top = forms.IntegerField(label="Top N", min_value=1, max_value=100)
     day = forms.DateField(
-        label="Duplicates on", widget=forms.DateInput(attrs={"type": "date"}),
+        label="Duplicates on",
+        widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Default: yesterday in the reporting time zone.",
     )
 

@@ -116,7 +116,9 @@ def ltv_page(
             Column("churned_customers", "Churned", "int"),
             Column("churn_rate", "Churn", "rate"),
         ],
-        rows=monthly if any(r["paying_customers"] or r["previously_paying_customers"] for r in monthly) else [],
+        rows=monthly
+        if any(r["paying_customers"] or r["previously_paying_customers"] for r in monthly)
+        else [],
         help_text="ARPU(m) = net revenue in m / customers paying in m. Churn(m) = share of the "
         "customers paying in the month before who do not pay in m.",
     )
@@ -161,15 +163,30 @@ def ltv_page(
     arpu_values = [_major(r["arpu"], currency) for r in monthly]
     chart = {
         "data": [
-            {"type": "bar", "name": f"ARPU ({currency.upper()})", "x": [_month_label(r["month"]) for r in monthly],
-             "y": arpu_values},
-            {"type": "scatter", "mode": "lines+markers", "name": "Churn (%)", "yaxis": "y2",
-             "x": [_month_label(r["month"]) for r in monthly], "y": [_pct(r["churn_rate"]) for r in monthly]},
+            {
+                "type": "bar",
+                "name": f"ARPU ({currency.upper()})",
+                "x": [_month_label(r["month"]) for r in monthly],
+                "y": arpu_values,
+            },
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": "Churn (%)",
+                "yaxis": "y2",
+                "x": [_month_label(r["month"]) for r in monthly],
+                "y": [_pct(r["churn_rate"]) for r in monthly],
+            },
         ],
         "layout": {
             "title": {"text": "ARPU and churn"},
             "yaxis": {"title": {"text": f"ARPU ({currency.upper()})"}},
-            "yaxis2": {"title": {"text": "Churn (%)"}, "overlaying": "y", "side": "right", "rangemode": "tozero"},
+            "yaxis2": {
+                "title": {"text": "Churn (%)"},
+                "overlaying": "y",
+                "side": "right",
+                "rangemode": "tozero",
+            },
             "legend": {"orientation": "h"},
             "xaxis": {"type": "category"},
         },
@@ -198,18 +215,34 @@ def _matrix_table(name, title, retention, value_key, help_text, currency):
     rows = []
     for cohort in cohorts:
         first = cells[(cohort, 0)]
-        row = {"cohort_month": cohort, "cohort_customers": first["cohort_customers"],
-               "month_zero_net_revenue": first["month_zero_net_revenue"]}
+        row = {
+            "cohort_month": cohort,
+            "cohort_customers": first["cohort_customers"],
+            "month_zero_net_revenue": first["month_zero_net_revenue"],
+        }
         for k in range(max_k + 1):
             cell = cells.get((cohort, k))
             row[f"month_{k}"] = cell[value_key] if cell else None
         rows.append(row)
-    columns = [Column("cohort_month", "Cohort", "month"), Column("cohort_customers", "Customers", "int")]
+    columns = [
+        Column("cohort_month", "Cohort", "month"),
+        Column("cohort_customers", "Customers", "int"),
+    ]
     if value_key == "revenue_retention_rate":
         columns.append(Column("month_zero_net_revenue", "Month 0 net revenue", "money"))
     columns += [Column(f"month_{k}", f"+{k}", "rate") for k in range(max_k + 1)]
-    return Table(name=name, title=title, columns=columns, rows=rows, currency=currency,
-                 help_text=help_text), cohorts, max_k
+    return (
+        Table(
+            name=name,
+            title=title,
+            columns=columns,
+            rows=rows,
+            currency=currency,
+            help_text=help_text,
+        ),
+        cohorts,
+        max_k,
+    )
 
 
 def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -> dict:
@@ -220,13 +253,21 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
     followed = manager.follow_cohort(cohort, end, basis)
 
     customers_matrix, cohorts, max_k = _matrix_table(
-        "retention_customers", "Retention by customers", retention, "retention_rate",
+        "retention_customers",
+        "Retention by customers",
+        retention,
+        "retention_rate",
         "Share of the cohort (customers whose first succeeded charge is in that month) paying "
-        "k months later.", currency,
+        "k months later.",
+        currency,
     )
     revenue_matrix, _, _ = _matrix_table(
-        "retention_revenue", "Retention by revenue", retention, "revenue_retention_rate",
-        "The cohort's net revenue k months later / its net revenue in its first month.", currency,
+        "retention_revenue",
+        "Retention by revenue",
+        retention,
+        "revenue_retention_rate",
+        "The cohort's net revenue k months later / its net revenue in its first month.",
+        currency,
     )
     detail = Table(
         name="retention_detail",
@@ -244,8 +285,13 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
         ],
         rows=retention,
     )
-    has_flow = any(r["new_customers"] or r["retained_customers"] or r["returning_customers"]
-                   or r["churned_customers"] for r in flow)
+    has_flow = any(
+        r["new_customers"]
+        or r["retained_customers"]
+        or r["returning_customers"]
+        or r["churned_customers"]
+        for r in flow
+    )
     flow_table = Table(
         name="customer_flow",
         title="New, retained, returning and churned customers",
@@ -280,51 +326,126 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
         columns = [f"+{k}" for k in range(max_k + 1)]
         cells = {(r["cohort_month"], r["months_since_first_payment"]): r for r in retention}
         for chart_id, matrix, value_key, detail_key, detail_label in [
-            ("cohort-heatmap", customers_matrix, "retention_rate", "paying_customers", "paying customers"),
-            ("cohort-revenue-heatmap", revenue_matrix, "revenue_retention_rate", "net_revenue",
-             f"net revenue ({currency.upper()})"),
+            (
+                "cohort-heatmap",
+                customers_matrix,
+                "retention_rate",
+                "paying_customers",
+                "paying customers",
+            ),
+            (
+                "cohort-revenue-heatmap",
+                revenue_matrix,
+                "revenue_retention_rate",
+                "net_revenue",
+                f"net revenue ({currency.upper()})",
+            ),
         ]:
             details = [
-                [None if (c, k) not in cells else (
-                    cells[(c, k)][detail_key] if detail_key == "paying_customers"
-                    else _major(cells[(c, k)][detail_key], currency))
-                 for k in range(max_k + 1)]
+                [
+                    None
+                    if (c, k) not in cells
+                    else (
+                        cells[(c, k)][detail_key]
+                        if detail_key == "paying_customers"
+                        else _major(cells[(c, k)][detail_key], currency)
+                    )
+                    for k in range(max_k + 1)
+                ]
                 for c in cohorts
             ]
-            charts.append({"id": chart_id, "spec": {
-                "data": [{
-                    "type": "heatmap", "x": columns, "y": labels,
-                    "z": [[_pct(row[f"month_{k}"]) for k in range(max_k + 1)] for row in matrix.rows],
-                    "customdata": details,
-                    "hovertemplate": "cohort %{y}, %{x} months: %{z:.2f}% (%{customdata} "
-                    + detail_label + ")<extra></extra>",
-                    "colorscale": "Blues", "reversescale": True, "hoverongaps": False,
-                    "colorbar": {"title": {"text": "%"}},
-                }],
-                "layout": {"title": {"text": matrix.title + " (%)"},
-                           "yaxis": {"autorange": "reversed", "type": "category"},
-                           "xaxis": {"type": "category"}},
-            }})
+            charts.append(
+                {
+                    "id": chart_id,
+                    "spec": {
+                        "data": [
+                            {
+                                "type": "heatmap",
+                                "x": columns,
+                                "y": labels,
+                                "z": [
+                                    [_pct(row[f"month_{k}"]) for k in range(max_k + 1)]
+                                    for row in matrix.rows
+                                ],
+                                "customdata": details,
+                                "hovertemplate": "cohort %{y}, %{x} months: %{z:.2f}% (%{customdata} "
+                                + detail_label
+                                + ")<extra></extra>",
+                                "colorscale": "Blues",
+                                "reversescale": True,
+                                "hoverongaps": False,
+                                "colorbar": {"title": {"text": "%"}},
+                            }
+                        ],
+                        "layout": {
+                            "title": {"text": matrix.title + " (%)"},
+                            "yaxis": {"autorange": "reversed", "type": "category"},
+                            "xaxis": {"type": "category"},
+                        },
+                    },
+                }
+            )
     if has_flow:
         months = [_month_label(r["month"]) for r in flow]
-        charts.append({"id": "customer-flow", "spec": {
-            "data": [
-                {"type": "bar", "name": "New", "x": months, "y": [r["new_customers"] for r in flow]},
-                {"type": "bar", "name": "Retained", "x": months, "y": [r["retained_customers"] for r in flow]},
-                {"type": "bar", "name": "Returning", "x": months, "y": [r["returning_customers"] for r in flow]},
-                {"type": "bar", "name": "Churned", "x": months, "y": [-r["churned_customers"] for r in flow]},
-            ],
-            "layout": {"barmode": "relative", "xaxis": {"type": "category"},
-                       "title": {"text": "Customers by kind (churned below zero)"}},
-        }})
+        charts.append(
+            {
+                "id": "customer-flow",
+                "spec": {
+                    "data": [
+                        {
+                            "type": "bar",
+                            "name": "New",
+                            "x": months,
+                            "y": [r["new_customers"] for r in flow],
+                        },
+                        {
+                            "type": "bar",
+                            "name": "Retained",
+                            "x": months,
+                            "y": [r["retained_customers"] for r in flow],
+                        },
+                        {
+                            "type": "bar",
+                            "name": "Returning",
+                            "x": months,
+                            "y": [r["returning_customers"] for r in flow],
+                        },
+                        {
+                            "type": "bar",
+                            "name": "Churned",
+                            "x": months,
+                            "y": [-r["churned_customers"] for r in flow],
+                        },
+                    ],
+                    "layout": {
+                        "barmode": "relative",
+                        "xaxis": {"type": "category"},
+                        "title": {"text": "Customers by kind (churned below zero)"},
+                    },
+                },
+            }
+        )
     if follow_table.rows:
-        charts.append({"id": "follow-cohort", "spec": {
-            "data": [{"type": "scatter", "mode": "lines+markers", "name": "Paying",
-                      "x": [_month_label(r["month"]) for r in followed],
-                      "y": [r["paying_customers"] for r in followed]}],
-            "layout": {"xaxis": {"type": "category"},
-                       "title": {"text": f"Customers of {_month_label(cohort)} paying each month"}},
-        }})
+        charts.append(
+            {
+                "id": "follow-cohort",
+                "spec": {
+                    "data": [
+                        {
+                            "type": "scatter",
+                            "mode": "lines+markers",
+                            "name": "Paying",
+                            "x": [_month_label(r["month"]) for r in followed],
+                            "y": [r["paying_customers"] for r in followed],
+                        }
+                    ],
+                    "layout": {
+                        "xaxis": {"type": "category"},
+                        "title": {"text": f"Customers of {_month_label(cohort)} paying each month"},
+                    },
+                },
+            }
+        )
     return {
         "tables": [customers_matrix, revenue_matrix, flow_table, follow_table, detail],
         "charts": charts,
@@ -400,27 +521,58 @@ def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: 
     charts = []
     if any(r["total_installs"] for r in top_channels):
         names = [r["channel_name"] for r in top_channels]
-        charts.append({"id": "top-channels", "spec": {
-            "data": [
-                {"type": "bar", "name": f"{os_name} installs", "x": names, "y": [r["os_installs"] for r in top_channels]},
-                {"type": "bar", "name": "Total installs", "x": names, "y": [r["total_installs"] for r in top_channels]},
-            ],
-            "layout": {"barmode": "group", "title": {"text": f"Top channels by {os_name} installs"}},
-        }})
+        charts.append(
+            {
+                "id": "top-channels",
+                "spec": {
+                    "data": [
+                        {
+                            "type": "bar",
+                            "name": f"{os_name} installs",
+                            "x": names,
+                            "y": [r["os_installs"] for r in top_channels],
+                        },
+                        {
+                            "type": "bar",
+                            "name": "Total installs",
+                            "x": names,
+                            "y": [r["total_installs"] for r in top_channels],
+                        },
+                    ],
+                    "layout": {
+                        "barmode": "group",
+                        "title": {"text": f"Top channels by {os_name} installs"},
+                    },
+                },
+            }
+        )
     if over_time:
         months = _months(month_start(start), month_start(end))
         series = {}
         for row in over_time:
             name = f"{row['channel_name']} · {row['os_name']}"
             series.setdefault(name, dict.fromkeys(months, 0))[row["month"]] = row["installs"]
-        charts.append({"id": "installs-over-time", "spec": {
-            "data": [
-                {"type": "scatter", "mode": "lines+markers", "name": name,
-                 "x": [_month_label(m) for m in months], "y": list(counts.values())}
-                for name, counts in series.items()
-            ],
-            "layout": {"title": {"text": "Installs by channel and OS"}, "xaxis": {"type": "category"}},
-        }})
+        charts.append(
+            {
+                "id": "installs-over-time",
+                "spec": {
+                    "data": [
+                        {
+                            "type": "scatter",
+                            "mode": "lines+markers",
+                            "name": name,
+                            "x": [_month_label(m) for m in months],
+                            "y": list(counts.values()),
+                        }
+                        for name, counts in series.items()
+                    ],
+                    "layout": {
+                        "title": {"text": "Installs by channel and OS"},
+                        "xaxis": {"type": "category"},
+                    },
+                },
+            }
+        )
     return {
         "tables": [top_table, duplicates_table, over_time_table, funnel_table],
         "charts": charts,

@@ -13,7 +13,9 @@ urlpatterns = [
     path("vendor/plotly-<str:version>.min.js", views.plotly_js, name="plotly_js"),
     path(
         "login/",
-        auth_views.LoginView.as_view(template_name="reports/login.html", next_page="reports:overview"),
+        auth_views.LoginView.as_view(
+            template_name="reports/login.html", next_page="reports:overview"
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(next_page="reports:login"), name="logout"),

@@ -26,8 +26,12 @@ def report_view(view):
 
 def _respond(request, template, form, build_page, page_name, **page_kwargs):
     if not form.is_valid():
-        return render(request, template, {"form": form, "page": page_name,
-                                          "error": form.error_message()}, status=400)
+        return render(
+            request,
+            template,
+            {"form": form, "page": page_name, "error": form.error_message()},
+            status=400,
+        )
     context = build_page(**form.cleaned_data, **page_kwargs)
     export = request.GET.get("export")
     if export is not None:
@@ -35,13 +39,17 @@ def _respond(request, template, form, build_page, page_name, **page_kwargs):
         if export not in tables:
             return HttpResponse(
                 f"Unknown table {export!r}; choose one of: {', '.join(tables)}.",
-                status=400, content_type="text/plain; charset=utf-8",
+                status=400,
+                content_type="text/plain; charset=utf-8",
             )
         response = HttpResponse(tables[export].to_csv(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{page_name}-{export}.csv"'
         return response
-    return render(request, template, {"form": form, "page": page_name,
-                                      "plotly_version": plotly.__version__, **context})
+    return render(
+        request,
+        template,
+        {"form": form, "page": page_name, "plotly_version": plotly.__version__, **context},
+    )
 
 
 @report_view
@@ -53,8 +61,9 @@ def overview(request):
 @report_view
 def ltv(request):
     form = forms.LtvFilterForm.for_query(request.GET)
-    return _respond(request, "reports/ltv.html", form, pages.ltv_page, "ltv",
-                    exporting="export" in request.GET)
+    return _respond(
+        request, "reports/ltv.html", form, pages.ltv_page, "ltv", exporting="export" in request.GET
+    )
 
 
 @report_view

@@ -12,9 +12,7 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 # The fallback key only serves local development and tests; `check --deploy` flags it.
-SECRET_KEY = env(
-    "SECRET_KEY", default="django-insecure-local-development-key-do-not-deploy"
-)
+SECRET_KEY = env("SECRET_KEY", default="django-insecure-local-development-key-do-not-deploy")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

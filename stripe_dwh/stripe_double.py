@@ -99,8 +99,11 @@ async def open_dispute(request: web.Request) -> web.Response:
     dispute_id = "dp_" + secrets.token_hex(12)
     settlement = int(body.get("settlement_amount", charge_bt.amount))
     withdrawal = _balance_transaction(
-        -settlement, body.get("settlement_currency", charge_bt.currency),
-        int(body.get("fee", 1500)), dispute_id, "dispute",
+        -settlement,
+        body.get("settlement_currency", charge_bt.currency),
+        int(body.get("fee", 1500)),
+        dispute_id,
+        "dispute",
     )
     disputes[dispute_id] = {
         "id": dispute_id,
@@ -111,8 +114,12 @@ async def open_dispute(request: web.Request) -> web.Response:
         "created": int(time.time()),
         "currency": charge.currency,
         "evidence": {},
-        "evidence_details": {"due_by": int(time.time()) + 86400 * 7, "has_evidence": False,
-                             "past_due": False, "submission_count": 0},
+        "evidence_details": {
+            "due_by": int(time.time()) + 86400 * 7,
+            "has_evidence": False,
+            "past_due": False,
+            "submission_count": 0,
+        },
         "is_charge_refundable": False,
         "livemode": False,
         "metadata": {},
@@ -129,10 +136,15 @@ async def close_dispute(request: web.Request) -> web.Response:
     dispute["status"] = status
     if status == "won":
         withdrawal = dispute["balance_transactions"][0]
-        dispute["balance_transactions"].append(_balance_transaction(
-            -withdrawal["amount"], withdrawal["currency"], -withdrawal["fee"], dispute["id"],
-            "dispute_reversal",
-        ))
+        dispute["balance_transactions"].append(
+            _balance_transaction(
+                -withdrawal["amount"],
+                withdrawal["currency"],
+                -withdrawal["fee"],
+                dispute["id"],
+                "dispute_reversal",
+            )
+        )
     return web.json_response(dispute)
 
 
@@ -148,13 +160,21 @@ async def restate_balance_transaction(request: web.Request) -> web.Response:
 
 async def list_connected_accounts(request: web.Request) -> web.Response:
     """The platform has no connected accounts (djstripe_sync_models asks first)."""
-    return web.json_response({"object": "list", "data": [], "has_more": False, "url": "/v1/accounts"})
+    return web.json_response(
+        {"object": "list", "data": [], "has_more": False, "url": "/v1/accounts"}
+    )
 
 
 def _missing(collection: str, object_id: str) -> web.Response:
     return web.json_response(
-        {"error": {"type": "invalid_request_error", "code": "resource_missing", "param": "id",
-                   "message": f"No such {collection}: '{object_id}'"}},
+        {
+            "error": {
+                "type": "invalid_request_error",
+                "code": "resource_missing",
+                "param": "id",
+                "message": f"No such {collection}: '{object_id}'",
+            }
+        },
         status=404,
     )
 
@@ -170,8 +190,11 @@ async def stripe_shaped_middleware(request: web.Request, handler):
     if match and request.method == "GET":
         collection, object_id = match["collection"], match["id"]
         if collection == "dispute":
-            return web.json_response(disputes[object_id]) if object_id in disputes else _missing(
-                collection, object_id)
+            return (
+                web.json_response(disputes[object_id])
+                if object_id in disputes
+                else _missing(collection, object_id)
+            )
         if collection == "balance_transaction" and object_id in dispute_balance_transactions:
             return web.json_response(dispute_balance_transactions[object_id])
         if collection == "customer" and object_id in deleted_customers:

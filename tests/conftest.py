@@ -121,7 +121,8 @@ def _managers_group():
     group, _ = Group.objects.get_or_create(name="Managers")
     content_type, _ = ContentType.objects.get_or_create(app_label="reports", model="reportaccess")
     permission, _ = Permission.objects.get_or_create(
-        content_type=content_type, codename="view_reports",
+        content_type=content_type,
+        codename="view_reports",
         defaults={"name": "Can view the report pages"},
     )
     group.permissions.add(permission)

@@ -57,8 +57,12 @@ class FactTransactionFactory(factory.django.DjangoModelFactory):
     amount = 1000
     currency = "usd"
     settlement_amount = factory.LazyAttribute(lambda o: o.amount)
-    fee = factory.LazyAttribute(lambda o: (o.settlement_amount or 0) * 29 // 1000 + 30 if o.amount > 0 else 0)
-    net = factory.LazyAttribute(lambda o: None if o.settlement_amount is None else o.settlement_amount - o.fee)
+    fee = factory.LazyAttribute(
+        lambda o: (o.settlement_amount or 0) * 29 // 1000 + 30 if o.amount > 0 else 0
+    )
+    net = factory.LazyAttribute(
+        lambda o: None if o.settlement_amount is None else o.settlement_amount - o.fee
+    )
     settlement_currency = "usd"
     livemode = False
     date_id = factory.LazyAttribute(lambda o: services.date_sk_for(o.occurred_at))
@@ -112,11 +116,15 @@ class FactUserFirstInstallFactory(factory.django.DjangoModelFactory):
 
         client, channel = kwargs.pop("client"), kwargs.pop("channel")
         kwargs.pop("date_id", None)
-        row = {name: "" for name in INSTALL_FIELDS}
+        row = dict.fromkeys(INSTALL_FIELDS, "")
         row.update(
-            os_name=client.os_name, app_name=client.app_name, app_version=client.app_version,
-            device_name=client.device_name, channel_name=channel.channel_name,
-            channel_group=channel.channel_group, channel_label=channel.channel_label,
+            os_name=client.os_name,
+            app_name=client.app_name,
+            app_version=client.app_version,
+            device_name=client.device_name,
+            channel_name=channel.channel_name,
+            channel_group=channel.channel_group,
+            channel_label=channel.channel_label,
         )
         row.update({name: value for name, value in kwargs.items() if name in INSTALL_FIELDS})
         row["ip_address"] = row["ip_address"] or None
@@ -126,4 +134,4 @@ class FactUserFirstInstallFactory(factory.django.DjangoModelFactory):
 
 
 def utc(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.timezone.utc)
+    return dt.datetime(*args, tzinfo=dt.UTC)

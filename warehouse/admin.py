@@ -29,7 +29,9 @@ def format_minor_units(amount: int | None, currency: str) -> str:
     if amount is None:
         return ""
     code = (currency or "").lower()
-    exponent = 0 if code in ZERO_DECIMAL_CURRENCIES else 3 if code in THREE_DECIMAL_CURRENCIES else 2
+    exponent = (
+        0 if code in ZERO_DECIMAL_CURRENCIES else 3 if code in THREE_DECIMAL_CURRENCIES else 2
+    )
     sign = "-" if amount < 0 else ""
     whole, fraction = divmod(abs(amount), 10**exponent)
     number = f"{whole:,}" + (f".{fraction:0{exponent}d}" if exponent else "")
@@ -87,7 +89,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(models.DimDate)
 class DimDateAdmin(ReadOnlyAdmin):
-    list_display = ["date_sk", "date", "year", "quarter", "month", "iso_year", "iso_week", "weekday", "month_start"]
+    list_display = [
+        "date_sk",
+        "date",
+        "year",
+        "quarter",
+        "month",
+        "iso_year",
+        "iso_week",
+        "weekday",
+        "month_start",
+    ]
     list_filter = ["year", "quarter", "weekday"]
     date_hierarchy = "date"
 
@@ -95,8 +107,17 @@ class DimDateAdmin(ReadOnlyAdmin):
 @admin.register(models.DimCustomer)
 class DimCustomerAdmin(ReadOnlyAdmin):
     list_display = [
-        "stripe_id", "user_id", "email", "name", "country", "created", "first_payment_at",
-        "last_payment_at", "deleted", "stripe_customer", "related",
+        "stripe_id",
+        "user_id",
+        "email",
+        "name",
+        "country",
+        "created",
+        "first_payment_at",
+        "last_payment_at",
+        "deleted",
+        "stripe_customer",
+        "related",
     ]
     list_filter = ["country", "deleted", "livemode", "first_payment_at", "created"]
     search_fields = ["stripe_id", "email", "user_id", "name"]
@@ -104,8 +125,10 @@ class DimCustomerAdmin(ReadOnlyAdmin):
     readonly_fields = ["stripe_customer", "related"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            djstripe_pk=djstripe_pk_by_stripe_id(djstripe_models.Customer)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(djstripe_pk=djstripe_pk_by_stripe_id(djstripe_models.Customer))
         )
 
     @admin.display(description="dj-stripe")
@@ -115,29 +138,71 @@ class DimCustomerAdmin(ReadOnlyAdmin):
     @admin.display(description="see")
     def related(self, obj):
         links = [
-            link(admin_changelist_url(models.FactTransaction, customer__stripe_id__exact=obj.stripe_id), "transactions"),
-            link(admin_changelist_url(models.FactCustomerMonth, customer__stripe_id__exact=obj.stripe_id), "months"),
+            link(
+                admin_changelist_url(
+                    models.FactTransaction, customer__stripe_id__exact=obj.stripe_id
+                ),
+                "transactions",
+            ),
+            link(
+                admin_changelist_url(
+                    models.FactCustomerMonth, customer__stripe_id__exact=obj.stripe_id
+                ),
+                "months",
+            ),
         ]
         if obj.user_id:
-            links.append(link(admin_changelist_url(models.FactUserFirstInstall, user_id=obj.user_id), "installs"))
+            links.append(
+                link(
+                    admin_changelist_url(models.FactUserFirstInstall, user_id=obj.user_id),
+                    "installs",
+                )
+            )
         return format_html(" · ".join(["{}"] * len(links)), *links)
 
 
 @admin.register(models.DimPaymentMethod)
 class DimPaymentMethodAdmin(ReadOnlyAdmin):
     list_display = [
-        "stripe_id", "customer_link", "type", "card_brand", "card_funding", "card_last4", "card_expiry",
-        "card_country", "wallet", "detached", "stripe_object",
+        "stripe_id",
+        "customer_link",
+        "type",
+        "card_brand",
+        "card_funding",
+        "card_last4",
+        "card_expiry",
+        "card_country",
+        "wallet",
+        "detached",
+        "stripe_object",
     ]
-    list_filter = ["type", "card_brand", "card_funding", "wallet", "card_country", "detached", "livemode"]
-    search_fields = ["stripe_id", "customer__stripe_id", "customer__email", "customer__user_id", "card_last4"]
+    list_filter = [
+        "type",
+        "card_brand",
+        "card_funding",
+        "wallet",
+        "card_country",
+        "detached",
+        "livemode",
+    ]
+    search_fields = [
+        "stripe_id",
+        "customer__stripe_id",
+        "customer__email",
+        "customer__user_id",
+        "card_last4",
+    ]
     list_select_related = ["customer"]
     readonly_fields = ["stripe_object"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            djstripe_payment_method_pk=djstripe_pk_by_stripe_id(djstripe_models.PaymentMethod),
-            djstripe_card_pk=djstripe_pk_by_stripe_id(djstripe_models.Card),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                djstripe_payment_method_pk=djstripe_pk_by_stripe_id(djstripe_models.PaymentMethod),
+                djstripe_card_pk=djstripe_pk_by_stripe_id(djstripe_models.Card),
+            )
         )
 
     @admin.display(description="customer", ordering="customer__email")
@@ -157,7 +222,9 @@ class DimPaymentMethodAdmin(ReadOnlyAdmin):
         # Charges made with a legacy card or source name a card_… id instead of a pm_… one.
         if obj.djstripe_card_pk is not None:
             return djstripe_link(djstripe_models.Card, obj.djstripe_card_pk, obj.stripe_id)
-        return djstripe_link(djstripe_models.PaymentMethod, obj.djstripe_payment_method_pk, obj.stripe_id)
+        return djstripe_link(
+            djstripe_models.PaymentMethod, obj.djstripe_payment_method_pk, obj.stripe_id
+        )
 
 
 DJSTRIPE_MODEL_BY_TRANSACTION_TYPE = {
@@ -171,14 +238,33 @@ DJSTRIPE_MODEL_BY_TRANSACTION_TYPE = {
 @admin.register(models.FactTransaction)
 class FactTransactionAdmin(ReadOnlyAdmin):
     list_display = [
-        "occurred_at", "transaction_type", "status", "amount_display", "currency", "settlement_display",
-        "fee_display", "customer_link", "payment_method_link", "stripe_object", "charge_link", "failure_code",
+        "occurred_at",
+        "transaction_type",
+        "status",
+        "amount_display",
+        "currency",
+        "settlement_display",
+        "fee_display",
+        "customer_link",
+        "payment_method_link",
+        "stripe_object",
+        "charge_link",
+        "failure_code",
     ]
     list_filter = [
-        "occurred_at", "transaction_type", "status", "currency", "settlement_currency", "livemode",
+        "occurred_at",
+        "transaction_type",
+        "status",
+        "currency",
+        "settlement_currency",
+        "livemode",
     ]
     search_fields = [
-        "stripe_id", "charge_id", "balance_transaction_id", "customer__stripe_id", "customer__email",
+        "stripe_id",
+        "charge_id",
+        "balance_transaction_id",
+        "customer__stripe_id",
+        "customer__email",
         "customer__user_id",
     ]
     list_select_related = ["customer", "payment_method"]
@@ -190,9 +276,13 @@ class FactTransactionAdmin(ReadOnlyAdmin):
             When(transaction_type=transaction_type, then=djstripe_pk_by_stripe_id(djstripe_model))
             for transaction_type, djstripe_model in DJSTRIPE_MODEL_BY_TRANSACTION_TYPE.items()
         ]
-        return super().get_queryset(request).annotate(
-            djstripe_pk=Case(*by_type, default=None, output_field=db_models.BigIntegerField()),
-            djstripe_charge_pk=djstripe_pk_by_stripe_id(djstripe_models.Charge, "charge_id"),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                djstripe_pk=Case(*by_type, default=None, output_field=db_models.BigIntegerField()),
+                djstripe_charge_pk=djstripe_pk_by_stripe_id(djstripe_models.Charge, "charge_id"),
+            )
         )
 
     @admin.display(description="amount", ordering="amount")
@@ -217,11 +307,15 @@ class FactTransactionAdmin(ReadOnlyAdmin):
     def payment_method_link(self, obj):
         if obj.payment_method is None:
             return None
-        return link(admin_change_url(models.DimPaymentMethod, obj.payment_method_id), obj.payment_method)
+        return link(
+            admin_change_url(models.DimPaymentMethod, obj.payment_method_id), obj.payment_method
+        )
 
     @admin.display(description="dj-stripe")
     def stripe_object(self, obj):
-        return djstripe_link(DJSTRIPE_MODEL_BY_TRANSACTION_TYPE[obj.transaction_type], obj.djstripe_pk, obj.stripe_id)
+        return djstripe_link(
+            DJSTRIPE_MODEL_BY_TRANSACTION_TYPE[obj.transaction_type], obj.djstripe_pk, obj.stripe_id
+        )
 
     @admin.display(description="charge")
     def charge_link(self, obj):
@@ -233,8 +327,16 @@ class FactTransactionAdmin(ReadOnlyAdmin):
 @admin.register(models.FactCustomerMonth)
 class FactCustomerMonthAdmin(ReadOnlyAdmin):
     list_display = [
-        "month", "customer_link", "first_payment_month", "gross", "refunds", "disputes", "net", "fees",
-        "charge_count", "failed_charge_count",
+        "month",
+        "customer_link",
+        "first_payment_month",
+        "gross",
+        "refunds",
+        "disputes",
+        "net",
+        "fees",
+        "charge_count",
+        "failed_charge_count",
     ]
     list_filter = ["month", "first_payment_month", "customer__country"]
     search_fields = ["customer__stripe_id", "customer__email", "customer__user_id"]
@@ -249,8 +351,18 @@ class FactCustomerMonthAdmin(ReadOnlyAdmin):
 @admin.register(models.FactMonth)
 class FactMonthAdmin(ReadOnlyAdmin):
     list_display = [
-        "month", "paying_customers", "new_customers", "retained_customers", "returning_customers",
-        "churned_customers", "gross", "refunds", "disputes", "net", "fees", "charge_count",
+        "month",
+        "paying_customers",
+        "new_customers",
+        "retained_customers",
+        "returning_customers",
+        "churned_customers",
+        "gross",
+        "refunds",
+        "disputes",
+        "net",
+        "fees",
+        "charge_count",
         "failed_charge_count",
     ]
     date_hierarchy = "month"
@@ -271,8 +383,12 @@ class FactFollowMonthAdmin(ReadOnlyAdmin):
 @admin.register(models.FactCustomerLifetime)
 class FactCustomerLifetimeAdmin(ReadOnlyAdmin):
     list_display = [
-        "customer_link", "first_payment_month", "last_payment_month", "last_activity_month",
-        "active_months", "total_net",
+        "customer_link",
+        "first_payment_month",
+        "last_payment_month",
+        "last_activity_month",
+        "active_months",
+        "total_net",
     ]
     search_fields = ["customer__stripe_id", "customer__email", "customer__user_id"]
     list_select_related = ["customer"]
@@ -312,13 +428,25 @@ class FactInstallDayAdmin(ReadOnlyAdmin):
 
 @admin.register(models.DimClient)
 class DimClientAdmin(ReadOnlyAdmin):
-    list_display = ["client_sk", "os_name", "app_name", "app_version", "device_name", "installs_link"]
+    list_display = [
+        "client_sk",
+        "os_name",
+        "app_name",
+        "app_version",
+        "device_name",
+        "installs_link",
+    ]
     list_filter = ["os_name", "app_name", "app_version"]
     search_fields = ["os_name", "app_name", "app_version", "device_name"]
 
     @admin.display(description="installs")
     def installs_link(self, obj):
-        return link(admin_changelist_url(models.FactUserFirstInstall, client__client_sk__exact=obj.client_sk), "installs")
+        return link(
+            admin_changelist_url(
+                models.FactUserFirstInstall, client__client_sk__exact=obj.client_sk
+            ),
+            "installs",
+        )
 
 
 @admin.register(models.DimChannel)
@@ -329,14 +457,27 @@ class DimChannelAdmin(ReadOnlyAdmin):
 
     @admin.display(description="installs")
     def installs_link(self, obj):
-        return link(admin_changelist_url(models.FactUserFirstInstall, channel__channel_sk__exact=obj.channel_sk), "installs")
+        return link(
+            admin_changelist_url(
+                models.FactUserFirstInstall, channel__channel_sk__exact=obj.channel_sk
+            ),
+            "installs",
+        )
 
 
 @admin.register(models.FactUserFirstInstall)
 class FactUserFirstInstallAdmin(ReadOnlyAdmin):
     list_display = [
-        "install_id", "user_link", "installed_at", "channel_link", "client_link", "os_name",
-        "country_code", "network_name", "campaign_name", "ip_address",
+        "install_id",
+        "user_link",
+        "installed_at",
+        "channel_link",
+        "client_link",
+        "os_name",
+        "country_code",
+        "network_name",
+        "campaign_name",
+        "ip_address",
     ]
     list_filter = ["installed_at", "channel", "client__os_name", "country_code"]
     search_fields = ["install_id", "user_id", "device_id", "campaign_name", "campaign_id"]

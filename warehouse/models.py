@@ -120,17 +120,27 @@ class FactTransaction(models.Model):
     transaction_type = models.CharField(max_length=32, choices=TransactionType.choices)
     status = models.CharField(max_length=32, blank=True, default="")
     charge_id = models.CharField(
-        max_length=255, blank=True, default="", db_index=True,
+        max_length=255,
+        blank=True,
+        default="",
+        db_index=True,
         help_text="The charge a refund or dispute belongs to (the charge itself for charges).",
     )
     customer = models.ForeignKey(
         DimCustomer, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
     )
     payment_method = models.ForeignKey(
-        DimPaymentMethod, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+        DimPaymentMethod,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transactions",
     )
     date = models.ForeignKey(
-        DimDate, on_delete=models.PROTECT, db_column="date_sk", related_name="transactions",
+        DimDate,
+        on_delete=models.PROTECT,
+        db_column="date_sk",
+        related_name="transactions",
         help_text="Day of occurred_at in the reporting time zone.",
     )
     occurred_at = models.DateTimeField()
@@ -185,10 +195,20 @@ class FactCustomerMonth(models.Model):
     failed_charge_count = models.IntegerField(default=0)
     # The customer's history up to and including this month, so that "history as of month m"
     # is one row per customer (the row with month <= m < next_month) instead of an aggregate.
-    net_to_date = models.BigIntegerField(default=0, help_text="Sum of net over the customer's months up to this one.")
-    active_months_to_date = models.IntegerField(default=0, help_text="Paying months up to this one.")
-    last_payment_month_to_date = models.DateField(null=True, blank=True, help_text="Latest paying month up to this one.")
-    next_month = models.DateField(null=True, blank=True, help_text="The customer's next month with movement; null for the latest.")
+    net_to_date = models.BigIntegerField(
+        default=0, help_text="Sum of net over the customer's months up to this one."
+    )
+    active_months_to_date = models.IntegerField(
+        default=0, help_text="Paying months up to this one."
+    )
+    last_payment_month_to_date = models.DateField(
+        null=True, blank=True, help_text="Latest paying month up to this one."
+    )
+    next_month = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The customer's next month with movement; null for the latest.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -265,7 +285,9 @@ class FactCohortMonth(models.Model):
         ordering = ["cohort_month", "month"]
         verbose_name = "cohort month"
         constraints = [
-            models.UniqueConstraint(fields=["cohort_month", "month"], name="fact_cohort_month_uniq"),
+            models.UniqueConstraint(
+                fields=["cohort_month", "month"], name="fact_cohort_month_uniq"
+            ),
         ]
 
     def __str__(self):
@@ -384,7 +406,10 @@ class FactUserFirstInstall(models.Model):
     device_id = models.CharField(max_length=255, blank=True, default="")
     installed_at = models.DateTimeField()
     date = models.ForeignKey(
-        DimDate, on_delete=models.PROTECT, db_column="date_sk", related_name="installs",
+        DimDate,
+        on_delete=models.PROTECT,
+        db_column="date_sk",
+        related_name="installs",
         help_text="Day of installed_at in the reporting time zone.",
     )
     client = models.ForeignKey(DimClient, on_delete=models.PROTECT, related_name="installs")
@@ -431,15 +456,26 @@ class FactUserAcquisition(models.Model):
 
     user_id = models.CharField(max_length=255, primary_key=True)
     install = models.OneToOneField(
-        FactUserFirstInstall, on_delete=models.PROTECT, db_column="install_id", related_name="acquisition"
+        FactUserFirstInstall,
+        on_delete=models.PROTECT,
+        db_column="install_id",
+        related_name="acquisition",
     )
     installed_at = models.DateTimeField()
     date = models.ForeignKey(
-        DimDate, on_delete=models.PROTECT, db_column="date_sk", related_name="acquisitions",
-        db_index=False, help_text="Day of installed_at in the reporting time zone.",
+        DimDate,
+        on_delete=models.PROTECT,
+        db_column="date_sk",
+        related_name="acquisitions",
+        db_index=False,
+        help_text="Day of installed_at in the reporting time zone.",
     )
-    channel = models.ForeignKey(DimChannel, on_delete=models.PROTECT, related_name="acquisitions", db_index=False)
-    client = models.ForeignKey(DimClient, on_delete=models.PROTECT, related_name="acquisitions", db_index=False)
+    channel = models.ForeignKey(
+        DimChannel, on_delete=models.PROTECT, related_name="acquisitions", db_index=False
+    )
+    client = models.ForeignKey(
+        DimClient, on_delete=models.PROTECT, related_name="acquisitions", db_index=False
+    )
 
     class Meta:
         db_table = "fact_user_acquisition"
@@ -448,7 +484,9 @@ class FactUserAcquisition(models.Model):
         indexes = [
             # first installs in a time range with their channel, from the index alone (funnel)
             models.Index(
-                fields=["installed_at"], include=["channel", "user_id"], name="fact_ua_installed_at_idx"
+                fields=["installed_at"],
+                include=["channel", "user_id"],
+                name="fact_ua_installed_at_idx",
             ),
         ]
 
@@ -465,9 +503,15 @@ class FactInstallDay(models.Model):
     """
 
     install_day_sk = models.BigAutoField(primary_key=True)
-    date = models.ForeignKey(DimDate, on_delete=models.PROTECT, db_column="date_sk", related_name="+", db_index=False)
-    channel = models.ForeignKey(DimChannel, on_delete=models.PROTECT, related_name="+", db_index=False)
-    client = models.ForeignKey(DimClient, on_delete=models.PROTECT, related_name="+", db_index=False)
+    date = models.ForeignKey(
+        DimDate, on_delete=models.PROTECT, db_column="date_sk", related_name="+", db_index=False
+    )
+    channel = models.ForeignKey(
+        DimChannel, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    client = models.ForeignKey(
+        DimClient, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     installs = models.IntegerField(default=0)
 
     class Meta:
@@ -475,7 +519,9 @@ class FactInstallDay(models.Model):
         ordering = ["date", "channel", "client"]
         verbose_name = "install day"
         constraints = [
-            models.UniqueConstraint(fields=["date", "channel", "client"], name="fact_install_day_uniq"),
+            models.UniqueConstraint(
+                fields=["date", "channel", "client"], name="fact_install_day_uniq"
+            ),
         ]
 
     def __str__(self):

@@ -13,10 +13,26 @@ never with the currency exponent.
 from decimal import Decimal, InvalidOperation
 
 # https://docs.stripe.com/currencies#zero-decimal
-ZERO_DECIMAL_CURRENCIES = frozenset({
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx",
-    "vnd", "vuv", "xaf", "xof", "xpf",
-})
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    {
+        "bif",
+        "clp",
+        "djf",
+        "gnf",
+        "jpy",
+        "kmf",
+        "krw",
+        "mga",
+        "pyg",
+        "rwf",
+        "ugx",
+        "vnd",
+        "vuv",
+        "xaf",
+        "xof",
+        "xpf",
+    }
+)
 # https://docs.stripe.com/currencies#three-decimal
 THREE_DECIMAL_CURRENCIES = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})
 
@@ -57,7 +73,9 @@ def major_to_minor(amount_major: Decimal | str | int, currency: str) -> int:
         raise MoneyError(f"Not an amount: {amount_major!r}")
     scaled = value.scaleb(currency_exponent(currency))
     if scaled != scaled.to_integral_value():
-        raise MoneyError(f"{amount_major} {currency.upper()} has more decimals than the currency allows")
+        raise MoneyError(
+            f"{amount_major} {currency.upper()} has more decimals than the currency allows"
+        )
     return int(scaled)
 
 

@@ -60,7 +60,9 @@ def dispute_saved(sender, instance, raw=False, **kwargs):
 
 
 @receiver(
-    post_save, sender=djstripe_models.BalanceTransaction, dispatch_uid="warehouse_balance_transaction"
+    post_save,
+    sender=djstripe_models.BalanceTransaction,
+    dispatch_uid="warehouse_balance_transaction",
 )
 def balance_transaction_saved(sender, instance, raw=False, **kwargs):
     if not raw:
@@ -117,7 +119,9 @@ def charge_refunded_event(sender, event, **kwargs):
 
 
 @receiver(djstripe_signals.WEBHOOK_SIGNALS["payment_intent.succeeded"], dispatch_uid="wh_pi_ok")
-@receiver(djstripe_signals.WEBHOOK_SIGNALS["payment_intent.payment_failed"], dispatch_uid="wh_pi_ko")
+@receiver(
+    djstripe_signals.WEBHOOK_SIGNALS["payment_intent.payment_failed"], dispatch_uid="wh_pi_ko"
+)
 def payment_intent_settled_event(sender, event, **kwargs):
     intent = djstripe_models.PaymentIntent.objects.filter(id=_event_object(event).get("id")).first()
     charge_id = latest_charge_id(intent.stripe_data if intent else _event_object(event))
@@ -131,7 +135,9 @@ def _sync_from_api(model, object_id: str, event) -> None:
         data = model(id=object_id).api_retrieve(api_key=event.default_api_key)
     except stripe.InvalidRequestError as exc:
         if getattr(exc, "code", None) == "resource_missing" or "No such " in str(exc):
-            logger.warning("Skipping %s %s for event %s: gone from Stripe", model.__name__, object_id, event.id)
+            logger.warning(
+                "Skipping %s %s for event %s: gone from Stripe", model.__name__, object_id, event.id
+            )
             return
         raise
     model.sync_from_stripe_data(data, api_key=event.default_api_key)

@@ -54,4 +54,6 @@ def install_callback(request: HttpRequest) -> JsonResponse:
     except installs.InvalidInstallRow as exc:
         return JsonResponse({"errors": exc.errors}, status=400)
     created = installs.upsert_install(cleaned)
-    return JsonResponse({"install_id": cleaned["install_id"], "created": created}, status=201 if created else 200)
+    return JsonResponse(
+        {"install_id": cleaned["install_id"], "created": created}, status=201 if created else 200
+    )

@@ -4,50 +4,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('warehouse', '0001_initial'),
+        ("warehouse", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportAccess',
+            name="ReportAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'report access',
-                'permissions': [('view_reports', 'Can view the report pages')],
-                'managed': False,
-                'default_permissions': (),
+                "verbose_name": "report access",
+                "permissions": [("view_reports", "Can view the report pages")],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
         migrations.CreateModel(
-            name='CustomerMonthReport',
-            fields=[
-            ],
+            name="CustomerMonthReport",
+            fields=[],
             options={
-                'verbose_name': 'customer month report',
-                'proxy': True,
-                'default_permissions': (),
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "customer month report",
+                "proxy": True,
+                "default_permissions": (),
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('warehouse.factcustomermonth',),
+            bases=("warehouse.factcustomermonth",),
         ),
         migrations.CreateModel(
-            name='InstallReport',
-            fields=[
-            ],
+            name="InstallReport",
+            fields=[],
             options={
-                'verbose_name': 'install report',
-                'proxy': True,
-                'default_permissions': (),
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "install report",
+                "proxy": True,
+                "default_permissions": (),
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('warehouse.factuserfirstinstall',),
+            bases=("warehouse.factuserfirstinstall",),
         ),
     ]

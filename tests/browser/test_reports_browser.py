@@ -17,8 +17,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 SCREENSHOTS = os.environ.get("REPORTS_SCREENSHOT_DIR", "")
 PAGES = [
@@ -43,10 +48,17 @@ def chromium_path():
 def report_data(settings, manager_user):
     payments_dataset.build(settings)
     channel = DimChannelFactory(channel_name="search")
-    for user, at in [("user-ada", utc(2025, 3, 9, 20)), ("user-ada", utc(2025, 3, 10, 1)),
-                     ("user-bob", utc(2025, 2, 1))]:
-        FactUserFirstInstallFactory(user_id=user, installed_at=at, channel=channel,
-                                    client=DimClientFactory(os_name="Android"))
+    for user, at in [
+        ("user-ada", utc(2025, 3, 9, 20)),
+        ("user-ada", utc(2025, 3, 10, 1)),
+        ("user-bob", utc(2025, 2, 1)),
+    ]:
+        FactUserFirstInstallFactory(
+            user_id=user,
+            installed_at=at,
+            channel=channel,
+            client=DimClientFactory(os_name="Android"),
+        )
     return manager_user
 
 
@@ -63,8 +75,14 @@ def browser_page(chromium_path, report_data, live_server, monkeypatch):
         page = context.new_page()
         page.set_default_timeout(30_000)
         problems = []
-        page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
-                if message.type == "error" else None)
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(f"console {message.type}: {message.text}")
+                if message.type == "error"
+                else None
+            ),
+        )
         page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
         page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
         yield page, problems
@@ -91,7 +109,9 @@ def test_manager_uses_every_report_page_in_chromium(browser_page, live_server):
         for index in range(chart_count):
             chart = charts.nth(index)
             # something is drawn inside Plotly's SVG: bars, lines/markers or a heatmap
-            chart.locator("svg.main-svg g.trace, svg.main-svg g.hm").first.wait_for(state="attached")
+            chart.locator("svg.main-svg g.trace, svg.main-svg g.hm").first.wait_for(
+                state="attached"
+            )
             assert "js-plotly-plot" in chart.get_attribute("class")
         for section in page.locator("section.report-table").all():
             if section.locator("table").count():

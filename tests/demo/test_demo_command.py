@@ -31,7 +31,9 @@ def demo_env():
     database = connection.settings_dict
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "stripe_dwh.settings"
-    env["DATABASE_URL"] = f"postgres://{database['USER']}@/{database['NAME']}?host={database['HOST']}"
+    env["DATABASE_URL"] = (
+        f"postgres://{database['USER']}@/{database['NAME']}?host={database['HOST']}"
+    )
     return env
 
 
@@ -52,17 +54,24 @@ def _log_in(base_url: str, login_path: str, username: str, password: str) -> req
     session.get(base_url + login_path, timeout=30)
     response = session.post(
         base_url + login_path,
-        data={"username": username, "password": password,
-              "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-        headers={"Referer": base_url + login_path}, timeout=30,
+        data={
+            "username": username,
+            "password": password,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        headers={"Referer": base_url + login_path},
+        timeout=30,
     )
     assert response.status_code == 200, response.text[:500]
     assert "sessionid" in session.cookies, f"{username} could not log in at {login_path}"
     return session
 
 
-def test_demo_serves_with_working_logins_and_live_webhooks_then_stops_and_reruns(demo_env, tmp_path):
+def test_demo_serves_with_working_logins_and_live_webhooks_then_stops_and_reruns(
+    demo_env, tmp_path
+):
     from djstripe.models import Customer
+
     from warehouse.models import FactTransaction
 
     port, stripe_port = free_port(), free_port()
@@ -70,13 +79,32 @@ def test_demo_serves_with_working_logins_and_live_webhooks_then_stops_and_reruns
     started_at = timezone.now()
     with open(log_path, "w") as log:
         demo = subprocess.Popen(
-            [sys.executable, "manage.py", "demo", "--port", str(port), "--stripe-port", str(stripe_port),
-             "--live", "--interval", "0.5", *DEMO_OPTIONS],
-            cwd=PROJECT_DIR, env=demo_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "manage.py",
+                "demo",
+                "--port",
+                str(port),
+                "--stripe-port",
+                str(stripe_port),
+                "--live",
+                "--interval",
+                "0.5",
+                *DEMO_OPTIONS,
+            ],
+            cwd=PROJECT_DIR,
+            env=demo_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
-        banner = _wait_for(lambda: "Press Ctrl-C to stop." in log_path.read_text() and log_path.read_text(),
-                           240, "the demo banner", demo)
+        banner = _wait_for(
+            lambda: "Press Ctrl-C to stop." in log_path.read_text() and log_path.read_text(),
+            240,
+            "the demo banner",
+            demo,
+        )
         base_url = f"http://127.0.0.1:{port}"
         assert f"Reports:   {base_url}/reports/" in banner
         assert f"Admin:     {base_url}/admin/" in banner
@@ -90,14 +118,22 @@ def test_demo_serves_with_working_logins_and_live_webhooks_then_stops_and_reruns
         manager_session = _log_in(base_url, "/reports/login/", "manager", logins["manager"])
         for page in ("/reports/", "/reports/ltv/", "/reports/cohorts/", "/reports/channels/"):
             response = manager_session.get(base_url + page, timeout=60)
-            assert (response.status_code, response.url) == (200, base_url + page)  # not the login page
+            assert (response.status_code, response.url) == (
+                200,
+                base_url + page,
+            )  # not the login page
         # Reports only: the manager is no staff member.
         assert "/admin/login/" in manager_session.get(base_url + "/admin/", timeout=30).url
 
         # The live stream's signed webhooks reach the warehouse through the web server.
         live_charges = _wait_for(
-            lambda: FactTransaction.objects.filter(occurred_at__gte=started_at, transaction_type="charge").count(),
-            120, "live charges in fact_transaction", demo)
+            lambda: FactTransaction.objects.filter(
+                occurred_at__gte=started_at, transaction_type="charge"
+            ).count(),
+            120,
+            "live charges in fact_transaction",
+            demo,
+        )
         assert live_charges >= 1
         assert Customer.objects.filter(metadata__source="stripe_dwh demo").exists()
     finally:
@@ -117,7 +153,11 @@ def test_demo_serves_with_working_logins_and_live_webhooks_then_stops_and_reruns
     counts = (get_user_model().objects.count(), Customer.objects.count())
     again = subprocess.run(
         [sys.executable, "manage.py", "demo", "--no-serve", *DEMO_OPTIONS],
-        cwd=PROJECT_DIR, env=demo_env, capture_output=True, text=True, timeout=240,
+        cwd=PROJECT_DIR,
+        env=demo_env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert again.returncode == 0, again.stdout + again.stderr
     assert "already loaded" in again.stdout

@@ -21,12 +21,17 @@ PAGES = ["reports:overview", "reports:ltv", "reports:cohorts", "reports:channels
 @pytest.fixture
 def demo_business():
     """A small business whose history ends now, so the pages' default ranges show it."""
-    end = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    end = dt.datetime.now(dt.UTC).replace(microsecond=0)
     options = {"users": 150, "months": 12, "seed": 257}
     previous_base, stripe.api_base = stripe.api_base, "http://127.0.0.1:9"  # no Stripe call
     try:
-        call_command("load_demo_data", *[f"--{k}={v}" for k, v in options.items()],
-                     f"--end={end.isoformat()}", "--workers=2", stdout=StringIO())
+        call_command(
+            "load_demo_data",
+            *[f"--{k}={v}" for k, v in options.items()],
+            f"--end={end.isoformat()}",
+            "--workers=2",
+            stdout=StringIO(),
+        )
     finally:
         stripe.api_base = previous_base
     return generate(DemoConfig(end=end, **options))
@@ -42,7 +47,7 @@ def manager_client(client):
 
 
 def _month(timestamp: int) -> dt.date:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).date().replace(day=1)
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).date().replace(day=1)
 
 
 def expected_by_month(business):
@@ -101,10 +106,15 @@ def test_overview_and_monthly_numbers_match_the_generated_business(demo_business
     assert current["paying_customers"] == paying.get(current["month"], 0)
     previous = overview["previous"]
     assert (previous["net"], previous["paying_customers"]) == (
-        net[previous["month"]], paying.get(previous["month"], 0))
+        net[previous["month"]],
+        paying.get(previous["month"], 0),
+    )
 
-    monthly = next(t for t in manager_client.get(reverse("reports:ltv")).context["tables"]
-                   if t.name == "monthly")
+    monthly = next(
+        t
+        for t in manager_client.get(reverse("reports:ltv")).context["tables"]
+        if t.name == "monthly"
+    )
     assert monthly.rows
     for row in monthly.rows:
         assert row["net_revenue"] == net[row["month"]], row["month"]
@@ -119,16 +129,21 @@ def test_channel_funnel_matches_the_generated_installs_and_payers(demo_business,
     paying_users = {c.user_id for c in demo_business.customers}
     expected_installs = collections.Counter(row["channel_name"] for row in first_install.values())
     expected_payers = collections.Counter(
-        row["channel_name"] for user, row in first_install.items() if user in paying_users)
+        row["channel_name"] for user, row in first_install.items() if user in paying_users
+    )
 
-    response = manager_client.get(reverse("reports:channels"),
-                                  {"start": start, "end": dt.date.today().isoformat()})
+    response = manager_client.get(
+        reverse("reports:channels"), {"start": start, "end": dt.date.today().isoformat()}
+    )
     funnel = next(t for t in response.context["tables"] if t.name == "funnel")
 
     rows = {row["channel_name"]: row for row in funnel.rows}
-    assert {name: row["installs"] for name, row in rows.items() if row["installs"]} == expected_installs
-    assert {name: row["paying_customers"] for name, row in rows.items()
-            if row["paying_customers"]} == expected_payers
+    assert {
+        name: row["installs"] for name, row in rows.items() if row["installs"]
+    } == expected_installs
+    assert {
+        name: row["paying_customers"] for name, row in rows.items() if row["paying_customers"]
+    } == expected_payers
 
 
 def test_following_a_cohort_matches_the_generated_customers(demo_business, manager_client):
@@ -136,8 +151,11 @@ def test_following_a_cohort_matches_the_generated_customers(demo_business, manag
     members = [c for c in demo_business.customers if min(_paid_months(c)) == cohort]
     assert members  # precondition: the small business has first payments in that month
 
-    follow = next(t for t in manager_client.get(reverse("reports:cohorts"), FOLLOWED).context["tables"]
-                  if t.name == "follow_cohort")
+    follow = next(
+        t
+        for t in manager_client.get(reverse("reports:cohorts"), FOLLOWED).context["tables"]
+        if t.name == "follow_cohort"
+    )
 
     rows = {row["month"]: row for row in follow.rows}
     assert rows[cohort]["followed_customers"] == len(members)

@@ -26,8 +26,16 @@ def test_demo_users_are_created_once_with_the_printed_passwords_even_without_the
 
 
 def test_demo_environment_points_stripe_at_the_double_and_overrides_real_settings():
-    env = setup.demo_environment("127.0.0.1", 8000, 8420, base={
-        "DEBUG": "false", "STRIPE_TEST_SECRET_KEY": "sk_test_real", "DATABASE_URL": "postgres://x@y/z"})
+    env = setup.demo_environment(
+        "127.0.0.1",
+        8000,
+        8420,
+        base={
+            "DEBUG": "false",
+            "STRIPE_TEST_SECRET_KEY": "sk_test_real",
+            "DATABASE_URL": "postgres://x@y/z",
+        },
+    )
 
     assert env["STRIPE_API_HOST"] == "http://127.0.0.1:8420"
     assert env["STRIPE_TEST_SECRET_KEY"] == setup.DEMO_API_KEY and env["DEBUG"] == "true"
@@ -35,12 +43,31 @@ def test_demo_environment_points_stripe_at_the_double_and_overrides_real_setting
     assert env["DATABASE_URL"] == "postgres://x@y/z"  # the user's database is kept
 
 
-@pytest.mark.parametrize("settings_dict, expected", [
-    ({"NAME": "stripe dwh", "USER": "postgres", "HOST": "/srv/my data/.pgdata", "PORT": ""},
-     {"NAME": "stripe dwh", "USER": "postgres", "OPTIONS": {"host": "/srv/my data/.pgdata"}}),
-    ({"NAME": "dwh", "USER": "app", "PASSWORD": "s3cr:t", "HOST": "db.internal", "PORT": 5433},
-     {"NAME": "dwh", "USER": "app", "PASSWORD": "s3cr:t", "HOST": "db.internal", "PORT": 5433}),
-])
+@pytest.mark.parametrize(
+    "settings_dict, expected",
+    [
+        (
+            {"NAME": "stripe dwh", "USER": "postgres", "HOST": "/srv/my data/.pgdata", "PORT": ""},
+            {"NAME": "stripe dwh", "USER": "postgres", "OPTIONS": {"host": "/srv/my data/.pgdata"}},
+        ),
+        (
+            {
+                "NAME": "dwh",
+                "USER": "app",
+                "PASSWORD": "s3cr:t",
+                "HOST": "db.internal",
+                "PORT": 5433,
+            },
+            {
+                "NAME": "dwh",
+                "USER": "app",
+                "PASSWORD": "s3cr:t",
+                "HOST": "db.internal",
+                "PORT": 5433,
+            },
+        ),
+    ],
+)
 def test_database_url_reads_back_as_the_same_connection(settings_dict, expected, monkeypatch):
     monkeypatch.setenv("DEMO_TEST_DATABASE_URL", setup.database_url(settings_dict))
 

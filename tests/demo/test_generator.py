@@ -2,14 +2,14 @@
 
 import collections
 import datetime as dt
-from functools import lru_cache
+from functools import cache
 
 from warehouse.demo.generator import INSTALL_FIELDS, DemoConfig, generate
 
-END = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.timezone.utc)
+END = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 
 
-@lru_cache(maxsize=None)
+@cache
 def default_business():
     return generate(DemoConfig(end=END))
 
@@ -45,7 +45,9 @@ def test_installs_cover_the_period_channels_clients_and_duplicates():
     installed = [dt.datetime.fromisoformat(row["installed_at"]) for row in installs]
     assert min(installed) >= END - dt.timedelta(days=18 * 31)
     assert max(installed) <= END
-    per_user_day = collections.Counter((row["user_id"], row["installed_at"][:10]) for row in installs)
+    per_user_day = collections.Counter(
+        (row["user_id"], row["installed_at"][:10]) for row in installs
+    )
     same_day_duplicates = [key for key, count in per_user_day.items() if count > 1]
     assert same_day_duplicates
     yesterday = (END - dt.timedelta(days=1)).date().isoformat()
@@ -93,14 +95,18 @@ def test_every_movement_settles_in_usd_at_the_rate_it_states():
         bt = charge["balance_transaction"]
         if bt is None:
             continue
-        assert bt["source"] == charge["id"] and bt["net"] == bt["amount"] - bt["fee"] and bt["fee"] > 0
+        assert (
+            bt["source"] == charge["id"] and bt["net"] == bt["amount"] - bt["fee"] and bt["fee"] > 0
+        )
         if charge["currency"] == "usd":
             assert bt["amount"] == charge["amount"] and bt["exchange_rate"] is None
         else:
             # JPY has no minor unit: 1,200 JPY is 1,200 units, not 12.00.
             major = charge["amount"] / (1 if charge["currency"] == "jpy" else 100)
             assert bt["amount"] == round(major * bt["exchange_rate"] * 100)
-    jpy = next(c for c in all_charges(business) if c["currency"] == "jpy" and c["balance_transaction"])
+    jpy = next(
+        c for c in all_charges(business) if c["currency"] == "jpy" and c["balance_transaction"]
+    )
     assert 500 <= jpy["balance_transaction"]["amount"] <= 2000  # 1,200 or 2,400 JPY ≈ $8 or $16
 
 
@@ -109,11 +115,16 @@ def test_retention_decays_and_some_customers_come_back():
     paid_months_by_tenure = collections.Counter()
     returning = 0
     for customer in business.customers:
-        months = sorted({
-            (dt.datetime.fromtimestamp(c["created"], dt.timezone.utc).year * 12
-             + dt.datetime.fromtimestamp(c["created"], dt.timezone.utc).month)
-            for c in customer.charges if c["status"] == "succeeded"
-        })
+        months = sorted(
+            {
+                (
+                    dt.datetime.fromtimestamp(c["created"], dt.UTC).year * 12
+                    + dt.datetime.fromtimestamp(c["created"], dt.UTC).month
+                )
+                for c in customer.charges
+                if c["status"] == "succeeded"
+            }
+        )
         for month in months:
             paid_months_by_tenure[month - months[0]] += 1
         returning += any(b - a > 1 for a, b in zip(months, months[1:]))

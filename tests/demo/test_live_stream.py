@@ -53,14 +53,21 @@ def test_live_events_land_in_fact_transaction(live_stream):
     deliveries = live_stream.pay() + live_stream.pay() + live_stream.fail() + live_stream.refund()
 
     assert all(d.status_code == 200 for d in deliveries)
-    charges = {d.object_id: d for d in deliveries if d.event_type in ("charge.succeeded", "charge.failed")}
+    charges = {
+        d.object_id: d for d in deliveries if d.event_type in ("charge.succeeded", "charge.failed")
+    }
     facts = {f.stripe_id: f for f in FactTransaction.objects.filter(transaction_type="charge")}
     assert set(facts) == set(charges)
     for charge_id, delivery in charges.items():
         expected_status = "succeeded" if delivery.event_type == "charge.succeeded" else "failed"
-        assert (facts[charge_id].status, facts[charge_id].amount) == (expected_status, delivery.amount)
+        assert (facts[charge_id].status, facts[charge_id].amount) == (
+            expected_status,
+            delivery.amount,
+        )
     refunded = next(d for d in deliveries if d.event_type == "charge.refunded")
-    refund_fact = FactTransaction.objects.get(transaction_type="refund", charge_id=refunded.object_id)
+    refund_fact = FactTransaction.objects.get(
+        transaction_type="refund", charge_id=refunded.object_id
+    )
     assert refund_fact.amount == -refunded.amount
     assert refund_fact.settlement_amount == -refunded.amount  # the double settles USD as USD
     # New customers are the app users who had not paid yet, then fresh live users.

@@ -19,8 +19,14 @@ SMALL = {"users": 120, "months": 8, "seed": 257, "end": "2026-06-15T12:00:00+00:
 
 
 def small_business():
-    return generate(DemoConfig(users=SMALL["users"], months=SMALL["months"], seed=SMALL["seed"],
-                               end=dt.datetime.fromisoformat(SMALL["end"])))
+    return generate(
+        DemoConfig(
+            users=SMALL["users"],
+            months=SMALL["months"],
+            seed=SMALL["seed"],
+            end=dt.datetime.fromisoformat(SMALL["end"]),
+        )
+    )
 
 
 @pytest.fixture
@@ -34,7 +40,9 @@ def stripe_unreachable():
 
 def load(**overrides):
     out = StringIO()
-    call_command("load_demo_data", *[f"--{k}={v}" for k, v in {**SMALL, **overrides}.items()], stdout=out)
+    call_command(
+        "load_demo_data", *[f"--{k}={v}" for k, v in {**SMALL, **overrides}.items()], stdout=out
+    )
     return out.getvalue()
 
 
@@ -51,11 +59,14 @@ def test_fills_djstripe_tables_with_the_generated_objects(loaded):
     refunds = [r for c in charges for r in c["refunds"]["data"]]
     disputes = [d for customer in business.customers for d in customer.disputes]
 
-    assert set(Customer.objects.values_list("id", flat=True)) == {c.customer["id"] for c in business.customers}
+    assert set(Customer.objects.values_list("id", flat=True)) == {
+        c.customer["id"] for c in business.customers
+    }
     assert PaymentMethod.objects.count() == sum(len(c.payment_methods) for c in business.customers)
     assert set(Charge.objects.values_list("id", flat=True)) == {c["id"] for c in charges}
-    assert collections.Counter(Charge.objects.values_list("status", flat=True)) == collections.Counter(
-        c["status"] for c in charges)
+    assert collections.Counter(
+        Charge.objects.values_list("status", flat=True)
+    ) == collections.Counter(c["status"] for c in charges)
     assert set(Refund.objects.values_list("id", flat=True)) == {r["id"] for r in refunds}
     assert set(Dispute.objects.values_list("id", flat=True)) == {d["id"] for d in disputes}
     assert BalanceTransaction.objects.count() == len(list(business.balance_transactions()))
@@ -70,9 +81,11 @@ def test_installs_arrive_through_the_import(loaded):
 
     business = small_business()
     assert set(FactUserFirstInstall.objects.values_list("install_id", flat=True)) == {
-        row["install_id"] for row in business.installs}
+        row["install_id"] for row in business.installs
+    }
     assert set(DimChannel.objects.values_list("channel_name", flat=True)) == {
-        row["channel_name"] for row in business.installs}
+        row["channel_name"] for row in business.installs
+    }
 
 
 def test_warehouse_money_equals_the_generated_balance_transactions(loaded):
@@ -91,35 +104,63 @@ def test_warehouse_money_equals_the_generated_balance_transactions(loaded):
 
     facts = FactTransaction.objects
     assert facts.filter(transaction_type="charge").count() == len(charges)
-    assert facts.filter(transaction_type="charge", status="failed").count() == len(charges) - len(succeeded)
+    assert facts.filter(transaction_type="charge", status="failed").count() == len(charges) - len(
+        succeeded
+    )
     assert facts.filter(transaction_type="refund").count() == len(refunds)
     assert facts.filter(transaction_type="dispute_withdrawal").count() == len(disputes)
     assert facts.filter(transaction_type="dispute_reinstatement").count() == sum(
-        d["status"] == "won" for d in disputes)
-    assert facts.filter(transaction_type="charge", status="succeeded").aggregate(
-        s=Sum("settlement_amount"))["s"] == gross
-    assert facts.filter(transaction_type="refund").aggregate(s=Sum("settlement_amount"))["s"] == refunded
-    assert facts.filter(transaction_type__startswith="dispute").aggregate(
-        s=Sum("settlement_amount"))["s"] == disputed
-    assert set(facts.exclude(settlement_amount=None).values_list("settlement_currency", flat=True)) == {"usd"}
+        d["status"] == "won" for d in disputes
+    )
+    assert (
+        facts.filter(transaction_type="charge", status="succeeded").aggregate(
+            s=Sum("settlement_amount")
+        )["s"]
+        == gross
+    )
+    assert (
+        facts.filter(transaction_type="refund").aggregate(s=Sum("settlement_amount"))["s"]
+        == refunded
+    )
+    assert (
+        facts.filter(transaction_type__startswith="dispute").aggregate(s=Sum("settlement_amount"))[
+            "s"
+        ]
+        == disputed
+    )
+    assert set(
+        facts.exclude(settlement_amount=None).values_list("settlement_currency", flat=True)
+    ) == {"usd"}
     jpy = next(c for c in succeeded if c["currency"] == "jpy")
     jpy_fact = facts.get(stripe_id=jpy["id"], transaction_type="charge")
     assert (jpy_fact.amount, jpy_fact.currency, jpy_fact.settlement_amount) == (
-        jpy["amount"], "jpy", jpy["balance_transaction"]["amount"])
+        jpy["amount"],
+        "jpy",
+        jpy["balance_transaction"]["amount"],
+    )
 
-    months = FactCustomerMonth.objects.aggregate(gross=Sum("gross"), net=Sum("net"), fees=Sum("fees"))
+    months = FactCustomerMonth.objects.aggregate(
+        gross=Sum("gross"), net=Sum("net"), fees=Sum("fees")
+    )
     assert months["gross"] == gross
     assert months["net"] == gross + refunded + disputed
     assert months["fees"] == fees
-    assert set(DimCustomer.objects.values_list("user_id", flat=True)) == {c.user_id for c in business.customers}
+    assert set(DimCustomer.objects.values_list("user_id", flat=True)) == {
+        c.user_id for c in business.customers
+    }
 
 
 def test_running_again_changes_nothing(loaded, stripe_unreachable):
     from djstripe.models import Charge, Customer
+
     from warehouse.models import FactTransaction, FactUserFirstInstall
 
-    before = (Customer.objects.count(), Charge.objects.count(), FactTransaction.objects.count(),
-              FactUserFirstInstall.objects.count())
+    before = (
+        Customer.objects.count(),
+        Charge.objects.count(),
+        FactTransaction.objects.count(),
+        FactUserFirstInstall.objects.count(),
+    )
 
     again = load(workers=1)
     # Left-out options take the loaded data's values (as `make demo` after `make demo-data`).
@@ -127,8 +168,12 @@ def test_running_again_changes_nothing(loaded, stripe_unreachable):
     call_command("load_demo_data", stdout=bare)
 
     assert "already loaded" in again and "already loaded" in bare.getvalue()
-    assert (Customer.objects.count(), Charge.objects.count(), FactTransaction.objects.count(),
-            FactUserFirstInstall.objects.count()) == before
+    assert (
+        Customer.objects.count(),
+        Charge.objects.count(),
+        FactTransaction.objects.count(),
+        FactUserFirstInstall.objects.count(),
+    ) == before
 
 
 def test_an_interrupted_load_is_completed_by_the_next_run(stripe_unreachable):
@@ -137,7 +182,9 @@ def test_an_interrupted_load_is_completed_by_the_next_run(stripe_unreachable):
     load(workers=1)
     business = small_business()
     lost = business.customers[-3:]
-    Customer.objects.filter(id__in=[c.customer["id"] for c in lost]).delete()  # cascades its charges
+    Customer.objects.filter(
+        id__in=[c.customer["id"] for c in lost]
+    ).delete()  # cascades its charges
 
     out = load(workers=1)
 

@@ -32,7 +32,11 @@ def manage(*args, env_overrides=None):
     env.update(env_overrides or {})
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=180,
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
 
 
@@ -72,8 +76,10 @@ def test_database_url_is_used_when_set():
         url = f"postgres://{db['USER']}@/{quote(host, safe='')}/{connection.settings_dict['NAME']}"
     else:
         password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-        url = (f"postgres://{db['USER']}{password}@{host}:{db.get('PORT') or 5432}"
-               f"/{connection.settings_dict['NAME']}")
+        url = (
+            f"postgres://{db['USER']}{password}@{host}:{db.get('PORT') or 5432}"
+            f"/{connection.settings_dict['NAME']}"
+        )
     probe = (
         "from django.db import connection;"
         "cursor = connection.cursor();"

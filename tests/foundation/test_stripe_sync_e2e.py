@@ -13,11 +13,15 @@ def test_signed_charge_event_is_synced_by_djstripe(stripe_double, deliver_event,
 
     customer = stripe.Customer.create(email="ada@example.com", metadata={"user_id": "u-1"})
     payment_method = stripe.PaymentMethod.create(
-        type="card", card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+        type="card",
+        card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
     )
     stripe.PaymentMethod.attach(payment_method.id, customer=customer.id)
     intent = stripe.PaymentIntent.create(
-        amount=1999, currency="eur", customer=customer.id, payment_method=payment_method.id,
+        amount=1999,
+        currency="eur",
+        customer=customer.id,
+        payment_method=payment_method.id,
         confirm=True,
     )
     # localstripe answers with the pre-2022 shape (`charges` list) rather than `latest_charge`.

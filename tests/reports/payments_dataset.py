@@ -56,10 +56,22 @@ MOVEMENTS = [
     # chiyo: pays in JPY, settled in USD cents; March charge disputed in April, won in May.
     charge("chiyo", utc(2025, 2, 14, 12), 3300, amount=5000, currency="jpy"),
     charge("chiyo", utc(2025, 3, 14, 12), 3300, amount=5000, currency="jpy"),
-    Movement("chiyo", utc(2025, 4, 2, 12), T.DISPUTE_WITHDRAWAL, settlement=-3300, amount=-5000,
-             currency="jpy"),
-    Movement("chiyo", utc(2025, 5, 3, 12), T.DISPUTE_REINSTATEMENT, settlement=3300, amount=5000,
-             currency="jpy"),
+    Movement(
+        "chiyo",
+        utc(2025, 4, 2, 12),
+        T.DISPUTE_WITHDRAWAL,
+        settlement=-3300,
+        amount=-5000,
+        currency="jpy",
+    ),
+    Movement(
+        "chiyo",
+        utc(2025, 5, 3, 12),
+        T.DISPUTE_REINSTATEMENT,
+        settlement=3300,
+        amount=5000,
+        currency="jpy",
+    ),
     # dara: two charges in March 2025 only.
     charge("dara", utc(2025, 3, 3, 12), 999),
     charge("dara", utc(2025, 3, 28, 12), 1001),
@@ -88,7 +100,8 @@ def build(settings) -> dict:
     for number, movement in enumerate(MOVEMENTS):
         if movement.customer not in customers:
             customers[movement.customer] = DimCustomerFactory(
-                stripe_id=f"cus_{movement.customer}", email=f"{movement.customer}@example.com",
+                stripe_id=f"cus_{movement.customer}",
+                email=f"{movement.customer}@example.com",
                 user_id=f"user-{movement.customer}",
             )
         prefix = {T.CHARGE: "ch", T.REFUND: "re"}.get(movement.kind, "dp")
@@ -198,20 +211,23 @@ class Expected:
         for m in (add_months(month, -1), month):
             succeeded = sum(self.charges[(n, m)] for n in self.customers)
             failed = sum(self.failed[(n, m)] for n in self.customers)
-            rows.append({
-                "month": m,
-                "gross": sum(self.gross[(n, m)] for n in self.customers),
-                "refunds": sum(self.refunds[(n, m)] for n in self.customers),
-                "disputes": sum(self.disputes[(n, m)] for n in self.customers),
-                "net": self.month_net(m),
-                "fees": sum(self.fees[(n, m)] for n in self.customers),
-                "paying_customers": len(self.paying(m)),
-                "new_customers": sum(1 for n in self.customers if self.first_payment(n) == m),
-                "succeeded_charges": succeeded,
-                "failed_charges": failed,
-                "failed_payment_rate": rounded(Fraction(failed, succeeded + failed), 6)
-                if succeeded + failed else None,
-            })
+            rows.append(
+                {
+                    "month": m,
+                    "gross": sum(self.gross[(n, m)] for n in self.customers),
+                    "refunds": sum(self.refunds[(n, m)] for n in self.customers),
+                    "disputes": sum(self.disputes[(n, m)] for n in self.customers),
+                    "net": self.month_net(m),
+                    "fees": sum(self.fees[(n, m)] for n in self.customers),
+                    "paying_customers": len(self.paying(m)),
+                    "new_customers": sum(1 for n in self.customers if self.first_payment(n) == m),
+                    "succeeded_charges": succeeded,
+                    "failed_charges": failed,
+                    "failed_payment_rate": rounded(Fraction(failed, succeeded + failed), 6)
+                    if succeeded + failed
+                    else None,
+                }
+            )
         return rows
 
     def monthly_metrics(self, first: dt.date, last: dt.date) -> list[dict]:
@@ -219,15 +235,17 @@ class Expected:
         for month in months_from(first, last):
             before = self.paying(add_months(month, -1))
             arpu, churn = self.arpu(month), self.churn(month)
-            rows.append({
-                "month": month,
-                "net_revenue": self.month_net(month),
-                "paying_customers": len(self.paying(month)),
-                "arpu": None if arpu is None else rounded(arpu, 2),
-                "previously_paying_customers": len(before),
-                "churned_customers": len(before - self.paying(month)),
-                "churn_rate": None if churn is None else rounded(churn, 6),
-            })
+            rows.append(
+                {
+                    "month": month,
+                    "net_revenue": self.month_net(month),
+                    "paying_customers": len(self.paying(month)),
+                    "arpu": None if arpu is None else rounded(arpu, 2),
+                    "previously_paying_customers": len(before),
+                    "churned_customers": len(before - self.paying(month)),
+                    "churn_rate": None if churn is None else rounded(churn, 6),
+                }
+            )
         return rows
 
     def ltv_summary(self, first: dt.date, last: dt.date, current: dt.date) -> dict:
@@ -236,8 +254,7 @@ class Expected:
         churns = [c for c in map(self.churn, full) if c is not None]
         average_arpu = sum(arpus, Fraction(0)) / len(arpus) if arpus else None
         average_churn = sum(churns, Fraction(0)) / len(churns) if churns else None
-        ltv = (average_arpu / average_churn
-               if average_arpu is not None and average_churn else None)
+        ltv = average_arpu / average_churn if average_arpu is not None and average_churn else None
         return {
             "full_months": len(full),
             "arpu_months": len(arpus),
@@ -251,8 +268,9 @@ class Expected:
         c = max(Fraction(churn_rate) if churn_rate is not None else Fraction(0), CHURN_FLOOR)
         rows = {}
         for name in self.customers:
-            paying_months = sorted(m for (n, m), count in self.charges.items()
-                                   if n == name and count > 0 and m <= last)
+            paying_months = sorted(
+                m for (n, m), count in self.charges.items() if n == name and count > 0 and m <= last
+            )
             if not paying_months or paying_months[-1] < first:
                 continue
             total = sum(net for (n, m), net in self.net.items() if n == name and m <= last)
@@ -282,18 +300,21 @@ class Expected:
             for k, month in enumerate(months_from(cohort, last)):
                 paying = len(members & self.paying(month))
                 revenue = sum(self.net[(n, month)] for n in members)
-                rows.append({
-                    "cohort_month": cohort,
-                    "months_since_first_payment": k,
-                    "month": month,
-                    "cohort_customers": len(members),
-                    "paying_customers": paying,
-                    "retention_rate": rounded(Fraction(paying, len(members)), 6),
-                    "net_revenue": revenue,
-                    "month_zero_net_revenue": month_zero,
-                    "revenue_retention_rate": rounded(Fraction(revenue, month_zero), 6)
-                    if month_zero else None,
-                })
+                rows.append(
+                    {
+                        "cohort_month": cohort,
+                        "months_since_first_payment": k,
+                        "month": month,
+                        "cohort_customers": len(members),
+                        "paying_customers": paying,
+                        "retention_rate": rounded(Fraction(paying, len(members)), 6),
+                        "net_revenue": revenue,
+                        "month_zero_net_revenue": month_zero,
+                        "revenue_retention_rate": rounded(Fraction(revenue, month_zero), 6)
+                        if month_zero
+                        else None,
+                    }
+                )
         return rows
 
     def customer_flow(self, first: dt.date, last: dt.date) -> list[dict]:
@@ -301,21 +322,28 @@ class Expected:
         for month in months_from(first, last):
             kinds = {"new": 0, "retained": 0, "returning": 0}
             for name in self.paying(month):
-                earlier = [m for (n, m), count in self.charges.items()
-                           if n == name and count > 0 and m < month]
+                earlier = [
+                    m
+                    for (n, m), count in self.charges.items()
+                    if n == name and count > 0 and m < month
+                ]
                 if not earlier:
                     kinds["new"] += 1
                 elif max(earlier) == add_months(month, -1):
                     kinds["retained"] += 1
                 else:
                     kinds["returning"] += 1
-            rows.append({
-                "month": month,
-                "new_customers": kinds["new"],
-                "retained_customers": kinds["retained"],
-                "returning_customers": kinds["returning"],
-                "churned_customers": len(self.paying(add_months(month, -1)) - self.paying(month)),
-            })
+            rows.append(
+                {
+                    "month": month,
+                    "new_customers": kinds["new"],
+                    "retained_customers": kinds["retained"],
+                    "returning_customers": kinds["returning"],
+                    "churned_customers": len(
+                        self.paying(add_months(month, -1)) - self.paying(month)
+                    ),
+                }
+            )
         return rows
 
     def follow_cohort(self, cohort: dt.date, last: dt.date, basis: str) -> list[dict]:
@@ -328,8 +356,11 @@ class Expected:
                 "month": month,
                 "followed_customers": len(followed),
                 "paying_customers": len(followed & self.paying(month)),
-                "paying_share": rounded(Fraction(len(followed & self.paying(month)), len(followed)), 6)
-                if followed else None,
+                "paying_share": rounded(
+                    Fraction(len(followed & self.paying(month)), len(followed)), 6
+                )
+                if followed
+                else None,
                 "net_revenue": sum(self.net[(n, month)] for n in followed),
             }
             for month in months_from(cohort, last)

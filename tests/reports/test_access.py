@@ -51,7 +51,9 @@ def test_anonymous_is_redirected_to_login(client, url_name):
 
 @pytest.mark.parametrize("url_name", REPORT_URLS)
 def test_logged_in_user_without_permission_gets_403(client, django_user_model, url_name):
-    client.force_login(django_user_model.objects.create_user(username="clerk", password="x-pass-123"))
+    client.force_login(
+        django_user_model.objects.create_user(username="clerk", password="x-pass-123")
+    )
 
     assert client.get(reverse(url_name)).status_code == 403
 
@@ -65,7 +67,9 @@ def test_manager_sees_every_page(manager_client, url_name):
 
 
 def test_export_needs_the_permission_too(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user(username="clerk", password="x-pass-123"))
+    client.force_login(
+        django_user_model.objects.create_user(username="clerk", password="x-pass-123")
+    )
 
     assert client.get(reverse("reports:overview"), {"export": "summary"}).status_code == 403
 

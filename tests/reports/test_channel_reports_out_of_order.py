@@ -26,21 +26,44 @@ ARRIVALS = [
 @pytest.fixture
 def out_of_order_installs(settings):
     settings.TIME_ZONE = "UTC"
-    channels = {name: DimChannelFactory(channel_name=name) for name in ("organic", "paid", "referral")}
+    channels = {
+        name: DimChannelFactory(channel_name=name) for name in ("organic", "paid", "referral")
+    }
     clients = {os_name: DimClientFactory(os_name=os_name) for os_name in ("Android", "iOS")}
     for install_id, user_id, channel, os_name, at in ARRIVALS:
-        FactUserFirstInstallFactory(install_id=install_id, user_id=user_id, channel=channels[channel],
-                                    client=clients[os_name], installed_at=at)
+        FactUserFirstInstallFactory(
+            install_id=install_id,
+            user_id=user_id,
+            channel=channels[channel],
+            client=clients[os_name],
+            installed_at=at,
+        )
     # a callback repeating an install changes nothing
     android = clients["Android"]
-    assert not upsert_install({
-        "install_id": "a-2", "user_id": "amy", "device_id": "", "installed_at": utc(2025, 4, 10),
-        "os_name": "Android", "app_name": android.app_name, "app_version": android.app_version,
-        "device_name": android.device_name, "channel_name": "paid", "channel_group": "",
-        "channel_label": "", "country_code": "", "network_name": "", "campaign_name": "",
-        "adgroup_name": "", "creative_name": "", "campaign_id": "", "adgroup_id": "",
-        "creative_id": "", "ip_address": None,
-    })
+    assert not upsert_install(
+        {
+            "install_id": "a-2",
+            "user_id": "amy",
+            "device_id": "",
+            "installed_at": utc(2025, 4, 10),
+            "os_name": "Android",
+            "app_name": android.app_name,
+            "app_version": android.app_version,
+            "device_name": android.device_name,
+            "channel_name": "paid",
+            "channel_group": "",
+            "channel_label": "",
+            "country_code": "",
+            "network_name": "",
+            "campaign_name": "",
+            "adgroup_name": "",
+            "creative_name": "",
+            "campaign_id": "",
+            "adgroup_id": "",
+            "creative_id": "",
+            "ip_address": None,
+        }
+    )
 
 
 def _first_install_channels(first_day, last_day):
@@ -67,15 +90,23 @@ def test_funnel_uses_each_users_earliest_install(out_of_order_installs, first_da
 
 
 def test_install_counts_count_every_install_once(out_of_order_installs):
-    by_month = Counter((at.date().replace(day=1), channel, os_name) for _, _, channel, os_name, at in ARRIVALS)
+    by_month = Counter(
+        (at.date().replace(day=1), channel, os_name) for _, _, channel, os_name, at in ARRIVALS
+    )
     rows = installs.installs_by_channel_os(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
     assert {(r["month"], r["channel_name"], r["os_name"]): r["installs"] for r in rows} == by_month
 
-    top = installs.top_channels_by_os("android", 3, first_day=dt.date(2025, 4, 1), last_day=dt.date(2025, 4, 30))
+    top = installs.top_channels_by_os(
+        "android", 3, first_day=dt.date(2025, 4, 1), last_day=dt.date(2025, 4, 30)
+    )
     april = [(channel, os_name) for _, _, channel, os_name, at in ARRIVALS if at.month == 4]
     expected = sorted(
         (
-            (sum(1 for c, o in april if c == name and o == "Android"), sum(1 for c, _ in april if c == name), name)
+            (
+                sum(1 for c, o in april if c == name and o == "Android"),
+                sum(1 for c, _ in april if c == name),
+                name,
+            )
             for name in ("organic", "paid", "referral")
         ),
         key=lambda item: (-item[0], -item[1], item[2]),

@@ -72,10 +72,11 @@ def test_duplicate_installs_default_to_yesterday_in_the_reporting_time_zone(auck
     ]
     assert _user_counts(rows) == _duplicates_by_hand(dt.date(2025, 3, 10), AUCKLAND)
     # yesterday in UTC (9 March) would have been a different answer
-    assert _duplicates_by_hand(dt.date(2025, 3, 9), dt.timezone.utc) != _user_counts(rows)
+    assert _duplicates_by_hand(dt.date(2025, 3, 9), dt.UTC) != _user_counts(rows)
     u3 = rows[0]
     assert (u3["first_installed_at"], u3["last_installed_at"]) == (
-        utc(2025, 3, 9, 11, 0), utc(2025, 3, 10, 10, 59, 59)
+        utc(2025, 3, 9, 11, 0),
+        utc(2025, 3, 10, 10, 59, 59),
     )
 
 
@@ -111,9 +112,11 @@ def channel_installs():
             for _ in range(count):
                 FactUserFirstInstallFactory(channel=channel, client=client, installed_at=moment)
     # an Android install a year earlier, outside the date range of the range test
-    FactUserFirstInstallFactory(channel=DimChannelFactory(channel_name="zeta"),
-                                client=DimClientFactory(os_name="Android"),
-                                installed_at=utc(2024, 6, 1, 12))
+    FactUserFirstInstallFactory(
+        channel=DimChannelFactory(channel_name="zeta"),
+        client=DimClientFactory(os_name="Android"),
+        installed_at=utc(2024, 6, 1, 12),
+    )
 
 
 def _ranking_by_hand(os_name, extra=None):
@@ -136,7 +139,11 @@ def test_top_channels_by_android_installs_then_total(channel_installs):
 
     # beta beats alpha on total installs; eta, theta and zeta tie and go by name
     assert _ranking(rows) == [
-        ("beta", 3, 6), ("alpha", 3, 4), ("gamma", 2, 2), ("eta", 1, 1), ("theta", 1, 1),
+        ("beta", 3, 6),
+        ("alpha", 3, 4),
+        ("gamma", 2, 2),
+        ("eta", 1, 1),
+        ("theta", 1, 1),
     ]
 
 
@@ -154,8 +161,9 @@ def test_top_channels_for_another_os_rank_by_that_os(channel_installs):
 
 
 def test_top_channels_within_a_day_range(channel_installs, settings):
-    rows = installs.top_channels_by_os("Android", limit=20, first_day=dt.date(2025, 1, 1),
-                                       last_day=dt.date(2025, 12, 31))
+    rows = installs.top_channels_by_os(
+        "Android", limit=20, first_day=dt.date(2025, 1, 1), last_day=dt.date(2025, 12, 31)
+    )
 
     assert _ranking(rows) == _ranking_by_hand("Android")
 
@@ -164,8 +172,11 @@ def test_installs_by_channel_and_os_per_month(channel_installs):
     rows = installs.installs_by_channel_os(dt.date(2024, 1, 1), dt.date(2025, 12, 31))
 
     expected = sorted(
-        [(dt.date(2025, 6, 1), name, os_name, n)
-         for name, per_os in CHANNEL_INSTALLS.items() for os_name, n in per_os.items()]
+        [
+            (dt.date(2025, 6, 1), name, os_name, n)
+            for name, per_os in CHANNEL_INSTALLS.items()
+            for os_name, n in per_os.items()
+        ]
         + [(dt.date(2024, 6, 1), "zeta", "Android", 1)]
     )
     assert [(r["month"], r["channel_name"], r["os_name"], r["installs"]) for r in rows] == expected
@@ -173,11 +184,17 @@ def test_installs_by_channel_and_os_per_month(channel_installs):
 
 def test_channel_funnel(settings):
     settings.TIME_ZONE = "UTC"
-    paid, organic = DimChannelFactory(channel_name="paid"), DimChannelFactory(channel_name="organic")
+    paid, organic = (
+        DimChannelFactory(channel_name="paid"),
+        DimChannelFactory(channel_name="organic"),
+    )
     DimChannelFactory(channel_name="unused")
     first_installs = {  # user -> (channel, first install)
-        "ann": (paid, utc(2025, 2, 1)), "ben": (paid, utc(2025, 2, 2)), "cat": (paid, utc(2025, 2, 3)),
-        "dan": (organic, utc(2025, 2, 4)), "eve": (organic, utc(2024, 12, 1)),  # eve: before range
+        "ann": (paid, utc(2025, 2, 1)),
+        "ben": (paid, utc(2025, 2, 2)),
+        "cat": (paid, utc(2025, 2, 3)),
+        "dan": (organic, utc(2025, 2, 4)),
+        "eve": (organic, utc(2024, 12, 1)),  # eve: before range
     }
     for user, (channel, at) in first_installs.items():
         FactUserFirstInstallFactory(user_id=user, channel=channel, installed_at=at)
@@ -187,9 +204,13 @@ def test_channel_funnel(settings):
     for user, amounts in payments.items():
         customer = DimCustomerFactory(user_id=user)
         for number, amount in enumerate(amounts):
-            FactTransactionFactory(customer=customer, occurred_at=utc(2025, 3, 1 + number),
-                                   amount=amount, stripe_id=f"ch_{user}_{number}",
-                                   transaction_type="refund" if amount < 0 else "charge")
+            FactTransactionFactory(
+                customer=customer,
+                occurred_at=utc(2025, 3, 1 + number),
+                amount=amount,
+                stripe_id=f"ch_{user}_{number}",
+                transaction_type="refund" if amount < 0 else "charge",
+            )
     DimCustomerFactory(user_id="cat")  # a customer who never paid
     services.refresh_customer_months()
 
@@ -210,12 +231,15 @@ def test_channel_funnel(settings):
             "installs": totals["installs"],
             "paying_customers": totals["paying"],
             "conversion_rate": rounded(Decimal(totals["paying"]) / totals["installs"], 6)
-            if totals["installs"] else None,
+            if totals["installs"]
+            else None,
             "net_revenue": totals["net"],
             "revenue_per_install": rounded(Decimal(totals["net"]) / totals["installs"], 2)
-            if totals["installs"] else None,
+            if totals["installs"]
+            else None,
             "average_ltv_per_paying_customer": rounded(Decimal(totals["net"]) / totals["paying"], 2)
-            if totals["paying"] else None,
+            if totals["paying"]
+            else None,
         }
 
     assert rows == [expected_row("paid"), expected_row("organic"), expected_row("unused")]

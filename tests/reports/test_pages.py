@@ -36,8 +36,13 @@ PAGES = {
 TABLES = {
     "reports:overview": ["summary"],
     "reports:ltv": ["ltv", "monthly", "customers"],
-    "reports:cohorts": ["retention_customers", "retention_revenue", "customer_flow",
-                        "follow_cohort", "retention_detail"],
+    "reports:cohorts": [
+        "retention_customers",
+        "retention_revenue",
+        "customer_flow",
+        "follow_cohort",
+        "retention_detail",
+    ],
     "reports:channels": ["top_channels", "duplicate_installs", "installs_by_channel_os", "funnel"],
 }
 
@@ -92,15 +97,24 @@ def as_csv_text(page_text: str) -> str:
 def dataset(settings):
     ids = payments_dataset.build(settings)
     channel = DimChannelFactory(channel_name="search")
-    for user, at in [("user-ada", utc(2025, 3, 9, 20)), ("user-ada", utc(2025, 3, 10, 1)),
-                     ("user-bob", utc(2025, 2, 1))]:
-        FactUserFirstInstallFactory(user_id=user, installed_at=at, channel=channel,
-                                    client=DimClientFactory(os_name="Android"))
+    for user, at in [
+        ("user-ada", utc(2025, 3, 9, 20)),
+        ("user-ada", utc(2025, 3, 10, 1)),
+        ("user-bob", utc(2025, 2, 1)),
+    ]:
+        FactUserFirstInstallFactory(
+            user_id=user,
+            installed_at=at,
+            channel=channel,
+            client=DimClientFactory(os_name="Android"),
+        )
     return Expected(ids)
 
 
 @pytest.mark.parametrize("url_name", PAGES)
-def test_every_table_downloads_as_csv_with_the_numbers_of_the_page(manager_client, dataset, url_name):
+def test_every_table_downloads_as_csv_with_the_numbers_of_the_page(
+    manager_client, dataset, url_name
+):
     url = reverse(url_name)
     tables = page_tables(manager_client.get(url, PAGES[url_name]))
     assert set(tables) == set(TABLES[url_name])
@@ -119,19 +133,27 @@ def test_every_table_downloads_as_csv_with_the_numbers_of_the_page(manager_clien
 
 
 def test_overview_page_shows_the_months_money_in_major_units(manager_client, dataset):
-    response = manager_client.get(reverse("reports:overview"), {"month": "2025-02", "export": "summary"})
+    response = manager_client.get(
+        reverse("reports:overview"), {"month": "2025-02", "export": "summary"}
+    )
 
     header, january, february = csv_rows(response)
     expected = dataset.month_summary(dt.date(2025, 2, 1))
     net = header.index("net (USD)")
-    assert [january[net], february[net]] == [str(major_units(row["net"], "usd")) for row in expected]
+    assert [january[net], february[net]] == [
+        str(major_units(row["net"], "usd")) for row in expected
+    ]
     failed_rate = header.index("failed_payment_rate")
-    assert february[failed_rate] == str((expected[1]["failed_payment_rate"] * 100).quantize(Decimal("0.01")))
+    assert february[failed_rate] == str(
+        (expected[1]["failed_payment_rate"] * 100).quantize(Decimal("0.01"))
+    )
 
 
 def test_ltv_page_links_customers_to_their_admin_page_and_sorts(manager_client, dataset):
-    response = manager_client.get(reverse("reports:ltv"), {**PAGES["reports:ltv"],
-                                                            "sort": "active_months", "direction": "asc"})
+    response = manager_client.get(
+        reverse("reports:ltv"),
+        {**PAGES["reports:ltv"], "sort": "active_months", "direction": "asc"},
+    )
 
     admin_url = reverse("admin:warehouse_dimcustomer_change", args=[dataset.ids["ada"]])
     assert f'href="{admin_url}"'.encode() in response.content
@@ -144,7 +166,11 @@ def test_ltv_page_links_customers_to_their_admin_page_and_sorts(manager_client, 
     "url_name,params,message",
     [
         ("reports:overview", {"month": "2025-13"}, "Enter a month as YYYY-MM"),
-        ("reports:overview", {"month": "'; drop table dim_customer; --"}, "Enter a month as YYYY-MM"),
+        (
+            "reports:overview",
+            {"month": "'; drop table dim_customer; --"},
+            "Enter a month as YYYY-MM",
+        ),
         ("reports:ltv", {"start": "2025-05", "end": "2025-01"}, "must not be after the last month"),
         ("reports:ltv", {"start": "1900-01"}, "Enter a month as YYYY-MM"),
         ("reports:ltv", {"start": "2000-01", "end": "2025-01"}, "Choose at most 240 months"),
@@ -152,18 +178,27 @@ def test_ltv_page_links_customers_to_their_admin_page_and_sorts(manager_client, 
         ("reports:ltv", {"page": "0"}, "greater than or equal to 1"),
         ("reports:ltv", {"page": "many"}, "Enter a whole number"),
         ("reports:cohorts", {"cohort": "Jan"}, "Enter a month as YYYY-MM"),
-        ("reports:cohorts", {"end": "2025-01", "start": "2024-12", "cohort": "2025-02"},
-         "must not be after the last month"),
+        (
+            "reports:cohorts",
+            {"end": "2025-01", "start": "2024-12", "cohort": "2025-02"},
+            "must not be after the last month",
+        ),
         ("reports:cohorts", {"basis": "everyone"}, "Select a valid choice"),
         ("reports:channels", {"top": "0"}, "greater than or equal to 1"),
         ("reports:channels", {"top": "five"}, "Enter a whole number"),
         ("reports:channels", {"day": "2025-02-30"}, "Enter a valid date"),
         ("reports:channels", {"os_name": "x" * 65}, "at most 64 characters"),
-        ("reports:channels", {"start": "2025-03-01", "end": "2025-01-01"}, "must not be after the last day"),
+        (
+            "reports:channels",
+            {"start": "2025-03-01", "end": "2025-01-01"},
+            "must not be after the last day",
+        ),
         ("reports:channels", {"start": "0001-01-01", "end": "2025-01-01"}, "at most 3660 days"),
     ],
 )
-def test_invalid_filters_answer_400_with_the_forms_message(manager_client, url_name, params, message):
+def test_invalid_filters_answer_400_with_the_forms_message(
+    manager_client, url_name, params, message
+):
     for extra in ({}, {"export": "anything"}):
         response = manager_client.get(reverse(url_name), {**params, **extra})
 
@@ -190,8 +225,13 @@ def test_empty_warehouse_shows_empty_states(manager_client, url_name):
 def test_zero_decimal_settlement_currency_is_shown_without_decimals(manager_client, settings):
     customer = DimCustomerFactory()
     moment = timezone.now()
-    FactTransactionFactory(customer=customer, occurred_at=moment, amount=123456, currency="jpy",
-                           settlement_currency="jpy")
+    FactTransactionFactory(
+        customer=customer,
+        occurred_at=moment,
+        amount=123456,
+        currency="jpy",
+        settlement_currency="jpy",
+    )
     services.refresh_customer_months()
 
     response = manager_client.get(reverse("reports:overview"))
@@ -202,16 +242,25 @@ def test_zero_decimal_settlement_currency_is_shown_without_decimals(manager_clie
     assert export[0][1] == "gross (JPY)" and export[2][1] == "123456"
 
 
-@pytest.mark.parametrize("minor,currency,shown", [
-    (123456, "usd", "1,234.56"), (123456, "jpy", "123,456"), (123456, "krw", "123,456"),
-    (123456, "bhd", "123.456"), (-5, "eur", "-0.05"), (Decimal("1234.567"), "usd", "12.35"),
-    (Decimal("1234.5"), "jpy", "1,235"),
-])
+@pytest.mark.parametrize(
+    "minor,currency,shown",
+    [
+        (123456, "usd", "1,234.56"),
+        (123456, "jpy", "123,456"),
+        (123456, "krw", "123,456"),
+        (123456, "bhd", "123.456"),
+        (-5, "eur", "-0.05"),
+        (Decimal("1234.567"), "usd", "12.35"),
+        (Decimal("1234.5"), "jpy", "1,235"),
+    ],
+)
 def test_money_display_respects_the_currency_exponent(minor, currency, shown):
     assert display_value(minor, "money", currency) == shown
 
 
-def test_plotly_js_is_served_from_the_installed_package_with_a_long_cache(client, manager_client, dataset):
+def test_plotly_js_is_served_from_the_installed_package_with_a_long_cache(
+    client, manager_client, dataset
+):
     page = manager_client.get(reverse("reports:ltv"), PAGES["reports:ltv"]).content.decode()
     url = reverse("reports:plotly_js", args=[plotly.__version__])
     assert f'<script src="{url}">' in page
@@ -228,8 +277,11 @@ def test_plotly_js_is_served_from_the_installed_package_with_a_long_cache(client
 
 def test_customers_table_is_paginated_with_links_keeping_the_filter(manager_client):
     for number in range(55):
-        FactTransactionFactory(customer=DimCustomerFactory(email=f"c{number:02d}@example.com"),
-                               occurred_at=utc(2025, 3, 10), amount=1000 + number)
+        FactTransactionFactory(
+            customer=DimCustomerFactory(email=f"c{number:02d}@example.com"),
+            occurred_at=utc(2025, 3, 10),
+            amount=1000 + number,
+        )
     services.refresh_customer_months()
     params = {"start": "2025-01", "end": "2025-03", "sort": "total_net", "direction": "asc"}
 
@@ -238,6 +290,9 @@ def test_customers_table_is_paginated_with_links_keeping_the_filter(manager_clie
 
     assert len(page_tables(first)["customers"]) == 1 + 50
     assert "Page 1 of 2 (55 customers)" in first.content.decode()
-    assert "?start=2025-01&amp;end=2025-03&amp;sort=total_net&amp;direction=asc&amp;page=2" in first.content.decode()
+    assert (
+        "?start=2025-01&amp;end=2025-03&amp;sort=total_net&amp;direction=asc&amp;page=2"
+        in first.content.decode()
+    )
     rows = page_tables(second)["customers"][1:]
     assert [row[1] for row in rows] == [f"c{n:02d}@example.com" for n in range(50, 55)]

@@ -82,8 +82,11 @@ def test_customer_values_single_month_customer_and_no_churn_do_not_divide_by_zer
 def test_predicted_remaining_does_not_grow_with_inactivity(expected):
     ada = expected.ids["ada"]
     predictions = [
-        next(row for row in reports.customer_values(FIRST, last, churn_rate=Decimal("0.25"))
-             if row["customer_id"] == ada)["predicted_remaining"]
+        next(
+            row
+            for row in reports.customer_values(FIRST, last, churn_rate=Decimal("0.25"))
+            if row["customer_id"] == ada
+        )["predicted_remaining"]
         for last in [dt.date(2025, 3, 1), dt.date(2025, 4, 1), dt.date(2025, 5, 1)]
         if ada
     ]
@@ -91,19 +94,30 @@ def test_predicted_remaining_does_not_grow_with_inactivity(expected):
     assert predictions[0] > predictions[1] > predictions[2] > 0
 
 
-@pytest.mark.parametrize("sort", ["customer", "first_payment_month", "last_payment_month",
-                                  "active_months", "total_net", "average_monthly_spend",
-                                  "predicted_remaining"])
+@pytest.mark.parametrize(
+    "sort",
+    [
+        "customer",
+        "first_payment_month",
+        "last_payment_month",
+        "active_months",
+        "total_net",
+        "average_monthly_spend",
+        "predicted_remaining",
+    ],
+)
 @pytest.mark.parametrize("descending", [True, False])
 def test_customer_values_sorting_and_paging(expected, sort, descending):
-    every = reports.customer_values(FIRST, LAST, churn_rate=Decimal("0.1"), sort=sort,
-                                    descending=descending)
+    every = reports.customer_values(
+        FIRST, LAST, churn_rate=Decimal("0.1"), sort=sort, descending=descending
+    )
     key = "email" if sort == "customer" else sort
     values = [row[key] for row in every]
 
     assert values == sorted(values, reverse=descending)
-    page_two = reports.customer_values(FIRST, LAST, churn_rate=Decimal("0.1"), sort=sort,
-                                       descending=descending, limit=2, offset=2)
+    page_two = reports.customer_values(
+        FIRST, LAST, churn_rate=Decimal("0.1"), sort=sort, descending=descending, limit=2, offset=2
+    )
     assert [r["customer_id"] for r in page_two] == [r["customer_id"] for r in every[2:4]]
     assert page_two[0]["total_rows"] == len(every)
 

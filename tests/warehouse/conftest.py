@@ -29,12 +29,19 @@ class StripeShop:
         """A confirmed PaymentIntent; returns (intent, charge) as the API shows them now."""
         try:
             intent = stripe.PaymentIntent.create(
-                amount=amount, currency=currency, customer=customer_id,
-                payment_method=payment_method_id, confirm=True,
+                amount=amount,
+                currency=currency,
+                customer=customer_id,
+                payment_method=payment_method_id,
+                confirm=True,
             )
         except stripe.CardError as exc:
             charge = stripe.Charge.retrieve(exc.error.charge)
-            intent = stripe.PaymentIntent.retrieve(charge.payment_intent) if charge.payment_intent else None
+            intent = (
+                stripe.PaymentIntent.retrieve(charge.payment_intent)
+                if charge.payment_intent
+                else None
+            )
             return intent, charge
         return intent, stripe.Charge.retrieve(intent.charges.data[0].id)
 
@@ -44,17 +51,23 @@ class StripeShop:
             kwargs["amount"] = amount
         return stripe.Refund.create(**kwargs)
 
-    def restate_settlement(self, balance_transaction_id: str, amount: int, currency: str, fee: int = 0):
+    def restate_settlement(
+        self, balance_transaction_id: str, amount: int, currency: str, fee: int = 0
+    ):
         response = requests.post(
             f"{self.base_url}/_test/balance_transactions/{balance_transaction_id}",
-            json={"amount": amount, "currency": currency, "fee": fee}, timeout=10, auth=(stripe.api_key, ""),
+            json={"amount": amount, "currency": currency, "fee": fee},
+            timeout=10,
+            auth=(stripe.api_key, ""),
         )
         response.raise_for_status()
         return response.json()
 
     def open_dispute(self, charge_id: str, **fields) -> dict:
         response = requests.post(
-            f"{self.base_url}/_test/disputes", json={"charge": charge_id, **fields}, timeout=10,
+            f"{self.base_url}/_test/disputes",
+            json={"charge": charge_id, **fields},
+            timeout=10,
             auth=(stripe.api_key, ""),
         )
         response.raise_for_status()
@@ -62,7 +75,9 @@ class StripeShop:
 
     def close_dispute(self, dispute_id: str, status: str) -> dict:
         response = requests.post(
-            f"{self.base_url}/_test/disputes/{dispute_id}/close", json={"status": status}, timeout=10,
+            f"{self.base_url}/_test/disputes/{dispute_id}/close",
+            json={"status": status},
+            timeout=10,
             auth=(stripe.api_key, ""),
         )
         response.raise_for_status()
@@ -85,7 +100,9 @@ def deliver_ok(deliver_event, stripe_event):
             from djstripe.models import WebhookEventTrigger
 
             trigger = WebhookEventTrigger.objects.order_by("-id").first()
-            raise AssertionError(f"{event_type}: HTTP {response.status_code}\n{trigger and trigger.traceback}")
+            raise AssertionError(
+                f"{event_type}: HTTP {response.status_code}\n{trigger and trigger.traceback}"
+            )
         return event
 
     return deliver
@@ -106,7 +123,9 @@ def warehouse_snapshot() -> dict:
         "dim_customer": rows(DimCustomer, ["stripe_id"]),
         "dim_payment_method": rows(DimPaymentMethod, ["stripe_id"]),
         "fact_transaction": rows(
-            FactTransaction, ["stripe_id", "transaction_type"], exclude=("updated_at", "transaction_sk")
+            FactTransaction,
+            ["stripe_id", "transaction_type"],
+            exclude=("updated_at", "transaction_sk"),
         ),
         "fact_customer_month": rows(
             FactCustomerMonth, ["customer_id", "month"], exclude=("updated_at", "customer_month_sk")
@@ -122,7 +141,9 @@ def report_aggregates_snapshot() -> dict:
     from warehouse.models import FactCohortMonth, FactCustomerLifetime, FactFollowMonth, FactMonth
 
     def keyed(model, key, exclude=()):
-        fields = [f.attname for f in model._meta.concrete_fields if f.attname not in (*key, *exclude)]
+        fields = [
+            f.attname for f in model._meta.concrete_fields if f.attname not in (*key, *exclude)
+        ]
         return {
             tuple(row[name] for name in key): {name: row[name] for name in fields}
             for row in model.objects.values(*key, *fields)
@@ -131,7 +152,11 @@ def report_aggregates_snapshot() -> dict:
 
     return {
         "fact_month": keyed(FactMonth, ["month"]),
-        "fact_cohort_month": keyed(FactCohortMonth, ["cohort_month", "month"], exclude=("cohort_month_sk",)),
-        "fact_follow_month": keyed(FactFollowMonth, ["paid_month", "month"], exclude=("follow_month_sk",)),
+        "fact_cohort_month": keyed(
+            FactCohortMonth, ["cohort_month", "month"], exclude=("cohort_month_sk",)
+        ),
+        "fact_follow_month": keyed(
+            FactFollowMonth, ["paid_month", "month"], exclude=("follow_month_sk",)
+        ),
         "fact_customer_lifetime": keyed(FactCustomerLifetime, ["customer_id"]),
     }

@@ -25,9 +25,17 @@ pytestmark = pytest.mark.django_db
 
 T = models.FactTransaction.TransactionType
 WAREHOUSE_MODELS = [
-    models.DimDate, models.DimCustomer, models.DimPaymentMethod, models.FactTransaction,
-    models.FactCustomerMonth, models.DimClient, models.DimChannel, models.FactUserFirstInstall,
-    models.FactCustomerLifetime, models.FactUserAcquisition, models.FactInstallDay,
+    models.DimDate,
+    models.DimCustomer,
+    models.DimPaymentMethod,
+    models.FactTransaction,
+    models.FactCustomerMonth,
+    models.DimClient,
+    models.DimChannel,
+    models.FactUserFirstInstall,
+    models.FactCustomerLifetime,
+    models.FactUserAcquisition,
+    models.FactInstallDay,
 ]
 # One row per month (pair): fewer rows than ROWS_PER_TABLE here, so left out of the bound test.
 MONTHLY_AGGREGATE_MODELS = [models.FactMonth, models.FactCohortMonth, models.FactFollowMonth]
@@ -43,23 +51,39 @@ def _url(model, view="changelist", *args):
 
 def build_rows(count):
     channels = [DimChannelFactory(channel_name=f"channel-{n}") for n in range(3)]
-    clients = [DimClientFactory(os_name=os_name, device_name=f"device-{os_name}") for os_name in ("iOS", "Android", "web")]
+    clients = [
+        DimClientFactory(os_name=os_name, device_name=f"device-{os_name}")
+        for os_name in ("iOS", "Android", "web")
+    ]
     for n in range(count):
         customer = DimCustomerFactory(country=["DE", "US", "GB"][n % 3])
-        method = DimPaymentMethodFactory(customer=customer, card_brand=["visa", "mastercard"][n % 2])
+        method = DimPaymentMethodFactory(
+            customer=customer, card_brand=["visa", "mastercard"][n % 2]
+        )
         occurred_at = utc(2025, 1 + n % 12, 1 + n % 28, 12)
         charge = FactTransactionFactory(
-            customer=customer, payment_method=method, occurred_at=occurred_at,
-            currency=["usd", "eur", "jpy"][n % 3], status=["succeeded", "failed"][n % 2],
+            customer=customer,
+            payment_method=method,
+            occurred_at=occurred_at,
+            currency=["usd", "eur", "jpy"][n % 3],
+            status=["succeeded", "failed"][n % 2],
         )
         if n % 4 == 0:
             FactTransactionFactory(
-                customer=customer, payment_method=method, stripe_id=f"re_{charge.stripe_id}", transaction_type=T.REFUND,
-                charge_id=charge.stripe_id, amount=-500, occurred_at=occurred_at,
+                customer=customer,
+                payment_method=method,
+                stripe_id=f"re_{charge.stripe_id}",
+                transaction_type=T.REFUND,
+                charge_id=charge.stripe_id,
+                amount=-500,
+                occurred_at=occurred_at,
             )
         FactUserFirstInstallFactory(
-            user_id=customer.user_id, channel=channels[n % 3], client=clients[n % 3],
-            installed_at=occurred_at, country_code=customer.country,
+            user_id=customer.user_id,
+            channel=channels[n % 3],
+            client=clients[n % 3],
+            installed_at=occurred_at,
+            country_code=customer.country,
         )
         DimChannelFactory()
         DimClientFactory(app_version=f"1.{n}")
@@ -70,14 +94,18 @@ def build_rows(count):
 def staff_client(client):
     user = User.objects.create_user("staff", password="pw", is_staff=True)
     user.user_permissions.set(
-        Permission.objects.filter(codename__startswith="view_", content_type__app_label__in=["warehouse", "djstripe"])
+        Permission.objects.filter(
+            codename__startswith="view_", content_type__app_label__in=["warehouse", "djstripe"]
+        )
     )
     client.force_login(user)
     return client
 
 
 @pytest.mark.parametrize("model", WAREHOUSE_MODELS, ids=lambda m: m._meta.model_name)
-def test_changelist_opens_for_staff_in_a_bounded_number_of_queries(staff_client, django_assert_max_num_queries, model):
+def test_changelist_opens_for_staff_in_a_bounded_number_of_queries(
+    staff_client, django_assert_max_num_queries, model
+):
     build_rows(ROWS_PER_TABLE)
     assert model.objects.count() >= ROWS_PER_TABLE
 
@@ -88,7 +116,9 @@ def test_changelist_opens_for_staff_in_a_bounded_number_of_queries(staff_client,
     assert len(response.context["cl"].result_list) == min(model.objects.count(), 100)
 
 
-@pytest.mark.parametrize("model", WAREHOUSE_MODELS + MONTHLY_AGGREGATE_MODELS, ids=lambda m: m._meta.model_name)
+@pytest.mark.parametrize(
+    "model", WAREHOUSE_MODELS + MONTHLY_AGGREGATE_MODELS, ids=lambda m: m._meta.model_name
+)
 def test_query_count_does_not_grow_with_the_rows(staff_client, model):
     build_rows(3)
     staff_client.get(_url(model))  # warm caches (content types, permissions)
@@ -101,14 +131,18 @@ def test_query_count_does_not_grow_with_the_rows(staff_client, model):
     assert len(many) == len(few)
 
 
-@pytest.mark.parametrize("model", WAREHOUSE_MODELS + MONTHLY_AGGREGATE_MODELS, ids=lambda m: m._meta.model_name)
+@pytest.mark.parametrize(
+    "model", WAREHOUSE_MODELS + MONTHLY_AGGREGATE_MODELS, ids=lambda m: m._meta.model_name
+)
 def test_search_and_filters_render(staff_client, model):
     build_rows(3)
     response = staff_client.get(_url(model), {"q": "cus_test"})
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("model", WAREHOUSE_MODELS + MONTHLY_AGGREGATE_MODELS, ids=lambda m: m._meta.model_name)
+@pytest.mark.parametrize(
+    "model", WAREHOUSE_MODELS + MONTHLY_AGGREGATE_MODELS, ids=lambda m: m._meta.model_name
+)
 def test_add_change_and_delete_are_refused_even_to_a_superuser(admin_client, model):
     build_rows(2)
     obj = model.objects.first()
@@ -121,10 +155,15 @@ def test_add_change_and_delete_are_refused_even_to_a_superuser(admin_client, mod
     assert admin_client.post(change_url, {}).status_code == 403
     assert admin_client.get(_url(model, "delete", obj.pk)).status_code == 403
     assert admin_client.post(_url(model, "delete", obj.pk), {"post": "yes"}).status_code == 403
-    response = admin_client.post(_url(model), {"action": "delete_selected", "_selected_action": [obj.pk]})
+    response = admin_client.post(
+        _url(model), {"action": "delete_selected", "_selected_action": [obj.pk]}
+    )
     assert model.objects.count() == before
     assert response.status_code in (200, 302)
-    assert admin_client.get(_url(model)).context["cl"].model_admin.get_actions(response.wsgi_request) == {}
+    assert (
+        admin_client.get(_url(model)).context["cl"].model_admin.get_actions(response.wsgi_request)
+        == {}
+    )
 
 
 def test_search_finds_customers_by_stripe_id_email_and_user_id(staff_client):
@@ -140,16 +179,24 @@ def test_transaction_rows_link_to_dimensions_and_dj_stripe_objects(staff_client)
     method = DimPaymentMethodFactory(stripe_id="pm_linked", customer=customer)
     FactTransactionFactory(stripe_id="ch_linked", customer=customer, payment_method=method)
     FactTransactionFactory(
-        stripe_id="re_linked", transaction_type=T.REFUND, charge_id="ch_linked", amount=-300, customer=customer
+        stripe_id="re_linked",
+        transaction_type=T.REFUND,
+        charge_id="ch_linked",
+        amount=-300,
+        customer=customer,
     )
     FactTransactionFactory(stripe_id="ch_not_synced", customer=customer)
     djstripe_charge = djstripe_models.Charge.objects.create(
         id="ch_linked", amount=10, currency="usd", status="succeeded", created=timezone.now()
     )
-    djstripe_customer = djstripe_models.Customer.objects.create(id="cus_linked", created=timezone.now())
+    djstripe_customer = djstripe_models.Customer.objects.create(
+        id="cus_linked", created=timezone.now()
+    )
     # Saving dj-stripe's rows runs the warehouse receivers, which re-derive the facts from them;
     # put back the links this test is about.
-    models.FactTransaction.objects.filter(stripe_id="ch_linked").update(customer=customer, payment_method=method)
+    models.FactTransaction.objects.filter(stripe_id="ch_linked").update(
+        customer=customer, payment_method=method
+    )
 
     page = staff_client.get(_url(models.FactTransaction)).content.decode()
 
@@ -159,13 +206,22 @@ def test_transaction_rows_link_to_dimensions_and_dj_stripe_objects(staff_client)
     assert page.count(f'href="{charge_url}"') == 2  # the charge itself, and the refund's charge
     assert "ch_not_synced" in page  # shown without a link when dj-stripe does not hold it
 
-    customer_page = staff_client.get(_url(models.DimCustomer, "change", "cus_linked")).content.decode()
-    assert f'href="{reverse("admin:djstripe_customer_change", args=[djstripe_customer.djstripe_id])}"' in customer_page
+    customer_page = staff_client.get(
+        _url(models.DimCustomer, "change", "cus_linked")
+    ).content.decode()
+    assert (
+        f'href="{reverse("admin:djstripe_customer_change", args=[djstripe_customer.djstripe_id])}"'
+        in customer_page
+    )
     transactions_link = _url(models.FactTransaction) + "?customer__stripe_id__exact=cus_linked"
     assert f'href="{transactions_link}"' in customer_page
     filtered = staff_client.get(transactions_link)
     assert filtered.status_code == 200
-    assert {t.stripe_id for t in filtered.context["cl"].result_list} == {"ch_linked", "re_linked", "ch_not_synced"}
+    assert {t.stripe_id for t in filtered.context["cl"].result_list} == {
+        "ch_linked",
+        "re_linked",
+        "ch_not_synced",
+    }
 
 
 def test_install_rows_link_to_channel_client_and_customer(staff_client):
@@ -181,12 +237,16 @@ def test_install_rows_link_to_channel_client_and_customer(staff_client):
     assert f'href="{_url(models.DimClient, "change", client.pk)}"' in page
     customers = staff_client.get(_url(models.DimCustomer), {"user_id": "user-77"})
     assert [c.pk for c in customers.context["cl"].result_list] == [customer.pk]
-    by_channel = staff_client.get(_url(models.FactUserFirstInstall), {"channel__channel_sk__exact": channel.pk})
+    by_channel = staff_client.get(
+        _url(models.FactUserFirstInstall), {"channel__channel_sk__exact": channel.pk}
+    )
     assert [i.pk for i in by_channel.context["cl"].result_list] == [install.pk]
     by_os = staff_client.get(_url(models.FactUserFirstInstall), {"client__os_name": "iOS"})
     assert install.pk in [i.pk for i in by_os.context["cl"].result_list]
     assert other.pk not in [i.pk for i in by_os.context["cl"].result_list]
-    by_client = staff_client.get(_url(models.FactUserFirstInstall), {"client__client_sk__exact": client.pk})
+    by_client = staff_client.get(
+        _url(models.FactUserFirstInstall), {"client__client_sk__exact": client.pk}
+    )
     assert [i.pk for i in by_client.context["cl"].result_list] == [install.pk]
 
 
@@ -200,8 +260,14 @@ def test_admin_index_links_to_the_report_pages(staff_client):
 
 @pytest.mark.parametrize(
     ("amount", "currency", "expected"),
-    [(123456, "usd", "1,234.56 USD"), (-500, "eur", "-5.00 EUR"), (1200, "jpy", "1,200 JPY"),
-     (12345, "kwd", "12.345 KWD"), (5, "gbp", "0.05 GBP"), (None, "usd", "")],
+    [
+        (123456, "usd", "1,234.56 USD"),
+        (-500, "eur", "-5.00 EUR"),
+        (1200, "jpy", "1,200 JPY"),
+        (12345, "kwd", "12.345 KWD"),
+        (5, "gbp", "0.05 GBP"),
+        (None, "usd", ""),
+    ],
 )
 def test_money_is_shown_in_major_units_of_its_currency(amount, currency, expected):
     assert format_minor_units(amount, currency) == expected
@@ -209,11 +275,24 @@ def test_money_is_shown_in_major_units_of_its_currency(amount, currency, expecte
 
 def test_transaction_filters_narrow_the_list(staff_client):
     customer = DimCustomerFactory()
-    FactTransactionFactory(stripe_id="ch_usd", customer=customer, currency="usd", occurred_at=utc(2025, 1, 5))
-    FactTransactionFactory(stripe_id="ch_jpy", customer=customer, currency="jpy", status="failed",
-                           occurred_at=utc(2025, 2, 5))
-    FactTransactionFactory(stripe_id="re_usd", transaction_type=T.REFUND, charge_id="ch_usd", amount=-100,
-                           customer=customer, occurred_at=utc(2025, 2, 6))
+    FactTransactionFactory(
+        stripe_id="ch_usd", customer=customer, currency="usd", occurred_at=utc(2025, 1, 5)
+    )
+    FactTransactionFactory(
+        stripe_id="ch_jpy",
+        customer=customer,
+        currency="jpy",
+        status="failed",
+        occurred_at=utc(2025, 2, 5),
+    )
+    FactTransactionFactory(
+        stripe_id="re_usd",
+        transaction_type=T.REFUND,
+        charge_id="ch_usd",
+        amount=-100,
+        customer=customer,
+        occurred_at=utc(2025, 2, 6),
+    )
 
     def listed(**query):
         response = staff_client.get(_url(models.FactTransaction), query)

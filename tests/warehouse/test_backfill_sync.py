@@ -19,12 +19,21 @@ def test_djstripe_sync_models_backfills_dimensions_and_facts(empty_stripe_double
     _, refunded = shop.pay(customer.id, card.id, 1800, "eur")
     refund = shop.refund(refunded.id, amount=800)
 
-    call_command("djstripe_sync_models", "Customer", "PaymentMethod", "Charge", "Refund", stdout=io.StringIO())
+    call_command(
+        "djstripe_sync_models",
+        "Customer",
+        "PaymentMethod",
+        "Charge",
+        "Refund",
+        stdout=io.StringIO(),
+    )
 
     assert DimCustomer.objects.get(stripe_id=customer.id).user_id == "u-99"
     assert DimPaymentMethod.objects.get(stripe_id=card.id).customer_id == customer.id
-    movements = {(f.stripe_id, f.transaction_type): (f.amount, f.settlement_amount)
-                 for f in FactTransaction.objects.all()}
+    movements = {
+        (f.stripe_id, f.transaction_type): (f.amount, f.settlement_amount)
+        for f in FactTransaction.objects.all()
+    }
     assert movements == {
         (kept.id, T.CHARGE): (4200, 4200),
         (refunded.id, T.CHARGE): (1800, 1800),

@@ -1,7 +1,7 @@
 """fact_customer_month is recomputed from fact_transaction; checked against plain Python sums."""
 
-from collections import defaultdict
 import datetime as dt
+from collections import defaultdict
 
 import pytest
 
@@ -35,8 +35,15 @@ def _expected_months(transactions, tz):
         if row["charges"]:
             cohorts[customer_id] = min(month, cohorts.get(customer_id, month))
     return {
-        key: (cohorts.get(key[0]), r["gross"], r["refunds"], r["disputes"],
-              r["gross"] + r["refunds"] + r["disputes"], r["charges"], r["failed"])
+        key: (
+            cohorts.get(key[0]),
+            r["gross"],
+            r["refunds"],
+            r["disputes"],
+            r["gross"] + r["refunds"] + r["disputes"],
+            r["charges"],
+            r["failed"],
+        )
         for key, r in rows.items()
     }
 
@@ -45,27 +52,61 @@ def test_refresh_matches_independent_sums_and_is_idempotent(settings):
     settings.TIME_ZONE = "Europe/Berlin"
     ada, bob = DimCustomerFactory(), DimCustomerFactory()
     transactions = [
-        FactTransactionFactory(customer=ada, occurred_at=utc(2024, 12, 31, 23, 30), amount=5000),  # Jan in Berlin
+        FactTransactionFactory(
+            customer=ada, occurred_at=utc(2024, 12, 31, 23, 30), amount=5000
+        ),  # Jan in Berlin
         FactTransactionFactory(customer=ada, occurred_at=utc(2025, 1, 15), amount=2500),
-        FactTransactionFactory(customer=ada, occurred_at=utc(2025, 2, 1), amount=700, status="failed",
-                               settlement_amount=None, fee=0, net=None),
-        FactTransactionFactory(customer=ada, occurred_at=utc(2025, 2, 3), stripe_id="re_1",
-                               transaction_type=T.REFUND, amount=-2500, status="succeeded"),
-        FactTransactionFactory(customer=bob, occurred_at=utc(2025, 3, 3), amount=12000,
-                               currency="jpy", settlement_amount=7800),
-        FactTransactionFactory(customer=bob, occurred_at=utc(2025, 4, 9), stripe_id="dp_1",
-                               transaction_type=T.DISPUTE_WITHDRAWAL, amount=-12000, currency="jpy",
-                               settlement_amount=-7800),
+        FactTransactionFactory(
+            customer=ada,
+            occurred_at=utc(2025, 2, 1),
+            amount=700,
+            status="failed",
+            settlement_amount=None,
+            fee=0,
+            net=None,
+        ),
+        FactTransactionFactory(
+            customer=ada,
+            occurred_at=utc(2025, 2, 3),
+            stripe_id="re_1",
+            transaction_type=T.REFUND,
+            amount=-2500,
+            status="succeeded",
+        ),
+        FactTransactionFactory(
+            customer=bob,
+            occurred_at=utc(2025, 3, 3),
+            amount=12000,
+            currency="jpy",
+            settlement_amount=7800,
+        ),
+        FactTransactionFactory(
+            customer=bob,
+            occurred_at=utc(2025, 4, 9),
+            stripe_id="dp_1",
+            transaction_type=T.DISPUTE_WITHDRAWAL,
+            amount=-12000,
+            currency="jpy",
+            settlement_amount=-7800,
+        ),
     ]
     services.refresh_customer_months([ada.stripe_id, bob.stripe_id])
     services.refresh_customer_months()
 
     actual = {
-        (row.customer_id, row.month): (row.first_payment_month, row.gross, row.refunds, row.disputes,
-                                       row.net, row.charge_count, row.failed_charge_count)
+        (row.customer_id, row.month): (
+            row.first_payment_month,
+            row.gross,
+            row.refunds,
+            row.disputes,
+            row.net,
+            row.charge_count,
+            row.failed_charge_count,
+        )
         for row in FactCustomerMonth.objects.all()
     }
     from zoneinfo import ZoneInfo
+
     assert actual == _expected_months(transactions, ZoneInfo("Europe/Berlin"))
 
 

@@ -41,11 +41,17 @@ def expected_aggregates(stored_rows, time_zone="UTC"):
         local = moment.astimezone(zone).date()
         date_sk = local.year * 10000 + local.month * 100 + local.day
         candidate = {
-            "install_id": install_id, "installed_at": moment, "date_sk": date_sk,
-            "channel_name": row["channel_name"], "client": _client_key(row),
+            "install_id": install_id,
+            "installed_at": moment,
+            "date_sk": date_sk,
+            "channel_name": row["channel_name"],
+            "client": _client_key(row),
         }
         current = acquisition.get(row["user_id"])
-        if current is None or (moment, install_id) < (current["installed_at"], current["install_id"]):
+        if current is None or (moment, install_id) < (
+            current["installed_at"],
+            current["install_id"],
+        ):
             acquisition[row["user_id"]] = candidate
         days[(date_sk, row["channel_name"], _client_key(row))] += 1
     return acquisition, dict(days)
@@ -65,8 +71,11 @@ def stored_aggregates():
         )
         acquisition = {
             user_id: {
-                "install_id": install_id, "installed_at": installed_at, "date_sk": date_sk,
-                "channel_name": channel_name, "client": tuple(client),
+                "install_id": install_id,
+                "installed_at": installed_at,
+                "date_sk": date_sk,
+                "channel_name": channel_name,
+                "client": tuple(client),
             }
             for user_id, install_id, installed_at, date_sk, channel_name, *client in cursor.fetchall()
         }
@@ -80,21 +89,41 @@ def stored_aggregates():
             inner join dim_client as client on client.client_sk = install_day.client_id
             """
         )
-        days = {(date_sk, channel, tuple(client)): n for date_sk, channel, *client, n in cursor.fetchall()}
+        days = {
+            (date_sk, channel, tuple(client)): n
+            for date_sk, channel, *client, n in cursor.fetchall()
+        }
     return acquisition, days
 
 
 FIRST_FILE = [
     install_row("i-01", user_id="ann", installed_at="2025-03-01T12:00:00+00:00"),
-    install_row("i-02", user_id="ann", installed_at="2025-03-05T08:00:00+00:00",
-                channel_name="paid_social", os_name="iOS", device_name="iPhone 15"),
+    install_row(
+        "i-02",
+        user_id="ann",
+        installed_at="2025-03-05T08:00:00+00:00",
+        channel_name="paid_social",
+        os_name="iOS",
+        device_name="iPhone 15",
+    ),
     # 23:30 UTC on 1 March is already 2 March in Auckland
-    install_row("i-03", user_id="bob", installed_at="2025-03-01T23:30:00+00:00", channel_name="search"),
-    install_row("i-04", user_id="bob", installed_at="2025-03-01T23:30:00+00:00", channel_name="paid_social"),
-    install_row("i-05", user_id="cat", installed_at="2025-02-28T10:00:00+00:00", os_name="iOS",
-                device_name="iPhone 15"),
+    install_row(
+        "i-03", user_id="bob", installed_at="2025-03-01T23:30:00+00:00", channel_name="search"
+    ),
+    install_row(
+        "i-04", user_id="bob", installed_at="2025-03-01T23:30:00+00:00", channel_name="paid_social"
+    ),
+    install_row(
+        "i-05",
+        user_id="cat",
+        installed_at="2025-02-28T10:00:00+00:00",
+        os_name="iOS",
+        device_name="iPhone 15",
+    ),
     # the same install_id again in the file, with other values: the first line wins
-    install_row("i-01", user_id="ann", installed_at="2025-01-01T00:00:00+00:00", channel_name="search"),
+    install_row(
+        "i-01", user_id="ann", installed_at="2025-01-01T00:00:00+00:00", channel_name="search"
+    ),
 ]
 
 
@@ -125,18 +154,37 @@ def test_reimport_changes_nothing(tmp_path):
 @pytest.mark.django_db
 def test_out_of_order_arrival_across_batches_and_imports(tmp_path):
     later_file = [
-        install_row("o-3", user_id="dan", installed_at="2025-04-03T00:00:00+00:00", channel_name="search"),
-        install_row("o-2", user_id="dan", installed_at="2025-04-02T00:00:00+00:00", channel_name="paid_social"),
+        install_row(
+            "o-3", user_id="dan", installed_at="2025-04-03T00:00:00+00:00", channel_name="search"
+        ),
+        install_row(
+            "o-2",
+            user_id="dan",
+            installed_at="2025-04-02T00:00:00+00:00",
+            channel_name="paid_social",
+        ),
         install_row("o-9", user_id="eve", installed_at="2025-04-02T00:00:00+00:00"),
         # the same day, channel and client as o-2, in another batch: the count adds up
-        install_row("o-4", user_id="fay", installed_at="2025-04-02T05:00:00+00:00", channel_name="paid_social"),
+        install_row(
+            "o-4",
+            user_id="fay",
+            installed_at="2025-04-02T05:00:00+00:00",
+            channel_name="paid_social",
+        ),
     ]
     earlier_file = [
-        install_row("o-1", user_id="dan", installed_at="2025-04-01T00:00:00+00:00", os_name="iOS",
-                    device_name="iPhone 15"),
+        install_row(
+            "o-1",
+            user_id="dan",
+            installed_at="2025-04-01T00:00:00+00:00",
+            os_name="iOS",
+            device_name="iPhone 15",
+        ),
         install_row("o-5", user_id="dan", installed_at="2025-04-05T00:00:00+00:00"),
         # same moment as eve's stored install but a smaller id: takes over
-        install_row("o-0", user_id="eve", installed_at="2025-04-02T00:00:00+00:00", channel_name="search"),
+        install_row(
+            "o-0", user_id="eve", installed_at="2025-04-02T00:00:00+00:00", channel_name="search"
+        ),
     ]
     installs.import_install_rows(later_file, batch_size=1)
     assert stored_aggregates()[0]["dan"]["install_id"] == "o-2"
@@ -155,7 +203,9 @@ def test_migration_fill_matches_the_write_path():
 
     migration = import_module("warehouse.migrations.0005_user_acquisition_install_day")
     rows = FIRST_FILE + [
-        install_row("m-1", user_id="ann", installed_at="2025-02-01T00:00:00+00:00", channel_name="tv"),
+        install_row(
+            "m-1", user_id="ann", installed_at="2025-02-01T00:00:00+00:00", channel_name="tv"
+        ),
     ]
     installs.import_install_rows(rows, batch_size=2)
     kept = stored_aggregates()
@@ -177,13 +227,22 @@ def test_callback_with_an_earlier_install_moves_the_acquisition(live_server, tmp
 
     def post(row):
         body = {key: value for key, value in row.items() if value != ""}
-        response = requests.post(url, json=body, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+        response = requests.post(
+            url, json=body, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+        )
         assert response.status_code in (200, 201), response.text
 
-    earlier = install_row("cb-early", user_id="ann", installed_at="2025-02-15T09:00:00+00:00",
-                          channel_name="referral", os_name="iOS", device_name="iPad")
-    later = install_row("cb-late", user_id="cat", installed_at="2025-03-20T09:00:00+00:00",
-                        channel_name="referral")
+    earlier = install_row(
+        "cb-early",
+        user_id="ann",
+        installed_at="2025-02-15T09:00:00+00:00",
+        channel_name="referral",
+        os_name="iOS",
+        device_name="iPad",
+    )
+    later = install_row(
+        "cb-late", user_id="cat", installed_at="2025-03-20T09:00:00+00:00", channel_name="referral"
+    )
     for row in (earlier, later, earlier):  # the repeat changes nothing
         post(row)
 
@@ -197,8 +256,12 @@ def test_callback_with_an_earlier_install_moves_the_acquisition(live_server, tmp
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_callbacks_for_one_user_keep_the_earliest():
     rows = [
-        install_row(f"c-{n:02d}", user_id="zed", installed_at=f"2025-05-{1 + n % 9:02d}T{n % 24:02d}:00:00+00:00",
-                    channel_name=f"channel-{n % 3}")
+        install_row(
+            f"c-{n:02d}",
+            user_id="zed",
+            installed_at=f"2025-05-{1 + n % 9:02d}T{n % 24:02d}:00:00+00:00",
+            channel_name=f"channel-{n % 3}",
+        )
         for n in range(12)
     ]
     cleaned = [installs.clean_install_row(row) for row in rows]
@@ -231,7 +294,9 @@ def test_concurrent_callbacks_for_one_user_keep_the_earliest():
 def test_refresh_recomputes_both_tables_from_the_installs(tmp_path):
     """Installs written around the write path (bulk loads) are picked up by the refresh."""
     run_import(write_csv(tmp_path / "installs.csv", FIRST_FILE))
-    bypass = install_row("x-1", user_id="ann", installed_at="2025-01-10T00:00:00+00:00", channel_name="tv")
+    bypass = install_row(
+        "x-1", user_id="ann", installed_at="2025-01-10T00:00:00+00:00", channel_name="tv"
+    )
     installs.import_install_rows([bypass])
     with connection.cursor() as cursor:  # as a bulk COPY would leave it: installs only
         cursor.execute("delete from fact_user_acquisition")

@@ -14,11 +14,21 @@ TOKEN = "test-attribution-token-0123456789"  # tests/settings.py
 
 def payload(install_id="cb-1", **overrides):
     body = {
-        "install_id": install_id, "user_id": "user-42", "device_id": "dev-9",
-        "installed_at": "2025-03-01T12:34:56+00:00", "os_name": "Android", "app_name": "fitapp",
-        "app_version": "4.2.0", "device_name": "Pixel 8", "channel_name": "paid_social",
-        "channel_group": "paid", "channel_label": "Paid social", "country_code": "DE",
-        "network_name": "Meta", "campaign_name": "spring", "ip_address": "203.0.113.9",
+        "install_id": install_id,
+        "user_id": "user-42",
+        "device_id": "dev-9",
+        "installed_at": "2025-03-01T12:34:56+00:00",
+        "os_name": "Android",
+        "app_name": "fitapp",
+        "app_version": "4.2.0",
+        "device_name": "Pixel 8",
+        "channel_name": "paid_social",
+        "channel_group": "paid",
+        "channel_label": "Paid social",
+        "country_code": "DE",
+        "network_name": "Meta",
+        "campaign_name": "spring",
+        "ip_address": "203.0.113.9",
     }
     body.update(overrides)
     return body
@@ -34,16 +44,31 @@ def test_url_is_the_documented_one():
 
 
 def test_post_stores_a_new_install_and_a_repeat_changes_nothing(callback_url):
-    response = requests.post(callback_url, json=payload(), headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    response = requests.post(
+        callback_url, json=payload(), headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+    )
 
     assert response.status_code == 201, response.text
     assert response.json() == {"install_id": "cb-1", "created": True}
-    install = FactUserFirstInstall.objects.select_related("client", "channel").get(install_id="cb-1")
-    assert (install.user_id, install.installed_at, install.ip_address) == ("user-42", utc(2025, 3, 1, 12, 34, 56), "203.0.113.9")
-    assert (install.client.os_name, install.channel.channel_name, install.date_id) == ("Android", "paid_social", 20250301)
+    install = FactUserFirstInstall.objects.select_related("client", "channel").get(
+        install_id="cb-1"
+    )
+    assert (install.user_id, install.installed_at, install.ip_address) == (
+        "user-42",
+        utc(2025, 3, 1, 12, 34, 56),
+        "203.0.113.9",
+    )
+    assert (install.client.os_name, install.channel.channel_name, install.date_id) == (
+        "Android",
+        "paid_social",
+        20250301,
+    )
 
     repeat = requests.post(
-        callback_url, json=payload(user_id="someone-else"), headers={"X-Attribution-Token": TOKEN}, timeout=10
+        callback_url,
+        json=payload(user_id="someone-else"),
+        headers={"X-Attribution-Token": TOKEN},
+        timeout=10,
     )
 
     assert repeat.status_code == 200, repeat.text
@@ -91,8 +116,12 @@ def test_get_with_wrong_token_is_refused(callback_url):
 
 def test_an_unconfigured_token_refuses_everything(callback_url, settings):
     settings.ATTRIBUTION_CALLBACK_TOKEN = ""
-    for credentials in ({}, {"headers": {"Authorization": "Bearer "}}, {"params": {"token": ""}},
-                        {"headers": {"Authorization": f"Bearer {TOKEN}"}}):
+    for credentials in (
+        {},
+        {"headers": {"Authorization": "Bearer "}},
+        {"params": {"token": ""}},
+        {"headers": {"Authorization": f"Bearer {TOKEN}"}},
+    ):
         response = requests.post(callback_url, json=payload(), timeout=10, **credentials)
         assert response.status_code == 403, credentials
     assert not FactUserFirstInstall.objects.exists()
@@ -101,7 +130,9 @@ def test_an_unconfigured_token_refuses_everything(callback_url, settings):
 def test_invalid_payload_gets_400_with_field_errors(callback_url):
     bad = payload(user_id="", installed_at="03/01/2025", ip_address="999.1.1.1")
 
-    response = requests.post(callback_url, json=bad, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    response = requests.post(
+        callback_url, json=bad, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+    )
 
     assert response.status_code == 400
     errors = response.json()["errors"]
@@ -110,10 +141,14 @@ def test_invalid_payload_gets_400_with_field_errors(callback_url):
     assert not FactUserFirstInstall.objects.exists()
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\xff\xfe"], ids=["broken", "array", "binary"])
+@pytest.mark.parametrize(
+    "body", [b"{not json", b"[1, 2]", b"\xff\xfe"], ids=["broken", "array", "binary"]
+)
 def test_a_body_that_is_not_a_json_object_gets_400(callback_url, body):
     response = requests.post(
-        callback_url, data=body, timeout=10,
+        callback_url,
+        data=body,
+        timeout=10,
         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
     )
     assert response.status_code == 400
@@ -122,6 +157,8 @@ def test_a_body_that_is_not_a_json_object_gets_400(callback_url, body):
 
 
 def test_other_methods_are_not_allowed(callback_url):
-    response = requests.put(callback_url, json=payload(), headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    response = requests.put(
+        callback_url, json=payload(), headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+    )
     assert response.status_code == 405
     assert not FactUserFirstInstall.objects.exists()

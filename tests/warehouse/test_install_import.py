@@ -18,9 +18,25 @@ pytestmark = pytest.mark.django_db
 
 SAMPLE_CSV = Path(__file__).resolve().parents[2] / "docs" / "sample_installs.csv"
 HEADER = [
-    "install_id", "user_id", "device_id", "installed_at", "os_name", "app_name", "app_version",
-    "device_name", "channel_name", "channel_group", "channel_label", "country_code", "network_name",
-    "campaign_name", "adgroup_name", "creative_name", "campaign_id", "adgroup_id", "creative_id",
+    "install_id",
+    "user_id",
+    "device_id",
+    "installed_at",
+    "os_name",
+    "app_name",
+    "app_version",
+    "device_name",
+    "channel_name",
+    "channel_group",
+    "channel_label",
+    "country_code",
+    "network_name",
+    "campaign_name",
+    "adgroup_name",
+    "creative_name",
+    "campaign_id",
+    "adgroup_id",
+    "creative_id",
     "ip_address",
 ]
 
@@ -28,10 +44,18 @@ HEADER = [
 def install_row(install_id, **overrides):
     row = dict.fromkeys(HEADER, "")
     row.update(
-        install_id=install_id, user_id="user-1", installed_at="2025-03-01T12:00:00+00:00",
-        os_name="Android", app_name="fitapp", app_version="1.0", device_name="Pixel 8",
-        channel_name="organic", channel_group="organic", channel_label="Organic",
-        country_code="DE", ip_address="203.0.113.1",
+        install_id=install_id,
+        user_id="user-1",
+        installed_at="2025-03-01T12:00:00+00:00",
+        os_name="Android",
+        app_name="fitapp",
+        app_version="1.0",
+        device_name="Pixel 8",
+        channel_name="organic",
+        channel_group="organic",
+        channel_label="Organic",
+        country_code="DE",
+        ip_address="203.0.113.1",
     )
     row.update(overrides)
     return row
@@ -58,12 +82,26 @@ def run_import(path, *args):
 def stored_installs():
     return {
         install.install_id: (
-            install.user_id, install.device_id, install.installed_at, install.date_id,
-            install.client.os_name, install.client.app_name, install.client.app_version,
-            install.client.device_name, install.channel.channel_name, install.channel.channel_group,
-            install.channel.channel_label, install.country_code, install.network_name,
-            install.campaign_name, install.adgroup_name, install.creative_name, install.campaign_id,
-            install.adgroup_id, install.creative_id, install.ip_address,
+            install.user_id,
+            install.device_id,
+            install.installed_at,
+            install.date_id,
+            install.client.os_name,
+            install.client.app_name,
+            install.client.app_version,
+            install.client.device_name,
+            install.channel.channel_name,
+            install.channel.channel_group,
+            install.channel.channel_label,
+            install.country_code,
+            install.network_name,
+            install.campaign_name,
+            install.adgroup_name,
+            install.creative_name,
+            install.campaign_id,
+            install.adgroup_id,
+            install.creative_id,
+            install.ip_address,
         )
         for install in FactUserFirstInstall.objects.select_related("client", "channel")
     }
@@ -79,16 +117,34 @@ def test_sample_csv_imports_every_row_with_its_dimensions():
     assert f"read {len(source)}, inserted {len(source)}, already present 0, rejected 0" in out
     stored = stored_installs()
     assert set(stored) == {row["install_id"] for row in source}
-    expected_clients = {(r["os_name"], r["app_name"], r["app_version"], r["device_name"]) for r in source}
-    assert set(DimClient.objects.values_list("os_name", "app_name", "app_version", "device_name")) == expected_clients
-    expected_channels = {(r["channel_name"], r["channel_group"], r["channel_label"]) for r in source}
-    assert set(DimChannel.objects.values_list("channel_name", "channel_group", "channel_label")) == expected_channels
+    expected_clients = {
+        (r["os_name"], r["app_name"], r["app_version"], r["device_name"]) for r in source
+    }
+    assert (
+        set(DimClient.objects.values_list("os_name", "app_name", "app_version", "device_name"))
+        == expected_clients
+    )
+    expected_channels = {
+        (r["channel_name"], r["channel_group"], r["channel_label"]) for r in source
+    }
+    assert (
+        set(DimChannel.objects.values_list("channel_name", "channel_group", "channel_label"))
+        == expected_channels
+    )
     # Spot checks written out by hand from the file.
     paid_search = stored["ins_0002"]
     assert paid_search[2] == utc(2025, 3, 1, 8, 41, 37)  # 09:41:37+01:00
     assert paid_search[3] == 20250301
     assert paid_search[8:11] == ("paid_search", "paid", "Paid search")
-    assert paid_search[12:19] == ("Google Ads", "spring_sale", "running", "banner_a", "cmp-881", "adg-12", "cr-3")
+    assert paid_search[12:19] == (
+        "Google Ads",
+        "spring_sale",
+        "running",
+        "banner_a",
+        "cmp-881",
+        "adg-12",
+        "cr-3",
+    )
     assert stored["ins_0003"][19] == "2001:db8::17"
     naive_web = stored["ins_0005"]
     assert naive_web[2] == utc(2025, 3, 2, 12, 0)  # a naive timestamp is UTC
@@ -99,22 +155,45 @@ def test_sample_csv_imports_every_row_with_its_dimensions():
 
 def test_reimporting_the_same_file_changes_nothing():
     run_import(SAMPLE_CSV)
-    before = (stored_installs(), list(DimClient.objects.values_list()), list(DimChannel.objects.values_list()))
+    before = (
+        stored_installs(),
+        list(DimClient.objects.values_list()),
+        list(DimChannel.objects.values_list()),
+    )
 
     out, err, error = run_import(SAMPLE_CSV)
 
     assert error is None, err
     assert "read 6, inserted 0, already present 6, rejected 0" in out
-    after = (stored_installs(), list(DimClient.objects.values_list()), list(DimChannel.objects.values_list()))
+    after = (
+        stored_installs(),
+        list(DimClient.objects.values_list()),
+        list(DimChannel.objects.values_list()),
+    )
     assert after == before
 
 
 def test_jsonl_import_accepts_numbers_nulls_and_missing_optional_keys(tmp_path):
     lines = [
-        {"install_id": "j-1", "user_id": "u-1", "installed_at": "2025-04-01T10:00:00Z", "os_name": "iOS",
-         "channel_name": "paid_social", "campaign_id": 881, "ip_address": None, "country_code": "fr"},
-        {"install_id": "j-2", "user_id": "u-2", "installed_at": "2025-04-02T10:00:00+02:00", "os_name": "web",
-         "channel_name": "referral", "channel_group": "owned", "extra_key_from_provider": "ignored"},
+        {
+            "install_id": "j-1",
+            "user_id": "u-1",
+            "installed_at": "2025-04-01T10:00:00Z",
+            "os_name": "iOS",
+            "channel_name": "paid_social",
+            "campaign_id": 881,
+            "ip_address": None,
+            "country_code": "fr",
+        },
+        {
+            "install_id": "j-2",
+            "user_id": "u-2",
+            "installed_at": "2025-04-02T10:00:00+02:00",
+            "os_name": "web",
+            "channel_name": "referral",
+            "channel_group": "owned",
+            "extra_key_from_provider": "ignored",
+        },
     ]
     path = tmp_path / "installs.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
@@ -125,7 +204,11 @@ def test_jsonl_import_accepts_numbers_nulls_and_missing_optional_keys(tmp_path):
     assert "read 2, inserted 2, already present 0, rejected 0" in out
     first = FactUserFirstInstall.objects.select_related("client", "channel").get(install_id="j-1")
     assert (first.campaign_id, first.ip_address, first.country_code) == ("881", None, "FR")
-    assert (first.client.os_name, first.client.app_name, first.channel.channel_name) == ("iOS", "", "paid_social")
+    assert (first.client.os_name, first.client.app_name, first.channel.channel_name) == (
+        "iOS",
+        "",
+        "paid_social",
+    )
     second = FactUserFirstInstall.objects.get(install_id="j-2")
     assert second.installed_at == utc(2025, 4, 2, 8, 0)
     assert second.channel.channel_group == "owned"
@@ -142,17 +225,17 @@ def test_format_option_overrides_the_extension(tmp_path):
 
 def test_each_kind_of_bad_csv_row_is_reported_with_its_line_and_skipped(tmp_path):
     rows = [
-        install_row("good-1"),                                            # line 2
-        install_row("bad-ts", installed_at="01/03/2025 12:00"),         # line 3
-        install_row("bad-ip", ip_address="300.1.2.3"),                  # line 4
-        install_row(""),                                                 # line 5
-        install_row("no-user", user_id=""),                             # line 6
-        install_row("no-os", os_name="  "),                              # line 7
-        install_row("no-channel", channel_name=""),                     # line 8
-        install_row("no-time", installed_at=""),                        # line 9
-        ["short-row", "user-9"],                                         # line 10
-        install_row("bad-country", country_code="Germany"),             # line 11
-        install_row("good-2", installed_at="2025-03-01 13:00:00"),      # line 12
+        install_row("good-1"),  # line 2
+        install_row("bad-ts", installed_at="01/03/2025 12:00"),  # line 3
+        install_row("bad-ip", ip_address="300.1.2.3"),  # line 4
+        install_row(""),  # line 5
+        install_row("no-user", user_id=""),  # line 6
+        install_row("no-os", os_name="  "),  # line 7
+        install_row("no-channel", channel_name=""),  # line 8
+        install_row("no-time", installed_at=""),  # line 9
+        ["short-row", "user-9"],  # line 10
+        install_row("bad-country", country_code="Germany"),  # line 11
+        install_row("good-2", installed_at="2025-03-01 13:00:00"),  # line 12
     ]
     path = write_csv(tmp_path / "installs.csv", rows)
 
@@ -174,20 +257,29 @@ def test_each_kind_of_bad_csv_row_is_reported_with_its_line_and_skipped(tmp_path
     reported = [line for line in err.splitlines() if "rejected:" in line]
     assert len(reported) == len(expected)
     for line_number, reason in expected.items():
-        assert any(f"line {line_number}: rejected: " in line and reason in line for line in reported), line_number
-    assert set(FactUserFirstInstall.objects.values_list("install_id", flat=True)) == {"good-1", "good-2"}
+        assert any(
+            f"line {line_number}: rejected: " in line and reason in line for line in reported
+        ), line_number
+    assert set(FactUserFirstInstall.objects.values_list("install_id", flat=True)) == {
+        "good-1",
+        "good-2",
+    }
 
 
 def test_bad_jsonl_lines_are_reported_with_their_line_numbers(tmp_path):
     path = tmp_path / "installs.jsonl"
     good = install_row("good-1")
     path.write_text(
-        json.dumps(good) + "\n"                                          # line 1
-        + '{"install_id": "broken",\n'                                   # line 2
-        + "\n"                                                           # line 3 (blank: ignored)
-        + json.dumps(["not", "an", "object"]) + "\n"                    # line 4
-        + json.dumps(install_row("bad-ts", installed_at="yesterday")) + "\n"  # line 5
-        + json.dumps(install_row("bad-ip", ip_address="10.0.0")) + "\n"      # line 6
+        json.dumps(good)
+        + "\n"  # line 1
+        + '{"install_id": "broken",\n'  # line 2
+        + "\n"  # line 3 (blank: ignored)
+        + json.dumps(["not", "an", "object"])
+        + "\n"  # line 4
+        + json.dumps(install_row("bad-ts", installed_at="yesterday"))
+        + "\n"  # line 5
+        + json.dumps(install_row("bad-ip", ip_address="10.0.0"))
+        + "\n"  # line 6
     )
 
     out, err, error = run_import(path)
@@ -213,7 +305,9 @@ def test_undecodable_bytes_reject_only_their_row(tmp_path):
 
 
 def test_process_exit_status_is_non_zero_when_a_row_is_rejected(tmp_path, capsys):
-    path = write_csv(tmp_path / "installs.csv", [install_row("good-1"), install_row("bad", ip_address="x")])
+    path = write_csv(
+        tmp_path / "installs.csv", [install_row("good-1"), install_row("bad", ip_address="x")]
+    )
     with pytest.raises(SystemExit) as exited:
         execute_from_command_line(["manage.py", "import_installs", str(path)])
     assert exited.value.code == 1
@@ -239,7 +333,10 @@ def test_batches_and_duplicates_within_a_file_are_counted_once(tmp_path):
 
     assert error is None, err
     unique = len(set(ids))
-    assert f"read {len(ids)}, inserted {unique}, already present {len(ids) - unique}, rejected 0" in out
+    assert (
+        f"read {len(ids)}, inserted {unique}, already present {len(ids) - unique}, rejected 0"
+        in out
+    )
     assert FactUserFirstInstall.objects.count() == unique
     # The first occurrence wins, whether the repeat is in the same batch or a later one.
     assert FactUserFirstInstall.objects.get(install_id="a").user_id == "user-a-0"
@@ -252,7 +349,11 @@ def test_channel_keeps_group_and_label_of_its_first_row(tmp_path):
         install_row("2", channel_name="tiktok", channel_group="other", channel_label="Tik Tok"),
     ]
     run_import(write_csv(tmp_path / "first.csv", rows))
-    run_import(write_csv(tmp_path / "second.csv", [install_row("3", channel_name="tiktok", channel_label="X")]))
+    run_import(
+        write_csv(
+            tmp_path / "second.csv", [install_row("3", channel_name="tiktok", channel_label="X")]
+        )
+    )
     channel = DimChannel.objects.get(channel_name="tiktok")
     assert (channel.channel_group, channel.channel_label) == ("paid", "TikTok")
     assert channel.installs.count() == 3
@@ -269,7 +370,9 @@ def test_channel_keeps_group_and_label_of_its_first_row(tmp_path):
         ("Asia/Tokyo", "2024-12-31T15:00:00+00:00", 20250101),  # midnight on New Year in Tokyo
     ],
 )
-def test_date_sk_is_the_day_in_the_reporting_time_zone(settings, tmp_path, time_zone, installed_at, expected_date_sk):
+def test_date_sk_is_the_day_in_the_reporting_time_zone(
+    settings, tmp_path, time_zone, installed_at, expected_date_sk
+):
     settings.TIME_ZONE = time_zone
     path = write_csv(tmp_path / "installs.csv", [install_row("tz-1", installed_at=installed_at)])
 
@@ -278,15 +381,24 @@ def test_date_sk_is_the_day_in_the_reporting_time_zone(settings, tmp_path, time_
     assert error is None, err
     install = FactUserFirstInstall.objects.select_related("date").get(install_id="tz-1")
     assert install.date_id == expected_date_sk
-    assert install.date.date == dt.date(expected_date_sk // 10000, expected_date_sk // 100 % 100, expected_date_sk % 100)
+    assert install.date.date == dt.date(
+        expected_date_sk // 10000, expected_date_sk // 100 % 100, expected_date_sk % 100
+    )
 
 
 def test_import_install_rows_accepts_plain_mappings_and_collects_rejections():
     summary = installs.import_install_rows(
         [install_row("m-1"), install_row("m-2", installed_at="nope"), install_row("m-1")]
     )
-    assert (summary.read, summary.inserted, summary.already_present, summary.rejected) == (3, 1, 1, 1)
-    assert [(r.line_number, r.reason.split(":")[0]) for r in summary.rejections] == [(2, "installed_at")]
+    assert (summary.read, summary.inserted, summary.already_present, summary.rejected) == (
+        3,
+        1,
+        1,
+        1,
+    )
+    assert [(r.line_number, r.reason.split(":")[0]) for r in summary.rejections] == [
+        (2, "installed_at")
+    ]
 
 
 def test_upsert_install_reports_whether_the_install_was_new():
@@ -299,15 +411,31 @@ def test_upsert_install_reports_whether_the_install_was_new():
 class TestCleanInstallRow:
     def test_collects_every_field_error(self):
         with pytest.raises(installs.InvalidInstallRow) as invalid:
-            installs.clean_install_row({"install_id": "", "installed_at": "2025-13-01T00:00:00", "ip_address": "::g"})
-        assert set(invalid.value.errors) == {"install_id", "user_id", "installed_at", "os_name", "channel_name", "ip_address"}
+            installs.clean_install_row(
+                {"install_id": "", "installed_at": "2025-13-01T00:00:00", "ip_address": "::g"}
+            )
+        assert set(invalid.value.errors) == {
+            "install_id",
+            "user_id",
+            "installed_at",
+            "os_name",
+            "channel_name",
+            "ip_address",
+        }
         assert invalid.value.errors["install_id"] == "is required"
 
     def test_unix_seconds_and_naive_timestamps_are_utc(self):
-        assert installs.clean_install_row(install_row("1", installed_at="1740832496"))["installed_at"] == utc(2025, 3, 1, 12, 34, 56)
-        assert installs.clean_install_row(install_row("1", installed_at="2025-03-01T12:34:56"))["installed_at"] == utc(2025, 3, 1, 12, 34, 56)
+        assert installs.clean_install_row(install_row("1", installed_at="1740832496"))[
+            "installed_at"
+        ] == utc(2025, 3, 1, 12, 34, 56)
+        assert installs.clean_install_row(install_row("1", installed_at="2025-03-01T12:34:56"))[
+            "installed_at"
+        ] == utc(2025, 3, 1, 12, 34, 56)
 
-    @pytest.mark.parametrize("value", ["2025-03-01", "20250301", "1999-12-31T23:59:59+00:00", "2999-01-01T00:00:00+00:00"])
+    @pytest.mark.parametrize(
+        "value",
+        ["2025-03-01", "20250301", "1999-12-31T23:59:59+00:00", "2999-01-01T00:00:00+00:00"],
+    )
     def test_rejects_dates_without_time_and_implausible_years(self, value):
         with pytest.raises(installs.InvalidInstallRow) as invalid:
             installs.clean_install_row(install_row("1", installed_at=value))
@@ -315,17 +443,26 @@ class TestCleanInstallRow:
 
     def test_rejects_overlong_values_nul_characters_and_structures(self):
         with pytest.raises(installs.InvalidInstallRow) as invalid:
-            installs.clean_install_row(install_row("1", user_id="u" * 256, device_id="a\x00b", campaign_name={"a": 1}))
+            installs.clean_install_row(
+                install_row("1", user_id="u" * 256, device_id="a\x00b", campaign_name={"a": 1})
+            )
         assert set(invalid.value.errors) == {"user_id", "device_id", "campaign_name"}
 
     def test_accepts_datetime_objects_from_python_callers(self):
         aware = dt.datetime(2025, 3, 1, 13, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
-        assert installs.clean_install_row(install_row("1", installed_at=aware))["installed_at"] == utc(2025, 3, 1, 12, 0)
+        assert installs.clean_install_row(install_row("1", installed_at=aware))[
+            "installed_at"
+        ] == utc(2025, 3, 1, 12, 0)
         naive = dt.datetime(2025, 3, 1, 12, 0)
-        assert installs.clean_install_row(install_row("1", installed_at=naive))["installed_at"] == utc(2025, 3, 1, 12, 0)
+        assert installs.clean_install_row(install_row("1", installed_at=naive))[
+            "installed_at"
+        ] == utc(2025, 3, 1, 12, 0)
 
     def test_normalises_ip_addresses(self):
-        assert installs.clean_install_row(install_row("1", ip_address="2001:DB8:0:0::1"))["ip_address"] == "2001:db8::1"
+        assert (
+            installs.clean_install_row(install_row("1", ip_address="2001:DB8:0:0::1"))["ip_address"]
+            == "2001:db8::1"
+        )
 
 
 def test_progress_is_printed_while_importing(tmp_path, monkeypatch):
@@ -342,4 +479,6 @@ def test_progress_is_printed_while_importing(tmp_path, monkeypatch):
         "… read 2, inserted 2, already present 0, rejected 0",
         "… read 4, inserted 4, already present 0, rejected 0",
     ]
-    assert out.splitlines()[-1].startswith("Imported installs.csv: read 5, inserted 5, already present 0, rejected 0 in ")
+    assert out.splitlines()[-1].startswith(
+        "Imported installs.csv: read 5, inserted 5, already present 0, rejected 0 in "
+    )

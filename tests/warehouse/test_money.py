@@ -16,8 +16,18 @@ from warehouse.money import (
 
 @pytest.mark.parametrize(
     ("currency", "exponent"),
-    [("eur", 2), ("USD", 2), ("jpy", 0), ("KRW", 0), ("vnd", 0), ("bhd", 3), ("kwd", 3), ("omr", 3),
-     ("jod", 3), ("tnd", 3)],
+    [
+        ("eur", 2),
+        ("USD", 2),
+        ("jpy", 0),
+        ("KRW", 0),
+        ("vnd", 0),
+        ("bhd", 3),
+        ("kwd", 3),
+        ("omr", 3),
+        ("jod", 3),
+        ("tnd", 3),
+    ],
 )
 def test_currency_exponent(currency, exponent):
     assert currency_exponent(currency) == exponent
@@ -25,9 +35,15 @@ def test_currency_exponent(currency, exponent):
 
 @pytest.mark.parametrize(
     ("minor", "currency", "major"),
-    [(12345, "eur", Decimal("123.45")), (-999, "usd", Decimal("-9.99")), (12345, "jpy", Decimal("12345")),
-     (500, "krw", Decimal("500")), (12345, "bhd", Decimal("12.345")), (10, "kwd", Decimal("0.010")),
-     (0, "eur", Decimal("0"))],
+    [
+        (12345, "eur", Decimal("123.45")),
+        (-999, "usd", Decimal("-9.99")),
+        (12345, "jpy", Decimal("12345")),
+        (500, "krw", Decimal("500")),
+        (12345, "bhd", Decimal("12.345")),
+        (10, "kwd", Decimal("0.010")),
+        (0, "eur", Decimal("0")),
+    ],
 )
 def test_minor_and_major_round_trip(minor, currency, major):
     assert minor_to_major(minor, currency) == major

@@ -44,8 +44,11 @@ def _rebuild(*args) -> str:
 def business_built_by_signals(shop, deliver_ok):
     """A small history: charges in two currencies, a failed charge, a refund, a won dispute,
     a detached card, a customer without payments."""
-    ada = shop.customer(email="ada@example.com", metadata={"user_id": "u-1"},
-                        address={"postal_code": "01067", "country": "DE"})
+    ada = shop.customer(
+        email="ada@example.com",
+        metadata={"user_id": "u-1"},
+        address={"postal_code": "01067", "country": "DE"},
+    )
     bob = shop.customer(email="bob@example.com", metadata={"user_id": "u-2"})
     carol = shop.customer(email="carol@example.com", metadata={})
     ada_card, bob_card = shop.card(ada.id), shop.card(bob.id)
@@ -56,7 +59,9 @@ def business_built_by_signals(shop, deliver_ok):
     shop.restate_settlement(jpy_charge.balance_transaction, 8100, "usd", fee=265)
     failed_intent, _ = shop.pay(bob.id, declined.id, 900, "usd")
     refund = shop.refund(eur_charge.id, amount=1000)
-    dispute = shop.open_dispute(jpy_charge.id, settlement_amount=8100, settlement_currency="usd", fee=1500)
+    dispute = shop.open_dispute(
+        jpy_charge.id, settlement_amount=8100, settlement_currency="usd", fee=1500
+    )
     won = shop.close_dispute(dispute["id"], "won")
 
     deliver_ok("customer.created", stripe.Customer.retrieve(carol.id))
@@ -65,8 +70,11 @@ def business_built_by_signals(shop, deliver_ok):
     deliver_ok("payment_intent.payment_failed", stripe.PaymentIntent.retrieve(failed_intent.id))
     deliver_ok("charge.refunded", stripe.Charge.retrieve(eur_charge.id))
     deliver_ok("charge.dispute.closed", won)
-    deliver_ok("payment_method.detached", stripe.PaymentMethod.detach(declined.id),
-               previous_attributes={"customer": bob.id})
+    deliver_ok(
+        "payment_method.detached",
+        stripe.PaymentMethod.detach(declined.id),
+        previous_attributes={"customer": bob.id},
+    )
     return {"customers": (ada, bob, carol), "refund": refund, "dispute": won}
 
 

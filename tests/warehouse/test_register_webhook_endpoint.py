@@ -27,7 +27,10 @@ def test_registers_once_and_prints_the_url(settings):
 
     endpoint = WebhookEndpoint.objects.get()
     assert (endpoint.id, endpoint.url, endpoint.secret) == (
-        "we_dashboard_1", expected_url, settings.STRIPE_WEBHOOK_SECRET)
+        "we_dashboard_1",
+        expected_url,
+        settings.STRIPE_WEBHOOK_SECRET,
+    )
     assert str(endpoint.djstripe_uuid) == settings.STRIPE_WEBHOOK_UUID
     assert endpoint.livemode is False and endpoint.status == "enabled"
     assert expected_url in first and expected_url in second
@@ -46,10 +49,12 @@ def test_rotated_secret_updates_the_same_row(settings):
 
 @pytest.mark.parametrize(
     ("name", "value", "message"),
-    [("STRIPE_WEBHOOK_SECRET", "", "STRIPE_WEBHOOK_SECRET"),
-     ("STRIPE_WEBHOOK_SECRET", "sk_test_wrong_kind", "STRIPE_WEBHOOK_SECRET"),
-     ("STRIPE_WEBHOOK_UUID", "not-a-uuid", "STRIPE_WEBHOOK_UUID"),
-     ("PUBLIC_BASE_URL", "pay.example.com", "PUBLIC_BASE_URL")],
+    [
+        ("STRIPE_WEBHOOK_SECRET", "", "STRIPE_WEBHOOK_SECRET"),
+        ("STRIPE_WEBHOOK_SECRET", "sk_test_wrong_kind", "STRIPE_WEBHOOK_SECRET"),
+        ("STRIPE_WEBHOOK_UUID", "not-a-uuid", "STRIPE_WEBHOOK_UUID"),
+        ("PUBLIC_BASE_URL", "pay.example.com", "PUBLIC_BASE_URL"),
+    ],
 )
 def test_bad_settings_are_a_clear_error_and_store_nothing(settings, name, value, message):
     from djstripe.models import WebhookEndpoint
@@ -65,13 +70,25 @@ def test_registered_endpoint_accepts_signed_events(settings, client, stripe_doub
     from stripe_dwh import webhook_delivery
 
     _run()
-    event = webhook_delivery.event_envelope("shipping_label.printed", {"id": "shl_1", "object": "shipping_label"})
+    event = webhook_delivery.event_envelope(
+        "shipping_label.printed", {"id": "shl_1", "object": "shipping_label"}
+    )
     body = webhook_delivery.json.dumps(event).encode()
     url = f"/stripe/webhook/{uuid.UUID(settings.STRIPE_WEBHOOK_UUID)}/"
 
-    good = client.post(url, data=body, content_type="application/json",
-                       HTTP_STRIPE_SIGNATURE=webhook_delivery.signature_header(body, settings.STRIPE_WEBHOOK_SECRET))
-    bad = client.post(url, data=body, content_type="application/json",
-                      HTTP_STRIPE_SIGNATURE=webhook_delivery.signature_header(body, "whsec_other"))
+    good = client.post(
+        url,
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=webhook_delivery.signature_header(
+            body, settings.STRIPE_WEBHOOK_SECRET
+        ),
+    )
+    bad = client.post(
+        url,
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=webhook_delivery.signature_header(body, "whsec_other"),
+    )
 
     assert (good.status_code, bad.status_code) == (200, 400)

@@ -59,8 +59,13 @@ def expected_aggregates(tz) -> dict:
         if row["charge_count"]:
             paying[customer].add(month)
 
-    counts = ("paying_customers", "new_customers", "retained_customers", "returning_customers",
-              "churned_customers")
+    counts = (
+        "paying_customers",
+        "new_customers",
+        "retained_customers",
+        "returning_customers",
+        "churned_customers",
+    )
     fact_month = defaultdict(lambda: dict.fromkeys(counts + MONEY, 0))
     for (customer, month), row in customer_months.items():
         for name in MONEY:
@@ -148,7 +153,10 @@ def expected_history_to_date(tz) -> dict:
 def stored_history_to_date() -> dict:
     return {
         (row.customer_id, row.month): (
-            row.net_to_date, row.active_months_to_date, row.last_payment_month_to_date, row.next_month
+            row.net_to_date,
+            row.active_months_to_date,
+            row.last_payment_month_to_date,
+            row.next_month,
         )
         for row in FactCustomerMonth.objects.all()
     }
@@ -182,26 +190,60 @@ def test_webhook_path_refreshes_keep_the_aggregates_equal_to_a_recompute(setting
     FactTransactionFactory(customer=ada, occurred_at=utc(2025, 1, 10), amount=2000)
     FactTransactionFactory(customer=ada, occurred_at=utc(2025, 2, 10), amount=2100)
     refresh_and_check(ada)
-    bob_february = FactTransactionFactory(customer=bob, occurred_at=utc(2025, 2, 28, 23, 30), amount=1500)  # March in Berlin
+    bob_february = FactTransactionFactory(
+        customer=bob, occurred_at=utc(2025, 2, 28, 23, 30), amount=1500
+    )  # March in Berlin
     FactTransactionFactory(customer=bob, occurred_at=utc(2025, 4, 2), amount=1600)
     refresh_and_check(bob)
     # backdated: a charge before ada's first one moves her cohort to December
     FactTransactionFactory(customer=ada, occurred_at=utc(2024, 12, 5), amount=900)
     refresh_and_check(ada)
     # a refund in a later month than its charge; a failed charge; a dispute withdrawn and reinstated
-    FactTransactionFactory(customer=bob, occurred_at=utc(2025, 5, 3), stripe_id="re_later",
-                           transaction_type=T.REFUND, amount=-1500, charge_id=bob_february.stripe_id)
-    FactTransactionFactory(customer=cem, occurred_at=utc(2025, 3, 1), amount=700, status="failed",
-                           settlement_amount=None, fee=0, net=None)
+    FactTransactionFactory(
+        customer=bob,
+        occurred_at=utc(2025, 5, 3),
+        stripe_id="re_later",
+        transaction_type=T.REFUND,
+        amount=-1500,
+        charge_id=bob_february.stripe_id,
+    )
+    FactTransactionFactory(
+        customer=cem,
+        occurred_at=utc(2025, 3, 1),
+        amount=700,
+        status="failed",
+        settlement_amount=None,
+        fee=0,
+        net=None,
+    )
     refresh_and_check(bob, cem)
-    FactTransactionFactory(customer=cem, occurred_at=utc(2025, 3, 9), amount=3300, currency="jpy",
-                           settlement_amount=2200)
-    FactTransactionFactory(customer=cem, occurred_at=utc(2025, 4, 9), stripe_id="dp_1",
-                           transaction_type=T.DISPUTE_WITHDRAWAL, amount=-3300, currency="jpy",
-                           settlement_amount=-2200, fee=1500)
-    FactTransactionFactory(customer=cem, occurred_at=utc(2025, 6, 9), stripe_id="dp_1",
-                           transaction_type=T.DISPUTE_REINSTATEMENT, amount=3300, currency="jpy",
-                           settlement_amount=2200, fee=0)
+    FactTransactionFactory(
+        customer=cem,
+        occurred_at=utc(2025, 3, 9),
+        amount=3300,
+        currency="jpy",
+        settlement_amount=2200,
+    )
+    FactTransactionFactory(
+        customer=cem,
+        occurred_at=utc(2025, 4, 9),
+        stripe_id="dp_1",
+        transaction_type=T.DISPUTE_WITHDRAWAL,
+        amount=-3300,
+        currency="jpy",
+        settlement_amount=-2200,
+        fee=1500,
+    )
+    FactTransactionFactory(
+        customer=cem,
+        occurred_at=utc(2025, 6, 9),
+        stripe_id="dp_1",
+        transaction_type=T.DISPUTE_REINSTATEMENT,
+        amount=3300,
+        currency="jpy",
+        settlement_amount=2200,
+        fee=0,
+    )
     refresh_and_check(cem)
     # a customer's only charge of a month moves to another month: April empties, June fills
     _move(FactTransaction.objects.get(customer=bob, occurred_at=utc(2025, 4, 2)), utc(2025, 6, 20))
@@ -223,7 +265,7 @@ def test_concurrent_refreshes_of_different_customers_lose_no_update(settings):
     customers = [DimCustomerFactory() for _ in range(8)]
     months = [utc(2025, month, 12) for month in range(1, 7)]
     for number, customer in enumerate(customers):
-        for month in months[number % 3:]:
+        for month in months[number % 3 :]:
             FactTransactionFactory(customer=customer, occurred_at=month, amount=1000 + number)
     services.refresh_customer_months(None)
     for number, customer in enumerate(customers):
@@ -251,5 +293,7 @@ def test_concurrent_refreshes_of_different_customers_lose_no_update(settings):
     assert errors == []
     delta_maintained = report_aggregates_snapshot()
     assert delta_maintained == expected_aggregates(ZoneInfo(settings.TIME_ZONE))
-    assert delta_maintained["fact_month"][(dt.date(2025, 7, 1),)]["paying_customers"] == len(customers)
+    assert delta_maintained["fact_month"][(dt.date(2025, 7, 1),)]["paying_customers"] == len(
+        customers
+    )
     assert _recomputed_from_scratch() == delta_maintained

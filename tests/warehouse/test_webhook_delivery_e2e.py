@@ -56,7 +56,9 @@ def _deliver_concurrently(url: str, bodies: list[bytes]) -> list[int]:
     def post(index: int, body: bytes) -> None:
         headers = {
             "Content-Type": "application/json",
-            "Stripe-Signature": webhook_delivery.signature_header(body, settings.STRIPE_WEBHOOK_SECRET),
+            "Stripe-Signature": webhook_delivery.signature_header(
+                body, settings.STRIPE_WEBHOOK_SECRET
+            ),
         }
         with requests.Session() as session:
             barrier.wait(timeout=30)
@@ -86,7 +88,9 @@ def test_same_event_delivered_concurrently_counts_once(shop, webhook_endpoint, s
     assert (month.gross, month.charge_count) == (4100, 1)
 
 
-def test_two_events_for_one_charge_delivered_concurrently_make_one_row(shop, webhook_endpoint, stripe_event):
+def test_two_events_for_one_charge_delivered_concurrently_make_one_row(
+    shop, webhook_endpoint, stripe_event
+):
     customer = shop.customer()
     card = shop.card(customer.id)
     intent, charge = shop.pay(customer.id, card.id, 3300, "usd")
@@ -116,9 +120,16 @@ def test_out_of_order_events_end_like_in_order_processing(shop, deliver_ok):
 
     charge_fact = FactTransaction.objects.get(stripe_id=charge.id)
     refund_fact = FactTransaction.objects.get(stripe_id=refund.id)
-    assert (charge_fact.transaction_type, charge_fact.status, charge_fact.amount) == (T.CHARGE, "succeeded", 9000)
+    assert (charge_fact.transaction_type, charge_fact.status, charge_fact.amount) == (
+        T.CHARGE,
+        "succeeded",
+        9000,
+    )
     assert (refund_fact.transaction_type, refund_fact.amount, refund_fact.settlement_amount) == (
-        T.REFUND, -2000, -2000)
+        T.REFUND,
+        -2000,
+        -2000,
+    )
     month = FactCustomerMonth.objects.get(customer_id=customer.id)
     assert (month.gross, month.refunds, month.net, month.charge_count) == (9000, -2000, 7000, 1)
     out_of_order = warehouse_snapshot()
@@ -176,14 +187,25 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
     def _forward(self):
         server: _FaultyStripeProxy = self.server
         if self.path.startswith(server.failing_prefixes):
-            status, body, content_type = 503, json.dumps(
-                {"error": {"type": "api_error", "message": "simulated outage"}}).encode(), "application/json"
+            status, body, content_type = (
+                503,
+                json.dumps(
+                    {"error": {"type": "api_error", "message": "simulated outage"}}
+                ).encode(),
+                "application/json",
+            )
         else:
             length = int(self.headers.get("Content-Length") or 0)
             upstream = requests.request(
-                self.command, server.upstream + self.path, data=self.rfile.read(length) if length else None,
-                headers={k: v for k, v in self.headers.items() if k.lower() in (
-                    "authorization", "content-type", "stripe-version", "idempotency-key")},
+                self.command,
+                server.upstream + self.path,
+                data=self.rfile.read(length) if length else None,
+                headers={
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower()
+                    in ("authorization", "content-type", "stripe-version", "idempotency-key")
+                },
                 timeout=30,
             )
             status, body = upstream.status_code, upstream.content
@@ -230,9 +252,13 @@ def test_failure_midway_rolls_back_everything_and_keeps_the_error(
     failed = deliver_event(event)
 
     assert failed.status_code == 500
-    assert any(path.startswith(f"/v1/charges/{charge.id}") and status == 200
-               for path, status in faulty_stripe.log), faulty_stripe.log
-    assert any(path.startswith("/v1/refunds") and status == 503 for path, status in faulty_stripe.log)
+    assert any(
+        path.startswith(f"/v1/charges/{charge.id}") and status == 200
+        for path, status in faulty_stripe.log
+    ), faulty_stripe.log
+    assert any(
+        path.startswith("/v1/refunds") and status == 503 for path, status in faulty_stripe.log
+    )
     trigger = WebhookEventTrigger.objects.get()
     assert not trigger.processed and "simulated outage" in trigger.traceback
     assert not Event.objects.exists() and not Charge.objects.exists()
@@ -243,38 +269,61 @@ def test_failure_midway_rolls_back_everything_and_keeps_the_error(
 
     assert retried.status_code == 200
     assert {(f.stripe_id, f.amount) for f in FactTransaction.objects.all()} == {
-        (charge.id, 6000), (refund.id, -2500)}
+        (charge.id, 6000),
+        (refund.id, -2500),
+    }
     assert FactCustomerMonth.objects.get(customer_id=customer.id).net == 3500
 
 
-def test_bad_signatures_and_bodies_get_400_and_store_nothing(shop, webhook_endpoint, deliver_event, stripe_event):
+def test_bad_signatures_and_bodies_get_400_and_store_nothing(
+    shop, webhook_endpoint, deliver_event, stripe_event
+):
     from djstripe.models import Event
 
     _, charge = _paid_charge(shop)
     event = stripe_event("charge.succeeded", charge)
     body = json.dumps(event).encode()
 
-    unsigned = requests.post(webhook_endpoint.url, data=body, headers={"Content-Type": "application/json"},
-                             timeout=30)
+    unsigned = requests.post(
+        webhook_endpoint.url, data=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
     wrong_secret = deliver_event(event, secret="whsec_not_the_endpoint_secret")
     tampered = requests.post(
-        webhook_endpoint.url, data=body.replace(b"succeeded", b"SUCCEEDED"), timeout=30,
-        headers={"Content-Type": "application/json",
-                 "Stripe-Signature": webhook_delivery.signature_header(body, settings.STRIPE_WEBHOOK_SECRET)},
+        webhook_endpoint.url,
+        data=body.replace(b"succeeded", b"SUCCEEDED"),
+        timeout=30,
+        headers={
+            "Content-Type": "application/json",
+            "Stripe-Signature": webhook_delivery.signature_header(
+                body, settings.STRIPE_WEBHOOK_SECRET
+            ),
+        },
     )
     not_json = deliver_event(b"this is not json {")
     json_array = deliver_event(b"[1, 2, 3]")
     not_an_event = deliver_event({"id": "cus_123", "object": "customer", "livemode": False})
     event_without_object = deliver_event({**event, "data": {"object": "ch_123"}})
 
-    statuses = [r.status_code for r in (unsigned, wrong_secret, tampered, not_json, json_array,
-                                        not_an_event, event_without_object)]
+    statuses = [
+        r.status_code
+        for r in (
+            unsigned,
+            wrong_secret,
+            tampered,
+            not_json,
+            json_array,
+            not_an_event,
+            event_without_object,
+        )
+    ]
     assert statuses == [400] * 7
     assert not Event.objects.exists()
     assert _warehouse_is_empty()
 
 
-def test_unknown_event_type_is_kept_by_djstripe_and_ignored_by_the_warehouse(deliver_event, stripe_event):
+def test_unknown_event_type_is_kept_by_djstripe_and_ignored_by_the_warehouse(
+    deliver_event, stripe_event
+):
     from djstripe.models import Event
 
     event = stripe_event("shipping_label.printed", {"id": "shl_123", "object": "shipping_label"})

@@ -39,10 +39,26 @@ ZERO_DECIMAL_CURRENCIES = {"jpy", "krw", "vnd", "clp", "isk", "ugx", "xaf", "xof
 USER_ID_METADATA_KEY = "user_id"
 
 INSTALL_FIELDS = [
-    "install_id", "user_id", "device_id", "installed_at", "os_name", "app_name", "app_version",
-    "device_name", "channel_name", "channel_group", "channel_label", "country_code",
-    "network_name", "campaign_name", "adgroup_name", "creative_name", "campaign_id",
-    "adgroup_id", "creative_id", "ip_address",
+    "install_id",
+    "user_id",
+    "device_id",
+    "installed_at",
+    "os_name",
+    "app_name",
+    "app_version",
+    "device_name",
+    "channel_name",
+    "channel_group",
+    "channel_label",
+    "country_code",
+    "network_name",
+    "campaign_name",
+    "adgroup_name",
+    "creative_name",
+    "campaign_id",
+    "adgroup_id",
+    "creative_id",
+    "ip_address",
 ]
 
 APP_NAME = "Stridely"
@@ -63,31 +79,108 @@ class Channel:
 
 CHANNELS = [
     Channel("organic", "organic", "Organic (app store search)", 0.27, 0.36, 0.26, 0.15),
-    Channel("google_ads", "paid_search", "Google Ads", 0.13, 0.38, 0.30, 0.18,
-            "Google Ads", ("brand_search", "generic_fitness", "competitor_terms")),
-    Channel("apple_search_ads", "paid_search", "Apple Search Ads", 0.08, 0.40, 0.28, 0.22,
-            "Apple Search Ads", ("brand_exact", "category_discovery")),
-    Channel("facebook_ads", "paid_social", "Facebook & Instagram Ads", 0.16, 0.26, 0.42, 0.10,
-            "Facebook Installs", ("spring_lookalike", "retargeting_30d", "video_tutorials")),
-    Channel("tiktok_ads", "paid_social", "TikTok Ads", 0.11, 0.20, 0.52, 0.06,
-            "TikTok for Business", ("creator_challenge", "spark_ads_q3")),
-    Channel("influencer", "influencer", "Influencer partnerships", 0.09, 0.31, 0.45, 0.12,
-            "Influencer", ("yoga_with_mia", "runclub_tom", "fitfam_duo")),
-    Channel("referral", "referral", "Friend referral", 0.10, 0.48, 0.20, 0.20,
-            "Referral program", ("give10_get10",)),
-    Channel("email", "owned", "Newsletter & email", 0.06, 0.42, 0.24, 0.25,
-            "Email", ("winback_monthly", "product_updates")),
+    Channel(
+        "google_ads",
+        "paid_search",
+        "Google Ads",
+        0.13,
+        0.38,
+        0.30,
+        0.18,
+        "Google Ads",
+        ("brand_search", "generic_fitness", "competitor_terms"),
+    ),
+    Channel(
+        "apple_search_ads",
+        "paid_search",
+        "Apple Search Ads",
+        0.08,
+        0.40,
+        0.28,
+        0.22,
+        "Apple Search Ads",
+        ("brand_exact", "category_discovery"),
+    ),
+    Channel(
+        "facebook_ads",
+        "paid_social",
+        "Facebook & Instagram Ads",
+        0.16,
+        0.26,
+        0.42,
+        0.10,
+        "Facebook Installs",
+        ("spring_lookalike", "retargeting_30d", "video_tutorials"),
+    ),
+    Channel(
+        "tiktok_ads",
+        "paid_social",
+        "TikTok Ads",
+        0.11,
+        0.20,
+        0.52,
+        0.06,
+        "TikTok for Business",
+        ("creator_challenge", "spark_ads_q3"),
+    ),
+    Channel(
+        "influencer",
+        "influencer",
+        "Influencer partnerships",
+        0.09,
+        0.31,
+        0.45,
+        0.12,
+        "Influencer",
+        ("yoga_with_mia", "runclub_tom", "fitfam_duo"),
+    ),
+    Channel(
+        "referral",
+        "referral",
+        "Friend referral",
+        0.10,
+        0.48,
+        0.20,
+        0.20,
+        "Referral program",
+        ("give10_get10",),
+    ),
+    Channel(
+        "email",
+        "owned",
+        "Newsletter & email",
+        0.06,
+        0.42,
+        0.24,
+        0.25,
+        "Email",
+        ("winback_monthly", "product_updates"),
+    ),
 ]
 
 # country: (share, currency, cities with postal codes (text: leading zeros, letters))
 COUNTRIES = {
-    "US": (0.34, "usd", [("Boston", "MA", "02118"), ("Austin", "TX", "78701"),
-                         ("Seattle", "WA", "98101"), ("Newark", "NJ", "07102")]),
+    "US": (
+        0.34,
+        "usd",
+        [
+            ("Boston", "MA", "02118"),
+            ("Austin", "TX", "78701"),
+            ("Seattle", "WA", "98101"),
+            ("Newark", "NJ", "07102"),
+        ],
+    ),
     "CA": (0.05, "usd", [("Toronto", "ON", "M5V 2T6"), ("Vancouver", "BC", "V6B 1A1")]),
-    "GB": (0.14, "gbp", [("London", "", "SW1A 1AA"), ("Manchester", "", "M1 1AE"),
-                         ("Edinburgh", "", "EH1 1YZ")]),
-    "DE": (0.14, "eur", [("Berlin", "", "10115"), ("Dresden", "", "01067"),
-                         ("München", "", "80331")]),
+    "GB": (
+        0.14,
+        "gbp",
+        [("London", "", "SW1A 1AA"), ("Manchester", "", "M1 1AE"), ("Edinburgh", "", "EH1 1YZ")],
+    ),
+    "DE": (
+        0.14,
+        "eur",
+        [("Berlin", "", "10115"), ("Dresden", "", "01067"), ("München", "", "80331")],
+    ),
     "FR": (0.09, "eur", [("Paris", "", "75001"), ("Lyon", "", "69001")]),
     "ES": (0.05, "eur", [("Madrid", "", "28001"), ("Barcelona", "", "08001")]),
     "NL": (0.04, "eur", [("Amsterdam", "", "1012 AB"), ("Utrecht", "", "3511 AA")]),
@@ -114,11 +207,51 @@ DEVICES = {
     "Web": ["Chrome", "Safari", "Firefox", "Edge"],
 }
 OS_SHARE = [("iOS", 0.46), ("Android", 0.41), ("Web", 0.13)]
-FIRST_NAMES = ["Ada", "Ben", "Chloe", "Dev", "Elif", "Felix", "Grace", "Hiro", "Ines", "Jon",
-               "Kaito", "Lena", "Mateo", "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sam",
-               "Tara", "Uma", "Viktor", "Wen", "Yuki", "Zoe"]
-LAST_NAMES = ["Smith", "Müller", "Dubois", "García", "Tanaka", "Rossi", "Jansen", "Brown",
-              "Sato", "Martin", "Schmidt", "Novak", "Silva", "Kowalski", "Evans", "Ito"]
+FIRST_NAMES = [
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elif",
+    "Felix",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jon",
+    "Kaito",
+    "Lena",
+    "Mateo",
+    "Nora",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Yuki",
+    "Zoe",
+]
+LAST_NAMES = [
+    "Smith",
+    "Müller",
+    "Dubois",
+    "García",
+    "Tanaka",
+    "Rossi",
+    "Jansen",
+    "Brown",
+    "Sato",
+    "Martin",
+    "Schmidt",
+    "Novak",
+    "Silva",
+    "Kowalski",
+    "Evans",
+    "Ito",
+]
 DECLINES = [
     ("card_declined", "Your card was declined.", 0.45),
     ("insufficient_funds", "Your card has insufficient funds.", 0.35),
@@ -136,8 +269,8 @@ class DemoConfig:
     user_id_metadata_key: str = USER_ID_METADATA_KEY
 
     def end_moment(self) -> dt.datetime:
-        end = self.end or dt.datetime.now(dt.timezone.utc)
-        return end.astimezone(dt.timezone.utc).replace(microsecond=0)
+        end = self.end or dt.datetime.now(dt.UTC)
+        return end.astimezone(dt.UTC).replace(microsecond=0)
 
 
 @dataclass
@@ -185,8 +318,20 @@ def _ts(moment: dt.datetime) -> int:
 def _add_months(moment: dt.datetime, months: int, day: int) -> dt.datetime:
     month_index = moment.month - 1 + months
     year, month = moment.year + month_index // 12, month_index % 12 + 1
-    last_day = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
-                31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    last_day = [
+        31,
+        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month - 1]
     return moment.replace(year=year, month=month, day=min(day, last_day))
 
 
@@ -235,16 +380,23 @@ class _Generator:
         major = amount / 10 ** minor_unit_exponent(currency)
         return round(major * rate * 100), rate
 
-    def balance_transaction(self, *, amount, currency, moment, source, bt_type, category,
-                            fee, description):
+    def balance_transaction(
+        self, *, amount, currency, moment, source, bt_type, category, fee, description
+    ):
         settled, rate = self.settle(amount, currency, moment)
         fee_details = []
         if fee:
-            fee_details.append({
-                "amount": fee, "application": None, "currency": SETTLEMENT_CURRENCY,
-                "description": "Stripe processing fees" if bt_type == "charge" else "Dispute fee",
-                "type": "stripe_fee",
-            })
+            fee_details.append(
+                {
+                    "amount": fee,
+                    "application": None,
+                    "currency": SETTLEMENT_CURRENCY,
+                    "description": "Stripe processing fees"
+                    if bt_type == "charge"
+                    else "Dispute fee",
+                    "type": "stripe_fee",
+                }
+            )
         return {
             "id": self.ids.stripe("txn"),
             "object": "balance_transaction",
@@ -317,8 +469,13 @@ class _Generator:
             country = _pick(self.rng, [(k, v[0]) for k, v in COUNTRIES.items()])
             os_name = _pick(self.rng, OS_SHARE)
             moment = self.install_moment()
-            user = {"user_id": f"user_{n:06d}", "channel": channel, "country": country,
-                    "os_name": os_name, "installed_at": moment}
+            user = {
+                "user_id": f"user_{n:06d}",
+                "channel": channel,
+                "country": country,
+                "os_name": os_name,
+                "installed_at": moment,
+            }
             users.append(user)
             first = self.install_row(user, moment, os_name)
             installs.append(first)
@@ -345,11 +502,15 @@ class _Generator:
         rest of the business does not change with it."""
         rng = random.Random(f"yesterday-{self.config.seed}")
         yesterday = (self.end - dt.timedelta(days=1)).date()
-        start_of_yesterday = dt.datetime.combine(yesterday, dt.time(), tzinfo=dt.timezone.utc)
+        start_of_yesterday = dt.datetime.combine(yesterday, dt.time(), tzinfo=dt.UTC)
         per_user_day = collections.Counter(
-            (row["user_id"], row["installed_at"][:10]) for row in installs)
-        have = sum(1 for (_, day), count in per_user_day.items()
-                   if count > 1 and day == yesterday.isoformat())
+            (row["user_id"], row["installed_at"][:10]) for row in installs
+        )
+        have = sum(
+            1
+            for (_, day), count in per_user_day.items()
+            if count > 1 and day == yesterday.isoformat()
+        )
         earlier = [u for u in users if u["installed_at"] < start_of_yesterday]
         for user in earlier[::-1][: max(0, wanted - have)]:
             device_id = self.ids.uuid()
@@ -363,12 +524,22 @@ class _Generator:
         city, state, postal_code = self.rng.choice(COUNTRIES[user["country"]][2])
         number = user["user_id"].split("_")[1]
         # "García" -> "garcia": decompose the accents, then keep the ASCII letters.
-        email_local = unicodedata.normalize("NFKD", f"{first}.{last}".lower()).encode("ascii", "ignore").decode()
+        email_local = (
+            unicodedata.normalize("NFKD", f"{first}.{last}".lower())
+            .encode("ascii", "ignore")
+            .decode()
+        )
         return {
             "id": self.ids.stripe("cus"),
             "object": "customer",
-            "address": {"city": city, "country": user["country"], "line1": f"{self.rng.randrange(1, 200)} Demo Street",
-                        "line2": None, "postal_code": postal_code, "state": state or None},
+            "address": {
+                "city": city,
+                "country": user["country"],
+                "line1": f"{self.rng.randrange(1, 200)} Demo Street",
+                "line2": None,
+                "postal_code": postal_code,
+                "state": state or None,
+            },
             "balance": 0,
             "created": _ts(created),
             "currency": COUNTRIES[user["country"]][1],
@@ -377,11 +548,20 @@ class _Generator:
             "description": None,
             "discount": None,
             "email": f"{email_local}.{number}@example.com",
-            "invoice_prefix": "".join(self.rng.choices(string.ascii_uppercase + string.digits, k=8)),
-            "invoice_settings": {"custom_fields": None, "default_payment_method": None,
-                                 "footer": None, "rendering_options": None},
+            "invoice_prefix": "".join(
+                self.rng.choices(string.ascii_uppercase + string.digits, k=8)
+            ),
+            "invoice_settings": {
+                "custom_fields": None,
+                "default_payment_method": None,
+                "footer": None,
+                "rendering_options": None,
+            },
             "livemode": False,
-            "metadata": {self.config.user_id_metadata_key: user["user_id"], "source": "stripe_dwh demo"},
+            "metadata": {
+                self.config.user_id_metadata_key: user["user_id"],
+                "source": "stripe_dwh demo",
+            },
             "name": f"{first} {last}",
             "phone": None,
             "preferred_locales": [],
@@ -395,20 +575,37 @@ class _Generator:
         brand = _pick(self.rng, CARD_BRANDS.get(country, CARD_BRANDS["default"]))
         wallet = None
         if user["os_name"] == "iOS" and self.rng.random() < 0.35:
-            wallet = {"apple_pay": {}, "dynamic_last4": f"{self.rng.randrange(10000):04d}", "type": "apple_pay"}
+            wallet = {
+                "apple_pay": {},
+                "dynamic_last4": f"{self.rng.randrange(10000):04d}",
+                "type": "apple_pay",
+            }
         elif user["os_name"] == "Android" and self.rng.random() < 0.25:
-            wallet = {"google_pay": {}, "dynamic_last4": f"{self.rng.randrange(10000):04d}", "type": "google_pay"}
-        fingerprint = hashlib.sha1(f"{self.config.seed}-{customer['id']}-{created}".encode()).hexdigest()[:16]
+            wallet = {
+                "google_pay": {},
+                "dynamic_last4": f"{self.rng.randrange(10000):04d}",
+                "type": "google_pay",
+            }
+        fingerprint = hashlib.sha1(
+            f"{self.config.seed}-{customer['id']}-{created}".encode()
+        ).hexdigest()[:16]
         return {
             "id": self.ids.stripe("pm"),
             "object": "payment_method",
             "allow_redisplay": "unspecified",
-            "billing_details": {"address": customer["address"], "email": customer["email"],
-                                "name": customer["name"], "phone": None},
+            "billing_details": {
+                "address": customer["address"],
+                "email": customer["email"],
+                "name": customer["name"],
+                "phone": None,
+            },
             "card": {
                 "brand": brand,
-                "checks": {"address_line1_check": None, "address_postal_code_check": "pass",
-                           "cvc_check": "pass"},
+                "checks": {
+                    "address_line1_check": None,
+                    "address_postal_code_check": "pass",
+                    "cvc_check": "pass",
+                },
                 "country": country,
                 "display_brand": brand,
                 "exp_month": self.rng.randrange(1, 13),
@@ -439,17 +636,33 @@ class _Generator:
             if currency != SETTLEMENT_CURRENCY:
                 fee += round(settled * 0.015)
             balance_transaction = self.balance_transaction(
-                amount=amount, currency=currency, moment=moment, source=charge_id,
-                bt_type="charge", category="charge", fee=fee, description="Monthly subscription")
+                amount=amount,
+                currency=currency,
+                moment=moment,
+                source=charge_id,
+                bt_type="charge",
+                category="charge",
+                fee=fee,
+                description="Monthly subscription",
+            )
         if succeeded:
-            outcome = {"network_status": "approved_by_network", "reason": None, "risk_level": "normal",
-                       "risk_score": self.rng.randrange(5, 60), "seller_message": "Payment complete.",
-                       "type": "authorized"}
+            outcome = {
+                "network_status": "approved_by_network",
+                "reason": None,
+                "risk_level": "normal",
+                "risk_score": self.rng.randrange(5, 60),
+                "seller_message": "Payment complete.",
+                "type": "authorized",
+            }
         else:
-            outcome = {"network_status": "declined_by_network", "reason": failure[0], "risk_level": "normal",
-                       "risk_score": self.rng.randrange(5, 60),
-                       "seller_message": "The bank did not return any further details with this decline.",
-                       "type": "issuer_declined"}
+            outcome = {
+                "network_status": "declined_by_network",
+                "reason": failure[0],
+                "risk_level": "normal",
+                "risk_score": self.rng.randrange(5, 60),
+                "seller_message": "The bank did not return any further details with this decline.",
+                "type": "issuer_declined",
+            }
         return {
             "id": charge_id,
             "object": "charge",
@@ -481,17 +694,31 @@ class _Generator:
             "paid": succeeded,
             "payment_intent": None,
             "payment_method": payment_method["id"],
-            "payment_method_details": {"card": {
-                "brand": card["brand"], "country": card["country"], "exp_month": card["exp_month"],
-                "exp_year": card["exp_year"], "fingerprint": card["fingerprint"],
-                "funding": card["funding"], "last4": card["last4"], "network": card["brand"],
-                "wallet": card["wallet"]}, "type": "card"},
+            "payment_method_details": {
+                "card": {
+                    "brand": card["brand"],
+                    "country": card["country"],
+                    "exp_month": card["exp_month"],
+                    "exp_year": card["exp_year"],
+                    "fingerprint": card["fingerprint"],
+                    "funding": card["funding"],
+                    "last4": card["last4"],
+                    "network": card["brand"],
+                    "wallet": card["wallet"],
+                },
+                "type": "card",
+            },
             "receipt_email": customer["email"],
             "receipt_number": None,
             "receipt_url": None,
             "refunded": False,
-            "refunds": {"object": "list", "data": [], "has_more": False, "total_count": 0,
-                        "url": f"/v1/charges/{charge_id}/refunds"},
+            "refunds": {
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "total_count": 0,
+                "url": f"/v1/charges/{charge_id}/refunds",
+            },
             "review": None,
             "shipping": None,
             "source": None,
@@ -510,14 +737,23 @@ class _Generator:
             "object": "refund",
             "amount": amount,
             "balance_transaction": self.balance_transaction(
-                amount=-amount, currency=charge["currency"], moment=moment, source=refund_id,
-                bt_type="refund", category="refund", fee=0, description="REFUND FOR CHARGE"),
+                amount=-amount,
+                currency=charge["currency"],
+                moment=moment,
+                source=refund_id,
+                bt_type="refund",
+                category="refund",
+                fee=0,
+                description="REFUND FOR CHARGE",
+            ),
             "charge": charge["id"],
             "created": _ts(moment),
             "currency": charge["currency"],
             "metadata": {},
             "payment_intent": None,
-            "reason": self.rng.choice(["requested_by_customer", "requested_by_customer", "duplicate"]),
+            "reason": self.rng.choice(
+                ["requested_by_customer", "requested_by_customer", "duplicate"]
+            ),
             "receipt_number": None,
             "source_transfer_reversal": None,
             "status": "succeeded",
@@ -538,15 +774,31 @@ class _Generator:
             status = "won" if self.decided_disputes % 5 in (1, 3) else "lost"
         else:
             status, decided = self.rng.choice(["needs_response", "under_review"]), None
-        transactions = [self.balance_transaction(
-            amount=-amount, currency=currency, moment=opened, source=dispute_id,
-            bt_type="adjustment", category="dispute", fee=1500,
-            description=f"Chargeback withdrawal for {charge['id']}")]
+        transactions = [
+            self.balance_transaction(
+                amount=-amount,
+                currency=currency,
+                moment=opened,
+                source=dispute_id,
+                bt_type="adjustment",
+                category="dispute",
+                fee=1500,
+                description=f"Chargeback withdrawal for {charge['id']}",
+            )
+        ]
         if status == "won":
-            transactions.append(self.balance_transaction(
-                amount=amount, currency=currency, moment=decided, source=dispute_id,
-                bt_type="adjustment", category="dispute_reversal", fee=-1500,
-                description=f"Chargeback reversal for {charge['id']}"))
+            transactions.append(
+                self.balance_transaction(
+                    amount=amount,
+                    currency=currency,
+                    moment=decided,
+                    source=dispute_id,
+                    bt_type="adjustment",
+                    category="dispute_reversal",
+                    fee=-1500,
+                    description=f"Chargeback reversal for {charge['id']}",
+                )
+            )
         charge["disputed"] = True
         charge["dispute"] = dispute_id
         return {
@@ -557,15 +809,23 @@ class _Generator:
             "charge": charge["id"],
             "created": _ts(opened),
             "currency": currency,
-            "evidence": {"customer_email_address": charge["receipt_email"], "uncategorized_text": None},
-            "evidence_details": {"due_by": _ts(opened + dt.timedelta(days=21)),
-                                 "has_evidence": status in ("won", "lost", "under_review"),
-                                 "past_due": False, "submission_count": 1 if status != "needs_response" else 0},
+            "evidence": {
+                "customer_email_address": charge["receipt_email"],
+                "uncategorized_text": None,
+            },
+            "evidence_details": {
+                "due_by": _ts(opened + dt.timedelta(days=21)),
+                "has_evidence": status in ("won", "lost", "under_review"),
+                "past_due": False,
+                "submission_count": 1 if status != "needs_response" else 0,
+            },
             "is_charge_refundable": False,
             "livemode": False,
             "metadata": {},
             "payment_intent": None,
-            "reason": self.rng.choice(["fraudulent", "product_not_received", "subscription_canceled"]),
+            "reason": self.rng.choice(
+                ["fraudulent", "product_not_received", "subscription_canceled"]
+            ),
             "status": status,
         }
 
@@ -574,12 +834,15 @@ class _Generator:
         if self.rng.random() >= channel.conversion:
             return None
         first_payment = user["installed_at"] + dt.timedelta(
-            hours=self.rng.expovariate(1 / 96) + 0.2)
+            hours=self.rng.expovariate(1 / 96) + 0.2
+        )
         if first_payment >= self.end:
             return None
         currency = COUNTRIES[user["country"]][1]
         amount = PRICES[currency][1 if self.rng.random() < channel.premium_share else 0]
-        customer = self.customer_object(user, first_payment - dt.timedelta(minutes=self.rng.randrange(2, 30)))
+        customer = self.customer_object(
+            user, first_payment - dt.timedelta(minutes=self.rng.randrange(2, 30))
+        )
         result = DemoCustomer(user_id=user["user_id"], channel=channel.name, customer=customer)
         card = self.payment_method_object(customer, user, first_payment - dt.timedelta(minutes=1))
         result.payment_methods.append(card)
@@ -587,7 +850,10 @@ class _Generator:
         active, tenure, month = True, 0, 0
         while True:
             due = _add_months(first_payment, month, first_payment.day).replace(
-                hour=self.rng.randrange(6, 23), minute=self.rng.randrange(60), second=self.rng.randrange(60))
+                hour=self.rng.randrange(6, 23),
+                minute=self.rng.randrange(60),
+                second=self.rng.randrange(60),
+            )
             if month == 0:
                 due = first_payment
             if due >= self.end:
@@ -605,7 +871,9 @@ class _Generator:
                 result.payment_methods.append(card)
             paid = self.attempt(result, card, due, amount, currency)
             if not paid:
-                retry = due + dt.timedelta(days=self.rng.randrange(2, 5), hours=self.rng.randrange(0, 12))
+                retry = due + dt.timedelta(
+                    days=self.rng.randrange(2, 5), hours=self.rng.randrange(0, 12)
+                )
                 if retry < self.end and self.rng.random() < 0.85:
                     paid = self.attempt(result, card, retry, amount, currency, failure_rate=0.35)
             if not paid:
@@ -617,20 +885,28 @@ class _Generator:
                 active = False
         return result if any(c["status"] == "succeeded" for c in result.charges) else None
 
-    def attempt(self, result: DemoCustomer, card, moment, amount, currency, failure_rate=0.045) -> bool:
+    def attempt(
+        self, result: DemoCustomer, card, moment, amount, currency, failure_rate=0.045
+    ) -> bool:
         failure = None
         if self.rng.random() < failure_rate:
             failure = _pick(self.rng, [((code, message), w) for code, message, w in DECLINES])
-        charge = self.charge_object(result.customer, card, moment, amount, currency, failure=failure)
+        charge = self.charge_object(
+            result.customer, card, moment, amount, currency, failure=failure
+        )
         result.charges.append(charge)
         if failure:
             return False
         roll = self.rng.random()
         if roll < 0.03:
-            refunded_at = moment + dt.timedelta(days=self.rng.randrange(0, 14), hours=self.rng.randrange(1, 20))
+            refunded_at = moment + dt.timedelta(
+                days=self.rng.randrange(0, 14), hours=self.rng.randrange(1, 20)
+            )
             if refunded_at < self.end:
                 partial = self.rng.random() < 0.35
-                refund_amount = max(1, round(amount * self.rng.uniform(0.2, 0.7))) if partial else amount
+                refund_amount = (
+                    max(1, round(amount * self.rng.uniform(0.2, 0.7))) if partial else amount
+                )
                 self.refund(charge, refunded_at, refund_amount)
         elif roll < 0.032:
             opened = moment + dt.timedelta(days=self.rng.randrange(7, 45))

@@ -77,8 +77,12 @@ class LiveStream:
     def _card(self, number: str, customer_id: str) -> str:
         payment_method = stripe.PaymentMethod.create(
             type="card",
-            card={"number": number, "exp_month": self.rng.randrange(1, 13),
-                  "exp_year": 2030 + self.rng.randrange(0, 5), "cvc": "123"},
+            card={
+                "number": number,
+                "exp_month": self.rng.randrange(1, 13),
+                "exp_year": 2030 + self.rng.randrange(0, 5),
+                "cvc": "123",
+            },
             api_key=self.api_key,
         )
         stripe.PaymentMethod.attach(payment_method.id, customer=customer_id, api_key=self.api_key)
@@ -96,9 +100,13 @@ class LiveStream:
             metadata={self.metadata_key: user_id, "source": "stripe_dwh demo live"},
             api_key=self.api_key,
         )
-        live = _LiveCustomer(customer.id, user_id, self._card(self.rng.choice(GOOD_CARDS), customer.id))
+        live = _LiveCustomer(
+            customer.id, user_id, self._card(self.rng.choice(GOOD_CARDS), customer.id)
+        )
         self.customers.append(live)
-        status = self.deliver("customer.created", stripe.Customer.retrieve(customer.id, api_key=self.api_key))
+        status = self.deliver(
+            "customer.created", stripe.Customer.retrieve(customer.id, api_key=self.api_key)
+        )
         return live, Delivery("customer.created", customer.id, status)
 
     def _some_customer(self) -> tuple[_LiveCustomer, list[Delivery]]:
@@ -111,8 +119,12 @@ class LiveStream:
         """Confirm a payment intent; returns the charge id (succeeded or declined)."""
         try:
             intent = stripe.PaymentIntent.create(
-                amount=amount, currency="usd", customer=customer.id, payment_method=payment_method,
-                confirm=True, api_key=self.api_key,
+                amount=amount,
+                currency="usd",
+                customer=customer.id,
+                payment_method=payment_method,
+                confirm=True,
+                api_key=self.api_key,
             )
         except stripe.StripeError as error:
             # A declined card: Stripe answers 402 and names the failed charge.
@@ -130,7 +142,11 @@ class LiveStream:
         charge_id = self._confirm(customer, customer.good_card, amount)
         charge = stripe.Charge.retrieve(charge_id, api_key=self.api_key)
         customer.charges.append((charge.id, amount))
-        deliveries.append(Delivery("charge.succeeded", charge.id, self.deliver("charge.succeeded", charge), amount))
+        deliveries.append(
+            Delivery(
+                "charge.succeeded", charge.id, self.deliver("charge.succeeded", charge), amount
+            )
+        )
         return deliveries
 
     def fail(self) -> list[Delivery]:
@@ -140,7 +156,9 @@ class LiveStream:
         amount = self.rng.choice(PRICES_USD)
         charge_id = self._confirm(customer, customer.declining_card, amount)
         charge = stripe.Charge.retrieve(charge_id, api_key=self.api_key)
-        deliveries.append(Delivery("charge.failed", charge.id, self.deliver("charge.failed", charge), amount))
+        deliveries.append(
+            Delivery("charge.failed", charge.id, self.deliver("charge.failed", charge), amount)
+        )
         return deliveries
 
     def refund(self) -> list[Delivery]:
@@ -153,7 +171,11 @@ class LiveStream:
         refund_amount = amount // 2 if partial else amount
         stripe.Refund.create(charge=charge_id, amount=refund_amount, api_key=self.api_key)
         charge = stripe.Charge.retrieve(charge_id, api_key=self.api_key)
-        return [Delivery("charge.refunded", charge.id, self.deliver("charge.refunded", charge), refund_amount)]
+        return [
+            Delivery(
+                "charge.refunded", charge.id, self.deliver("charge.refunded", charge), refund_amount
+            )
+        ]
 
     def step(self) -> list[Delivery]:
         roll = self.rng.random()

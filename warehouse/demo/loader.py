@@ -50,8 +50,12 @@ class LoadResult:
 def batch_label(config: DemoConfig) -> str:
     """What identifies one generated business; kept in each demo customer's metadata."""
     return json.dumps(
-        {"seed": config.seed, "users": config.users, "months": config.months,
-         "end": config.end_moment().isoformat()},
+        {
+            "seed": config.seed,
+            "users": config.users,
+            "months": config.months,
+            "end": config.end_moment().isoformat(),
+        },
         sort_keys=True,
     )
 
@@ -172,8 +176,10 @@ def sync_customers(
     progress: Callable[[int, int, int], None] | None = None,
 ) -> int:
     """Sync customers (in parallel when workers > 1); returns the number of charges."""
-    chunks = [list(range(i, min(i + CHUNK_SIZE, len(customers))))
-              for i in range(0, len(customers), CHUNK_SIZE)]
+    chunks = [
+        list(range(i, min(i + CHUNK_SIZE, len(customers))))
+        for i in range(0, len(customers), CHUNK_SIZE)
+    ]
     done_customers = done_charges = 0
     _WORKER_STATE.update(customers=customers, api_key=api_key)
     try:
@@ -184,7 +190,9 @@ def sync_customers(
             # Forked workers must not share the parent's socket: closed here, each worker
             # opens its own connection on its first query.
             connections.close_all()
-            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_worker_signals)
+            pool = multiprocessing.get_context("fork").Pool(
+                workers, initializer=_quiet_worker_signals
+            )
             results = pool.imap_unordered(_sync_chunk, chunks)
         try:
             for chunk_customers, chunk_charges in results:

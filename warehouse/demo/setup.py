@@ -27,22 +27,26 @@ def demo_environment(host: str, port: int, stripe_port: int, base=None) -> dict:
     """
     env = dict(os.environ if base is None else base)
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    env.update({
-        "DEBUG": "true",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "SECURE_HSTS_SECONDS": "0",
-        "ALLOWED_HOSTS": "*" if host in ("0.0.0.0", "::") else f"{host},localhost,127.0.0.1,[::1]",
-        "STRIPE_LIVE_MODE": "false",
-        "STRIPE_TEST_SECRET_KEY": DEMO_API_KEY,
-        "STRIPE_API_HOST": f"http://127.0.0.1:{stripe_port}",
-        "STRIPE_WEBHOOK_SECRET": DEMO_WEBHOOK_SECRET,
-        "STRIPE_WEBHOOK_UUID": DEMO_WEBHOOK_UUID,
-        "STRIPE_WEBHOOK_ENDPOINT_ID": DEMO_WEBHOOK_ENDPOINT_ID,
-        "PUBLIC_BASE_URL": f"http://{public_host}:{port}",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DEBUG": "true",
+            "SECURE_SSL_REDIRECT": "false",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
+            "SECURE_HSTS_SECONDS": "0",
+            "ALLOWED_HOSTS": "*"
+            if host in ("0.0.0.0", "::")
+            else f"{host},localhost,127.0.0.1,[::1]",
+            "STRIPE_LIVE_MODE": "false",
+            "STRIPE_TEST_SECRET_KEY": DEMO_API_KEY,
+            "STRIPE_API_HOST": f"http://127.0.0.1:{stripe_port}",
+            "STRIPE_WEBHOOK_SECRET": DEMO_WEBHOOK_SECRET,
+            "STRIPE_WEBHOOK_UUID": DEMO_WEBHOOK_UUID,
+            "STRIPE_WEBHOOK_ENDPOINT_ID": DEMO_WEBHOOK_ENDPOINT_ID,
+            "PUBLIC_BASE_URL": f"http://{public_host}:{port}",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -83,13 +87,21 @@ def ensure_demo_users() -> list[tuple[str, str, str]]:
 
     admin, _ = User.objects.get_or_create(username=ADMIN_LOGIN[0])
     admin.email, admin.is_staff, admin.is_superuser, admin.is_active = (
-        "admin@example.com", True, True, True)
+        "admin@example.com",
+        True,
+        True,
+        True,
+    )
     admin.set_password(ADMIN_LOGIN[1])
     admin.save()
 
     manager, _ = User.objects.get_or_create(username=MANAGER_LOGIN[0])
     manager.email, manager.is_staff, manager.is_superuser, manager.is_active = (
-        "manager@example.com", False, False, True)
+        "manager@example.com",
+        False,
+        False,
+        True,
+    )
     manager.set_password(MANAGER_LOGIN[1])
     manager.save()
     manager.groups.add(group)

@@ -10,7 +10,6 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("warehouse", "0001_initial"),
         ("djstripe", "0003_2_11"),

@@ -13,7 +13,11 @@ from django.db import migrations, models
 
 
 def fill_report_aggregates(apps, schema_editor):
-    if not apps.get_model("warehouse", "FactCustomerMonth").objects.using(schema_editor.connection.alias).exists():
+    if (
+        not apps.get_model("warehouse", "FactCustomerMonth")
+        .objects.using(schema_editor.connection.alias)
+        .exists()
+    ):
         return
     from warehouse.services.customer_months import refresh_customer_months
 
@@ -21,35 +25,42 @@ def fill_report_aggregates(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('warehouse', '0003_report_aggregates'),
+        ("warehouse", "0003_report_aggregates"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='factcustomermonth',
-            name='active_months_to_date',
-            field=models.IntegerField(default=0, help_text='Paying months up to this one.'),
+            model_name="factcustomermonth",
+            name="active_months_to_date",
+            field=models.IntegerField(default=0, help_text="Paying months up to this one."),
         ),
         migrations.AddField(
-            model_name='factcustomermonth',
-            name='last_payment_month_to_date',
-            field=models.DateField(blank=True, help_text='Latest paying month up to this one.', null=True),
+            model_name="factcustomermonth",
+            name="last_payment_month_to_date",
+            field=models.DateField(
+                blank=True, help_text="Latest paying month up to this one.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='factcustomermonth',
-            name='net_to_date',
-            field=models.BigIntegerField(default=0, help_text="Sum of net over the customer's months up to this one."),
+            model_name="factcustomermonth",
+            name="net_to_date",
+            field=models.BigIntegerField(
+                default=0, help_text="Sum of net over the customer's months up to this one."
+            ),
         ),
         migrations.AddField(
-            model_name='factcustomermonth',
-            name='next_month',
-            field=models.DateField(blank=True, help_text="The customer's next month with movement; null for the latest.", null=True),
+            model_name="factcustomermonth",
+            name="next_month",
+            field=models.DateField(
+                blank=True,
+                help_text="The customer's next month with movement; null for the latest.",
+                null=True,
+            ),
         ),
         migrations.AddIndex(
-            model_name='factcustomermonth',
-            index=models.Index(fields=['next_month'], name='fact_cm_next_month_idx'),
+            model_name="factcustomermonth",
+            index=models.Index(fields=["next_month"], name="fact_cm_next_month_idx"),
         ),
         migrations.RunPython(fill_report_aggregates, migrations.RunPython.noop),
     ]

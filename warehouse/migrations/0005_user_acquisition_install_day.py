@@ -27,46 +27,116 @@ order by install.date_sk, install.channel_id, install.client_id
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('warehouse', '0004_customer_month_to_date'),
+        ("warehouse", "0004_customer_month_to_date"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FactInstallDay',
+            name="FactInstallDay",
             fields=[
-                ('install_day_sk', models.BigAutoField(primary_key=True, serialize=False)),
-                ('installs', models.IntegerField(default=0)),
-                ('channel', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='warehouse.dimchannel')),
-                ('client', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='warehouse.dimclient')),
-                ('date', models.ForeignKey(db_column='date_sk', db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='warehouse.dimdate')),
+                ("install_day_sk", models.BigAutoField(primary_key=True, serialize=False)),
+                ("installs", models.IntegerField(default=0)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="warehouse.dimchannel",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="warehouse.dimclient",
+                    ),
+                ),
+                (
+                    "date",
+                    models.ForeignKey(
+                        db_column="date_sk",
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="warehouse.dimdate",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'install day',
-                'db_table': 'fact_install_day',
-                'ordering': ['date', 'channel', 'client'],
-                'constraints': [models.UniqueConstraint(fields=('date', 'channel', 'client'), name='fact_install_day_uniq')],
+                "verbose_name": "install day",
+                "db_table": "fact_install_day",
+                "ordering": ["date", "channel", "client"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("date", "channel", "client"), name="fact_install_day_uniq"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='FactUserAcquisition',
+            name="FactUserAcquisition",
             fields=[
-                ('user_id', models.CharField(max_length=255, primary_key=True, serialize=False)),
-                ('installed_at', models.DateTimeField()),
-                ('channel', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='acquisitions', to='warehouse.dimchannel')),
-                ('client', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='acquisitions', to='warehouse.dimclient')),
-                ('date', models.ForeignKey(db_column='date_sk', db_index=False, help_text='Day of installed_at in the reporting time zone.', on_delete=django.db.models.deletion.PROTECT, related_name='acquisitions', to='warehouse.dimdate')),
-                ('install', models.OneToOneField(db_column='install_id', on_delete=django.db.models.deletion.PROTECT, related_name='acquisition', to='warehouse.factuserfirstinstall')),
+                ("user_id", models.CharField(max_length=255, primary_key=True, serialize=False)),
+                ("installed_at", models.DateTimeField()),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acquisitions",
+                        to="warehouse.dimchannel",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acquisitions",
+                        to="warehouse.dimclient",
+                    ),
+                ),
+                (
+                    "date",
+                    models.ForeignKey(
+                        db_column="date_sk",
+                        db_index=False,
+                        help_text="Day of installed_at in the reporting time zone.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acquisitions",
+                        to="warehouse.dimdate",
+                    ),
+                ),
+                (
+                    "install",
+                    models.OneToOneField(
+                        db_column="install_id",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acquisition",
+                        to="warehouse.factuserfirstinstall",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user acquisition',
-                'db_table': 'fact_user_acquisition',
-                'ordering': ['user_id'],
-                'indexes': [models.Index(fields=['installed_at'], include=('channel', 'user_id'), name='fact_ua_installed_at_idx')],
+                "verbose_name": "user acquisition",
+                "db_table": "fact_user_acquisition",
+                "ordering": ["user_id"],
+                "indexes": [
+                    models.Index(
+                        fields=["installed_at"],
+                        include=("channel", "user_id"),
+                        name="fact_ua_installed_at_idx",
+                    )
+                ],
             },
         ),
         migrations.RunSQL(FILL_USER_ACQUISITION, migrations.RunSQL.noop),
         migrations.RunSQL(FILL_INSTALL_DAY, migrations.RunSQL.noop),
-        migrations.RunSQL("analyze fact_user_acquisition, fact_install_day", migrations.RunSQL.noop),
+        migrations.RunSQL(
+            "analyze fact_user_acquisition, fact_install_day", migrations.RunSQL.noop
+        ),
     ]

@@ -28,11 +28,26 @@ from warehouse.models import DimChannel, DimClient, FactUserFirstInstall
 from warehouse.services.calendar import ensure_dim_dates, reporting_time_zone
 
 INSTALL_FIELDS = (
-    "install_id", "user_id", "device_id", "installed_at",
-    "os_name", "app_name", "app_version", "device_name",
-    "channel_name", "channel_group", "channel_label",
-    "country_code", "network_name", "campaign_name", "adgroup_name", "creative_name",
-    "campaign_id", "adgroup_id", "creative_id", "ip_address",
+    "install_id",
+    "user_id",
+    "device_id",
+    "installed_at",
+    "os_name",
+    "app_name",
+    "app_version",
+    "device_name",
+    "channel_name",
+    "channel_group",
+    "channel_label",
+    "country_code",
+    "network_name",
+    "campaign_name",
+    "adgroup_name",
+    "creative_name",
+    "campaign_id",
+    "adgroup_id",
+    "creative_id",
+    "ip_address",
 )
 REQUIRED_FIELDS = ("install_id", "user_id", "installed_at", "os_name", "channel_name")
 # Plain text fields: everything but the timestamp and the IP address, which are parsed.
@@ -45,7 +60,7 @@ _MAX_LENGTHS = {
 _TEXT_LIMITS = tuple((name, _MAX_LENGTHS[name]) for name in _TEXT_FIELDS)
 _REQUIRED_TEXT_FIELDS = tuple(name for name in REQUIRED_FIELDS if name in _TEXT_FIELDS)
 # Timestamps outside this window are typos, and would fill dim_date with centuries of days.
-EARLIEST_INSTALL = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+EARLIEST_INSTALL = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 FUTURE_TOLERANCE = dt.timedelta(days=1)
 DEFAULT_BATCH_SIZE = 5000
 
@@ -71,12 +86,12 @@ def _text(value: Any) -> str:
 def parse_installed_at(value: str) -> dt.datetime:
     """ISO 8601 (a naive value is UTC), or Unix seconds as attribution callbacks send them."""
     if value.isdigit() and len(value) >= 9:
-        return dt.datetime.fromtimestamp(int(value), tz=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
     if len(value) < 16:  # a date alone, or a truncated value: not a moment
         raise ValueError
     moment = dt.datetime.fromisoformat(value)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment
 
 
@@ -164,7 +179,9 @@ def clean_install_row(raw: Mapping[str, Any], *, now: dt.datetime | None = None)
         if not cleaned.get(name, True):
             errors[name] = "is required"
     if errors:
-        raise InvalidInstallRow(dict(sorted(errors.items(), key=lambda item: INSTALL_FIELDS.index(item[0]))))
+        raise InvalidInstallRow(
+            dict(sorted(errors.items(), key=lambda item: INSTALL_FIELDS.index(item[0])))
+        )
     return cleaned
 
 
@@ -206,7 +223,9 @@ def _is_utf8(record: list[str]) -> bool:
 
 def read_csv_rows(binary_file: IO[bytes]) -> Iterator[SourceRow]:
     """Stream the records of a CSV export with a header row (line numbers count the header)."""
-    text_file = io.TextIOWrapper(binary_file, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    text_file = io.TextIOWrapper(
+        binary_file, encoding="utf-8-sig", errors="surrogateescape", newline=""
+    )
     try:
         reader = csv.reader(text_file, strict=True)
         try:
@@ -215,7 +234,9 @@ def read_csv_rows(binary_file: IO[bytes]) -> Iterator[SourceRow]:
             return
         missing = [name for name in REQUIRED_FIELDS if name not in header]
         if missing:
-            raise InstallFileError(f"line 1: the header lacks the required column(s) {', '.join(missing)}")
+            raise InstallFileError(
+                f"line 1: the header lacks the required column(s) {', '.join(missing)}"
+            )
         width = len(header)
         last_line = reader.line_num
         while True:
@@ -225,7 +246,9 @@ def read_csv_rows(binary_file: IO[bytes]) -> Iterator[SourceRow]:
                     if not record:  # a blank line
                         continue
                     if len(record) != width:
-                        yield SourceRow(first_line, None, f"expected {width} columns, found {len(record)}")
+                        yield SourceRow(
+                            first_line, None, f"expected {width} columns, found {len(record)}"
+                        )
                     elif all(map(str.isascii, record)) or _is_utf8(record):
                         yield SourceRow(first_line, dict(zip(header, record)))
                     else:
@@ -344,15 +367,32 @@ def _write_stage_line(writer, line_number: int, row: dict, tz) -> int:
     installed_at = row["installed_at"]
     local_day = installed_at.astimezone(tz)
     date_sk = local_day.year * 10000 + local_day.month * 100 + local_day.day
-    writer.writerow((
-        line_number, row["install_id"], row["user_id"], row["device_id"],
-        installed_at.isoformat(), date_sk,
-        row["os_name"], row["app_name"], row["app_version"], row["device_name"],
-        row["channel_name"], row["channel_group"], row["channel_label"],
-        row["country_code"], row["network_name"], row["campaign_name"], row["adgroup_name"],
-        row["creative_name"], row["campaign_id"], row["adgroup_id"], row["creative_id"],
-        row["ip_address"] or "",
-    ))
+    writer.writerow(
+        (
+            line_number,
+            row["install_id"],
+            row["user_id"],
+            row["device_id"],
+            installed_at.isoformat(),
+            date_sk,
+            row["os_name"],
+            row["app_name"],
+            row["app_version"],
+            row["device_name"],
+            row["channel_name"],
+            row["channel_group"],
+            row["channel_label"],
+            row["country_code"],
+            row["network_name"],
+            row["campaign_name"],
+            row["adgroup_name"],
+            row["creative_name"],
+            row["campaign_id"],
+            row["adgroup_id"],
+            row["creative_id"],
+            row["ip_address"] or "",
+        )
+    )
     return date_sk
 
 

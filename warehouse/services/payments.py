@@ -132,7 +132,9 @@ def ensure_balance_transactions(balance_transaction_ids: Iterable[str], *, api_k
             if getattr(exc, "code", None) != "resource_missing":
                 raise
             # Retrying would not bring it back: keep the movement, settlement unknown.
-            logger.warning("Balance transaction %s is not retrievable: %s", balance_transaction_id, exc)
+            logger.warning(
+                "Balance transaction %s is not retrievable: %s", balance_transaction_id, exc
+            )
 
 
 def _record_facts(statement: str, ids: list[str]) -> None:

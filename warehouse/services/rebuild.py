@@ -77,7 +77,9 @@ def _sliced_step(summary, progress, label: str, statement: str, slices_query: st
     for number, (start, end) in enumerate(windows, start=1):
         written += execute(statement, scope(None, start, end))
         done = min(total, round(total * number / len(windows)))
-        progress(f"{label}: slice {number}/{len(windows)} done (~{done} of {total}), {written} rows written")
+        progress(
+            f"{label}: slice {number}/{len(windows)} done (~{done} of {total}), {written} rows written"
+        )
     summary.rows_written[label] = written
 
 

@@ -57,29 +57,49 @@ def _login_path() -> str:
 
 
 class Command(BaseCommand):
-    help = ("Serve the demo: admin and manager logins, an 18-month demo business, the Stripe API "
-            "double and the web server; --live adds a stream of signed webhooks.")
+    help = (
+        "Serve the demo: admin and manager logins, an 18-month demo business, the Stripe API "
+        "double and the web server; --live adds a stream of signed webhooks."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--stripe-port", type=int, default=8420,
-                            help="Port of the local Stripe API double (default %(default)s).")
-        parser.add_argument("--live", action="store_true",
-                            help="Keep a live stream of payments, failures and refunds going.")
-        parser.add_argument("--interval", type=float, default=4.0,
-                            help="Seconds between live events (default %(default)s).")
+        parser.add_argument(
+            "--stripe-port",
+            type=int,
+            default=8420,
+            help="Port of the local Stripe API double (default %(default)s).",
+        )
+        parser.add_argument(
+            "--live",
+            action="store_true",
+            help="Keep a live stream of payments, failures and refunds going.",
+        )
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=4.0,
+            help="Seconds between live events (default %(default)s).",
+        )
         parser.add_argument("--users", type=int, default=None, help="Passed to load_demo_data.")
         parser.add_argument("--seed", type=int, default=None, help="Passed to load_demo_data.")
-        parser.add_argument("--no-serve", action="store_true",
-                            help="Prepare everything (logins, data, endpoint) and exit without serving.")
+        parser.add_argument(
+            "--no-serve",
+            action="store_true",
+            help="Prepare everything (logins, data, endpoint) and exit without serving.",
+        )
 
-    def handle(self, *args, host, port, stripe_port, live, interval, users, seed, no_serve, **options):
+    def handle(
+        self, *args, host, port, stripe_port, live, interval, users, seed, no_serve, **options
+    ):
         self.children: list[tuple[str, subprocess.Popen]] = []
         # Ctrl-C (even when started from a shell that ignores SIGINT) and SIGTERM both stop
         # the demo and its children cleanly.
-        previous_handlers = (signal.signal(signal.SIGINT, signal.default_int_handler),
-                             signal.signal(signal.SIGTERM, self._raise_interrupt))
+        previous_handlers = (
+            signal.signal(signal.SIGINT, signal.default_int_handler),
+            signal.signal(signal.SIGTERM, self._raise_interrupt),
+        )
         try:
             self._demo(host, port, stripe_port, live, interval, users, seed, no_serve)
         finally:
@@ -93,12 +113,15 @@ class Command(BaseCommand):
         base_url = env["PUBLIC_BASE_URL"]
         started = time.monotonic()
         if not no_serve:
-            for name, bind_host, bind_port in (("web server", host, port),
-                                               ("Stripe API double", "127.0.0.1", stripe_port)):
+            for name, bind_host, bind_port in (
+                ("web server", host, port),
+                ("Stripe API double", "127.0.0.1", stripe_port),
+            ):
                 if not _port_is_free(bind_host, bind_port):
                     raise CommandError(
                         f"Port {bind_port} for the {name} is in use (another demo running?). "
-                        "Stop it, or choose other ports: make demo DEMO_PORT=8001 STRIPE_DOUBLE_PORT=8421")
+                        "Stop it, or choose other ports: make demo DEMO_PORT=8001 STRIPE_DOUBLE_PORT=8421"
+                    )
 
         if self._unapplied_migrations():  # `make demo` migrates first; `manage.py demo` may not
             self.stdout.write("Applying migrations…")
@@ -124,28 +147,55 @@ class Command(BaseCommand):
         if "register_webhook_endpoint" in get_commands():
             self._run_manage(["register_webhook_endpoint"], env)
         else:
-            setup.ensure_webhook_endpoint(endpoint_url, setup.DEMO_WEBHOOK_SECRET,
-                                          setup.DEMO_WEBHOOK_UUID, setup.DEMO_WEBHOOK_ENDPOINT_ID)
+            setup.ensure_webhook_endpoint(
+                endpoint_url,
+                setup.DEMO_WEBHOOK_SECRET,
+                setup.DEMO_WEBHOOK_UUID,
+                setup.DEMO_WEBHOOK_ENDPOINT_ID,
+            )
         if no_serve:
-            self._banner(base_url, endpoint_url, stripe_port, logins, live=False, interval=interval,
-                         serving=False, seconds=time.monotonic() - started)
+            self._banner(
+                base_url,
+                endpoint_url,
+                stripe_port,
+                logins,
+                live=False,
+                interval=interval,
+                serving=False,
+                seconds=time.monotonic() - started,
+            )
             return
 
         self.stdout.write("[4/4] Stripe API double and web server")
         try:
-            double = self._start("Stripe API double",
-                                 [sys.executable, "-m", "stripe_dwh.stripe_double",
-                                  "--port", str(stripe_port)], env)
+            double = self._start(
+                "Stripe API double",
+                [sys.executable, "-m", "stripe_dwh.stripe_double", "--port", str(stripe_port)],
+                env,
+            )
             _wait_for_port(stripe_port, double, "Stripe API double")
-            server = self._start("web server",
-                                 [sys.executable, "manage.py", "runserver", f"{host}:{port}",
-                                  "--noreload"], env)
+            server = self._start(
+                "web server",
+                [sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+                env,
+            )
             _wait_for_port(port, server, "web server")
-            self._banner(base_url, endpoint_url, stripe_port, logins, live=live, interval=interval,
-                         serving=True, seconds=time.monotonic() - started)
+            self._banner(
+                base_url,
+                endpoint_url,
+                stripe_port,
+                logins,
+                live=live,
+                interval=interval,
+                serving=True,
+                seconds=time.monotonic() - started,
+            )
             if live:
-                self._start("live stream", [sys.executable, "manage.py", "demo_stream",
-                                            "--interval", str(interval)], env)
+                self._start(
+                    "live stream",
+                    [sys.executable, "manage.py", "demo_stream", "--interval", str(interval)],
+                    env,
+                )
             while True:
                 for name, process in self.children:
                     if process.poll() is not None:
@@ -168,13 +218,17 @@ class Command(BaseCommand):
         raise KeyboardInterrupt
 
     def _run_manage(self, arguments: list[str], env: dict) -> None:
-        process = subprocess.Popen([sys.executable, "manage.py", *arguments], cwd=PROJECT_DIR, env=env)
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", *arguments], cwd=PROJECT_DIR, env=env
+        )
         try:
             returncode = process.wait()
         except KeyboardInterrupt:
             process.terminate()  # load_demo_data stops its workers on SIGTERM
             process.wait()
-            raise CommandError(f"Interrupted during manage.py {arguments[0]}; run the demo again to resume.")
+            raise CommandError(
+                f"Interrupted during manage.py {arguments[0]}; run the demo again to resume."
+            )
         if returncode != 0:
             raise CommandError(f"manage.py {' '.join(arguments)} failed (status {returncode}).")
 
@@ -195,7 +249,9 @@ class Command(BaseCommand):
                 process.wait()
         self.children.clear()
 
-    def _banner(self, base_url, endpoint_url, stripe_port, logins, *, live, interval, serving, seconds):
+    def _banner(
+        self, base_url, endpoint_url, stripe_port, logins, *, live, interval, serving, seconds
+    ):
         lines = [
             "",
             f"stripe_dwh demo {'is serving' if serving else 'is ready'} (set up in {seconds:.0f} s)",
@@ -210,7 +266,10 @@ class Command(BaseCommand):
             f"  Stripe API double: http://127.0.0.1:{stripe_port}",
         ]
         if serving:
-            lines.append(f"  Live stream: every {interval:g} s" if live
-                         else "  Live stream: off (make demo-live, or manage.py demo --live)")
+            lines.append(
+                f"  Live stream: every {interval:g} s"
+                if live
+                else "  Live stream: off (make demo-live, or manage.py demo --live)"
+            )
             lines.append("Press Ctrl-C to stop.")
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))

@@ -19,11 +19,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="the export file")
         parser.add_argument(
-            "--format", dest="file_format", choices=sorted(installs.FILE_READERS), default=None,
+            "--format",
+            dest="file_format",
+            choices=sorted(installs.FILE_READERS),
+            default=None,
             help="file format (default: from the extension: .csv, or .jsonl/.ndjson/.json)",
         )
         parser.add_argument(
-            "--batch-size", type=int, default=installs.DEFAULT_BATCH_SIZE,
+            "--batch-size",
+            type=int,
+            default=installs.DEFAULT_BATCH_SIZE,
             help=f"rows per transaction (default {installs.DEFAULT_BATCH_SIZE})",
         )
 
@@ -41,7 +46,9 @@ class Command(BaseCommand):
         next_progress = PROGRESS_EVERY_ROWS
 
         def report_rejection(rejection):
-            self.stderr.write(f"{file_path.name}: line {rejection.line_number}: rejected: {rejection.reason}")
+            self.stderr.write(
+                f"{file_path.name}: line {rejection.line_number}: rejected: {rejection.reason}"
+            )
 
         def report_progress(summary):
             nonlocal next_progress
@@ -54,7 +61,9 @@ class Command(BaseCommand):
             try:
                 summary = installs.import_install_rows(
                     installs.FILE_READERS[file_format](binary_file),
-                    batch_size=batch_size, on_reject=report_rejection, on_batch=report_progress,
+                    batch_size=batch_size,
+                    on_reject=report_rejection,
+                    on_batch=report_progress,
                     parse_in_background=True,
                 )
             except installs.InstallFileError as exc:
@@ -72,4 +81,6 @@ class Command(BaseCommand):
             return "csv"
         if suffix in (".jsonl", ".ndjson", ".json"):
             return "jsonl"
-        raise CommandError(f"cannot tell the format of {file_path.name} from its extension; pass --format csv|jsonl")
+        raise CommandError(
+            f"cannot tell the format of {file_path.name} from its extension; pass --format csv|jsonl"
+        )

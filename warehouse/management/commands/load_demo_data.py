@@ -28,7 +28,7 @@ def _moment(value: str) -> dt.datetime:
         moment = dt.datetime.fromisoformat(value)
     except ValueError as error:
         raise CommandError(f"--end: {error} (expected ISO 8601, e.g. 2026-11-27T12:00:00+00:00)")
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 class Command(BaseCommand):
@@ -39,16 +39,33 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         # Options left out take the values of the demo data already loaded, if any.
-        parser.add_argument("--users", type=int, default=None,
-                            help=f"App users (installing people); about a third pay. Default {generator.DEFAULT_USERS}.")
-        parser.add_argument("--months", type=int, default=None,
-                            help=f"Months of history up to --end. Default {generator.DEFAULT_MONTHS}.")
-        parser.add_argument("--seed", type=int, default=None,
-                            help=f"Random seed: same seed and end, same business. Default {generator.DEFAULT_SEED}.")
-        parser.add_argument("--end", type=_moment, default=None,
-                            help="End of the history (ISO 8601). Default: now.")
-        parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                            help="Parallel processes syncing customers. Default: CPU count (%(default)s).")
+        parser.add_argument(
+            "--users",
+            type=int,
+            default=None,
+            help=f"App users (installing people); about a third pay. Default {generator.DEFAULT_USERS}.",
+        )
+        parser.add_argument(
+            "--months",
+            type=int,
+            default=None,
+            help=f"Months of history up to --end. Default {generator.DEFAULT_MONTHS}.",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            help=f"Random seed: same seed and end, same business. Default {generator.DEFAULT_SEED}.",
+        )
+        parser.add_argument(
+            "--end", type=_moment, default=None, help="End of the history (ISO 8601). Default: now."
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="Parallel processes syncing customers. Default: CPU count (%(default)s).",
+        )
 
     def handle(self, *args, users, months, seed, end, workers, **options):
         previous = loader.existing_batch()
@@ -57,8 +74,11 @@ class Command(BaseCommand):
         months = months if months is not None else loaded.get("months", generator.DEFAULT_MONTHS)
         seed = seed if seed is not None else loaded.get("seed", generator.DEFAULT_SEED)
         if end is None:
-            end = (dt.datetime.fromisoformat(loaded["end"]) if previous
-                   else dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+            end = (
+                dt.datetime.fromisoformat(loaded["end"])
+                if previous
+                else dt.datetime.now(dt.UTC).replace(microsecond=0)
+            )
         if users < 1 or months < 1 or workers < 1:
             raise CommandError("--users, --months and --workers must be at least 1.")
         if djstripe_settings.STRIPE_LIVE_MODE:
@@ -69,7 +89,10 @@ class Command(BaseCommand):
             raise CommandError("Demo data needs a test-mode secret key (sk_test_…).")
 
         config = generator.DemoConfig(
-            users=users, months=months, seed=seed, end=end,
+            users=users,
+            months=months,
+            seed=seed,
+            end=end,
             user_id_metadata_key=settings.WAREHOUSE_USER_ID_METADATA_KEY,
         )
         if previous and _batch_key(previous) != _batch_key(
@@ -81,8 +104,10 @@ class Command(BaseCommand):
             )
 
         started = time.monotonic()
-        self.stdout.write(f"Generating the demo business (seed {seed}, {users} users, {months} months "
-                          f"up to {config.end_moment():%Y-%m-%d %H:%M} UTC)…")
+        self.stdout.write(
+            f"Generating the demo business (seed {seed}, {users} users, {months} months "
+            f"up to {config.end_moment():%Y-%m-%d %H:%M} UTC)…"
+        )
         business = generator.generate(config)
         self.stdout.write(
             f"  {len(business.installs)} installs, {len(business.customers)} paying customers, "
@@ -94,21 +119,30 @@ class Command(BaseCommand):
         def progress(done, total, charges):
             if done - last_reported[0] >= step or done == total:
                 last_reported[0] = done
-                self.stdout.write(f"  synced {done}/{total} customers ({charges} charges) "
-                                  f"{time.monotonic() - started:.0f} s")
+                self.stdout.write(
+                    f"  synced {done}/{total} customers ({charges} charges) "
+                    f"{time.monotonic() - started:.0f} s"
+                )
 
-        self.stdout.write(f"Importing installs and syncing Stripe objects through dj-stripe "
-                          f"({workers} worker{'s' if workers > 1 else ''})…")
+        self.stdout.write(
+            f"Importing installs and syncing Stripe objects through dj-stripe "
+            f"({workers} worker{'s' if workers > 1 else ''})…"
+        )
         # Ctrl-C or SIGTERM (from `demo`) stop the workers too, keeping what is committed.
-        previous_handlers = (signal.signal(signal.SIGINT, signal.default_int_handler),
-                             signal.signal(signal.SIGTERM, _interrupt))
+        previous_handlers = (
+            signal.signal(signal.SIGINT, signal.default_int_handler),
+            signal.signal(signal.SIGTERM, _interrupt),
+        )
         try:
-            result = loader.load(business, api_key, workers=workers, stdout=self.stdout,
-                                 progress=progress)
+            result = loader.load(
+                business, api_key, workers=workers, stdout=self.stdout, progress=progress
+            )
         except CommandError:
             raise
         except KeyboardInterrupt:
-            raise CommandError("Interrupted; customers synced so far are kept, run again to load the rest.")
+            raise CommandError(
+                "Interrupted; customers synced so far are kept, run again to load the rest."
+            )
         except Exception as error:  # a worker's traceback is in the chained exception
             raise CommandError(f"Loading demo data failed: {error!r}") from error
         finally:
@@ -116,15 +150,20 @@ class Command(BaseCommand):
             signal.signal(signal.SIGTERM, previous_handlers[1])
 
         if not result.installs_imported and not result.customers_loaded:
-            self.stdout.write(self.style.SUCCESS(
-                f"Demo data already loaded ({result.installs_total} installs, "
-                f"{result.customers_total} customers); nothing to do."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Demo data already loaded ({result.installs_total} installs, "
+                    f"{result.customers_total} customers); nothing to do."
+                )
+            )
             return
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo data loaded: {result.installs_imported}/{result.installs_total} installs imported, "
-            f"{result.customers_loaded}/{result.customers_total} customers with "
-            f"{result.charges_loaded} charges synced in {time.monotonic() - started:.1f} s."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data loaded: {result.installs_imported}/{result.installs_total} installs imported, "
+                f"{result.customers_loaded}/{result.customers_total} customers with "
+                f"{result.charges_loaded} charges synced in {time.monotonic() - started:.1f} s."
+            )
+        )
 
 
 def _interrupt(signum, frame):
@@ -133,5 +172,9 @@ def _interrupt(signum, frame):
 
 def _batch_key(options: dict) -> tuple:
     """What must match for loaded demo data to be this run's: seed, size and end."""
-    return (options["seed"], options["users"], options["months"],
-            dt.datetime.fromisoformat(options["end"]))
+    return (
+        options["seed"],
+        options["users"],
+        options["months"],
+        dt.datetime.fromisoformat(options["end"]),
+    )

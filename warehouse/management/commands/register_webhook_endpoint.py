@@ -21,7 +21,9 @@ class Command(BaseCommand):
 
         secret = settings.STRIPE_WEBHOOK_SECRET
         if not secret or not secret.startswith("whsec_"):
-            raise CommandError("STRIPE_WEBHOOK_SECRET must be set to the endpoint's signing secret (whsec_…).")
+            raise CommandError(
+                "STRIPE_WEBHOOK_SECRET must be set to the endpoint's signing secret (whsec_…)."
+            )
         try:
             endpoint_uuid = uuid.UUID(str(settings.STRIPE_WEBHOOK_UUID))
         except ValueError as exc:
@@ -34,7 +36,9 @@ class Command(BaseCommand):
         base_url = settings.PUBLIC_BASE_URL.rstrip("/")
         if not base_url.startswith(("http://", "https://")):
             raise CommandError("PUBLIC_BASE_URL must start with http:// or https://.")
-        url = base_url + reverse("djstripe:djstripe_webhook_by_uuid", kwargs={"uuid": endpoint_uuid})
+        url = base_url + reverse(
+            "djstripe:djstripe_webhook_by_uuid", kwargs={"uuid": endpoint_uuid}
+        )
 
         values = {
             "livemode": settings.STRIPE_LIVE_MODE,
@@ -48,7 +52,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             # The UUID is the endpoint's identity in our URL: re-use its row if the id changed.
             endpoint = (
-                WebhookEndpoint.objects.select_for_update().filter(djstripe_uuid=endpoint_uuid).first()
+                WebhookEndpoint.objects.select_for_update()
+                .filter(djstripe_uuid=endpoint_uuid)
+                .first()
                 or WebhookEndpoint.objects.select_for_update().filter(id=endpoint_id).first()
             )
             created = endpoint is None
