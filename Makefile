@@ -7,7 +7,7 @@ DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
 STRIPE_DOUBLE_PORT ?= 8420
 
-.PHONY: venv test demo demo-live demo-data db-stop chromium bench
+.PHONY: venv lint test demo demo-live demo-data db-stop chromium bench
 
 venv: $(VENV)/.installed
 
@@ -27,7 +27,12 @@ chromium:
 		fi; \
 	fi
 
-test: venv $(if $(CI),chromium)
+# ruff (pinned in requirements-dev.txt, configured in pyproject.toml): lint and format check.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: venv lint $(if $(CI),chromium)
 	$(BIN)/pytest --reuse-db $(PYTEST_ARGS)
 
 # Logins, the demo business, the Stripe API double and the web server; Ctrl-C stops it all.

@@ -1,6 +1,7 @@
 """Fill the benchmark database at scale: dj-stripe's tables and the warehouse, by COPY.
 
-    .venv/bin/python -m bench.generate                      # 100k customers, 1M charges, 500k installs
+    .venv/bin/python -m bench.generate                      # 100k customers, 1M charges, 500k
+    installs
     .venv/bin/python -m bench.generate --customers 5000 --charges 50000 --installs 25000
 
 dj-stripe rows are written as dj-stripe 2.11 stores them: a few typed columns (charge

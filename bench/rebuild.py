@@ -3,7 +3,8 @@
 1. Lower bound: empty the warehouse payments tables, then fill dim_customer,
    dim_payment_method, fact_transaction (bench/sql/lower_bound_*.sql), then fact_customer_month
    and its report aggregates with the warehouse's own full recompute (refresh_customer_months(None),
-   set-based, the same statement the rebuild runs), in one transaction. Rows/s = rows written / time.
+   set-based, the same statement the rebuild runs), in one transaction.
+   Rows/s = rows written / time.
 2. `rebuild_warehouse` on the emptied warehouse (from scratch), then again on the current
    warehouse (the idempotent re-run: nothing should change).
 3. The per-table row counts and money totals of both are compared: a difference means the

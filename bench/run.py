@@ -1,7 +1,7 @@
 """Run the benchmarks, print a table, write JSON under bench/results/.
 
     .venv/bin/python -m bench.run                         # small scale, every step (make bench)
-    .venv/bin/python -m bench.run --scale full            # 100k customers, 1M charges (make bench SCALE=full)
+    .venv/bin/python -m bench.run --scale full            # 1M charges (make bench SCALE=full)
     .venv/bin/python -m bench.run --only reports          # one step on the data already generated
     .venv/bin/python -m bench.run --only generate,rebuild --scale full
 
@@ -125,7 +125,7 @@ def table(results: dict) -> str:
         )
     reports = results.get("reports")
     if reports:
-        for name, page in reports["pages"].items():
+        for page in reports["pages"].values():
             status = "" if page["status"] == [200] else f" (HTTP {page['status']})"
             rows.append(
                 (
@@ -273,7 +273,9 @@ def table(results: dict) -> str:
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for index, row in enumerate(rows):
-        lines.append(" | ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+        lines.append(
+            " | ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
+        )
         if index == 0:
             lines.append("-+-".join("-" * width for width in widths))
     return "\n".join(lines)

@@ -51,7 +51,7 @@ class ReportManager(models.Manager):
         with connections[self.db].cursor() as cursor:
             cursor.execute(load_sql(query_name), params)
             columns = [column.name for column in cursor.description]
-            return [dict(zip(columns, row)) for row in cursor.fetchall()]
+            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 class PaymentReportManager(ReportManager):

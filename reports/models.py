@@ -22,6 +22,9 @@ class ReportAccess(models.Model):
         permissions = [("view_reports", "Can view the report pages")]
         verbose_name = "report access"
 
+    def __str__(self):
+        return "report access"
+
 
 class CustomerMonthReport(FactCustomerMonth):
     """Payments reports (overview, ARPU, churn, LTV, cohorts) over fact_customer_month."""

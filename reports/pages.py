@@ -157,7 +157,8 @@ def ltv_page(
         rows=customers,
         help_text="Customers paying in the selected months; history up to the last month. Average "
         "monthly spend = total net / months from first to last payment month. Predicted remaining "
-        "value = max(average monthly spend, 0) × (1 − c)^(g + 1) / c with c = max(average churn, 2 %) "
+        "value = max(average monthly spend, 0) × (1 − c)^(g + 1) / c with c = max(average churn, "
+        "2 %) "
         "and g = months since the last payment.",
     )
     arpu_values = [_major(r["arpu"], currency) for r in monthly]
@@ -325,7 +326,7 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
         labels = [_month_label(c) for c in cohorts]
         columns = [f"+{k}" for k in range(max_k + 1)]
         cells = {(r["cohort_month"], r["months_since_first_payment"]): r for r in retention}
-        for chart_id, matrix, value_key, detail_key, detail_label in [
+        for chart_id, matrix, _value_key, detail_key, detail_label in [
             (
                 "cohort-heatmap",
                 customers_matrix,
@@ -368,9 +369,8 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
                                     for row in matrix.rows
                                 ],
                                 "customdata": details,
-                                "hovertemplate": "cohort %{y}, %{x} months: %{z:.2f}% (%{customdata} "
-                                + detail_label
-                                + ")<extra></extra>",
+                                "hovertemplate": "cohort %{y}, %{x} months: %{z:.2f}% "
+                                "(%{customdata} " + detail_label + ")<extra></extra>",
                                 "colorscale": "Blues",
                                 "reversescale": True,
                                 "hoverongaps": False,

@@ -28,7 +28,8 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture(scope="session")
 def stripe_double_url():
-    """One Stripe API double process (stripe_dwh/stripe_double.py) on a free port, for the session."""
+    """One Stripe API double process (stripe_dwh/stripe_double.py) on a free port, for the
+    session."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "stripe_dwh.stripe_double", "--port", str(port)],
@@ -85,7 +86,8 @@ def webhook_endpoint(live_server, stripe_double):
 
 @pytest.fixture
 def deliver_event(webhook_endpoint):
-    """POST a Stripe event (dict or raw bytes) to the live server, signed with the endpoint secret."""
+    """POST a Stripe event (dict or raw bytes) to the live server, signed with the endpoint
+    secret."""
     session = requests.Session()
 
     def deliver(event, *, secret=None):

@@ -35,7 +35,9 @@ class DimCustomer(models.Model):
     """One row per Stripe customer, keyed by its Stripe id (cus_…)."""
 
     stripe_id = models.CharField(max_length=255, primary_key=True)
-    user_id = models.CharField(
+    # NULL, not "", when the customer carries no user id: the unique join key to installs
+    # must not make every customer without one equal.
+    user_id = models.CharField(  # noqa: DJ001
         max_length=255,
         blank=True,
         null=True,

@@ -2,6 +2,7 @@
 
 import collections
 import datetime as dt
+import itertools
 from functools import cache
 
 from warehouse.demo.generator import INSTALL_FIELDS, DemoConfig, generate
@@ -127,7 +128,7 @@ def test_retention_decays_and_some_customers_come_back():
         )
         for month in months:
             paid_months_by_tenure[month - months[0]] += 1
-        returning += any(b - a > 1 for a, b in zip(months, months[1:]))
+        returning += any(b - a > 1 for a, b in itertools.pairwise(months))
 
     assert paid_months_by_tenure[1] < paid_months_by_tenure[0]
     assert paid_months_by_tenure[6] < paid_months_by_tenure[1]

@@ -1,4 +1,5 @@
-"""The project's own checks: `check`, `check --deploy` with production variables, migrations in sync,
+"""The project's own checks: `check`, `check --deploy` with production variables, migrations in
+sync,
 and the DATABASE_URL path of the settings."""
 
 import os
@@ -53,7 +54,8 @@ def test_deploy_check_is_clean_with_production_variables():
 
 
 def test_deploy_check_flags_the_development_defaults():
-    # The same check must fail when the production variables are missing, or the test above proves nothing.
+    # The same check must fail when the production variables are missing, or the test above
+    # proves nothing.
     result = manage("check", "--deploy", "--fail-level", "WARNING", env_overrides={"DEBUG": "true"})
     assert result.returncode != 0
     assert "security.W018" in result.stderr + result.stdout  # DEBUG on in deployment

@@ -91,7 +91,8 @@ def shop(stripe_double):
 
 @pytest.fixture
 def deliver_ok(deliver_event, stripe_event):
-    """Deliver `type` for an API object and insist on a 2xx (with the trigger's traceback if not)."""
+    """Deliver `type` for an API object and insist on a 2xx (with the trigger's traceback if
+    not)."""
 
     def deliver(event_type, data_object, **kwargs):
         event = stripe_event(event_type, data_object, **kwargs)
@@ -135,7 +136,8 @@ def warehouse_snapshot() -> dict:
 
 
 def report_aggregates_snapshot() -> dict:
-    """fact_month, fact_cohort_month, fact_follow_month and fact_customer_lifetime as plain dicts keyed by their
+    """fact_month, fact_cohort_month, fact_follow_month and fact_customer_lifetime as plain dicts
+    keyed by their
     grain. All-zero aggregate rows mean "no activity" (delta maintenance can leave them
     where a full recompute writes none), so they are left out."""
     from warehouse.models import FactCohortMonth, FactCustomerLifetime, FactFollowMonth, FactMonth

@@ -69,6 +69,7 @@ def stored_aggregates():
             inner join dim_client as client on client.client_sk = acquisition.client_id
             """
         )
+        rows = cursor.fetchall()
         acquisition = {
             user_id: {
                 "install_id": install_id,
@@ -77,7 +78,7 @@ def stored_aggregates():
                 "channel_name": channel_name,
                 "client": tuple(client),
             }
-            for user_id, install_id, installed_at, date_sk, channel_name, *client in cursor.fetchall()
+            for (user_id, install_id, installed_at, date_sk, channel_name, *client) in rows
         }
         cursor.execute(
             """

@@ -79,7 +79,8 @@ def test_payment_intent_events_reach_the_warehouse_through_their_latest_charge(s
 
 
 def test_refund_settles_from_its_own_balance_transaction_in_another_currency(shop, deliver_ok):
-    """A JPY charge settled in USD: the refund's USD amount is its own, not a share of the charge's."""
+    """A JPY charge settled in USD: the refund's USD amount is its own, not a share of the
+    charge's."""
     customer = shop.customer()
     card = shop.card(customer.id)
     _, charge = shop.pay(customer.id, card.id, 12000, "jpy")

@@ -1,4 +1,5 @@
-"""fact_month, fact_cohort_month, fact_follow_month and fact_customer_lifetime, delta-maintained by per-customer
+"""fact_month, fact_cohort_month, fact_follow_month and fact_customer_lifetime, delta-maintained
+by per-customer
 refreshes (the webhook path), equal both a from-scratch recompute and a plain-Python
 computation from the same transactions."""
 
@@ -67,10 +68,10 @@ def expected_aggregates(tz) -> dict:
         "churned_customers",
     )
     fact_month = defaultdict(lambda: dict.fromkeys(counts + MONEY, 0))
-    for (customer, month), row in customer_months.items():
+    for (_customer, month), row in customer_months.items():
         for name in MONEY:
             fact_month[(month,)][name] += row[name]
-    for customer, paid in paying.items():
+    for paid in paying.values():
         first = min(paid)
         for month in paid:
             totals = fact_month[(month,)]

@@ -250,7 +250,7 @@ def read_csv_rows(binary_file: IO[bytes]) -> Iterator[SourceRow]:
                             first_line, None, f"expected {width} columns, found {len(record)}"
                         )
                     elif all(map(str.isascii, record)) or _is_utf8(record):
-                        yield SourceRow(first_line, dict(zip(header, record)))
+                        yield SourceRow(first_line, dict(zip(header, record, strict=True)))
                     else:
                         yield SourceRow(first_line, None, "not valid UTF-8")
                 return

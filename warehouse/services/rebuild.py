@@ -73,12 +73,13 @@ def _sliced_step(summary, progress, label: str, statement: str, slices_query: st
     total, boundaries = _slice_boundaries(slices_query, since)
     written = done = 0
     progress(f"{label}: {total} to rebuild")
-    windows = list(zip([since, *boundaries], [*boundaries, None]))
+    windows = list(zip([since, *boundaries], [*boundaries, None], strict=True))
     for number, (start, end) in enumerate(windows, start=1):
         written += execute(statement, scope(None, start, end))
         done = min(total, round(total * number / len(windows)))
         progress(
-            f"{label}: slice {number}/{len(windows)} done (~{done} of {total}), {written} rows written"
+            f"{label}: slice {number}/{len(windows)} done (~{done} of {total}), {written} rows "
+            f"written"
         )
     summary.rows_written[label] = written
 

@@ -120,7 +120,8 @@ class Command(BaseCommand):
                 if not _port_is_free(bind_host, bind_port):
                     raise CommandError(
                         f"Port {bind_port} for the {name} is in use (another demo running?). "
-                        "Stop it, or choose other ports: make demo DEMO_PORT=8001 STRIPE_DOUBLE_PORT=8421"
+                        "Stop it, or choose other ports: make demo DEMO_PORT=8001 "
+                        "STRIPE_DOUBLE_PORT=8421"
                     )
 
         if self._unapplied_migrations():  # `make demo` migrates first; `manage.py demo` may not
@@ -228,7 +229,7 @@ class Command(BaseCommand):
             process.wait()
             raise CommandError(
                 f"Interrupted during manage.py {arguments[0]}; run the demo again to resume."
-            )
+            ) from None
         if returncode != 0:
             raise CommandError(f"manage.py {' '.join(arguments)} failed (status {returncode}).")
 
@@ -254,7 +255,8 @@ class Command(BaseCommand):
     ):
         lines = [
             "",
-            f"stripe_dwh demo {'is serving' if serving else 'is ready'} (set up in {seconds:.0f} s)",
+            f"stripe_dwh demo {'is serving' if serving else 'is ready'} (set up in {seconds:.0f} "
+            f"s)",
             f"  Reports:   {base_url}/reports/   (ltv/, cohorts/, channels/)",
             f"  Admin:     {base_url}/admin/",
             f"  Log in:    {base_url}{_login_path()}",

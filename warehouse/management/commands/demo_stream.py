@@ -31,7 +31,10 @@ def _prospects(limit: int = 2000) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Make payments, failures and refunds in the Stripe API double and deliver their signed webhooks."
+    help = (
+        "Make payments, failures and refunds in the Stripe API double "
+        "and deliver their signed webhooks."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(

@@ -12,8 +12,10 @@ PROGRESS_EVERY_ROWS = 100_000
 
 class Command(BaseCommand):
     help = (
-        "Import app installs from a CSV (with header) or JSON-lines file. Idempotent on install_id; "
-        "bad rows are reported with their line number and skipped, and make the exit status non-zero."
+        "Import app installs from a CSV (with header) or JSON-lines file. Idempotent on "
+        "install_id; "
+        "bad rows are reported with their line number and skipped, and make the exit status "
+        "non-zero."
     )
 
     def add_arguments(self, parser):
@@ -82,5 +84,6 @@ class Command(BaseCommand):
         if suffix in (".jsonl", ".ndjson", ".json"):
             return "jsonl"
         raise CommandError(
-            f"cannot tell the format of {file_path.name} from its extension; pass --format csv|jsonl"
+            f"cannot tell the format of {file_path.name} from its extension; pass --format "
+            f"csv|jsonl"
         )

@@ -6,7 +6,8 @@
 Installs go through `import_installs`; the Stripe objects (customers, card payment
 methods, charges, refunds, disputes and their balance transactions) through dj-stripe's
 `sync_from_stripe_data`, so the warehouse fills through the production signals. Nothing
-calls the Stripe API. Re-running loads only what is missing (nothing when all is there); options left
+calls the Stripe API. Re-running loads only what is missing (nothing when all is there);
+options left
 out take the values the loaded demo data was generated with.
 """
 
@@ -27,7 +28,9 @@ def _moment(value: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError as error:
-        raise CommandError(f"--end: {error} (expected ISO 8601, e.g. 2026-11-27T12:00:00+00:00)")
+        raise CommandError(
+            f"--end: {error} (expected ISO 8601, e.g. 2026-11-27T12:00:00+00:00)"
+        ) from error
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -43,7 +46,8 @@ class Command(BaseCommand):
             "--users",
             type=int,
             default=None,
-            help=f"App users (installing people); about a third pay. Default {generator.DEFAULT_USERS}.",
+            help=f"App users (installing people); about a third pay. Default "
+            f"{generator.DEFAULT_USERS}.",
         )
         parser.add_argument(
             "--months",
@@ -55,7 +59,8 @@ class Command(BaseCommand):
             "--seed",
             type=int,
             default=None,
-            help=f"Random seed: same seed and end, same business. Default {generator.DEFAULT_SEED}.",
+            help=f"Random seed: same seed and end, same business. Default "
+            f"{generator.DEFAULT_SEED}.",
         )
         parser.add_argument(
             "--end", type=_moment, default=None, help="End of the history (ISO 8601). Default: now."
@@ -142,7 +147,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             raise CommandError(
                 "Interrupted; customers synced so far are kept, run again to load the rest."
-            )
+            ) from None
         except Exception as error:  # a worker's traceback is in the chained exception
             raise CommandError(f"Loading demo data failed: {error!r}") from error
         finally:
@@ -159,7 +164,8 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data loaded: {result.installs_imported}/{result.installs_total} installs imported, "
+                f"Demo data loaded: {result.installs_imported}/{result.installs_total} installs "
+                f"imported, "
                 f"{result.customers_loaded}/{result.customers_total} customers with "
                 f"{result.charges_loaded} charges synced in {time.monotonic() - started:.1f} s."
             )
