@@ -61,11 +61,6 @@ class PaymentReportManager(ReportManager):
         rows = self._rows("settlement_currency", {})
         return rows[0]["settlement_currency"].lower() if rows else default
 
-    def month_summary(self, month: dt.date | None = None) -> list[dict]:
-        """The month before `month` and `month` (default: this month), oldest first."""
-        month = month_start(month or reporting_today())
-        return self._rows("month_summary", {"month": month})
-
     def monthly_report(
         self, first_month: dt.date, last_month: dt.date, current_month: dt.date | None = None
     ) -> tuple[list[dict], dict]:
@@ -122,6 +117,29 @@ class PaymentReportManager(ReportManager):
             },
         )
 
+    def ltv_over_time(
+        self,
+        first_month: dt.date,
+        last_month: dt.date,
+        *,
+        window_months: int = 6,
+        current_month: dt.date | None = None,
+    ) -> list[dict]:
+        """Per full month m from first_month to last_month (before `current_month`, default
+        this month): the LTV over the `window_months` months ending with m, and its inputs."""
+        if window_months < 1:
+            raise ValueError("window_months must be at least 1")
+        return self._rows(
+            "ltv_over_time",
+            {
+                "first_month": month_start(first_month),
+                "last_month": month_start(last_month),
+                "current_month": month_start(current_month or reporting_today()),
+                "window_months": window_months,
+                "window_preceding": window_months - 1,
+            },
+        )
+
     def cohort_retention(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
         return self._rows(
             "cohort_retention",
@@ -152,6 +170,63 @@ class PaymentReportManager(ReportManager):
                 "paid_in_month": basis == "paid_in_month",
             },
         )
+
+
+class TransactionReportManager(ReportManager):
+    """Reports over fact_transaction: each movement in its own month, one customer's history."""
+
+    def month_movements(
+        self, first_month: dt.date, last_month: dt.date, *, through_day: int | None = None
+    ) -> list[dict]:
+        """Per month: net revenue, paying customers, ARPU, refunds, disputes (opened, won,
+        lost, funds withdrawn, funds reinstated), dispute and processing fees, failed
+        payments. `through_day` n keeps only each month's days 1..n ("to date")."""
+        return self._rows(
+            "month_movements",
+            {
+                "first_month": month_start(first_month),
+                "last_month": month_start(last_month),
+                "through_day": through_day,
+                "time_zone": settings.TIME_ZONE,
+            },
+        )
+
+    def customer_transactions(self, customer_id: str) -> list[dict]:
+        return self._rows("customer_transactions", {"customer_id": customer_id})
+
+
+class CustomerReportManager(ReportManager):
+    """The manager's customer page and search, over dim_customer and what hangs off it."""
+
+    def search(
+        self,
+        search: str | None = None,
+        *,
+        cohort_month: dt.date | None = None,
+        month: dt.date | None = None,
+        limit: int = 50,
+    ) -> list[dict]:
+        """Customers whose email contains `search` or whose user id / Stripe id is `search`,
+        and (with cohort_month and month) the cohort's customers paying in that month."""
+        return self._rows(
+            "customer_search",
+            {
+                "search": search or None,
+                "cohort_month": cohort_month and month_start(cohort_month),
+                "month": month and month_start(month),
+                "row_limit": limit,
+            },
+        )
+
+    def profile(self, customer_id: str) -> dict | None:
+        rows = self._rows("customer_profile", {"customer_id": customer_id})
+        return rows[0] if rows else None
+
+    def installs(self, customer_id: str) -> list[dict]:
+        return self._rows("customer_installs", {"customer_id": customer_id})
+
+    def months(self, customer_id: str) -> list[dict]:
+        return self._rows("customer_months", {"customer_id": customer_id})
 
 
 class InstallReportManager(ReportManager):
@@ -190,6 +265,9 @@ class InstallReportManager(ReportManager):
             "installs_by_channel_os",
             {"first_day": first_day, "last_day": last_day, "time_zone": settings.TIME_ZONE},
         )
+
+    def os_names(self) -> list[str]:
+        return [row["os_name"] for row in self._rows("os_names", {})]
 
     def channel_funnel(self, first_day: dt.date, last_day: dt.date) -> list[dict]:
         return self._rows(

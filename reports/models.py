@@ -9,8 +9,13 @@
 
 from django.db import models
 
-from reports.managers import InstallReportManager, PaymentReportManager
-from warehouse.models import FactCustomerMonth, FactUserFirstInstall
+from reports.managers import (
+    CustomerReportManager,
+    InstallReportManager,
+    PaymentReportManager,
+    TransactionReportManager,
+)
+from warehouse.models import DimCustomer, FactCustomerMonth, FactTransaction, FactUserFirstInstall
 
 
 class ReportAccess(models.Model):
@@ -46,3 +51,26 @@ class InstallReport(FactUserFirstInstall):
         proxy = True
         default_permissions = ()
         verbose_name = "install report"
+
+
+class TransactionReport(FactTransaction):
+    """Reports over fact_transaction (grain: one row per money movement): each month's
+    refunds, disputes and fees, and one customer's movements."""
+
+    objects = TransactionReportManager()
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        verbose_name = "transaction report"
+
+
+class CustomerReport(DimCustomer):
+    """The customer page and search over dim_customer (grain: one row per customer)."""
+
+    objects = CustomerReportManager()
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        verbose_name = "customer report"

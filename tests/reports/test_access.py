@@ -11,7 +11,14 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-REPORT_URLS = ["reports:overview", "reports:ltv", "reports:cohorts", "reports:channels"]
+REPORT_URLS = [
+    "reports:home",
+    "reports:overview",
+    "reports:ltv",
+    "reports:cohorts",
+    "reports:channels",
+    "reports:customers",
+]
 
 
 def test_data_migration_creates_managers_group_with_the_report_permission():
@@ -88,4 +95,4 @@ def test_manager_logs_in_through_the_reports_login_page(client, manager_user):
 def test_admin_links_to_the_reports(admin_client):
     response = admin_client.get(reverse("admin:index"))
 
-    assert f'href="{reverse("reports:overview")}"'.encode() in response.content
+    assert f'href="{reverse("reports:home")}"'.encode() in response.content

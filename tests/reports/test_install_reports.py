@@ -228,6 +228,7 @@ def test_channel_funnel(settings):
         totals = by_channel[name]
         return {
             "channel_name": name,
+            "channel_label": name.title(),
             "installs": totals["installs"],
             "paying_customers": totals["paying"],
             "conversion_rate": rounded(Decimal(totals["paying"]) / totals["installs"], 6)
@@ -237,7 +238,7 @@ def test_channel_funnel(settings):
             "revenue_per_install": rounded(Decimal(totals["net"]) / totals["installs"], 2)
             if totals["installs"]
             else None,
-            "average_ltv_per_paying_customer": rounded(Decimal(totals["net"]) / totals["paying"], 2)
+            "net_revenue_per_paying_customer": rounded(Decimal(totals["net"]) / totals["paying"], 2)
             if totals["paying"]
             else None,
         }

@@ -25,11 +25,6 @@ def _without(rows, *keys):
     return [{k: v for k, v in row.items() if k not in keys} for row in rows]
 
 
-@pytest.mark.parametrize("month", [dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 4, 1)])
-def test_month_summary(expected, month):
-    assert reports.month_summary(month) == expected.month_summary(month)
-
-
 def test_monthly_arpu_and_churn(expected):
     actual = reports.monthly_metrics(dt.date(2023, 12, 1), LAST)
 
@@ -48,6 +43,33 @@ def test_ltv_over_full_months(expected, current):
 
     assert actual == expected.ltv_summary(FIRST, LAST, current)
     assert actual["ltv"] is not None
+
+
+@pytest.mark.parametrize("window", [1, 3, 6])
+def test_ltv_over_time_is_each_months_trailing_window_ltv(expected, window):
+    current = dt.date(2025, 5, 1)
+
+    actual = reports.ltv_over_time(FIRST, LAST, window_months=window, current_month=current)
+
+    # full months only: from FIRST to April 2025 (May is the current month)
+    assert [row["month"] for row in actual] == payments_dataset.months_from(
+        FIRST, dt.date(2025, 4, 1)
+    )
+    for row in actual:
+        window_start = payments_dataset.add_months(row["month"], -(window - 1))
+        oracle = expected.ltv_summary(
+            window_start, row["month"], payments_dataset.add_months(row["month"], 1)
+        )
+        assert row == {
+            "month": row["month"],
+            "window_months": window,
+            "arpu_months": oracle["arpu_months"],
+            "churn_months": oracle["churn_months"],
+            "average_arpu": oracle["average_arpu"],
+            "average_churn": oracle["average_churn"],
+            "ltv": oracle["ltv"],
+        }, row["month"]
+    assert any(row["ltv"] is not None for row in actual)
 
 
 def test_ltv_without_churn_is_none_not_a_division_by_zero(expected):

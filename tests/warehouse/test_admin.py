@@ -252,9 +252,9 @@ def test_install_rows_link_to_channel_client_and_customer(staff_client):
 
 def test_admin_index_links_to_the_report_pages(staff_client):
     page = staff_client.get(reverse("admin:index")).content.decode()
-    overview = reverse("reports:overview")
-    for path in ("", "ltv/", "cohorts/", "channels/"):
-        assert f'href="{overview}{path}"' in page
+    home = reverse("reports:home")
+    for path in ("", "overview/", "ltv/", "cohorts/", "channels/", "customers/"):
+        assert f'href="{home}{path}"' in page
     assert f'href="{_url(models.FactTransaction)}"' in page  # the app list is still there
 
 
