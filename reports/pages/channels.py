@@ -142,7 +142,7 @@ def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: 
                     },
                 ],
                 charts.layout(
-                    "Funnel: installs, paying customers and their value",
+                    "Funnel: installs, payers, value",
                     margin={"r": 64},
                     barmode="group",
                     yaxis={"title": {"text": "Users"}, "rangemode": "tozero"},
@@ -203,7 +203,7 @@ def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: 
                     )
                 ],
                 charts.layout(
-                    "Installs by channel (top channels, the rest as Other; dashed = to date)",
+                    "Installs by channel (dashed: to date)",
                     yaxis={"rangemode": "tozero"},
                 ),
             )

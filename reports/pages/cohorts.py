@@ -201,22 +201,30 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
                                     [_pct(row[f"month_{k}"]) for k in range(max_k + 1)]
                                     for row in matrix.rows
                                 ],
+                                # each cell labelled with its value; empty cells stay blank
+                                "text": [
+                                    [
+                                        ""
+                                        if row[f"month_{k}"] is None
+                                        else f"{_pct(row[f'month_{k}']):.0f}%"
+                                        for k in range(max_k + 1)
+                                    ]
+                                    for row in matrix.rows
+                                ],
                                 "customdata": details,
                                 "hovertemplate": "cohort %{y}, %{x} months: %{z:.2f}% "
                                 "(%{customdata} " + detail_label + ")<extra></extra>",
                                 "colorscale": "Blues",
                                 "reversescale": True,
                                 "hoverongaps": False,
-                                "texttemplate": "%{z:.0f}%",
+                                "texttemplate": "%{text}",
                                 "xgap": 1,
                                 "ygap": 1,
                                 "colorbar": {"title": {"text": "%"}},
                             }
                         ],
                         "layout": {
-                            "title": {
-                                "text": matrix.title + " (%); click a cell for its customers"
-                            },
+                            "title": {"text": matrix.title + " (%): click a cell"},
                             "yaxis": {"autorange": "reversed", "type": "category"},
                             "xaxis": {"type": "category"},
                         },
@@ -242,7 +250,7 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
                     )
                 ],
                 charts.layout(
-                    "Customers by kind (churned below zero; hatched = month to date)",
+                    "Customers by kind (churned below 0)",
                     barmode="relative",
                 ),
             )

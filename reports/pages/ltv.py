@@ -147,7 +147,7 @@ def ltv_page(
                     current_month,
                 ),
                 charts.layout(
-                    f"LTV by month ({unit}, trailing {window} full months)",
+                    f"LTV ({unit}), trailing {window} months",
                     yaxis={"title": {"text": unit}, "rangemode": "tozero"},
                     showlegend=False,
                 ),
@@ -174,7 +174,7 @@ def ltv_page(
                     ),
                 ],
                 charts.layout(
-                    "ARPU and churn; the current month is to date",
+                    "ARPU and churn",
                     yaxis={"title": {"text": f"ARPU ({unit})"}},
                     yaxis2={
                         "title": {"text": "Churn (%)"},

@@ -102,7 +102,7 @@ def overview_page(*, start: dt.date, end: dt.date) -> dict:
                     ),
                 ],
                 charts.layout(
-                    f"Cost of refunds and disputes ({unit}); hatched = month to date",
+                    f"Refunds and disputes cost ({unit})",
                     barmode="relative",
                     yaxis={"title": {"text": unit}, "rangemode": "tozero"},
                 ),
@@ -118,7 +118,7 @@ def overview_page(*, start: dt.date, end: dt.date) -> dict:
                     current_month,
                 ),
                 charts.layout(
-                    f"Net revenue ({unit}); hatched = month to date",
+                    f"Net revenue ({unit})",
                     yaxis={"title": {"text": unit}},
                     showlegend=False,
                 ),
