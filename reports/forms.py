@@ -196,9 +196,9 @@ class ChannelFilterForm(ReportFilterForm):
 
     @staticmethod
     def os_names() -> list[str]:
-        from reports.models import InstallReport
+        from reports.models import ClientReport
 
-        return InstallReport.objects.os_names() or ["Android"]
+        return ClientReport.objects.os_names() or ["Android"]
 
     @classmethod
     def defaults(cls) -> dict:

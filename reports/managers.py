@@ -54,12 +54,8 @@ class ReportManager(models.Manager):
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-class PaymentReportManager(ReportManager):
-    """Payments reports over fact_customer_month (and fact_transaction for the currency)."""
-
-    def settlement_currency(self, default: str = "usd") -> str:
-        rows = self._rows("settlement_currency", {})
-        return rows[0]["settlement_currency"].lower() if rows else default
+class MonthReportManager(ReportManager):
+    """Reports over fact_month (one row per month): ARPU, churn, LTV, customers by kind."""
 
     def monthly_report(
         self, first_month: dt.date, last_month: dt.date, current_month: dt.date | None = None
@@ -90,6 +86,73 @@ class PaymentReportManager(ReportManager):
         """full_months, arpu_months, churn_months, average_arpu, average_churn, ltv."""
         return self.monthly_report(first_month, last_month, current_month)[1]
 
+    def ltv_over_time(
+        self,
+        first_month: dt.date,
+        last_month: dt.date,
+        *,
+        window_months: int = 6,
+        current_month: dt.date | None = None,
+    ) -> list[dict]:
+        """Per full month m from first_month to last_month (before `current_month`, default
+        this month): the LTV over the `window_months` months ending with m, and its inputs."""
+        if window_months < 1:
+            raise ValueError("window_months must be at least 1")
+        return self._rows(
+            "ltv_over_time",
+            {
+                "first_month": month_start(first_month),
+                "last_month": month_start(last_month),
+                "current_month": month_start(current_month or reporting_today()),
+                "window_months": window_months,
+                "window_preceding": window_months - 1,
+            },
+        )
+
+    def customer_flow(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
+        return self._rows(
+            "customer_flow",
+            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
+        )
+
+
+class CohortMonthReportManager(ReportManager):
+    """Reports over fact_cohort_month (one row per cohort and month)."""
+
+    def cohort_retention(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
+        return self._rows(
+            "cohort_retention",
+            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
+        )
+
+
+class FollowMonthReportManager(ReportManager):
+    """Reports over fact_follow_month (one row per paying month and later month)."""
+
+    def follow_cohort(
+        self, cohort_month: dt.date, last_month: dt.date, basis: str = "first_payment"
+    ) -> list[dict]:
+        """Customers of `cohort_month` paying in each month up to `last_month`.
+
+        basis "first_payment": customers whose first succeeded charge is in cohort_month;
+        basis "paid_in_month": every customer paying in cohort_month.
+        """
+        if basis not in FOLLOW_BASES:
+            raise ValueError(f"unknown basis {basis!r}")
+        return self._rows(
+            "follow_cohort",
+            {
+                "cohort_month": month_start(cohort_month),
+                "last_month": month_start(last_month),
+                "paid_in_month": basis == "paid_in_month",
+            },
+        )
+
+
+class CustomerLifetimeReportManager(ReportManager):
+    """Per-customer values over fact_customer_lifetime (and, for ranges in the past, the
+    to-date columns of fact_customer_month)."""
+
     def customer_values(
         self,
         first_month: dt.date,
@@ -117,63 +180,21 @@ class PaymentReportManager(ReportManager):
             },
         )
 
-    def ltv_over_time(
-        self,
-        first_month: dt.date,
-        last_month: dt.date,
-        *,
-        window_months: int = 6,
-        current_month: dt.date | None = None,
-    ) -> list[dict]:
-        """Per full month m from first_month to last_month (before `current_month`, default
-        this month): the LTV over the `window_months` months ending with m, and its inputs."""
-        if window_months < 1:
-            raise ValueError("window_months must be at least 1")
-        return self._rows(
-            "ltv_over_time",
-            {
-                "first_month": month_start(first_month),
-                "last_month": month_start(last_month),
-                "current_month": month_start(current_month or reporting_today()),
-                "window_months": window_months,
-                "window_preceding": window_months - 1,
-            },
-        )
 
-    def cohort_retention(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
-        return self._rows(
-            "cohort_retention",
-            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
-        )
+class CustomerMonthReportManager(ReportManager):
+    """One customer's months over fact_customer_month."""
 
-    def customer_flow(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
-        return self._rows(
-            "customer_flow",
-            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
-        )
-
-    def follow_cohort(
-        self, cohort_month: dt.date, last_month: dt.date, basis: str = "first_payment"
-    ) -> list[dict]:
-        """Customers of `cohort_month` paying in each month up to `last_month`.
-
-        basis "first_payment": customers whose first succeeded charge is in cohort_month;
-        basis "paid_in_month": every customer paying in cohort_month.
-        """
-        if basis not in FOLLOW_BASES:
-            raise ValueError(f"unknown basis {basis!r}")
-        return self._rows(
-            "follow_cohort",
-            {
-                "cohort_month": month_start(cohort_month),
-                "last_month": month_start(last_month),
-                "paid_in_month": basis == "paid_in_month",
-            },
-        )
+    def customer_months(self, customer_id: str) -> list[dict]:
+        return self._rows("customer_months", {"customer_id": customer_id})
 
 
 class TransactionReportManager(ReportManager):
-    """Reports over fact_transaction: each movement in its own month, one customer's history."""
+    """Reports over fact_transaction: the settlement currency, each month's refunds, disputes
+    and fees, one customer's movements."""
+
+    def settlement_currency(self, default: str = "usd") -> str:
+        rows = self._rows("settlement_currency", {})
+        return rows[0]["settlement_currency"].lower() if rows else default
 
     def month_movements(
         self, first_month: dt.date, last_month: dt.date, *, through_day: int | None = None
@@ -225,12 +246,9 @@ class CustomerReportManager(ReportManager):
     def installs(self, customer_id: str) -> list[dict]:
         return self._rows("customer_installs", {"customer_id": customer_id})
 
-    def months(self, customer_id: str) -> list[dict]:
-        return self._rows("customer_months", {"customer_id": customer_id})
-
 
 class InstallReportManager(ReportManager):
-    """Install and channel reports over fact_user_first_install."""
+    """Reports over fact_user_first_install (one row per install)."""
 
     def duplicate_installs(self, day: dt.date | None = None) -> list[dict]:
         """Users with more than one install on `day` (default: yesterday in the reporting
@@ -238,6 +256,10 @@ class InstallReportManager(ReportManager):
         if day is None:
             day = reporting_today() - dt.timedelta(days=1)
         return self._rows("duplicate_installs", {"day": day, "time_zone": settings.TIME_ZONE})
+
+
+class InstallDayReportManager(ReportManager):
+    """Reports over fact_install_day (installs per day, channel and client)."""
 
     def top_channels_by_os(
         self,
@@ -266,11 +288,19 @@ class InstallReportManager(ReportManager):
             {"first_day": first_day, "last_day": last_day, "time_zone": settings.TIME_ZONE},
         )
 
-    def os_names(self) -> list[str]:
-        return [row["os_name"] for row in self._rows("os_names", {})]
+
+class AcquisitionReportManager(ReportManager):
+    """Reports over fact_user_acquisition (each user's first install)."""
 
     def channel_funnel(self, first_day: dt.date, last_day: dt.date) -> list[dict]:
         return self._rows(
             "channel_funnel",
             {"first_day": first_day, "last_day": last_day, "time_zone": settings.TIME_ZONE},
         )
+
+
+class ClientReportManager(ReportManager):
+    """Reports over dim_client."""
+
+    def os_names(self) -> list[str]:
+        return [row["os_name"] for row in self._rows("os_names", {})]

@@ -10,7 +10,12 @@ import datetime as dt
 from reports import charts
 from reports.forms import ChannelFilterForm
 from reports.managers import month_start, reporting_today
-from reports.models import CustomerMonthReport, InstallReport
+from reports.models import (
+    AcquisitionReport,
+    InstallDayReport,
+    InstallReport,
+    TransactionReport,
+)
 from reports.pages.base import Page
 from reports.tables import Column, Table
 
@@ -32,12 +37,13 @@ CHANNEL_COLUMNS = [
 
 
 def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: dt.date) -> dict:
-    manager = InstallReport.objects
-    currency = CustomerMonthReport.objects.settlement_currency()
-    funnel = manager.channel_funnel(start, end)
-    top_channels = manager.top_channels_by_os(os_name, top, first_day=start, last_day=end)
-    duplicates = manager.duplicate_installs(day)
-    over_time = manager.installs_by_channel_os(start, end)
+    currency = TransactionReport.objects.settlement_currency()
+    funnel = AcquisitionReport.objects.channel_funnel(start, end)
+    top_channels = InstallDayReport.objects.top_channels_by_os(
+        os_name, top, first_day=start, last_day=end
+    )
+    duplicates = InstallReport.objects.duplicate_installs(day)
+    over_time = InstallDayReport.objects.installs_by_channel_os(start, end)
     no_installs = (
         "No installs in these days: choose days from the first install on, or a wider range."
     )

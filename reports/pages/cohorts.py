@@ -12,7 +12,12 @@ from reports.charts import month_label as _month_label
 from reports.charts import pct as _pct
 from reports.forms import CohortFilterForm, add_months
 from reports.managers import month_start, reporting_today
-from reports.models import CustomerMonthReport
+from reports.models import (
+    CohortMonthReport,
+    FollowMonthReport,
+    MonthReport,
+    TransactionReport,
+)
 from reports.pages.base import Page
 from reports.tables import Column, Table
 
@@ -66,11 +71,10 @@ def _matrix_table(name, title, retention, value_key, help_text, currency):
 
 
 def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -> dict:
-    manager = CustomerMonthReport.objects
-    currency = manager.settlement_currency()
-    retention = manager.cohort_retention(start, end)
-    flow = manager.customer_flow(start, end)
-    followed = manager.follow_cohort(cohort, end, basis)
+    currency = TransactionReport.objects.settlement_currency()
+    retention = CohortMonthReport.objects.cohort_retention(start, end)
+    flow = MonthReport.objects.customer_flow(start, end)
+    followed = FollowMonthReport.objects.follow_cohort(cohort, end, basis)
 
     customers_matrix, cohorts, max_k = _matrix_table(
         "retention_customers",

@@ -18,7 +18,7 @@ SEARCH_LIMIT = 50
 
 
 def customers_page(*, q: str, cohort: dt.date | None, month: dt.date | None) -> dict:
-    currency = CustomerMonthReport.objects.settlement_currency()
+    currency = TransactionReport.objects.settlement_currency()
     searching = bool(q) or bool(cohort and month)
     rows = (
         CustomerReport.objects.search(q, cohort_month=cohort, month=month, limit=SEARCH_LIMIT)
@@ -66,9 +66,9 @@ def customer_page(*, customer_id: str) -> dict:
     profile = CustomerReport.objects.profile(customer_id)
     if profile is None:
         raise Http404("No such customer.")
-    currency = CustomerMonthReport.objects.settlement_currency()
+    currency = TransactionReport.objects.settlement_currency()
     installs = CustomerReport.objects.installs(customer_id)
-    months = CustomerReport.objects.months(customer_id)
+    months = CustomerMonthReport.objects.customer_months(customer_id)
     transactions = [
         {**row, "kind": TRANSACTION_LABELS.get(row["transaction_type"], row["transaction_type"])}
         for row in TransactionReport.objects.customer_transactions(customer_id)

@@ -17,7 +17,7 @@ from reports import charts, formatting
 from reports.forms import add_months
 from reports.managers import month_start, reporting_today
 from reports.metrics import metric
-from reports.models import CustomerMonthReport, TransactionReport
+from reports.models import MonthReport, TransactionReport
 from reports.pages.base import Page
 from reports.tables import Column, Table
 
@@ -34,7 +34,7 @@ class HomeData:
         self.current_month = month_start(today)
         self.last_full_month = add_months(self.current_month, -1)
         self.first_month = add_months(self.current_month, -SPARKLINE_MONTHS)
-        self.currency = CustomerMonthReport.objects.settlement_currency()
+        self.currency = TransactionReport.objects.settlement_currency()
 
     @cached_property
     def movements(self) -> dict:
@@ -51,14 +51,14 @@ class HomeData:
 
     @cached_property
     def monthly(self) -> dict:
-        rows = CustomerMonthReport.objects.monthly_metrics(
+        rows = MonthReport.objects.monthly_metrics(
             self.first_month, self.current_month, self.current_month
         )
         return {row["month"]: row for row in rows}
 
     @cached_property
     def ltv(self) -> dict:
-        rows = CustomerMonthReport.objects.ltv_over_time(
+        rows = MonthReport.objects.ltv_over_time(
             self.first_month,
             self.last_full_month,
             window_months=LTV_WINDOW_MONTHS,

@@ -7,7 +7,7 @@ from decimal import Decimal
 from reports import charts, formatting
 from reports.forms import LtvFilterForm
 from reports.managers import month_start, reporting_today
-from reports.models import CustomerMonthReport
+from reports.models import CustomerLifetimeReport, MonthReport, TransactionReport
 from reports.pages.base import Page
 from reports.pages.home import change
 from reports.tables import Column, Table
@@ -26,12 +26,12 @@ def ltv_page(
     page: int,
     exporting: bool = False,
 ) -> dict:
-    manager = CustomerMonthReport.objects
-    currency = manager.settlement_currency()
+    manager = MonthReport.objects
+    currency = TransactionReport.objects.settlement_currency()
     current_month = month_start(reporting_today())
     monthly, summary = manager.monthly_report(start, end, current_month)
     over_time = manager.ltv_over_time(start, end, window_months=window, current_month=current_month)
-    customers = manager.customer_values(
+    customers = CustomerLifetimeReport.objects.customer_values(
         start,
         end,
         churn_rate=summary["average_churn"],
@@ -43,7 +43,9 @@ def ltv_page(
     if customers:
         total_customers = customers[0]["total_rows"]
     elif page > 1:  # past the last page: count, to offer the last page
-        probe = manager.customer_values(start, end, churn_rate=summary["average_churn"], limit=1)
+        probe = CustomerLifetimeReport.objects.customer_values(
+            start, end, churn_rate=summary["average_churn"], limit=1
+        )
         total_customers = probe[0]["total_rows"] if probe else 0
     else:
         total_customers = 0

@@ -6,13 +6,13 @@ import datetime as dt
 from reports import charts
 from reports.forms import TrailingMonthsForm
 from reports.managers import month_start, reporting_today
-from reports.models import CustomerMonthReport, TransactionReport
+from reports.models import TransactionReport
 from reports.pages.base import Page
 from reports.tables import Column, Table
 
 
 def overview_page(*, start: dt.date, end: dt.date) -> dict:
-    currency = CustomerMonthReport.objects.settlement_currency()
+    currency = TransactionReport.objects.settlement_currency()
     rows = TransactionReport.objects.month_movements(start, end)
     current_month = month_start(reporting_today())
     has_data = any(r["succeeded_charges"] or r["failed_charges"] or r["refund_count"] for r in rows)
