@@ -114,6 +114,7 @@ STATICFILES_FINDERS = [
 # Static files are found through the finders (no collectstatic step needed to serve); after
 # `make static` (collectstatic) their Brotli/gzip copies are served while they are current.
 WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = env.bool("WHITENOISE_AUTOREFRESH", default=DEBUG)
 WHITENOISE_IMMUTABLE_FILE_TEST = r"/vendor/plotly-[^/]+/"
 
 # Production hardening: on when DEBUG is off, overridable for plain-HTTP test setups.

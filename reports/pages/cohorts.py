@@ -156,6 +156,7 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
         empty_text=f"Nobody paid in {_month_label(cohort)}: choose another month to follow.",
     )
     chart_list = []
+    current_month = month_start(reporting_today())
     if cohorts:
         labels = [_month_label(c) for c in cohorts]
         columns = [f"+{k}" for k in range(max_k + 1)]
@@ -211,6 +212,12 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
                                         ""
                                         if row[f"month_{k}"] is None
                                         else f"{_pct(row[f'month_{k}']):.0f}%"
+                                        # the current month is partial: marked with *
+                                        + (
+                                            "*"
+                                            if add_months(row["cohort_month"], k) == current_month
+                                            else ""
+                                        )
                                         for k in range(max_k + 1)
                                     ]
                                     for row in matrix.rows
@@ -235,7 +242,6 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
                     },
                 }
             )
-    current_month = month_start(reporting_today())
     if has_flow:
         months = [r["month"] for r in flow]
         chart_list.append(
