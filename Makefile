@@ -35,7 +35,8 @@ lint: venv
 # Static files with their Brotli/gzip copies (plotly.js: 4.8 MB -> 1.1 MB); only changed files
 # are compressed again, so a second run takes a moment.
 static: venv
-	$(BIN)/python manage.py collectstatic --noinput -v0
+	@echo "Collecting static files (Brotli-compressing plotly.js takes about 20 s the first time)"
+	$(BIN)/python manage.py collectstatic --noinput -v1
 
 test: venv lint static $(if $(CI),chromium)
 	$(BIN)/pytest --reuse-db $(PYTEST_ARGS)
