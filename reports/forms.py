@@ -18,6 +18,11 @@ def add_months(month: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def month_range(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The first days of the months from `first`'s month to `last`'s, both included."""
+    return [add_months(first.replace(day=1), k) for k in range(months_between(first, last) + 1)]
+
+
 def months_between(first: dt.date, last: dt.date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month
 

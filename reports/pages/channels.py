@@ -8,7 +8,7 @@ code beside the label.
 import datetime as dt
 
 from reports import charts
-from reports.forms import ChannelFilterForm
+from reports.forms import ChannelFilterForm, month_range
 from reports.managers import month_start, reporting_today
 from reports.models import (
     AcquisitionReport,
@@ -20,14 +20,6 @@ from reports.pages.base import Page
 from reports.tables import Column, Table
 
 OVER_TIME_SERIES = 7  # top channels drawn on their own; the rest is "Other"
-
-
-def _months(first: dt.date, last: dt.date) -> list[dt.date]:
-    months = []
-    while first <= last:
-        months.append(first)
-        first = (first + dt.timedelta(days=32)).replace(day=1)
-    return months
 
 
 CHANNEL_COLUMNS = [
@@ -186,7 +178,7 @@ def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: 
             )
         )
     if over_time:
-        months = _months(month_start(start), month_start(end))
+        months = month_range(start, end)
         totals = {}
         for row in over_time:
             totals[row["channel_label"]] = totals.get(row["channel_label"], 0) + row["installs"]

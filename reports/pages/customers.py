@@ -8,7 +8,7 @@ from django.http import Http404
 
 from reports import charts
 from reports.charts import month_label
-from reports.forms import CustomerSearchForm
+from reports.forms import CustomerSearchForm, month_range
 from reports.managers import month_start, reporting_today
 from reports.models import CustomerMonthReport, CustomerReport, TransactionReport
 from reports.pages.base import Page
@@ -150,12 +150,9 @@ def customer_page(*, customer_id: str) -> dict:
     )
     chart_list = []
     if months:
-        first, last = months[0]["month"], max(months[-1]["month"], month_start(reporting_today()))
-        all_months = []
-        month = first
-        while month <= last:
-            all_months.append(month)
-            month = (month + dt.timedelta(days=32)).replace(day=1)
+        all_months = month_range(
+            months[0]["month"], max(months[-1]["month"], month_start(reporting_today()))
+        )
         net = {row["month"]: row["net"] for row in months}
         chart_list.append(
             charts.chart(
