@@ -9,7 +9,9 @@
 --   withdrawal. opened = disputes whose funds were withdrawn in the month; won / lost = of
 --   those, the ones whose status is now won / lost. Dispute fees (fees on the dispute's
 --   balance transactions) are apart from processing fees (fees on charges and refunds).
--- Reads fact_transaction (movements of known customers, like fact_customer_month).
+-- Reads fact_month for whole months' charges (pre-aggregated) and fact_transaction for the
+-- refund and dispute movements, and for every movement of months to date (movements of known
+-- customers, like fact_customer_month).
 with range_bounds as materialized (
     select
         (%(first_month)s::date)::timestamp at time zone %(time_zone)s as range_start,
@@ -23,9 +25,30 @@ report_months as (
     ) as generated_month
 ),
 
-movements_in_range as (
+-- refunds and dispute movements: a few percent of the rows, so only they are read whole-month
+other_movements as (
     select
         txn.stripe_id,
+        txn.transaction_type,
+        txn.status,
+        date_trunc('month', txn.occurred_at at time zone %(time_zone)s)::date as month,
+        coalesce(txn.settlement_amount, txn.amount) as settled_amount,
+        coalesce(txn.fee, 0) as fee
+    from fact_transaction as txn
+    cross join range_bounds
+    where txn.occurred_at >= range_bounds.range_start
+        and txn.occurred_at < range_bounds.range_end
+        and txn.transaction_type <> 'charge'
+        and txn.customer_id is not null
+        and (
+            %(through_day)s::integer is null
+            or extract(day from txn.occurred_at at time zone %(time_zone)s) <= %(through_day)s::integer
+        )
+),
+
+-- every movement of the first days of the months, when comparing months to date
+movements_to_date as (
+    select
         txn.customer_id,
         txn.transaction_type,
         txn.status,
@@ -35,24 +58,45 @@ movements_in_range as (
         coalesce(txn.fee, 0) as fee
     from fact_transaction as txn
     cross join range_bounds
-    where txn.occurred_at >= range_bounds.range_start
+    where %(through_day)s::integer is not null
+        and txn.occurred_at >= range_bounds.range_start
         and txn.occurred_at < range_bounds.range_end
         and txn.customer_id is not null
-        and (
-            %(through_day)s::integer is null
-            or extract(day from txn.occurred_at at time zone %(time_zone)s) <= %(through_day)s::integer
-        )
+        and extract(day from txn.occurred_at at time zone %(time_zone)s) <= %(through_day)s::integer
 ),
 
-month_totals as (
+-- charges per month: pre-aggregated in fact_month for whole months, counted for months to
+-- date; fees as fact_month sums them (succeeded charges, refunds and disputes)
+month_charges as (
+    select
+        month_row.month,
+        month_row.gross,
+        month_row.paying_customers,
+        month_row.charge_count as succeeded_charges,
+        month_row.failed_charge_count as failed_charges,
+        month_row.fees
+    from fact_month as month_row
+    where %(through_day)s::integer is null
+        and month_row.month between %(first_month)s::date and %(last_month)s::date
+    union all
     select
         month,
-        count(*) filter (where transaction_type = 'charge' and status = 'succeeded') as succeeded_charges,
-        count(*) filter (where transaction_type = 'charge' and status = 'failed') as failed_charges,
+        coalesce(sum(settled_amount) filter (
+            where transaction_type = 'charge' and status = 'succeeded'
+        ), 0) as gross,
         count(distinct customer_id) filter (
             where transaction_type = 'charge' and status = 'succeeded'
         ) as paying_customers,
-        sum(settled_amount) filter (where transaction_type = 'charge' and status = 'succeeded') as gross,
+        count(*) filter (where transaction_type = 'charge' and status = 'succeeded') as succeeded_charges,
+        count(*) filter (where transaction_type = 'charge' and status = 'failed') as failed_charges,
+        coalesce(sum(fee) filter (where transaction_type <> 'charge' or status = 'succeeded'), 0) as fees
+    from movements_to_date
+    group by month
+),
+
+month_other_totals as (
+    select
+        month,
         count(*) filter (where transaction_type = 'refund') as refund_count,
         -sum(settled_amount) filter (where transaction_type = 'refund') as refunded,
         count(distinct stripe_id) filter (where transaction_type = 'dispute_withdrawal') as disputes_opened,
@@ -66,32 +110,31 @@ month_totals as (
         sum(settled_amount) filter (where transaction_type = 'dispute_reinstatement') as dispute_funds_reinstated,
         sum(fee) filter (
             where transaction_type in ('dispute_withdrawal', 'dispute_reinstatement')
-        ) as dispute_fees,
-        sum(fee) filter (
-            where (transaction_type = 'charge' and status = 'succeeded') or transaction_type = 'refund'
-        ) as processing_fees
-    from movements_in_range
+        ) as dispute_fees
+    from other_movements
     group by month
 ),
 
 month_figures as (
     select
         report_months.month,
-        coalesce(month_totals.gross, 0) as gross,
-        coalesce(month_totals.refunded, 0) as refunded,
-        coalesce(month_totals.dispute_funds_withdrawn, 0) as dispute_funds_withdrawn,
-        coalesce(month_totals.dispute_funds_reinstated, 0) as dispute_funds_reinstated,
-        coalesce(month_totals.dispute_fees, 0) as dispute_fees,
-        coalesce(month_totals.processing_fees, 0) as processing_fees,
-        coalesce(month_totals.paying_customers, 0) as paying_customers,
-        coalesce(month_totals.succeeded_charges, 0) as succeeded_charges,
-        coalesce(month_totals.failed_charges, 0) as failed_charges,
-        coalesce(month_totals.refund_count, 0) as refund_count,
-        coalesce(month_totals.disputes_opened, 0) as disputes_opened,
-        coalesce(month_totals.disputes_won, 0) as disputes_won,
-        coalesce(month_totals.disputes_lost, 0) as disputes_lost
+        coalesce(month_charges.gross, 0) as gross,
+        coalesce(other.refunded, 0) as refunded,
+        coalesce(other.dispute_funds_withdrawn, 0) as dispute_funds_withdrawn,
+        coalesce(other.dispute_funds_reinstated, 0) as dispute_funds_reinstated,
+        coalesce(other.dispute_fees, 0) as dispute_fees,
+        -- processing fees: succeeded charges and refunds, i.e. every fee but the disputes'
+        coalesce(month_charges.fees, 0) - coalesce(other.dispute_fees, 0) as processing_fees,
+        coalesce(month_charges.paying_customers, 0) as paying_customers,
+        coalesce(month_charges.succeeded_charges, 0) as succeeded_charges,
+        coalesce(month_charges.failed_charges, 0) as failed_charges,
+        coalesce(other.refund_count, 0) as refund_count,
+        coalesce(other.disputes_opened, 0) as disputes_opened,
+        coalesce(other.disputes_won, 0) as disputes_won,
+        coalesce(other.disputes_lost, 0) as disputes_lost
     from report_months
-    left join month_totals on month_totals.month = report_months.month
+    left join month_charges on month_charges.month = report_months.month
+    left join month_other_totals as other on other.month = report_months.month
 )
 
 select
