@@ -19,10 +19,14 @@ middleware to its aiohttp application and keeps its state in memory. Added, in m
 - `DELETE /_config/data` (localstripe's) empties the double, these additions included;
 - Stripe's answers where localstripe differs: a missing object is a 404 with code
   `resource_missing` and "No such <object>: '<id>'"; a deleted customer is still
-  retrievable as `{"id": …, "object": "customer", "deleted": true}`.
+  retrievable as `{"id": …, "object": "customer", "deleted": true}`; a charge retrieved
+  with a `Stripe-Version` of 2022-11-15 or later has no embedded `refunds` list unless
+  expanded (as dj-stripe's pinned version sees it, so refunds reach it only through refund
+  events, `charge.refunded` and listing).
 """
 
 import argparse
+import json
 import re
 import secrets
 import socket
@@ -68,6 +72,9 @@ async def retrieve_account(request: web.Request) -> web.Response:
 disputes: dict[str, dict] = {}
 dispute_balance_transactions: dict[str, dict] = {}
 deleted_customers: set[str] = set()
+
+# From this API version on, Stripe no longer embeds a charge's refunds in the charge.
+CHARGE_REFUNDS_DROPPED_IN = "2022-11-15"
 
 OBJECT_PATH = re.compile(r"^/v1/(?P<collection>[a-z_]+)s/(?P<id>[A-Za-z0-9_]+)$")
 
@@ -232,6 +239,17 @@ async def stripe_shaped_middleware(request: web.Request, handler):
             return _missing(match["collection"], match["id"])
     if match and response.status == 404:
         return _missing(match["collection"], match["id"])
+    if (
+        match
+        and request.method == "GET"
+        and match["collection"] == "charge"
+        and response.status == 200
+        and request.headers.get("Stripe-Version", "")[:10] >= CHARGE_REFUNDS_DROPPED_IN
+        and "refunds" not in request.query.getall("expand[]", [])
+    ):
+        charge = json.loads(response.body)
+        charge.pop("refunds", None)
+        return web.json_response(charge)
     return response
 
 
