@@ -136,3 +136,15 @@ def test_no_report_page_links_to_the_admin_for_a_manager(manager_client, dataset
     for url, query in pages:
         html = manager_client.get(url, query).content.decode()
         assert not [href for href in links(html) if href.startswith("/admin")], url
+
+
+def test_the_customer_page_needs_the_permission(client, django_user_model, dataset):
+    url = reverse("reports:customer", args=[dataset.ids["ada"]])
+
+    anonymous = client.get(url)
+    client.force_login(django_user_model.objects.create_user(username="clerk", password="x-1"))
+    clerk = client.get(url)
+    clerk_export = client.get(url, {"export": "transactions"})
+
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/reports/login/")
+    assert (clerk.status_code, clerk_export.status_code) == (403, 403)
