@@ -11,7 +11,7 @@ from django.urls import reverse
 from tests.factories import DimChannelFactory, DimClientFactory, FactUserFirstInstallFactory, utc
 from tests.reports import payments_dataset
 from tests.reports.payments_dataset import MOVEMENTS, Expected
-from tests.reports.test_pages import page_tables
+from tests.reports.test_pages import page_table_keys, page_tables
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,7 @@ def test_customer_page_shows_identity_channel_installs_movements_and_months(
 
     assert response.status_code == 200
     tables = page_tables(response)
-    identity = dict(zip(tables["identity"][0], tables["identity"][1], strict=True))
+    identity = dict(zip(page_table_keys(response)["identity"], tables["identity"][1], strict=True))
     assert identity["email"] == "ada@example.com"
     assert identity["user_id"] == "user-ada"
     # the channel of the first install, by its label

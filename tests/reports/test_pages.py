@@ -193,7 +193,7 @@ def test_ltv_page_links_customers_to_their_customer_page_and_sorts(manager_clien
     assert b"/admin/" not in response.content
     # the sorted header shows its arrow; re-sorting and paging links come back to the table
     html = response.content.decode()
-    assert 'aria-sort="ascending"' in html and "▲" in html
+    assert 'aria-sort="ascending"' in html
     assert "direction=desc#table-customers" in html
     customers = page_tables(response)["customers"][1:]
     active = [int(row[4]) for row in customers]

@@ -30,11 +30,9 @@
         rows.forEach(function (row) { body.appendChild(row); });
         headers.forEach(function (other) {
           if (other.hasAttribute("aria-sort")) other.setAttribute("aria-sort", "none");
-          var arrow = other.querySelector(".arrow");
-          if (arrow) arrow.textContent = "";
         });
+        // the arrow is drawn by the stylesheet from aria-sort
         header.setAttribute("aria-sort", descending ? "descending" : "ascending");
-        button.querySelector(".arrow").textContent = descending ? "▼" : "▲";
       });
     });
   });
