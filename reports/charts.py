@@ -85,6 +85,15 @@ def month_bars(name, months, values, current_month, **trace):
     ]
 
 
+def count_axis(values, **extra) -> dict:
+    """A y axis of counts: integer ticks only (no 0.5 customers), from zero."""
+    largest = max((abs(v) for v in values if v is not None), default=0)
+    axis = {"rangemode": "tozero", "tickformat": ",d"}
+    if largest <= 10:
+        axis["dtick"] = 1
+    return {**axis, **extra}
+
+
 def layout(title: str, **extra) -> dict:
     base = {
         "title": {"text": title},

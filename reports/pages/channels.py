@@ -143,7 +143,9 @@ def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: 
                     "Funnel: installs, payers, value",
                     margin={"r": 64},
                     barmode="group",
-                    yaxis={"title": {"text": "Users"}, "rangemode": "tozero"},
+                    yaxis=charts.count_axis(
+                        [r["installs"] for r in shown], title={"text": "Users"}
+                    ),
                     yaxis2={
                         "title": {"text": unit},
                         "overlaying": "y",
@@ -174,7 +176,11 @@ def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: 
                         "y": [r["total_installs"] for r in top_channels],
                     },
                 ],
-                charts.layout(f"Top channels by {os_name} installs", barmode="group"),
+                charts.layout(
+                    f"Top channels by {os_name} installs",
+                    barmode="group",
+                    yaxis=charts.count_axis([r["total_installs"] for r in top_channels]),
+                ),
             )
         )
     if over_time:
@@ -202,7 +208,7 @@ def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: 
                 ],
                 charts.layout(
                     "Installs by channel (dashed: to date)",
-                    yaxis={"rangemode": "tozero"},
+                    yaxis=charts.count_axis([v for c in series.values() for v in c.values()]),
                 ),
             )
         )

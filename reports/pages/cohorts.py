@@ -262,6 +262,14 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
                 charts.layout(
                     "Customers by kind (churned below 0)",
                     barmode="relative",
+                    yaxis=charts.count_axis(
+                        [
+                            r["new_customers"] + r["retained_customers"] + r["returning_customers"]
+                            for r in flow
+                        ]
+                        + [r["churned_customers"] for r in flow],
+                        rangemode="normal",
+                    ),
                 ),
             )
         )
@@ -278,7 +286,7 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
                 charts.layout(
                     f"Customers of {_month_label(cohort)} paying each month",
                     showlegend=False,
-                    yaxis={"rangemode": "tozero"},
+                    yaxis=charts.count_axis([r["paying_customers"] for r in followed]),
                 ),
             )
         )
