@@ -94,6 +94,10 @@ class Card:
         return self.key or self.metric
 
 
+# MRR and ARR, once subscriptions are reported: a metric in reports.metrics, a series
+# (month -> value, e.g. read from an MRR mart) and one entry each in place of the first card:
+#     Card("mrr", mrr_series, to_date=False),
+#     Card("arr", arr_series, to_date=False),
 CARDS = [
     # The revenue slot: MRR and ARR cards replace it once subscriptions land.
     Card(
