@@ -51,7 +51,7 @@ def page_view(page: Page):
                 request, page.template, {**base, "error": form.error_message()}, status=400
             )
         options = dict(form.cleaned_data) if form is not None else {}
-        if "exporting" in page.build.__code__.co_varnames:
+        if page.paginated:
             options["exporting"] = "export" in request.GET
         context = page.build(**options, **url_kwargs)
         export = request.GET.get("export")

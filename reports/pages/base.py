@@ -13,4 +13,5 @@ class Page:
     form: type | None = None
     template: str = "reports/page.html"
     nav: bool = True  # listed in the navigation
+    paginated: bool = False  # build takes `exporting` (a CSV holds every row, not one page)
     intro: str = ""

@@ -228,6 +228,7 @@ PAGE = Page(
     build=ltv_page,
     form=LtvFilterForm,
     template="reports/ltv.html",
+    paginated=True,
     intro="LTV = average ARPU / average churn over full months, net of refunds and disputes, "
     "before Stripe fees. ARPU(m) = net revenue in m / customers paying in m; churn(m) = share "
     "of the customers paying in the month before who do not pay in m.",
