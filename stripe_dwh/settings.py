@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "djstripe",
     "warehouse",
     "reports",
+    # Development tooling (demo commands); it has no models and the apps above never import it.
+    "devtools",
 ]
 
 MIDDLEWARE = [

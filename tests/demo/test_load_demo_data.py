@@ -10,7 +10,7 @@ import stripe
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
-from warehouse.demo.generator import DemoConfig, generate
+from devtools.demo.generator import DemoConfig, generate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -207,7 +207,7 @@ def test_bad_options_are_a_clear_error(option):
 def test_a_failing_worker_fails_the_command(stripe_unreachable, monkeypatch):
     from djstripe.models import Customer
 
-    from warehouse.demo import loader
+    from devtools.demo import loader
 
     real_sync = loader.sync_customer
     doomed = small_business().customers[5].customer["id"]

@@ -19,7 +19,7 @@ from django.urls import reverse
 from tests.warehouse.test_install_import import install_row, run_import, write_csv
 from warehouse.services import installs
 
-TOKEN = "test-attribution-token-0123456789"  # tests/settings.py
+TOKEN = "test-attribution-token-0123456789"  # devtools/settings.py
 AUCKLAND = "Pacific/Auckland"
 
 

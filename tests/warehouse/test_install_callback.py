@@ -9,7 +9,7 @@ from warehouse.models import FactUserFirstInstall
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
-TOKEN = "test-attribution-token-0123456789"  # tests/settings.py
+TOKEN = "test-attribution-token-0123456789"  # devtools/settings.py
 
 
 def payload(install_id="cb-1", **overrides):
