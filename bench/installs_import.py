@@ -17,30 +17,10 @@ import time
 from pathlib import Path
 
 from bench.generate import CHANNELS, DEVICES
+from warehouse.install_format import INSTALL_FIELDS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-COLUMNS = [
-    "install_id",
-    "user_id",
-    "device_id",
-    "installed_at",
-    "os_name",
-    "app_name",
-    "app_version",
-    "device_name",
-    "channel_name",
-    "channel_group",
-    "channel_label",
-    "country_code",
-    "network_name",
-    "campaign_name",
-    "adgroup_name",
-    "creative_name",
-    "campaign_id",
-    "adgroup_id",
-    "creative_id",
-    "ip_address",
-]
+COLUMNS = list(INSTALL_FIELDS)  # the install row format (warehouse/install_format.py)
 ID_PREFIX = "imp_bench"
 TARGET_ROWS_PER_S = 50_000
 
@@ -95,9 +75,7 @@ def _delete_imported() -> int:
         cursor.execute(
             "delete from fact_user_acquisition where install_id like %s", [ID_PREFIX + "%"]
         )
-        cursor.execute(
-            "delete from fact_user_first_install where install_id like %s", [ID_PREFIX + "%"]
-        )
+        cursor.execute("delete from fact_install where install_id like %s", [ID_PREFIX + "%"])
         removed = cursor.rowcount
     # the imported installs were counted in the install pre-aggregates (and may have been
     # some users' first installs): recompute them from the installs left
@@ -194,7 +172,7 @@ def run(rows: int) -> dict:
             result = import_file(path, size)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "select count(*) from fact_user_first_install where install_id like %s",
+                    "select count(*) from fact_install where install_id like %s",
                     [ID_PREFIX + "%"],
                 )
                 result["rows_in_table"] = cursor.fetchone()[0]
@@ -227,7 +205,7 @@ def run(rows: int) -> dict:
     removed = _delete_imported()
     with connection.cursor() as cursor:
         # Leave the table as the report step found it (no million dead rows to skip).
-        cursor.execute("vacuum analyze fact_user_first_install")
+        cursor.execute("vacuum analyze fact_install")
     full, tenth = results["full"], results["tenth"]
     ok = full["exit_code"] == 0 and full["rows_in_table"] == rows
     growth = full["peak_rss_mb"] / tenth["peak_rss_mb"] if tenth["peak_rss_mb"] else None

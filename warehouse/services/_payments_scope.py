@@ -1,12 +1,11 @@
-"""Run the warehouse's payments `.sql` files with the scope parameters they share."""
+"""The scope parameters every payments `.sql` file of the warehouse takes."""
 
 import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import connection
 
-from warehouse import sql
+from warehouse.calendar import reporting_time_zone_name
 
 
 def scope(
@@ -21,20 +20,6 @@ def scope(
         "ids": [] if ids is None else sorted(set(ids)),
         "since": since,
         "until": until,
-        "time_zone": settings.TIME_ZONE,
+        "time_zone": reporting_time_zone_name(),
         "user_id_key": settings.WAREHOUSE_USER_ID_METADATA_KEY,
     }
-
-
-def execute(name: str, params: dict) -> int:
-    """Run one statement; returns the number of rows it wrote."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql.load(name), params)
-        return max(cursor.rowcount, 0)
-
-
-def fetch(name: str, params: dict) -> list[tuple]:
-    """Run one query; returns its rows."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql.load(name), params)
-        return cursor.fetchall()
