@@ -31,6 +31,7 @@ from bench.db import setup
 from devtools import business
 from devtools.business import pick, ts
 from warehouse.calendar import date_sk, reporting_time_zone
+from warehouse.install_format import CHANNEL_FIELDS, CLIENT_FIELDS, INSTALL_FIELDS
 from warehouse.money import currency_exponent
 
 UTC = dt.UTC
@@ -129,6 +130,23 @@ class CopyBuffer:
 def _month_start(moment: dt.datetime, months_back: int) -> dt.datetime:
     index = moment.year * 12 + moment.month - 1 - months_back
     return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+
+
+def attribution_fields(rng: random.Random) -> tuple:
+    """One synthetic install's country_code, network, campaign / adgroup / creative names and
+    ids and ip_address: the INSTALL_FIELDS from country_code on, in that order."""
+    campaign = rng.randint(1, 40)
+    return (
+        pick(rng, COUNTRIES),
+        "network",
+        f"campaign {campaign}",
+        f"adgroup {campaign}-{rng.randint(1, 5)}",
+        f"creative {rng.randint(1, 20)}",
+        str(campaign),
+        f"{campaign}-{rng.randint(1, 5)}",
+        str(rng.randint(1, 20)),
+        f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+    )
 
 
 class Generator:
@@ -880,26 +898,10 @@ class Generator:
         android = [sk for os_name, sk in clients if os_name == "Android"]
         ios = [sk for os_name, sk in clients if os_name == "iOS"]
         channels = [(channel_sk[c[0]], c[3]) for c in CHANNELS[: args.channels]]
+        fact_fields = [f for f in INSTALL_FIELDS[4:] if f not in CLIENT_FIELDS + CHANNEL_FIELDS]
         install = CopyBuffer(
             "fact_install",
-            [
-                "install_id",
-                "user_id",
-                "device_id",
-                "installed_at",
-                "date_sk",
-                "client_id",
-                "channel_id",
-                "country_code",
-                "network_name",
-                "campaign_name",
-                "adgroup_name",
-                "creative_name",
-                "campaign_id",
-                "adgroup_id",
-                "creative_id",
-                "ip_address",
-            ],
+            [*INSTALL_FIELDS[:4], "date_sk", "client_id", "channel_id", *fact_fields],
         )
         users = max(args.customers, int(args.installs * 0.8))
         span = (self.end - self.start).total_seconds()
@@ -921,7 +923,6 @@ class Generator:
             previous = (user_number, installed_at)
             client_sk = rng.choice(android if rng.random() < 0.55 else ios)
             channel = rng.choices([c[0] for c in channels], weights=[c[1] for c in channels])[0]
-            campaign = rng.randint(1, 40)
             install.add(
                 f"ins_bench{number:09d}",
                 f"u{user_number:08d}",
@@ -930,15 +931,7 @@ class Generator:
                 self._date_sk(installed_at),
                 client_sk,
                 channel,
-                pick(rng, COUNTRIES),
-                "network",
-                f"campaign {campaign}",
-                f"adgroup {campaign}-{rng.randint(1, 5)}",
-                f"creative {rng.randint(1, 20)}",
-                str(campaign),
-                f"{campaign}-{rng.randint(1, 5)}",
-                str(rng.randint(1, 20)),
-                f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                *attribution_fields(rng),
             )
             install.maybe_flush(cursor)
         install.flush(cursor)

@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.generate import CHANNELS, DEVICES
+from bench.generate import CHANNELS, DEVICES, attribution_fields
+from devtools.business import APP_NAME
 from warehouse.install_format import INSTALL_FIELDS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -37,7 +38,6 @@ def write_csv(path: Path, rows: int, seed: int = 11, end: dt.datetime | None = N
         for number in range(1, rows + 1):
             os_name = "Android" if rng.random() < 0.55 else "iOS"
             channel = rng.choices(CHANNELS, weights=[c[3] for c in CHANNELS])[0]
-            campaign = rng.randint(1, 40)
             installed_at = start + dt.timedelta(seconds=rng.randint(0, span))
             writer.writerow(
                 [
@@ -46,21 +46,13 @@ def write_csv(path: Path, rows: int, seed: int = 11, end: dt.datetime | None = N
                     f"dev{rng.getrandbits(40):010x}",
                     installed_at.isoformat(timespec="seconds"),
                     os_name,
-                    "8fit",
+                    APP_NAME,
                     rng.choice(["5.2.0", "5.3.1", "6.0.0"]),
                     rng.choice(DEVICES[os_name]),
                     channel[0],
                     channel[1],
                     channel[2],
-                    rng.choice(["US", "DE", "GB", "FR", "BR"]),
-                    "network",
-                    f"campaign {campaign}",
-                    f"adgroup {campaign}-{rng.randint(1, 5)}",
-                    f"creative {rng.randint(1, 20)}",
-                    str(campaign),
-                    f"{campaign}-{rng.randint(1, 5)}",
-                    str(rng.randint(1, 20)),
-                    f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                    *attribution_fields(rng),
                 ]
             )
     return time.perf_counter() - started

@@ -27,3 +27,6 @@ INSTALL_FIELDS = (
     "ip_address",
 )
 REQUIRED_FIELDS = ("install_id", "user_id", "installed_at", "os_name", "channel_name")
+# Keys kept in the dimensions rather than on the fact row: dim_client and dim_channel.
+CLIENT_FIELDS = ("os_name", "app_name", "app_version", "device_name")
+CHANNEL_FIELDS = ("channel_name", "channel_group", "channel_label")
