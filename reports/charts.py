@@ -9,7 +9,7 @@ ticks; a second axis does not sync its ticks to the first).
 import datetime as dt
 from decimal import Decimal
 
-from reports.formatting import major_units
+from warehouse.money import major_units
 
 MAX_SERIES = 8
 PARTIAL_PATTERN = {"shape": "/", "solidity": 0.5}

@@ -94,8 +94,8 @@ class CustomerReport(warehouse.DimCustomer):
         verbose_name = "customer report"
 
 
-class InstallReport(warehouse.FactUserFirstInstall):
-    """fact_user_first_install (one row per install): duplicate installs."""
+class InstallReport(warehouse.FactInstall):
+    """fact_install (one row per install): duplicate installs."""
 
     objects = managers.InstallReportManager()
 

@@ -8,8 +8,7 @@ code beside the label.
 import datetime as dt
 
 from reports import charts
-from reports.forms import ChannelFilterForm, month_range
-from reports.managers import month_start, reporting_today
+from reports.forms import ChannelFilterForm
 from reports.models import (
     AcquisitionReport,
     InstallDayReport,
@@ -18,6 +17,7 @@ from reports.models import (
 )
 from reports.pages.base import Page
 from reports.tables import Column, Table
+from warehouse.calendar import month_range, month_start, reporting_today
 
 OVER_TIME_SERIES = 7  # top channels drawn on their own; the rest is "Other"
 

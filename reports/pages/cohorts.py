@@ -10,8 +10,7 @@ from reports import charts
 from reports.charts import major as _major
 from reports.charts import month_label as _month_label
 from reports.charts import pct as _pct
-from reports.forms import CohortFilterForm, add_months
-from reports.managers import month_start, reporting_today
+from reports.forms import CohortFilterForm
 from reports.models import (
     CohortMonthReport,
     FollowMonthReport,
@@ -20,6 +19,7 @@ from reports.models import (
 )
 from reports.pages.base import Page
 from reports.tables import Column, Table
+from warehouse.calendar import add_months, month_start, reporting_today
 
 
 def cell_url(cohort: dt.date, k: int) -> str:

@@ -8,11 +8,11 @@ from django.http import Http404
 
 from reports import charts
 from reports.charts import month_label
-from reports.forms import CustomerSearchForm, month_range
-from reports.managers import month_start, reporting_today
+from reports.forms import CustomerSearchForm
 from reports.models import CustomerMonthReport, CustomerReport, TransactionReport
 from reports.pages.base import Page
 from reports.tables import Column, Table
+from warehouse.calendar import month_range, month_start, reporting_today
 
 SEARCH_LIMIT = 50
 

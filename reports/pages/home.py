@@ -14,12 +14,11 @@ from decimal import Decimal
 from functools import cached_property
 
 from reports import charts, formatting
-from reports.forms import add_months
-from reports.managers import month_start, reporting_today
 from reports.metrics import metric
 from reports.models import MonthReport, TransactionReport
 from reports.pages.base import Page
 from reports.tables import Column, Table
+from warehouse.calendar import add_months, month_start, reporting_today
 
 SPARKLINE_MONTHS = 12
 LTV_WINDOW_MONTHS = 6

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 from reports import charts, formatting
 from reports.forms import LtvFilterForm
-from reports.managers import month_start, reporting_today
 from reports.models import CustomerLifetimeReport, MonthReport, TransactionReport
 from reports.pages.base import Page
 from reports.pages.home import change
 from reports.tables import Column, Table
+from warehouse.calendar import month_start, reporting_today
 
 CUSTOMERS_PER_PAGE = 50
 CHURN_FLOOR = Decimal("0.02")

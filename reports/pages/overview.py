@@ -5,10 +5,10 @@ import datetime as dt
 
 from reports import charts
 from reports.forms import TrailingMonthsForm
-from reports.managers import month_start, reporting_today
 from reports.models import TransactionReport
 from reports.pages.base import Page
 from reports.tables import Column, Table
+from warehouse.calendar import month_start, reporting_today
 
 
 def overview_page(*, start: dt.date, end: dt.date) -> dict:

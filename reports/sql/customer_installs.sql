@@ -10,7 +10,7 @@ select
     client.app_version,
     install.country_code
 from dim_customer as customer
-inner join fact_user_first_install as install on install.user_id = customer.user_id
+inner join fact_install as install on install.user_id = customer.user_id
 inner join dim_channel as channel on channel.channel_sk = install.channel_id
 inner join dim_client as client on client.client_sk = install.client_id
 where customer.stripe_id = %(customer_id)s

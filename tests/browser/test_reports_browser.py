@@ -21,18 +21,18 @@ from django.core.management import call_command
 from django.test.testcases import LiveServerThread
 from django.urls import reverse
 
-from reports.managers import reporting_today
 from reports.staticfiles import PLOTLY_STATIC_PATH
 from tests.factories import (
     DimChannelFactory,
     DimClientFactory,
     DimCustomerFactory,
+    FactInstallFactory,
     FactTransactionFactory,
-    FactUserFirstInstallFactory,
     utc,
 )
 from tests.reports import payments_dataset
 from warehouse import services
+from warehouse.calendar import reporting_today
 from warehouse.models import FactTransaction
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -123,7 +123,7 @@ def report_data(settings, manager_user):
         ("user-bob", utc(2025, 2, 1), DimChannelFactory(channel_name="organic")),
         ("user-gus", utc(2025, 4, 1), DimChannelFactory(channel_name="tiktok_ads")),
     ]:
-        FactUserFirstInstallFactory(
+        FactInstallFactory(
             user_id=user,
             installed_at=at,
             channel=channel,

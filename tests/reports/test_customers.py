@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.factories import DimChannelFactory, DimClientFactory, FactUserFirstInstallFactory, utc
+from tests.factories import DimChannelFactory, DimClientFactory, FactInstallFactory, utc
 from tests.reports import payments_dataset
 from tests.reports.payments_dataset import MOVEMENTS, Expected
 from tests.reports.test_pages import page_table_keys, page_tables
@@ -20,13 +20,13 @@ pytestmark = pytest.mark.django_db
 def dataset(settings):
     ids = payments_dataset.build(settings)
     search = DimChannelFactory(channel_name="apple_search_ads", channel_label="Apple Search Ads")
-    FactUserFirstInstallFactory(
+    FactInstallFactory(
         user_id="user-ada",
         installed_at=utc(2024, 10, 30, 12),
         channel=search,
         client=DimClientFactory(os_name="iOS", app_version="3.1"),
     )
-    FactUserFirstInstallFactory(
+    FactInstallFactory(
         user_id="user-ada",
         installed_at=utc(2025, 2, 1, 12),
         channel=DimChannelFactory(channel_name="organic"),

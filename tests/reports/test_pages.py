@@ -16,20 +16,21 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from reports.formatting import display_value, major_units
-from reports.managers import reporting_today
+from reports.formatting import display_value
 from reports.staticfiles import PLOTLY_STATIC_PATH
 from tests.factories import (
     DimChannelFactory,
     DimClientFactory,
     DimCustomerFactory,
+    FactInstallFactory,
     FactTransactionFactory,
-    FactUserFirstInstallFactory,
     utc,
 )
 from tests.reports import payments_dataset
 from tests.reports.payments_dataset import Expected
 from warehouse import services
+from warehouse.calendar import reporting_today
+from warehouse.money import major_units
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +124,7 @@ def dataset(settings):
         ("user-ada", utc(2025, 3, 10, 1)),
         ("user-bob", utc(2025, 2, 1)),
     ]:
-        FactUserFirstInstallFactory(
+        FactInstallFactory(
             user_id=user,
             installed_at=at,
             channel=channel,

@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from reports.formatting import major_units, percent
+from reports.formatting import percent
 from reports.models import TransactionReport
 from tests.factories import DimCustomerFactory, FactTransactionFactory, utc
 from tests.reports.payments_dataset import rounded
 from warehouse import services
 from warehouse.models import FactTransaction
+from warehouse.money import major_units
 
 pytestmark = pytest.mark.django_db
 
