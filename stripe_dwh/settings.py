@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "djstripe",
+    "webhooks",
     "warehouse",
     "reports",
 ]
@@ -118,6 +119,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# No endpoint takes more than a webhook event: Django answers 400 above this for any body
+# or form (the webhook view answers 413 itself, earlier, from Content-Length).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # --- Stripe / dj-stripe -----------------------------------------------------------
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
@@ -131,6 +135,13 @@ if env("STRIPE_API_HOST", default=""):
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
+# Webhook intake (webhooks app). Stripe's events are a few KiB (the largest: invoices with
+# their first page of lines, customers with 50 metadata values of 500 characters); anything
+# over this answers 413 before a byte of it is read or stored.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
+# Refused requests and triggers that failed validation are kept this long for debugging,
+# then deleted by `manage.py prune_webhook_triggers`.
+WEBHOOK_TRIGGER_RETENTION_DAYS = env.int("WEBHOOK_TRIGGER_RETENTION_DAYS", default=30)
 # The local WebhookEndpoint registered by `manage.py register_webhook_endpoint`.
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_WEBHOOK_UUID = env("STRIPE_WEBHOOK_UUID", default="")
