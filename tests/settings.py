@@ -1,6 +1,14 @@
 """Test settings: the project's settings with test Stripe keys and fast hashing."""
 
-from stripe_dwh.settings import *  # noqa: F401,F403
+import os
+
+from django.core.management.utils import get_random_secret_key
+
+# The tests' own key, generated per run; in the environment so that the `manage.py`
+# subprocesses of the tests (demo, checks) start with it too.
+os.environ.setdefault("SECRET_KEY", get_random_secret_key())
+
+from stripe_dwh.settings import *  # noqa: E402,F401,F403
 
 DEBUG = False
 SECURE_SSL_REDIRECT = False
