@@ -1,9 +1,11 @@
 """Settings for stripe_dwh, read from the environment (see .env.example)."""
 
+import datetime as dt
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "djstripe",
     "webhooks",
     "warehouse",
@@ -48,6 +51,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "stripe_dwh.urls"
@@ -99,6 +105,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Failed logins are throttled by django-axes on every login (reports and admin): after
+# LOGIN_FAILURE_LIMIT failures for one username, or from one address (REMOTE_ADDR: behind a
+# proxy, make it pass the client's), further attempts answer 429 until
+# LOGIN_LOCKOUT_MINUTES have passed without another try.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful logins: Django's last_login is enough
+
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "/reports/"
 
@@ -128,6 +148,24 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy (django-csp), on every response: only this origin's scripts (no
+# inline script, no eval), styles and images; see the README's "Security" section.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        # plotly.js injects its own stylesheet (<style> + insertRule) when it first draws;
+        # without it the charts' overlays swallow clicks. Styles only: scripts stay strict.
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 # No endpoint takes more than a webhook event: Django answers 400 above this for any body
 # or form (the webhook view answers 413 itself, earlier, from Content-Length).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
