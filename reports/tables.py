@@ -4,6 +4,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from django.contrib.admin.utils import quote
 from django.urls import reverse
 
 from reports import formatting
@@ -52,7 +53,9 @@ class Table:
     def _cell(self, row: dict, column: Column) -> Cell:
         value = row.get(column.key)
         if column.kind == "customer":
-            url = reverse("admin:warehouse_dimcustomer_change", args=[value]) if value else ""
+            url = (
+                reverse("admin:warehouse_dimcustomer_change", args=[quote(value)]) if value else ""
+            )
             return Cell(text=value or formatting.EMPTY, url=url)
         return Cell(
             text=formatting.display_value(value, column.kind, self.currency),
