@@ -9,8 +9,11 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from stripe_dwh.bounded_json import nesting_exceeds
 from warehouse.services import installs
 
+# An install is a flat object; json.loads recurses once per level (RecursionError deeper).
+MAX_JSON_DEPTH = 32
 # Refused in the query string: URLs end up in access logs (ours, proxies', the provider's).
 TOKEN_QUERY_PARAMETER = "token"
 
@@ -54,6 +57,10 @@ def _payload(request: HttpRequest) -> dict:
         if errors:
             raise installs.InvalidInstallRow(errors)
         return dict(request.GET.items())
+    if nesting_exceeds(request.body, MAX_JSON_DEPTH):
+        raise installs.InvalidInstallRow(
+            {"__all__": f"the body nests deeper than {MAX_JSON_DEPTH} levels"}
+        )
     try:
         payload = json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as exc:

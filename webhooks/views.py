@@ -16,8 +16,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from stripe_dwh.bounded_json import nesting_exceeds
 from webhooks import signature
-from webhooks.bounded_json import nesting_exceeds
 from webhooks.models import RejectedWebhookDelivery
 from webhooks.services.intake import process_verified_delivery, record_rejection
 

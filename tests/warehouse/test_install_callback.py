@@ -243,3 +243,18 @@ def test_other_methods_are_not_allowed(callback_url):
     )
     assert response.status_code == 405
     assert not FactUserFirstInstall.objects.exists()
+
+
+def test_a_deeply_nested_body_is_a_400_not_a_recursion_error(callback_url):
+    deep = b'{"install_id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+    response = requests.post(
+        callback_url,
+        data=deep,
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        timeout=30,
+    )
+
+    assert response.status_code == 400
+    assert "nests deeper" in response.json()["errors"]["__all__"]
+    assert not FactUserFirstInstall.objects.exists()
