@@ -33,7 +33,8 @@ DJSTRIPE_SECRET_HEADER = "X-Djstripe-Webhook-Secret"
 
 def _refuse(request: HttpRequest, reason: str, status: int, message: str, body_bytes: int = 0):
     record_rejection(request.META.get("REMOTE_ADDR", ""), reason, body_bytes)
-    logger.warning("webhook refused (%s): %s", reason, message)
+    # info, not warning: a flood would fill the logs; the counts are in the table
+    logger.info("webhook refused (%s): %s", reason, message)
     return JsonResponse({"error": message}, status=status)
 
 
