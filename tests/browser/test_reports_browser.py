@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.factories import DimChannelFactory, DimClientFactory, FactUserFirstInstallFactory, utc
+from tests.factories import DimChannelFactory, DimClientFactory, FactInstallFactory, utc
 from tests.reports import payments_dataset
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,14 +54,14 @@ def report_data(settings, manager_user):
         ("user-ada", utc(2025, 3, 10, 1)),
         ("user-bob", utc(2025, 2, 1)),
     ]:
-        FactUserFirstInstallFactory(
+        FactInstallFactory(
             user_id=user,
             installed_at=at,
             channel=channel,
             client=DimClientFactory(os_name="Android"),
         )
     # A channel named like a link: its chart label must show as text, not become a link.
-    FactUserFirstInstallFactory(
+    FactInstallFactory(
         user_id="user-eve",
         installed_at=utc(2025, 3, 5, 12),
         channel=DimChannelFactory(channel_name=HOSTILE_CHANNEL),

@@ -19,8 +19,8 @@ from tests.factories import (
     DimChannelFactory,
     DimClientFactory,
     DimCustomerFactory,
+    FactInstallFactory,
     FactTransactionFactory,
-    FactUserFirstInstallFactory,
     utc,
 )
 from tests.reports import payments_dataset
@@ -80,7 +80,7 @@ def hostile_data(settings):
     for channel_name in (HOSTILE_CHANNEL, MARKUP_CHANNEL):
         channel = DimChannelFactory(channel_name=channel_name)
         for user, at in [(HOSTILE_USER, utc(2025, 3, 9, 20)), (HOSTILE_USER, utc(2025, 3, 10, 1))]:
-            FactUserFirstInstallFactory(
+            FactInstallFactory(
                 user_id=user,
                 installed_at=at,
                 channel=channel,

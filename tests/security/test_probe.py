@@ -18,8 +18,8 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
-from stripe_dwh import webhook_delivery
-from tests.factories import DimChannelFactory, DimClientFactory, FactUserFirstInstallFactory, utc
+from devtools import webhook_delivery
+from tests.factories import DimChannelFactory, DimClientFactory, FactInstallFactory, utc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -183,13 +183,13 @@ def test_probe(live_server, webhook_endpoint, manager_session, record_property):
         callback_answers, 400
     )
     with connection.cursor() as cursor:
-        cursor.execute("select count(*) from fact_user_first_install")
+        cursor.execute("select count(*) from fact_install")
         assert cursor.fetchone()[0] == 0
 
     # --- formula cells and markup in labels, through a manager's session -----------------
     stored = requests.post(callback_url, json=install, headers=auth, timeout=30)
     assert stored.status_code == 201, stored.text
-    FactUserFirstInstallFactory(
+    FactInstallFactory(
         user_id=install["user_id"],
         installed_at=utc(2025, 3, 9, 13),
         channel=DimChannelFactory(channel_name=install["channel_name"]),

@@ -7,11 +7,11 @@ import requests
 from django.urls import reverse
 
 from tests.factories import utc
-from warehouse.models import DimChannel, DimClient, FactUserFirstInstall
+from warehouse.models import DimChannel, DimClient, FactInstall
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
-TOKEN = "test-attribution-token-0123456789"  # tests/settings.py
+TOKEN = "test-attribution-token-0123456789"  # devtools/settings.py
 
 
 def payload(install_id="cb-1", **overrides):
@@ -52,9 +52,7 @@ def test_post_stores_a_new_install_and_a_repeat_changes_nothing(callback_url):
 
     assert response.status_code == 201, response.text
     assert response.json() == {"install_id": "cb-1", "created": True}
-    install = FactUserFirstInstall.objects.select_related("client", "channel").get(
-        install_id="cb-1"
-    )
+    install = FactInstall.objects.select_related("client", "channel").get(install_id="cb-1")
     assert (install.user_id, install.installed_at, install.ip_address) == (
         "user-42",
         utc(2025, 3, 1, 12, 34, 56),
@@ -75,8 +73,8 @@ def test_post_stores_a_new_install_and_a_repeat_changes_nothing(callback_url):
 
     assert repeat.status_code == 200, repeat.text
     assert repeat.json() == {"install_id": "cb-1", "created": False}
-    assert FactUserFirstInstall.objects.count() == 1
-    assert FactUserFirstInstall.objects.get().user_id == "user-42"
+    assert FactInstall.objects.count() == 1
+    assert FactInstall.objects.get().user_id == "user-42"
 
 
 def test_get_with_query_parameters_adjust_style(callback_url):
@@ -86,10 +84,10 @@ def test_get_with_query_parameters_adjust_style(callback_url):
     response = requests.get(callback_url, params=params, headers=headers, timeout=10)
 
     assert response.status_code == 201, response.text
-    install = FactUserFirstInstall.objects.get(install_id="cb-get")
+    install = FactInstall.objects.get(install_id="cb-get")
     assert install.installed_at == utc(2025, 3, 1, 12, 34, 56)
     assert requests.get(callback_url, params=params, headers=headers, timeout=10).status_code == 200
-    assert FactUserFirstInstall.objects.count() == 1
+    assert FactInstall.objects.count() == 1
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -105,7 +103,7 @@ def test_a_token_in_the_query_string_is_refused_even_when_right(callback_url, me
 
     assert response.status_code == 400
     assert "query string" in response.json()["errors"]["token"]
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 def test_invalid_utf8_in_a_get_query_is_a_400_naming_the_field(callback_url):
@@ -119,7 +117,7 @@ def test_invalid_utf8_in_a_get_query_is_a_400_naming_the_field(callback_url):
 
     assert response.status_code == 400
     assert response.json() == {"errors": {"install_id": "is not valid UTF-8"}}
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -149,7 +147,7 @@ def test_unstorable_json_values_are_a_400_naming_the_field(callback_url, field, 
 
     assert response.status_code == 400, response.text
     assert list(response.json()["errors"]) == [field]
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 def test_a_replay_with_another_channel_adds_no_dimension_rows(callback_url):
@@ -185,7 +183,7 @@ def test_missing_or_wrong_token_is_refused_and_nothing_stored(callback_url, cred
     response = requests.post(callback_url, json=payload(), timeout=10, **credentials)
 
     assert response.status_code == 403
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 def test_get_with_wrong_token_is_refused(callback_url):
@@ -193,7 +191,7 @@ def test_get_with_wrong_token_is_refused(callback_url):
         callback_url, params=payload(), headers={"X-Attribution-Token": "nope"}, timeout=10
     )
     assert response.status_code == 403
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 def test_an_unconfigured_token_refuses_everything(callback_url, settings):
@@ -205,7 +203,7 @@ def test_an_unconfigured_token_refuses_everything(callback_url, settings):
     ):
         response = requests.post(callback_url, json=payload(), timeout=10, **credentials)
         assert response.status_code == 403, credentials
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 def test_invalid_payload_gets_400_with_field_errors(callback_url):
@@ -219,7 +217,7 @@ def test_invalid_payload_gets_400_with_field_errors(callback_url):
     errors = response.json()["errors"]
     assert set(errors) == {"user_id", "installed_at", "ip_address"}
     assert errors["user_id"] == "is required"
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -234,7 +232,7 @@ def test_a_body_that_is_not_a_json_object_gets_400(callback_url, body):
     )
     assert response.status_code == 400
     assert "__all__" in response.json()["errors"]
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 def test_other_methods_are_not_allowed(callback_url):
@@ -242,7 +240,7 @@ def test_other_methods_are_not_allowed(callback_url):
         callback_url, json=payload(), headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
     )
     assert response.status_code == 405
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 def test_a_deeply_nested_body_is_a_400_not_a_recursion_error(callback_url):
@@ -257,4 +255,4 @@ def test_a_deeply_nested_body_is_a_400_not_a_recursion_error(callback_url):
 
     assert response.status_code == 400
     assert "nests deeper" in response.json()["errors"]["__all__"]
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()

@@ -8,7 +8,7 @@ import pytest
 import requests
 import stripe
 
-from stripe_dwh import webhook_delivery
+from devtools import webhook_delivery
 from warehouse.models import DimCustomer
 from webhooks.models import RejectedWebhookDelivery
 

@@ -3,7 +3,7 @@ behaviour is in test_intake.py)."""
 
 import pytest
 
-from stripe_dwh.webhook_delivery import signature_header
+from devtools.webhook_delivery import signature_header
 from webhooks.signature import SignatureError, verify
 
 SECRET = "whsec_unit"

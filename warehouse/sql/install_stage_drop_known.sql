@@ -1,6 +1,6 @@
 -- purpose: drop the staged installs that will not be inserted, so that dim_client and
 --          dim_channel only get rows for installs actually inserted: install_ids already in
---          fact_user_first_install (a replay, maybe with another channel_name) and repeats
+--          fact_install (a replay, maybe with another channel_name) and repeats
 --          of an install_id within the batch (its first line wins, as in the fact insert)
 -- grain: install_stage, one row per validated source line of the batch
 -- A concurrent batch inserting the same new install_id between this and the fact insert can
@@ -20,7 +20,7 @@ installs_not_inserted as (
         staged.position_in_batch > 1
         or exists (
             select 1
-            from fact_user_first_install as fact
+            from fact_install as fact
             where fact.install_id = staged.install_id
         )
 )
