@@ -1,5 +1,12 @@
 """Chart specs (Plotly JSON, drawn by reports/static/reports/charts.js) and sparklines.
 
+Plotly renders an HTML-like markup in every text it draws (<a href>, <b>, <span style>, <br>…)
+in labels, legends, hover text and titles. Channel names, OS names and user ids come from data
+or the query string, so every string of a spec is escaped (escape_chart_text, applied by the
+view to every chart) except the hover/text templates, written in code (data reaches them
+through %{…} placeholders, filled with the already escaped values), and the heatmap cells'
+links, URLs built by reverse() that the page follows and Plotly never draws.
+
 Every chart of the reports goes through these helpers, so they all share the same rules:
 months on a category axis as YYYY-MM, the current (unfinished) month drawn as partial
 (dashed line, hatched bar), at most MAX_SERIES series, round ticks (Plotly's automatic
@@ -8,6 +15,7 @@ ticks; a second axis does not sync its ticks to the first).
 
 import datetime as dt
 from decimal import Decimal
+from html import escape
 
 from warehouse.money import major_units
 
@@ -140,3 +148,17 @@ def sparkline(values, *, partial_last: bool, width: int = 120, height: int = 32)
             "dashed": " ".join(coords[-2:]),
         }
     return {"width": width, "height": height, "solid": " ".join(coords), "dashed": ""}
+
+
+def escape_chart_text(spec):
+    """A copy of a Plotly figure spec (data and layout) with its text escaped."""
+    if isinstance(spec, dict):
+        return {
+            key: value if key.endswith("template") or key == "links" else escape_chart_text(value)
+            for key, value in spec.items()
+        }
+    if isinstance(spec, list | tuple):
+        return [escape_chart_text(item) for item in spec]
+    if isinstance(spec, str):
+        return escape(spec, quote=False)
+    return spec

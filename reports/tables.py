@@ -90,16 +90,17 @@ class Table:
             url=row.get(f"{column.key}_url", ""),
         )
 
+    def _csv_cell(self, row: dict, column: Column) -> str:
+        value = row.get(column.key)
+        text = formatting.csv_value(value, column.kind, self.currency)
+        # Strings come from data (emails, ids, channel names); numbers and dates from us.
+        return formatting.neutralise_csv_formula(text) if isinstance(value, str) else text
+
     def to_csv(self) -> str:
+        """The one CSV writer of the report pages."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(self.header())
         for row in self.rows:
-            writer.writerow(
-                [
-                    formatting.csv_value(row.get(c.key), c.kind, self.currency)
-                    for c in self.columns
-                    if c.csv
-                ]
-            )
+            writer.writerow([self._csv_cell(row, column) for column in self.columns if column.csv])
         return buffer.getvalue()

@@ -10,12 +10,14 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from reports.charts import escape_chart_text
 from reports.pages import EXTRA_PAGES, PAGES, Page
 from reports.staticfiles import PLOTLY_STATIC_PATH
 
 
 def report_view(view):
     """Login (else redirect to the login page) and reports.view_reports (else 403)."""
+    view.report_page = True  # the pages whose tables export as CSV (see the tests' registry)
     return require_GET(
         login_required(login_url="reports:login")(
             permission_required("reports.view_reports", raise_exception=True)(wraps(view)(view))
@@ -66,6 +68,10 @@ def page_view(page: Page):
             response = HttpResponse(tables[export].to_csv(), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{page.name}-{export}.csv"'
             return response
+        # Every chart reaches the page through here: its text is escaped once, in one place.
+        context["charts"] = [
+            {**chart, "spec": escape_chart_text(chart["spec"])} for chart in context["charts"]
+        ]
         return render(
             request,
             page.template,

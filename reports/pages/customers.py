@@ -186,7 +186,7 @@ PAGE = Page(
 CUSTOMER_PAGE = Page(
     name="customer",
     title="Customer",
-    route="customers/<str:customer_id>/",
+    route="customers/<path:customer_id>/",
     build=customer_page,
     nav=False,
 )

@@ -47,6 +47,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+HOSTILE_CHANNEL = '<a href="https://evil.example/">evil</a>'
+HOSTILE_OS = "<b>Android</b>"
 # REPORTS_SCREENSHOT_DIR=dir saves a full-page screenshot of every page for each device.
 SCREENSHOTS = os.environ.get("REPORTS_SCREENSHOT_DIR", "")
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "home.png"
@@ -129,6 +131,13 @@ def report_data(settings, manager_user):
             channel=channel,
             client=DimClientFactory(os_name="Android"),
         )
+    # A channel named like a link and an OS named in markup: drawn as text, never as markup.
+    FactInstallFactory(
+        user_id="user-eve",
+        installed_at=utc(2025, 3, 5, 12),
+        channel=DimChannelFactory(channel_name=HOSTILE_CHANNEL, channel_label=HOSTILE_CHANNEL),
+        client=DimClientFactory(os_name=HOSTILE_OS),
+    )
     return manager_user
 
 
@@ -278,6 +287,16 @@ def test_manager_uses_every_report_page(browser, report_server, device):
     assert "apple_search_ads" not in page.locator("main").inner_text()
     page.goto(server + reverse("reports:cohorts") + "?start=2024-01&end=2025-05&cohort=2025-01")
     assert top_of(page, "#chart-cohort-heatmap") < height
+
+    # Markup in data and in the chosen OS is drawn as text (issue 15, finding 5).
+    page.goto(
+        server + reverse("reports:channels") + "?start=2025-01-01&end=2025-12-31"
+        "&os_name=%3Cb%3EAndroid%3C%2Fb%3E"
+    )
+    page.locator("#chart-top-channels svg.main-svg g.trace").first.wait_for(state="attached")
+    assert page.locator(".chart svg a").count() == 0  # Plotly draws markup links as svg <a>
+    assert page.locator(".chart svg text", has_text='<a href="https://evil.example/">').count()
+    assert page.locator(".chart svg text", has_text="<b>Android</b>").count()
 
     # The funnel table sorts by a click on its header, with an arrow.
     page.goto(server + reverse("reports:channels") + "?start=2025-01-01&end=2025-12-31")
