@@ -33,10 +33,11 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 # Static files with their Brotli/gzip copies (plotly.js: 4.8 MB -> 1.1 MB); only changed files
-# are compressed again, so a second run takes a moment.
+# are compressed again, so a second run takes a moment. The development settings: collecting
+# needs no SECRET_KEY (a deployment runs collectstatic with its own settings).
 static: venv
 	@echo "Collecting static files (Brotli-compressing plotly.js takes about 20 s the first time)"
-	$(BIN)/python manage.py collectstatic --noinput -v1
+	$(BIN)/python manage.py collectstatic --noinput -v1 --settings=devtools.settings
 
 test: venv lint static $(if $(CI),chromium)
 	$(BIN)/pytest --reuse-db $(PYTEST_ARGS)
