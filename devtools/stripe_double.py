@@ -13,6 +13,8 @@ middleware to its aiohttp application and keeps its state in memory. Added, in m
 - `POST /_test/balance_transactions/{id}` (JSON: amount, currency, fee) re-states a
   balance transaction in another settlement currency, as Stripe does for a charge in a
   currency the account does not settle in;
+- an event log: every change records Stripe-shaped events, listed by `GET /v1/events` with
+  Stripe's paging parameters (devtools/stripe_event_log.py);
 - `DELETE /_config/data` (localstripe's) empties the double, these additions included;
 - Stripe's answers where localstripe differs: a missing object is a 404 with code
   `resource_missing` and "No such <object>: '<id>'"; a deleted customer is still
@@ -28,6 +30,8 @@ import time
 from aiohttp import web
 from localstripe import server as localstripe_server
 from localstripe.resources import BalanceTransaction, Charge, store
+
+from devtools import stripe_event_log
 
 ACCOUNT_ID = "acct_1LocalStripeDouble0"
 ACCOUNT_DEFAULT_CURRENCY = "usd"
@@ -127,6 +131,8 @@ async def open_dispute(request: web.Request) -> web.Response:
         "reason": body.get("reason", "fraudulent"),
         "status": "needs_response",
     }
+    stripe_event_log.record("charge.dispute.created", dict(disputes[dispute_id]))
+    stripe_event_log.record("charge.dispute.funds_withdrawn", dict(disputes[dispute_id]))
     return web.json_response(disputes[dispute_id])
 
 
@@ -145,6 +151,8 @@ async def close_dispute(request: web.Request) -> web.Response:
                 "dispute_reversal",
             )
         )
+        stripe_event_log.record("charge.dispute.funds_reinstated", dict(dispute))
+    stripe_event_log.record("charge.dispute.closed", dict(dispute))
     return web.json_response(dispute)
 
 
@@ -215,6 +223,8 @@ def build_app() -> web.Application:
     if not getattr(app, "_stripe_dwh_routes", False):
         # Stripe-shaped answers must wrap localstripe's own handlers, so it goes first.
         app.middlewares.insert(0, stripe_shaped_middleware)
+        # The event log sees every request first (and the Stripe-shaped answers last).
+        stripe_event_log.install(app)
         # localstripe's catch-all routes would not match these paths, so order is free.
         app.router.add_get("/v1/account", retrieve_account)
         app.router.add_get("/v1/accounts", list_connected_accounts)
@@ -233,7 +243,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8420)
+    parser.add_argument(
+        "--latency-ms", type=float, default=0, help="wait this long before every /v1/ answer"
+    )
     args = parser.parse_args()
+    stripe_event_log.latency["seconds"] = args.latency_ms / 1000
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
