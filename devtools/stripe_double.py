@@ -22,6 +22,7 @@ middleware to its aiohttp application and keeps its state in memory. Added, in m
 """
 
 import argparse
+import json
 import re
 import secrets
 import socket
@@ -187,8 +188,63 @@ def _missing(collection: str, object_id: str) -> web.Response:
     )
 
 
+LIST_PATH = re.compile(r"^/v1/(?P<collection>[a-z_]+)$")
+# List parameters Stripe takes that localstripe refuses; the double applies them itself.
+_LIST_PARAMETERS = ("created", "starting_after", "ending_before", "limit")
+
+
+async def list_disputes(request: web.Request) -> web.Response:
+    return web.json_response(
+        {
+            "object": "list",
+            "data": list(disputes.values()),
+            "has_more": False,
+            "url": "/v1/disputes",
+        }
+    )
+
+
+async def _stripe_shaped_list(request: web.Request, handler) -> web.Response:
+    """A list filtered by `created` (or paged back with `ending_before`), newest first, over
+    localstripe's whole list: localstripe knows neither, and refuses `created` on most
+    objects. Lists without them stay localstripe's."""
+    query = request.rel_url.query
+    kept = {
+        key: value
+        for key, value in query.items()
+        if not key.startswith(_LIST_PARAMETERS) and not (key == "status" and value == "all")
+    }
+    kept["limit"] = "1000000"
+    response = await handler(request.clone(rel_url=request.rel_url.with_query(kept)))
+    if response.status != 200:
+        return response
+    answer = json.loads(response.text)
+    if answer.get("object") != "list":
+        return response
+    items = answer["data"]
+    filters = stripe_event_log.created_filters(query)
+    items = [item for item in items if all(f(item) for f in filters)]
+    items.sort(key=lambda item: item.get("created", 0), reverse=True)
+    try:
+        page = stripe_event_log.page_newest_first(items, query, request.path)
+    except ValueError as exc:
+        return web.json_response(
+            {"error": {"type": "invalid_request_error", "message": str(exc)}}, status=400
+        )
+    except LookupError as exc:
+        return _missing(request.path.rsplit("/", 1)[-1].rstrip("s"), exc.args[0])
+    return web.json_response(page)
+
+
 @web.middleware
 async def stripe_shaped_middleware(request: web.Request, handler):
+    if (
+        request.method == "GET"
+        and LIST_PATH.match(request.path)
+        and request.path not in ("/v1/events", "/v1/accounts", "/v1/disputes")
+        and any(key.startswith(("created", "ending_before")) for key in request.rel_url.query)
+    ):
+        return await _stripe_shaped_list(request, handler)
     if request.method == "DELETE" and request.path == "/_config/data":
         # localstripe's "forget everything" also forgets what this module keeps.
         disputes.clear()
@@ -229,6 +285,7 @@ def build_app() -> web.Application:
         app.router.add_get("/v1/account", retrieve_account)
         app.router.add_get("/v1/accounts", list_connected_accounts)
         app.router.add_get("/v1/accounts/{id}", retrieve_account)
+        app.router.add_get("/v1/disputes", list_disputes)
         app.router.add_post("/_test/disputes", open_dispute)
         app.router.add_post("/_test/disputes/{id}/close", close_dispute)
         app.router.add_post("/_test/balance_transactions/{id}", restate_balance_transaction)

@@ -198,18 +198,22 @@ def _events_of_write(request: web.Request, answer: dict, created: list) -> list[
     return events
 
 
-def _page(query) -> dict:
+def _limit(query) -> int:
     try:
         limit = int(query.get("limit", 10))
     except ValueError:
         limit = 0
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError("limit must be an integer from 1 to 100")
-    oldest = int(time.time()) - RETENTION_SECONDS
-    filters = [lambda event: event["created"] >= oldest]
+    return limit
+
+
+def created_filters(query) -> list:
+    """Stripe's `created` filter (exact, or `created[gt|gte|lt|lte]`) as predicates."""
+    filters = []
     if "created" in query:
         exact = int(query["created"])
-        filters.append(lambda event: event["created"] == exact)
+        filters.append(lambda item: item["created"] == exact)
     for operator, test in (
         ("gt", lambda a, b: a > b),
         ("gte", lambda a, b: a >= b),
@@ -218,23 +222,17 @@ def _page(query) -> dict:
     ):
         if f"created[{operator}]" in query:
             bound = int(query[f"created[{operator}]"])
-            filters.append(lambda event, bound=bound, test=test: test(event["created"], bound))
-    types = [value for key, value in query.items() if key.startswith("types[")]
-    if "type" in query:
-        types.append(query["type"])
-    if types:
-        exact = {t for t in types if not t.endswith("*")}
-        prefixes = tuple(t[:-1] for t in types if t.endswith("*"))
-        filters.append(
-            lambda event: (
-                event["type"] in exact or (prefixes and event["type"].startswith(prefixes))
-            )
-        )
-    newest_first = [event for event in reversed(_events) if all(f(event) for f in filters)]
+            filters.append(lambda item, bound=bound, test=test: test(item["created"], bound))
+    return filters
+
+
+def page_newest_first(newest_first: list[dict], query, url: str) -> dict:
+    """One page of a Stripe list: `limit`, `starting_after`, `ending_before`, `has_more`."""
+    limit = _limit(query)
     starting_after, ending_before = query.get("starting_after"), query.get("ending_before")
     if starting_after or ending_before:
         cursor = starting_after or ending_before
-        positions = [i for i, event in enumerate(newest_first) if event["id"] == cursor]
+        positions = [i for i, item in enumerate(newest_first) if item["id"] == cursor]
         if not positions:
             raise LookupError(cursor)
         position = positions[0]
@@ -247,7 +245,25 @@ def _page(query) -> dict:
             has_more = start > 0
     else:
         data, has_more = newest_first[:limit], len(newest_first) > limit
-    return {"object": "list", "data": data, "has_more": has_more, "url": "/v1/events"}
+    return {"object": "list", "data": data, "has_more": has_more, "url": url}
+
+
+def _page(query) -> dict:
+    oldest = int(time.time()) - RETENTION_SECONDS
+    filters = [lambda event: event["created"] >= oldest, *created_filters(query)]
+    types = [value for key, value in query.items() if key.startswith("types[")]
+    if "type" in query:
+        types.append(query["type"])
+    if types:
+        exact = {t for t in types if not t.endswith("*")}
+        prefixes = tuple(t[:-1] for t in types if t.endswith("*"))
+        filters.append(
+            lambda event: (
+                event["type"] in exact or (prefixes and event["type"].startswith(prefixes))
+            )
+        )
+    newest_first = [event for event in reversed(_events) if all(f(event) for f in filters)]
+    return page_newest_first(newest_first, query, "/v1/events")
 
 
 def _error(status: int, message: str, code: str = "", param: str = "") -> web.Response:
