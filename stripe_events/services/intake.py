@@ -88,11 +88,8 @@ def handle_verified_event(trigger: djstripe_models.WebhookEventTrigger, api_key:
             queue.enqueue_on_commit(receipt.event_id)
         trigger.processed = receipt.status == Status.PROCESSED
         return
-    djstripe_signals.webhook_pre_process.send(sender=Trigger, instance=trigger)
-    status = process_event(
-        receipt.event_id, trigger=trigger, signals_sent_by_caller=True, api_key=api_key
-    )
-    djstripe_signals.webhook_post_process.send(sender=Trigger, instance=trigger, api_key=api_key)
+    # process_event sends webhook_pre_process / webhook_post_process with this trigger.
+    status = process_event(receipt.event_id, trigger=trigger, api_key=api_key)
     trigger.processed = status == Status.PROCESSED
     if status == Status.UNRESOLVED:
         receipt.refresh_from_db(fields=["reason"])

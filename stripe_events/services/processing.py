@@ -159,15 +159,15 @@ def process_event(
     event_id: str,
     *,
     trigger: djstripe_models.WebhookEventTrigger | None = None,
-    signals_sent_by_caller: bool = False,
     api_key: str | None = None,
 ) -> str:
     """Process a stored event once; returns its status (processed or unresolved).
 
     Raises what processing raises (Stripe unreachable, a bug), with nothing of the event
     stored; callers record the failure (`process_event_recording_failure`, or the webhook's
-    processing-error receiver). `signals_sent_by_caller`: dj-stripe's webhook view already
-    sends webhook_pre_process / webhook_post_process around this call.
+    processing-error receiver). dj-stripe's webhook_pre_process / webhook_post_process are
+    sent with `trigger` (the webhook's, or an unsaved one carrying the event) inside the
+    event's savepoint, so what their receivers write rolls back with an unresolved event.
     """
     # Counted in its own statement (autocommit outside the webhook): a worker killed
     # mid-event leaves the attempt visible.
@@ -185,7 +185,7 @@ def process_event(
                 "Stripe event %s (%s) left unresolved: %s", event_id, receipt.event_type, reason
             )
         else:
-            reason = _process_in_savepoint(payload, trigger, api_key, signals_sent_by_caller)
+            reason = _process_in_savepoint(payload, trigger, api_key)
             if reason:
                 logger.warning(
                     "Stripe event %s (%s) left unresolved: %s",
@@ -200,22 +200,20 @@ def process_event(
         return receipt.status
 
 
-def _process_in_savepoint(payload, trigger, api_key, signals_sent_by_caller) -> str | None:
+def _process_in_savepoint(payload, trigger, api_key) -> str | None:
     """dj-stripe's processing of the event; the reason it is unresolved, or None."""
     already_processed = djstripe_models.Event.objects.filter(id=payload["id"]).exists()
     try:
         with transaction.atomic():
-            if not signals_sent_by_caller:
-                djstripe_signals.webhook_pre_process.send(
-                    sender=djstripe_models.WebhookEventTrigger, instance=trigger
-                )
+            djstripe_signals.webhook_pre_process.send(
+                sender=djstripe_models.WebhookEventTrigger, instance=trigger
+            )
             trigger.event = djstripe_models.Event.process(payload, api_key=api_key)
             if not already_processed:
                 _ensure_object_synced(payload)
-            if not signals_sent_by_caller:
-                djstripe_signals.webhook_post_process.send(
-                    sender=djstripe_models.WebhookEventTrigger, instance=trigger, api_key=api_key
-                )
+            djstripe_signals.webhook_post_process.send(
+                sender=djstripe_models.WebhookEventTrigger, instance=trigger, api_key=api_key
+            )
     except EventUnresolved as exc:
         trigger.event = None
         return exc.reason
