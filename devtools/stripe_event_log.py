@@ -16,7 +16,8 @@ this module keeps its own log:
   wildcard allowed) and `types[]`; events older than 30 days are no longer listed.
   `GET /v1/events/{id}` retrieves one.
 - Test-only: `POST /_test/events` (JSON `{"events": [...]}`) adds events as given, e.g. a
-  month of backdated events for the catch-up benchmark; `POST /_config/latency` (JSON `{"ms":
+  month of backdated events for the catch-up benchmark; `DELETE /_test/events` empties the
+  log only; `POST /_config/latency` (JSON `{"ms":
   N}`) makes every `/v1/` answer wait N ms, as Stripe's API does at a distance.
 - `DELETE /_config/data` empties the log with the rest of the double.
 """
@@ -321,6 +322,9 @@ async def event_log_middleware(request: web.Request, handler):
         return await _serve_events(request)
     if method == "POST" and path == "/_test/events":
         return await _inject_events(request)
+    if method == "DELETE" and path == "/_test/events":
+        clear()
+        return web.json_response({"deleted": True})
     if method == "POST" and path == "/_config/latency":
         return await _set_latency(request)
     if method == "DELETE" and path == "/_config/data":

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import connection
 
 from devtools import webhook_delivery
+from devtools.celery_stack import CeleryStack, RedisBroker, wait_until
 from stripe_events.models import StripeEventReceipt
-from tests.stripe_events.celery_stack import CeleryStack, RedisBroker, wait_until
 from warehouse.models import FactCustomerMonth, FactTransaction
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -1,5 +1,5 @@
-"""The processes of the Celery mode, for tests and benchmarks: a throwaway Redis broker (its
-own redis-server on a free port, never the machine's shared one), the web server
+"""The processes of the Celery mode, for the tests and the benchmarks: a throwaway Redis
+broker (its own redis-server on a free port, never the machine's shared one), the web server
 (gunicorn), Celery workers and Celery beat, all on one PostgreSQL database."""
 
 import os
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from devtools.ports import free_port, wait_for_port
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
@@ -57,14 +57,23 @@ class CeleryStack:
     """Web, workers and beat with CELERY_BROKER_URL set, as README "Running at scale" runs
     them."""
 
-    def __init__(self, database_url: str, stripe_api_url: str, broker: RedisBroker, **env):
+    def __init__(
+        self,
+        database_url: str,
+        stripe_api_url: str,
+        broker: RedisBroker | None,
+        settings_module: str = "tests.settings",
+        wsgi: str = "stripe_dwh.wsgi",
+        **env,
+    ):
         self.broker = broker
+        self.wsgi = wsgi
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DJANGO_SETTINGS_MODULE": settings_module,
             "DATABASE_URL": database_url,
             "STRIPE_API_HOST": stripe_api_url,
-            "CELERY_BROKER_URL": broker.url,
+            "CELERY_BROKER_URL": broker.url if broker else "",
             **{key: str(value) for key, value in env.items()},
         }
         self.web = None
@@ -90,7 +99,7 @@ class CeleryStack:
         self.web = self._spawn(
             [
                 str(BIN / "gunicorn"),
-                "stripe_dwh.wsgi",
+                self.wsgi,
                 "--bind",
                 f"127.0.0.1:{self.web_port}",
                 "--workers",
