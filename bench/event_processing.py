@@ -106,7 +106,7 @@ def burst(
     tmp: Path,
     timeout: float,
 ) -> dict:
-    """One configuration: "inline" or "celery-<n>" (n worker processes)."""
+    """One configuration: "inline" or "celery-<n>" (n worker processes; 0 = none)."""
     from django.conf import settings
 
     from bench.stats import summary_ms
@@ -131,8 +131,9 @@ def burst(
     try:
         web = stack.start_web(workers=4, threads=4)
         endpoint = _register_endpoint(web)
-        if broker:
-            stack.start_worker(concurrency=int(configuration.split("-")[1]))
+        workers = int(configuration.split("-")[1]) if broker else 0
+        if workers:  # "celery-0": the broker without workers, to time the acknowledgement alone
+            stack.start_worker(concurrency=workers)
             time.sleep(3)  # let the worker connect before the burst
         events = [
             event_envelope("charge.succeeded", charge, event_id="evt_" + secrets.token_hex(12))
