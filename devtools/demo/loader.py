@@ -108,10 +108,10 @@ def write_installs_csv(business: DemoBusiness, path: Path) -> Path:
 
 
 def missing_install_count(business: DemoBusiness) -> int:
-    from warehouse.models import FactUserFirstInstall
+    from warehouse.models import FactInstall
 
     ids = [row["install_id"] for row in business.installs]
-    return len(ids) - FactUserFirstInstall.objects.filter(install_id__in=ids).count()
+    return len(ids) - FactInstall.objects.filter(install_id__in=ids).count()
 
 
 def import_installs(business: DemoBusiness, stdout=None) -> int:

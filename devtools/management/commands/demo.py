@@ -109,6 +109,7 @@ class Command(BaseCommand):
     def _demo(self, host, port, stripe_port, live, interval, users, seed, no_serve):
         env = setup.demo_environment(host, port, stripe_port)
         if not env.get("DATABASE_URL"):
+            connection.ensure_connection()  # starts the embedded server and fills in HOST
             env["DATABASE_URL"] = setup.database_url(connection.settings_dict)
         base_url = env["PUBLIC_BASE_URL"]
         started = time.monotonic()

@@ -16,14 +16,14 @@ from djstripe.settings import djstripe_settings
 
 from devtools.demo.live import LiveStream
 from devtools.demo.setup import webhook_url
-from warehouse.models import DimCustomer, FactUserFirstInstall
+from warehouse.models import DimCustomer, FactInstall
 
 
 def _prospects(limit: int = 2000) -> list[str]:
     """App users who installed but never paid: the ones the live stream converts."""
     paying = DimCustomer.objects.exclude(user_id=None).values("user_id")
     return list(
-        FactUserFirstInstall.objects.exclude(user_id__in=paying)
+        FactInstall.objects.exclude(user_id__in=paying)
         .order_by("user_id")
         .values_list("user_id", flat=True)
         .distinct()[:limit]
