@@ -6,7 +6,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="reports:overview", permanent=False)),
     path("admin/", admin.site.urls),
     path("", include("stripe_events.urls")),
-    path("stripe/", include(("stripe_events.webhook_urls", "djstripe"), namespace="djstripe")),
+    # Our webhook view under dj-stripe's URL name; dj-stripe's own view is not routed.
+    path("stripe/", include(("webhooks.urls", "djstripe"), namespace="djstripe")),
     path("warehouse/", include("warehouse.urls")),
     path("reports/", include("reports.urls")),
 ]

@@ -1,9 +1,11 @@
 """What happens to a webhook: dj-stripe's trigger and validation, then the event is stored
 and processed now (inline, the default) or handed to a Celery worker (CELERY_BROKER_URL).
 
-`receive_verified_delivery` is dj-stripe's `WebhookEventTrigger.from_request` with its one
-processing step replaced (dj-stripe's DJSTRIPE_WEBHOOK_EVENT_CALLBACK would do that, but
-it is deprecated and fails `check`): the trigger row, validation and the
+`receive_verified_delivery` (called by the webhooks app's view, through
+`webhooks.services.intake.process_verified_delivery`) is dj-stripe's
+`WebhookEventTrigger.from_request` with its one processing step replaced (dj-stripe's
+DJSTRIPE_WEBHOOK_EVENT_CALLBACK would do that, but it is deprecated and fails `check`): the
+trigger row, validation and the
 webhook_pre_validate / post_validate / pre_process / post_process / processing_error
 signals are dj-stripe's, sent by WebhookEventTrigger as dj-stripe sends them.
 
