@@ -13,6 +13,10 @@ middleware to its aiohttp application and keeps its state in memory. Added, in m
 - `POST /_test/balance_transactions/{id}` (JSON: amount, currency, fee) re-states a
   balance transaction in another settlement currency, as Stripe does for a charge in a
   currency the account does not settle in;
+- Stripe Billing at API version 2026-05-27.dahlia (products, prices, coupons,
+  subscriptions, invoices and their lines, invoice items, invoice payments), served from
+  scenarios of `devtools.billing` loaded through `POST /_test/billing/objects`: see
+  devtools/billing/double.py;
 - `DELETE /_config/data` (localstripe's) empties the double, these additions included;
 - Stripe's answers where localstripe differs: a missing object is a 404 with code
   `resource_missing` and "No such <object>: '<id>'"; a deleted customer is still
@@ -28,6 +32,8 @@ import time
 from aiohttp import web
 from localstripe import server as localstripe_server
 from localstripe.resources import BalanceTransaction, Charge, store
+
+from devtools.billing import double as billing_double
 
 ACCOUNT_ID = "acct_1LocalStripeDouble0"
 ACCOUNT_DEFAULT_CURRENCY = "usd"
@@ -222,6 +228,7 @@ def build_app() -> web.Application:
         app.router.add_post("/_test/disputes", open_dispute)
         app.router.add_post("/_test/disputes/{id}/close", close_dispute)
         app.router.add_post("/_test/balance_transactions/{id}", restate_balance_transaction)
+        billing_double.install(app)
         app._stripe_dwh_routes = True
     # localstripe pickles its whole store to one shared /tmp file after every write;
     # that is slow at scale and lets parallel instances overwrite each other's state.
