@@ -36,7 +36,9 @@ LISTED = {
     "invoice_payments",
 }
 RETRIEVED_ONLY = {"charges", "payment_intents", "balance_transactions", "customers", "discounts"}
-LOADABLE = LISTED | RETRIEVED_ONLY - {"plans", "subscription_items", "balance_transactions"}
+# Plans, subscription items and balance transactions come inside prices, subscriptions
+# and charges.
+LOADABLE = (LISTED | RETRIEVED_ONLY) - {"plans", "subscription_items", "balance_transactions"}
 MAX_LOAD_BYTES = 64 * 1024 * 1024
 
 collections: dict[str, dict[str, dict]] = {name: {} for name in LISTED | RETRIEVED_ONLY}

@@ -135,6 +135,10 @@ class BillingSimulator:
         self._balances: dict[str, int] = {}
         self._invoice_counts: dict[str, int] = {}
         self._usage: dict[str, int] = {}  # metered subscription item -> usage per period
+        # Indexes, so that time and memory stay linear in the size of the business.
+        self._customer_subscriptions: dict[str, list] = {}
+        self._subscription_invoices: dict[str, list] = {}
+        self._invoice_payment_ids: dict[str, list] = {}
 
     # --- ids and events -------------------------------------------------------------
     def new_id(self, prefix: str) -> str:
@@ -371,6 +375,7 @@ class BillingSimulator:
             metadata=dict(metadata or {}),
         )
         self.subscriptions[sub_id] = sub
+        self._customer_subscriptions.setdefault(customer_id, []).append(sub)
         if coupon is not None:
             self._add_discount(sub, coupon, now)
         self._emit("customer.subscription.created", self.render_subscription(sub), now)
@@ -466,6 +471,16 @@ class BillingSimulator:
             description=f"{self.products[price['product']]['name']}",
         )
         return item
+
+    def update_payment_method(self, sub_id: str, *, at, payment_method: str) -> None:
+        """The card later invoices are charged to."""
+        sub = self._live(sub_id, at)
+        sub.default_payment_method = payment_method
+        self._emit(
+            "customer.subscription.updated",
+            self.render_subscription(sub),
+            self._clocks[sub.customer],
+        )
 
     def cancel(self, sub_id: str, *, at, at_period_end: bool = False) -> None:
         """Cancel now (no proration credit, open invoices voided) or at the period's end."""
@@ -612,7 +627,7 @@ class BillingSimulator:
             "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
             "billing_cycle_anchor": sub.billing_cycle_anchor,
             "billing_cycle_anchor_config": None,
-            "billing_mode": {"type": "classic"},
+            "billing_mode": {"flexible": None, "type": "classic", "updated_at": sub.created},
             "billing_thresholds": None,
             "cancel_at": sub.cancel_at,
             "cancel_at_period_end": sub.cancel_at_period_end,
@@ -671,7 +686,7 @@ class BillingSimulator:
         clock = self._clocks.get(customer_id)
         if clock is not None and now < clock:
             raise ValueError(f"{customer_id}: actions go in time order ({now} is before {clock})")
-        subs = [s for s in self.subscriptions.values() if s.customer == customer_id]
+        subs = self._customer_subscriptions.get(customer_id, [])
         while True:
             due = [(self._next_due(s), i, s) for i, s in enumerate(subs)]
             due = [entry for entry in due if entry[0] is not None and entry[0] <= now]
@@ -754,12 +769,9 @@ class BillingSimulator:
         sub.ended_at = when
         sub.dunning = None
         sub.pending_invoiceitems = []
-        for invoice in self.invoices.values():
-            if (
-                invoice["parent"]["subscription_details"]["subscription"] == sub.id
-                and invoice["status"] == "open"
-            ):
-                self._void(invoice, when)
+        for invoice_id in self._subscription_invoices.get(sub.id, []):
+            if self.invoices[invoice_id]["status"] == "open":
+                self._void(self.invoices[invoice_id], when)
         self._emit("customer.subscription.deleted", self.render_subscription(sub), when)
 
     # --- items, discounts, prorations ---------------------------------------------------
@@ -1221,6 +1233,8 @@ class BillingSimulator:
             "webhooks_delivered_at": now,
         }
         self.invoices[invoice_id] = invoice
+        self._subscription_invoices.setdefault(sub.id, []).append(invoice_id)
+        self._invoice_payment_ids[invoice_id] = []
         sub.latest_invoice = invoice_id
         for discount in discounts:
             coupon = self.coupons[discount["source"]["coupon"]]
@@ -1369,11 +1383,11 @@ class BillingSimulator:
         invoice["amount_remaining"] = 0
         invoice["next_payment_attempt"] = None
         invoice["status_transitions"]["voided_at"] = when
-        for payment in invoice["payments"]["data"]:
+        for payment_id in self._invoice_payment_ids[invoice["id"]]:
+            payment = self.invoice_payments[payment_id]
             if payment["status"] == "open":
                 payment["status"] = "canceled"
                 payment["status_transitions"]["canceled_at"] = when
-                self.invoice_payments[payment["id"]] = payment
                 intent = self.payment_intents[payment["payment"]["payment_intent"]]
                 intent["status"] = "canceled"
                 intent["canceled_at"] = when
@@ -1437,11 +1451,12 @@ class BillingSimulator:
             "status_transitions": {"canceled_at": None, "paid_at": None},
         }
         self.invoice_payments[payment["id"]] = payment
+        self._invoice_payment_ids[invoice["id"]].append(payment["id"])
         self._refresh_payments(invoice)
         return payment
 
     def _refresh_payments(self, invoice: dict) -> None:
-        payments = [p for p in self.invoice_payments.values() if p["invoice"] == invoice["id"]]
+        payments = [self.invoice_payments[p] for p in self._invoice_payment_ids[invoice["id"]]]
         invoice["payments"]["data"] = [copy.deepcopy(p) for p in payments]
         invoice["payments"]["total_count"] = len(payments)
 
@@ -1538,7 +1553,8 @@ class BillingSimulator:
         rate = Fraction(str(self._usd_rate(currency, when)))
         settled = Fraction(amount, 10 ** minor_unit_exponent(currency)) * rate
         settled *= 10 ** minor_unit_exponent(self.settlement_currency)
-        return round_half_up(settled), float(rate)
+        # Half to even, exactly: the demo generator's own conversions round the same way.
+        return round(settled), float(rate)
 
     def _balance_transaction(self, amount, currency, when, source, kind, fee, description):
         settled, rate = self.settle(amount, currency, when)
