@@ -582,6 +582,10 @@ class BillingSimulator:
         for customer in customers:
             self._tick(customer, until)
 
+    def clock(self, customer_id: str) -> int | None:
+        """The customer's time: its next action may not be earlier."""
+        return self._clocks.get(customer_id)
+
     # --- outputs ----------------------------------------------------------------------
     def objects(self) -> dict[str, list[dict]]:
         """Every object in its current state, as the API returns it (ids, not expanded,

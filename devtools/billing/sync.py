@@ -25,6 +25,8 @@ What dj-stripe 2.11 (with stripe-python 15) keeps of these, read from its code:
   model; they live in `djstripe_invoice.stripe_data -> 'payments'`.
 """
 
+import copy
+
 import stripe
 
 
@@ -59,7 +61,8 @@ def sync_objects(simulator, api_key: str, customer_ids=None) -> dict[str, int]:
 
     def sync(model, key, rows, convert=lambda row: row):
         for row in rows:
-            model.sync_from_stripe_data(convert(row), api_key=api_key)
+            # A copy: dj-stripe's hooks add keys to the data they are given.
+            model.sync_from_stripe_data(convert(copy.deepcopy(row)), api_key=api_key)
         counts[key] = len(rows)
 
     if customer_ids is None:
