@@ -8,8 +8,8 @@ ends, discount ends, payment retries, cancellations at period end).
 
 import copy
 import datetime as dt
+import json
 import random
-import string
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -22,8 +22,6 @@ DEFAULT_USD_RATES = {"usd": "1", "eur": "1.08", "gbp": "1.27", "jpy": "0.0067"}
 FINALIZE_DELAY = 3600
 TRIAL_WILL_END_NOTICE = 3 * 86400
 DAY = 86400
-
-_ID_ALPHABET = string.ascii_letters + string.digits
 
 
 def timestamp(moment) -> int:
@@ -142,12 +140,15 @@ class BillingSimulator:
 
     # --- ids and events -------------------------------------------------------------
     def new_id(self, prefix: str) -> str:
-        return prefix + "_" + "".join(self._rng.choices(_ID_ALPHABET, k=24))
+        return f"{prefix}_{self._rng.getrandbits(96):024x}"  # 24 characters, as Stripe's
 
-    def _emit(self, event_type: str, data_object: dict, created: int, previous=None) -> None:
+    def _emit(self, event_type: str, data_object, created: int, previous=None) -> None:
+        """Record an event (a subscription is rendered, any object copied, only if recording)."""
         if not self.record_events:
             return
-        data = {"object": copy.deepcopy(data_object)}
+        if isinstance(data_object, _Subscription):
+            data_object = self.render_subscription(data_object)
+        data = {"object": json.loads(json.dumps(data_object))}
         if previous is not None:
             data["previous_attributes"] = previous
         self.events.append(
@@ -378,7 +379,7 @@ class BillingSimulator:
         self._customer_subscriptions.setdefault(customer_id, []).append(sub)
         if coupon is not None:
             self._add_discount(sub, coupon, now)
-        self._emit("customer.subscription.created", self.render_subscription(sub), now)
+        self._emit("customer.subscription.created", sub, now)
         if trial_end:
             lines = [
                 self._line(sub, item, now, trial_end, amount=0, description=self._trial_text(item))
@@ -413,7 +414,7 @@ class BillingSimulator:
             if sub.status != "trialing":
                 self._prorate(sub, target, now, new_price=price, new_quantity=None)
             self._set_item_price(target, price)
-            self._emit("customer.subscription.updated", self.render_subscription(sub), now)
+            self._emit("customer.subscription.updated", sub, now)
             return
         if len(sub.items) != 1:
             raise ValueError("an interval change is simulated on one-item subscriptions only")
@@ -422,7 +423,7 @@ class BillingSimulator:
         sub.billing_cycle_anchor = sub.period_start = now
         sub.period_index = 0
         sub.period_end = self._boundary(price, now, 1)
-        self._emit("customer.subscription.updated", self.render_subscription(sub), now)
+        self._emit("customer.subscription.updated", sub, now)
         lines = self._take_pending_lines(sub)
         lines += self._period_lines(sub, now, sub.period_end, None)
         invoice = self._invoice(sub, now, "subscription_update", lines)
@@ -438,7 +439,7 @@ class BillingSimulator:
         if sub.status != "trialing":
             self._prorate(sub, target, now, new_price=None, new_quantity=quantity)
         target["quantity"] = quantity
-        self._emit("customer.subscription.updated", self.render_subscription(sub), now)
+        self._emit("customer.subscription.updated", sub, now)
 
     def apply_coupon(self, sub_id: str, *, at, coupon: dict) -> None:
         """Apply a coupon to the subscription (replacing any discount it has)."""
@@ -446,7 +447,7 @@ class BillingSimulator:
         now = self._clocks[sub.customer]
         sub.discount_ids = []
         self._add_discount(sub, coupon, now)
-        self._emit("customer.subscription.updated", self.render_subscription(sub), now)
+        self._emit("customer.subscription.updated", sub, now)
 
     def remove_coupon(self, sub_id: str, *, at) -> None:
         sub = self._live(sub_id, at)
@@ -478,7 +479,7 @@ class BillingSimulator:
         sub.default_payment_method = payment_method
         self._emit(
             "customer.subscription.updated",
-            self.render_subscription(sub),
+            sub,
             self._clocks[sub.customer],
         )
 
@@ -491,7 +492,7 @@ class BillingSimulator:
         if at_period_end and sub.status != "trialing":
             sub.cancel_at_period_end = True
             sub.cancel_at = sub.period_end
-            self._emit("customer.subscription.updated", self.render_subscription(sub), now)
+            self._emit("customer.subscription.updated", sub, now)
             return
         self._end(sub, now)
 
@@ -518,7 +519,7 @@ class BillingSimulator:
         now = self._clocks[sub.customer]
         sub.status = "paused"
         sub.paused_at = now
-        self._emit("customer.subscription.paused", self.render_subscription(sub), now)
+        self._emit("customer.subscription.paused", sub, now)
 
     def resume(self, sub_id: str, *, at) -> None:
         """Back to active with a new billing cycle from now, invoiced at once."""
@@ -531,7 +532,7 @@ class BillingSimulator:
         sub.billing_cycle_anchor = sub.period_start = now
         sub.period_index = 0
         sub.period_end = self._boundary(sub.items[0]["price"], now, 1)
-        self._emit("customer.subscription.resumed", self.render_subscription(sub), now)
+        self._emit("customer.subscription.resumed", sub, now)
         lines = self._take_pending_lines(sub)
         lines += self._period_lines(sub, now, sub.period_end, None)
         invoice = self._invoice(sub, now, "subscription_cycle", lines)
@@ -607,11 +608,16 @@ class BillingSimulator:
     def expanded_invoice(self, invoice: dict) -> dict:
         """The invoice as retrieved with expand=[discounts, lines.data.discounts] (dj-stripe's
         `Invoice.expand_fields`)."""
-        expanded = copy.deepcopy(invoice)
-        expanded["discounts"] = [self.discounts[d] for d in invoice["discounts"]]
-        for line in expanded["lines"]["data"]:
-            line["discounts"] = [self.discounts[d] for d in line["discounts"]]
-        return expanded
+        # Shallow copies down to what changes: callers must not mutate the result.
+        lines = [
+            {**line, "discounts": [self.discounts[d] for d in line["discounts"]]}
+            for line in invoice["lines"]["data"]
+        ]
+        return {
+            **invoice,
+            "discounts": [self.discounts[d] for d in invoice["discounts"]],
+            "lines": {**invoice["lines"], "data": lines},
+        }
 
     def sorted_events(self) -> list[dict]:
         return sorted(self.events, key=lambda event: event["created"])
@@ -619,7 +625,8 @@ class BillingSimulator:
     def render_subscription(self, sub: _Subscription) -> dict:
         items = []
         for item in sub.items:
-            rendered = copy.deepcopy(item)
+            # Shallow: an item's price and plan dicts are replaced, never changed in place.
+            rendered = dict(item)
             rendered["current_period_start"] = sub.period_start
             rendered["current_period_end"] = sub.period_end
             items.append(rendered)
@@ -727,7 +734,7 @@ class BillingSimulator:
             and when == max(sub.trial_end - TRIAL_WILL_END_NOTICE, sub.created)
         ):
             sub.trial_will_end_sent = True
-            self._emit("customer.subscription.trial_will_end", self.render_subscription(sub), when)
+            self._emit("customer.subscription.trial_will_end", sub, when)
             return
         for discount_id in sub.discount_ids:
             if self.discounts[discount_id]["end"] == when:
@@ -751,7 +758,7 @@ class BillingSimulator:
         if sub.status == "trialing":
             previous["status"] = sub.status
             sub.status = "active"
-        self._emit("customer.subscription.updated", self.render_subscription(sub), when, previous)
+        self._emit("customer.subscription.updated", sub, when, previous)
         lines = self._take_pending_lines(sub)
         lines += self._period_lines(sub, when, sub.period_end, used)
         invoice = self._invoice(sub, when, "subscription_cycle", lines)
@@ -776,7 +783,7 @@ class BillingSimulator:
         for invoice_id in self._subscription_invoices.get(sub.id, []):
             if self.invoices[invoice_id]["status"] == "open":
                 self._void(self.invoices[invoice_id], when)
-        self._emit("customer.subscription.deleted", self.render_subscription(sub), when)
+        self._emit("customer.subscription.deleted", sub, when)
 
     # --- items, discounts, prorations ---------------------------------------------------
     def _item(self, sub_id: str, price: dict, quantity: int, now: int) -> dict:
@@ -851,7 +858,7 @@ class BillingSimulator:
         if not ending:
             return
         sub.discount_ids = [d for d in sub.discount_ids if d not in ending]
-        self._emit("customer.subscription.updated", self.render_subscription(sub), when)
+        self._emit("customer.subscription.updated", sub, when)
 
     def _active_discounts(self, sub: _Subscription, when: int) -> list[dict]:
         active = []
@@ -1338,7 +1345,7 @@ class BillingSimulator:
         sub.status = status
         self._emit(
             "customer.subscription.updated",
-            self.render_subscription(sub),
+            sub,
             when,
             previous={"status": previous},
         )
@@ -1461,7 +1468,14 @@ class BillingSimulator:
 
     def _refresh_payments(self, invoice: dict) -> None:
         payments = [self.invoice_payments[p] for p in self._invoice_payment_ids[invoice["id"]]]
-        invoice["payments"]["data"] = [copy.deepcopy(p) for p in payments]
+        invoice["payments"]["data"] = [
+            {
+                **p,
+                "payment": dict(p["payment"]),
+                "status_transitions": dict(p["status_transitions"]),
+            }
+            for p in payments
+        ]
         invoice["payments"]["total_count"] = len(payments)
 
     def _paid_charge_id(self, invoice: dict) -> str:

@@ -74,6 +74,7 @@ class LiveStream:
             seed=self.rng.randrange(2**32), charge_description="Stridely subscription"
         )
         self.plans: dict[str, dict] = {}  # the live catalog, created on the first subscription
+        self.trial_share = 0.3  # of new subscriptions, starting with a 7-day trial
         self._events_delivered = 0
 
     # --- delivery ------------------------------------------------------------------------
@@ -195,7 +196,7 @@ class LiveStream:
         now = self._now(customer)
         if not self.plans:
             self._create_catalog(now)
-        trial = self.rng.random() < 0.3
+        trial = self.rng.random() < self.trial_share
         coupon = self.plans["welcome"] if self.rng.random() < 0.2 else None
         sub = self.billing.subscribe(
             customer.id,
