@@ -15,7 +15,8 @@ this module instead, for the objects a test or the demo loads (the output of
   balance transactions and customers (other ids fall through to localstripe);
   `GET /v1/products/{id}/features` answers an empty list (dj-stripe asks on every product);
 - `expand[]` on any path whose value is an id (or a list of ids) the double holds, e.g.
-  dj-stripe's `discounts`, `lines.data.discounts`, `balance_transaction`, `product`.
+  dj-stripe's `discounts`, `lines.data.discounts`, `balance_transaction`, `product`; an
+  invoice's includable `payments` only when `expand[]=payments` asks for it.
 A charge's balance transaction is served as an id unless expanded, as Stripe does.
 """
 
@@ -134,9 +135,14 @@ def _expand(value, path: list[str]):
 
 
 def _render(obj: dict, query) -> dict:
+    paths = _expand_paths(query)
+    if obj.get("object") == "invoice" and ["payments"] not in paths:
+        # Includable: Stripe answers without it unless it is expanded.
+        obj = {k: v for k, v in obj.items() if k != "payments"}
     obj = copy.deepcopy(obj)
-    for path in _expand_paths(query):
-        obj = _expand(obj, path)
+    for path in paths:
+        if path != ["payments"]:
+            obj = _expand(obj, path)
     return obj
 
 

@@ -148,6 +148,9 @@ class BillingSimulator:
             return
         if isinstance(data_object, _Subscription):
             data_object = self.render_subscription(data_object)
+        elif data_object.get("object") == "invoice":
+            # `payments` is includable: events carry the invoice without it.
+            data_object = {k: v for k, v in data_object.items() if k != "payments"}
         data = {"object": json.loads(json.dumps(data_object))}
         if previous is not None:
             data["previous_attributes"] = previous
@@ -590,7 +593,8 @@ class BillingSimulator:
     # --- outputs ----------------------------------------------------------------------
     def objects(self) -> dict[str, list[dict]]:
         """Every object in its current state, as the API returns it (ids, not expanded,
-        except charges' balance transactions and refunds, and invoices' `payments`)."""
+        except charges' balance transactions and refunds), invoices with their includable
+        `payments` (the Stripe double leaves it out unless `expand[]=payments`)."""
         return {
             "products": list(self.products.values()),
             "prices": list(self.prices.values()),
@@ -607,7 +611,8 @@ class BillingSimulator:
 
     def expanded_invoice(self, invoice: dict) -> dict:
         """The invoice as retrieved with expand=[discounts, lines.data.discounts] (dj-stripe's
-        `Invoice.expand_fields`)."""
+        `Invoice.expand_fields`) and payments (includable: Stripe leaves it out unless asked,
+        so dj-stripe's own retrievals and the events do not carry it)."""
         # Shallow copies down to what changes: callers must not mutate the result.
         lines = [
             {**line, "discounts": [self.discounts[d] for d in line["discounts"]]}
@@ -1100,7 +1105,6 @@ class BillingSimulator:
                 "unit_amount_decimal": unit_amount_decimal,
             },
             "quantity": quantity,
-            "subtotal": amount,
             "taxes": [],
             "_invoiceitem": invoiceitem_id,
         }
@@ -1199,7 +1203,11 @@ class BillingSimulator:
             "parent": {
                 "type": "subscription_details",
                 "quote_details": None,
-                "subscription_details": {"metadata": dict(sub.metadata), "subscription": sub.id},
+                "subscription_details": {
+                    "metadata": dict(sub.metadata),
+                    "subscription": sub.id,
+                    "subscription_proration_date": None,
+                },
             },
             "payment_settings": {
                 "default_mandate": None,

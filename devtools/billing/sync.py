@@ -21,8 +21,15 @@ What dj-stripe 2.11 (with stripe-python 15) keeps of these, read from its code:
   when the subscription arrives as a StripeObject: the items hook calls
   `items.auto_paging_iter()`, so a plain dict raises. This module converts.
 - Discounts are stored (`djstripe_discount`), from the invoices' expanded `discounts` and
-  explicitly here for the subscriptions' current ones. Invoice payments have no dj-stripe
-  model; they live in `djstripe_invoice.stripe_data -> 'payments'`.
+  explicitly here for the subscriptions' current ones.
+- Invoice payments have no dj-stripe model. `payments` is an includable field: Stripe
+  leaves it out of invoices unless `expand[]=payments`, and dj-stripe does not ask (nor do
+  events carry it). This loader (and the demo's) stores invoices as retrieved with
+  payments expanded, so `stripe_data -> 'payments' -> 'data'` links each to its payment
+  intent (and the charge's `payment_intent` column to the charge). On the webhook and
+  `djstripe_sync_models` paths the write path must fetch them itself:
+  `GET /v1/invoice_payments?invoice=<id>` or the invoice with `expand[]=payments` (the
+  Stripe double serves both).
 """
 
 import copy

@@ -68,6 +68,9 @@ def test_stripe_python_lists_and_retrieves_billing_objects(loaded):
     ][1]
     invoice = stripe.Invoice.retrieve(renewal["id"], expand=["discounts"])
     assert invoice.discounts[0].object == "discount"
+    assert "payments" not in invoice  # includable: only when expanded
+    with_payments = stripe.Invoice.retrieve(renewal["id"], expand=["payments"])
+    assert with_payments.payments.data[0].object == "invoice_payment"
     assert invoice.parent.subscription_details.subscription == first_sub
     lines = stripe.Invoice.list_lines(renewal["id"], limit=1)
     assert [line.id for line in lines.auto_paging_iter()] == [

@@ -62,6 +62,8 @@ def test_the_docstring_example_runs():
     assert len(objects["subscriptions"]) == 1
     assert objects["subscriptions"][0]["status"] == "canceled"
     assert any(e["type"] == "invoice.payment_failed" for e in namespace["events"])
+    invoice_events = [e for e in namespace["events"] if e["type"].startswith("invoice.")]
+    assert invoice_events and all("payments" not in e["data"]["object"] for e in invoice_events)
 
 
 def test_period_boundaries_keep_the_anchor_day_clamped():

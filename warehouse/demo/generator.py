@@ -10,7 +10,8 @@ The shape of the business:
 - installs grow about 4 % a month over the period, across 8 channels in 6 channel groups,
   from iOS, Android and web clients; about 9 % of users install more than once (a same-day
   reinstall or a second device later);
-- about a third of users become paying customers; conversion, retention and price tier
+- about a third of users become customers (a few never pay: their trial does not convert);
+  conversion, retention and price tier
   depend on the channel, so the channel funnel and the cohort matrix differ by channel;
 - each customer subscribes in the currency of their country (EUR, USD, GBP or the
   zero-decimal JPY) to a monthly, quarterly or yearly plan of the Basic or Premium tier,
@@ -269,7 +270,7 @@ class DemoConfig:
 
 @dataclass
 class DemoCustomer:
-    """One paying user's Stripe objects, in the order they are synced."""
+    """One customer's Stripe objects, in the order they are synced."""
 
     user_id: str
     channel: str
@@ -295,6 +296,14 @@ class DemoBusiness:
     @property
     def charge_count(self) -> int:
         return sum(len(c.charges) for c in self.customers)
+
+    @property
+    def subscription_count(self) -> int:
+        return sum(len(c.subscriptions) for c in self.customers)
+
+    @property
+    def invoice_count(self) -> int:
+        return sum(len(c.invoices) for c in self.customers)
 
     def balance_transactions(self):
         """Every balance transaction of the business (charges, refunds, disputes)."""
