@@ -31,8 +31,9 @@ restarts and is invoiced at once), `change_quantity`, `apply_coupon` / `remove_c
 (percent or amount off; once, repeating N months, forever), `add_invoice_item` (a one-off
 price), `cancel` (now, or at the period end), `fail_payment` (the next attempt fails; then
 "recover", or end "canceled" or "unpaid" after the retries), `pause` / `resume`, `refund`,
-and `advance`. A reactivation is a new `subscribe` after the end; a second subscription is
-another `subscribe`.
+`update_payment_method`, and `advance`; on the catalog `update_product`, `update_price`,
+`update_coupon` and `delete_coupon` (`*.updated`, `coupon.deleted` events). A reactivation
+is a new `subscribe` after the end; a second subscription is another `subscribe`.
 
 Objects (`objects()`; as the API returns them, ids not expanded except where noted):
 - product, price (recurring day/week/month/year × interval_count, licensed or metered

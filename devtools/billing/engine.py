@@ -133,6 +133,7 @@ class BillingSimulator:
         self._balances: dict[str, int] = {}
         self._invoice_counts: dict[str, int] = {}
         self._usage: dict[str, int] = {}  # metered subscription item -> usage per period
+        self._deleted_coupons: dict[str, dict] = {}  # still behind running discounts
         # Indexes, so that time and memory stay linear in the size of the business.
         self._customer_subscriptions: dict[str, list] = {}
         self._subscription_invoices: dict[str, list] = {}
@@ -290,6 +291,39 @@ class BillingSimulator:
         self.coupons[coupon["id"]] = coupon
         self._emit("coupon.created", coupon, created)
         return coupon
+
+    def update_product(self, product: dict, *, at, **fields) -> dict:
+        """Change a product (name, active, metadata…): `product.updated`."""
+        return self._update("product", product, at, fields)
+
+    def update_price(self, price: dict, *, at, **fields) -> dict:
+        """Change a price (active, nickname, lookup_key, metadata; amounts are immutable in
+        Stripe): `price.updated`."""
+        if fields.keys() & {"unit_amount", "currency", "recurring", "product", "type"}:
+            raise ValueError("a price's amount, currency and interval cannot change")
+        return self._update("price", price, at, fields)
+
+    def update_coupon(self, coupon: dict, *, at, **fields) -> dict:
+        """Change a coupon (name, metadata): `coupon.updated`."""
+        if fields.keys() - {"name", "metadata"}:
+            raise ValueError("only a coupon's name and metadata can change")
+        return self._update("coupon", coupon, at, fields)
+
+    def delete_coupon(self, coupon: dict, *, at) -> None:
+        """Delete a coupon (discounts already applied keep running): `coupon.deleted`."""
+        coupon["valid"] = False
+        self._emit("coupon.deleted", coupon, timestamp(at))
+        del self.coupons[coupon["id"]]
+        self._deleted_coupons[coupon["id"]] = coupon
+
+    def _update(self, kind: str, obj: dict, at, fields: dict) -> dict:
+        now = timestamp(at)
+        previous = {key: obj.get(key) for key in fields}
+        obj.update(fields)
+        if "updated" in obj:
+            obj["updated"] = now
+        self._emit(f"{kind}.updated", obj, now, previous)
+        return obj
 
     def customer(self, *, at=0, email: str | None = None, name: str | None = None, id=None) -> dict:
         """A minimal customer, for scenarios that do not bring their own customers."""
@@ -1256,7 +1290,7 @@ class BillingSimulator:
         self._invoice_payment_ids[invoice_id] = []
         sub.latest_invoice = invoice_id
         for discount in discounts:
-            coupon = self.coupons[discount["source"]["coupon"]]
+            coupon = self._coupon(discount["source"]["coupon"])
             # A "once" coupon is spent by the first invoice it reduces (not by a trial's
             # zero invoice).
             if coupon["duration"] == "once" and totals[discount["id"]]:
@@ -1264,9 +1298,12 @@ class BillingSimulator:
         self._emit("invoice.created", invoice, now)
         return invoice
 
+    def _coupon(self, coupon_id: str) -> dict:
+        return self.coupons.get(coupon_id) or self._deleted_coupons[coupon_id]
+
     def _apply_discount(self, discount: dict, lines: list, currency: str) -> int:
         """Fill each discountable line's discount_amounts; returns the discount's total."""
-        coupon = self.coupons[discount["source"]["coupon"]]
+        coupon = self._coupon(discount["source"]["coupon"])
         eligible = [line for line in lines if line["discountable"] and line["amount"] > 0]
         if coupon["percent_off"] is not None:
             percent = Fraction(str(coupon["percent_off"]))

@@ -407,3 +407,25 @@ def test_shapes_are_basil_and_later(catalog):
     assert all(
         isinstance(v, (int, str, float, bool, dict, list, type(None))) for v in invoice.values()
     )
+
+
+def test_catalog_changes_are_events_and_a_deleted_coupon_keeps_discounting(catalog):
+    sim, prices = catalog
+    coupon = sim.coupon(percent_off=10, duration="forever")
+    sub = sim.subscribe("cus_k", [(prices["monthly"], 1)], at=at(2025, 1, 1), coupon=coupon)
+    product = sim.products[prices["monthly"]["product"]]
+    sim.update_product(product, at=at(2025, 1, 5), name="Pro (2025)")
+    sim.update_price(prices["monthly"], at=at(2025, 1, 5), active=False)
+    sim.update_coupon(coupon, at=at(2025, 1, 6), name="Loyalty")
+    sim.delete_coupon(coupon, at=at(2025, 1, 7))
+    sim.advance(at(2025, 2, 2))
+    types = [e["type"] for e in sim.sorted_events()]
+    assert {"product.updated", "price.updated", "coupon.updated", "coupon.deleted"} <= set(types)
+    updated = next(e for e in sim.events if e["type"] == "price.updated")
+    assert updated["data"]["object"]["active"] is False
+    assert updated["data"]["previous_attributes"] == {"active": True}
+    assert coupon["id"] not in {c["id"] for c in sim.objects()["coupons"]}
+    # 10 % off 1,200 on both invoices: the deleted coupon's discount keeps running.
+    assert [i["total"] for i in sub_invoices(sim, sub)] == [1080, 1080]
+    with pytest.raises(ValueError):
+        sim.update_price(prices["monthly"], at=at(2025, 2, 3), unit_amount=1)
