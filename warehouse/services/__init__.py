@@ -3,14 +3,13 @@
 One module per concern; the names callers need are re-exported here.
 """
 
-from warehouse.services.calendar import (  # noqa: F401
+from warehouse.calendar import (  # noqa: F401  (the calendar's home is warehouse.calendar)
     date_sk_for,
-    ensure_dim_dates,
-    ensure_dim_dates_for,
     reporting_day,
     reporting_time_zone,
 )
 from warehouse.services.customer_months import refresh_customer_months  # noqa: F401
+from warehouse.services.dim_date import ensure_dim_dates, ensure_dim_dates_for  # noqa: F401
 from warehouse.services.payments import (  # noqa: F401
     ensure_balance_transactions,
     record_balance_transaction_source,

@@ -3,10 +3,10 @@ fact_transaction."""
 
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db import connection, transaction
 
-from warehouse import sql
+from warehouse import sql_files
+from warehouse.calendar import reporting_time_zone_name
 
 # Advisory lock (two-int key space, apart from the per-customer hashtext keys): a full
 # recompute empties and refills the shared aggregates, so it excludes the per-customer
@@ -16,7 +16,7 @@ AGGREGATES_LOCK = (20260, 8)
 
 def _customer_months_params(customer_ids: Iterable[str] | None) -> dict:
     return {
-        "time_zone": settings.TIME_ZONE,
+        "time_zone": reporting_time_zone_name(),
         "all_customers": customer_ids is None,
         "customer_ids": [] if customer_ids is None else sorted(set(customer_ids)),
         "subtract_previous": customer_ids is not None,
@@ -40,9 +40,9 @@ def refresh_customer_months(customer_ids: Iterable[str] | None = None) -> None:
     with connection.cursor() as cursor:
         if customer_ids is None:
             cursor.execute("select pg_advisory_xact_lock(%s, %s)", AGGREGATES_LOCK)
-            cursor.execute(sql.load("report_aggregates_clear"))
+            cursor.execute(sql_files.load("report_aggregates_clear"))
         else:
             cursor.execute("select pg_advisory_xact_lock_shared(%s, %s)", AGGREGATES_LOCK)
             for customer_id in params["customer_ids"]:
                 cursor.execute("select pg_advisory_xact_lock(hashtext(%s))", [customer_id])
-        cursor.execute(sql.load("customer_months_refresh"), params)
+        cursor.execute(sql_files.load("customer_months_refresh"), params)

@@ -17,9 +17,11 @@ from collections.abc import Iterable
 import stripe
 from django.db import transaction
 
-from warehouse.services._sql_runner import execute, fetch, scope
-from warehouse.services.calendar import ensure_dim_dates, reporting_day
+from warehouse.calendar import reporting_day
+from warehouse.services._payments_scope import scope
 from warehouse.services.customer_months import refresh_customer_months
+from warehouse.services.dim_date import ensure_dim_dates
+from warehouse.sql_files import execute, fetch
 
 logger = logging.getLogger(__name__)
 

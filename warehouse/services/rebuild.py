@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from warehouse.calendar import reporting_day
 from warehouse.models import FactCustomerMonth
-from warehouse.services._sql_runner import execute, fetch, scope
-from warehouse.services.calendar import ensure_dim_dates, reporting_day
+from warehouse.services._payments_scope import scope
 from warehouse.services.customer_months import refresh_customer_months
+from warehouse.services.dim_date import ensure_dim_dates
+from warehouse.sql_files import execute, fetch
 
 # Charges and refunds are upserted in this many slices of creation time, to show progress.
 PROGRESS_SLICES = 10
