@@ -7,11 +7,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from warehouse import sql
-
-# Advisory lock (two-int key space, apart from the per-customer hashtext keys): a full
-# recompute empties and refills the shared aggregates, so it excludes the per-customer
-# refreshes, which only add deltas to them and may run side by side.
-AGGREGATES_LOCK = (20260, 8)
+from warehouse.services.locks import lock_all_customers, lock_customers
 
 
 def _customer_months_params(customer_ids: Iterable[str] | None) -> dict:
@@ -37,12 +33,11 @@ def refresh_customer_months(customer_ids: Iterable[str] | None = None) -> None:
     params = _customer_months_params(customer_ids)
     if customer_ids is not None and not params["customer_ids"]:
         return
+    if customer_ids is None:
+        lock_all_customers()
+    else:
+        lock_customers(params["customer_ids"])
     with connection.cursor() as cursor:
         if customer_ids is None:
-            cursor.execute("select pg_advisory_xact_lock(%s, %s)", AGGREGATES_LOCK)
             cursor.execute(sql.load("report_aggregates_clear"))
-        else:
-            cursor.execute("select pg_advisory_xact_lock_shared(%s, %s)", AGGREGATES_LOCK)
-            for customer_id in params["customer_ids"]:
-                cursor.execute("select pg_advisory_xact_lock(hashtext(%s))", [customer_id])
         cursor.execute(sql.load("customer_months_refresh"), params)
