@@ -71,7 +71,14 @@ def lock_event_customer(sender, instance, **kwargs):
 
 @receiver(djstripe_signals.webhook_post_process, dispatch_uid="warehouse_flush_change_set")
 def flush_change_set(sender, instance, api_key=None, **kwargs):
-    changes.flush_now()
+    try:
+        changes.flush_now()
+    except Exception:
+        # dj-stripe saves the trigger after rolling back: it must not point at the Event row
+        # that the rollback removed, nor claim it was processed.
+        instance.event = None
+        instance.processed = False
+        raise
 
 
 def _api_key_of(trigger) -> str | None:

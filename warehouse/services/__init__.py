@@ -12,7 +12,7 @@ from warehouse.services.calendar import (  # noqa: F401
     reporting_day,
     reporting_time_zone,
 )
-from warehouse.services.customer_months import refresh_customer_months  # noqa: F401
+from warehouse.services.marts import refresh_customer_months, refresh_marts  # noqa: F401  # noqa: F401
 from warehouse.services.payments import (  # noqa: F401
     record_balance_transaction_source,
     record_charges,

@@ -9,7 +9,7 @@ from django.db import transaction
 from warehouse.models import FactCustomerMonth
 from warehouse.services._sql_runner import execute, fetch, fetch_one, scope
 from warehouse.services.calendar import ensure_dim_dates, reporting_day
-from warehouse.services.customer_months import refresh_customer_months
+from warehouse.services.marts import refresh_marts
 from warehouse.services.payments import dimension_scope, fact_scope
 
 # Charges and refunds are upserted in this many slices of creation time, to show progress.
@@ -60,8 +60,8 @@ def rebuild_warehouse(
     summary.rows_written["customer placeholders"] = written["placeholders_written"]
     summary.rows_written["customer payment times"] = written["payment_times_written"]
     progress(f"customers: {written['customers_written']} rows written")
-    progress("customer months…")
-    refresh_customer_months(None)
+    progress("marts…")
+    refresh_marts(None)
     summary.customer_months = FactCustomerMonth.objects.count()
     progress(f"customer months: {summary.customer_months} rows")
     progress("committing (the database checks every foreign key now)…")

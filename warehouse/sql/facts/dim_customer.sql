@@ -62,11 +62,11 @@ payment_times as (
         and txn.status = 'succeeded'
         and (
             %(all_rows)s
-            or txn.customer_id in (
+            or txn.customer_id = any(array(
                 select synced.customer_id from synced_customers as synced
                 union all
                 select referenced.customer_id from referenced_customers as referenced
-            )
+            ))
         )
     group by txn.customer_id
 ),

@@ -36,10 +36,10 @@ detach_events as (
     from djstripe_event as event
     where
         event.type = 'payment_method.detached'
-        and event.data -> 'object' ->> 'id' in (
+        and event.data -> 'object' ->> 'id' = any(array(
             select synced.payment_method_id from synced_payment_methods as synced
             where synced.customer_id is null
-        )
+        ))
     order by event.data -> 'object' ->> 'id', event.created desc
 ),
 

@@ -76,11 +76,11 @@ changed_disputes as (
 refunded_or_disputed_charges as (
     select charge.charge_id, charge.customer_id, charge.payment_method_id
     from stg_stripe__charges as charge
-    where charge.charge_id in (
+    where charge.charge_id = any(array(
         select changed_refunds.charge_id from changed_refunds
         union
         select changed_disputes.charge_id from changed_disputes
-    )
+    ))
 ),
 
 -- a dispute's balance transactions summed per direction: funds withdrawn (negative
@@ -98,7 +98,7 @@ dispute_directions as (
         min(entry.settled_at) as occurred_at
     from stg_stripe__dispute_balance_transactions as entry
     where
-        entry.dispute_id in (select changed_disputes.dispute_id from changed_disputes)
+        entry.dispute_id = any(array(select changed_disputes.dispute_id from changed_disputes))
         and entry.settlement_amount is not null
         and entry.settlement_amount <> 0
     group by entry.dispute_id, 2
