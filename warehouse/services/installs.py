@@ -25,7 +25,9 @@ from django.utils import timezone
 
 from warehouse import sql
 from warehouse.models import DimChannel, DimClient, FactUserFirstInstall
+from warehouse.services import change_set
 from warehouse.services.calendar import ensure_dim_dates, reporting_time_zone
+from warehouse.services.marts import refresh_marts
 
 INSTALL_FIELDS = (
     "install_id",
@@ -408,9 +410,10 @@ def _load_batch(batch: _PreparedBatch) -> int:
         cursor.copy_expert(sql.load("install_stage_copy"), batch.staged_csv)
         cursor.execute(sql.load("install_stage_dim_client"))
         cursor.execute(sql.load("install_stage_dim_channel"))
-        # also keeps fact_user_acquisition and fact_install_day for the inserted installs
         cursor.execute(sql.load("install_stage_facts"))
-        return cursor.fetchone()[0]
+        inserted, inserted_install_ids = cursor.fetchone()
+        refresh_marts({change_set.INSTALLS: inserted_install_ids})
+        return inserted
 
 
 def _sk_to_date(date_sk: int) -> dt.date:
@@ -477,13 +480,7 @@ def refresh_install_aggregates() -> None:
     The write path keeps both current; this is for installs written around it (bulk loads
     such as the benchmark generator) and for repairs.
     """
-    with transaction.atomic(), connection.cursor() as cursor:
-        # TRUNCATE refuses tables with deferred FK checks still pending in the transaction
-        cursor.execute("set constraints all immediate")
-        cursor.execute(sql.load("install_aggregates_clear"))
-        cursor.execute(sql.load("user_acquisition_fill"))
-        cursor.execute(sql.load("install_day_fill"))
-        cursor.execute("set constraints all deferred")  # Django's FKs are initially deferred
+    refresh_marts({change_set.INSTALLS: None})
 
 
 def import_install_rows(

@@ -9,6 +9,7 @@ from django.db import transaction
 from warehouse.models import FactCustomerMonth
 from warehouse.services._sql_runner import execute, fetch, fetch_one, scope
 from warehouse.services.calendar import ensure_dim_dates, reporting_day
+from warehouse.services.change_set import CUSTOMER_FACTS
 from warehouse.services.marts import refresh_marts
 from warehouse.services.payments import dimension_scope, fact_scope
 
@@ -30,8 +31,9 @@ class RebuildSummary:
 def rebuild_warehouse(
     since: dt.datetime | None = None, progress: Callable[[str], None] = lambda message: None
 ) -> RebuildSummary:
-    """Recompute dim_customer, dim_payment_method, fact_transaction, fact_customer_month
-    (and the dim_date days they need) from dj-stripe's tables. Idempotent.
+    """Recompute dim_customer, dim_payment_method, fact_transaction (and the dim_date days
+    they need) from the staging views over dj-stripe's tables, then the payments marts in
+    their full form (refresh_marts). Idempotent.
 
     `since` limits the work to objects dj-stripe synced (dimensions) or money that moved
     (facts) at or after that moment; customer payment times and months are recomputed
@@ -61,7 +63,8 @@ def rebuild_warehouse(
     summary.rows_written["customer payment times"] = written["payment_times_written"]
     progress(f"customers: {written['customers_written']} rows written")
     progress("marts…")
-    refresh_marts(None)
+    # the payments marts in full; the install marts are not rebuilt from dj-stripe's tables
+    refresh_marts({CUSTOMER_FACTS: None})
     summary.customer_months = FactCustomerMonth.objects.count()
     progress(f"customer months: {summary.customer_months} rows")
     progress("committing (the database checks every foreign key now)…")
