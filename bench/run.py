@@ -86,7 +86,7 @@ def _dataset_scale() -> dict | None:
         customers = cursor.fetchone()[0]
         cursor.execute("select count(*) from djstripe_charge")
         charges = cursor.fetchone()[0]
-        cursor.execute("select count(*) from fact_user_first_install")
+        cursor.execute("select count(*) from fact_install")
         installs = cursor.fetchone()[0]
     if not charges:
         return None

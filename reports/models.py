@@ -3,14 +3,14 @@
 - `ReportAccess` carries the permission `reports.view_reports` (unmanaged, never queried).
 - `CustomerMonthReport` (grain: one row per customer per calendar month, from
   fact_customer_month) and `InstallReport` (grain: one row per install, from
-  fact_user_first_install) are proxies whose custom managers run the report queries in
+  fact_install) are proxies whose custom managers run the report queries in
   `reports/sql/`. Views reach SQL only through these managers.
 """
 
 from django.db import models
 
 from reports.managers import InstallReportManager, PaymentReportManager
-from warehouse.models import FactCustomerMonth, FactUserFirstInstall
+from warehouse.models import FactCustomerMonth, FactInstall
 
 
 class ReportAccess(models.Model):
@@ -37,8 +37,8 @@ class CustomerMonthReport(FactCustomerMonth):
         verbose_name = "customer month report"
 
 
-class InstallReport(FactUserFirstInstall):
-    """Install and channel reports over fact_user_first_install."""
+class InstallReport(FactInstall):
+    """Install and channel reports over fact_install."""
 
     objects = InstallReportManager()
 

@@ -8,3 +8,6 @@ class WarehouseConfig(AppConfig):
 
     def ready(self):
         from warehouse import receivers  # noqa: F401  (connects the signal receivers)
+        from warehouse.checks import defer_djstripe_database_checks
+
+        defer_djstripe_database_checks()

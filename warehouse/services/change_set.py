@@ -34,7 +34,7 @@ RETRIEVE_REFUND = "retrieve_refund"
 LIST_CHARGE_REFUNDS = "list_charge_refunds"
 # written by the facts step for the marts step: customers whose movements changed
 CUSTOMER_FACTS = "customer_facts"
-# installs inserted into fact_user_first_install (the install write paths)
+# installs inserted into fact_install (the install write paths)
 INSTALLS = "installs"
 
 

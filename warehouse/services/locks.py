@@ -12,7 +12,7 @@ import stripe
 from django.db import connection
 from djstripe.settings import djstripe_settings
 
-from warehouse.services._sql_runner import fetch_one
+from warehouse.sql_files import fetch_one
 
 # Two-int advisory key space of the warehouse: (namespace, hashtext(stripe id)).
 CUSTOMER_LOCK_NAMESPACE = 20261

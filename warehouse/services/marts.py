@@ -9,10 +9,10 @@ of a change set, the rebuild, and the install write paths call it.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection, transaction
 
-from warehouse import sql
+from warehouse import sql_files
+from warehouse.calendar import reporting_time_zone_name
 from warehouse.services import change_set as changes
 from warehouse.services.locks import lock_all_customers, lock_customers
 
@@ -27,7 +27,7 @@ class Mart:
 
     @property
     def statement(self) -> str:
-        return sql.load(f"marts/{self.table}")
+        return sql_files.load(f"marts/{self.table}")
 
 
 # In delta order (see subtracts_previous); the full refresh runs fact_customer_month first.
@@ -77,7 +77,7 @@ def refresh_marts(changed: dict[str, Iterable[str] | None] | None) -> None:
 def _refresh_customer_marts(customer_ids: list[str]) -> None:
     if not customer_ids:
         return
-    lock_customers(customer_ids, reporting_time_zone=settings.TIME_ZONE)
+    lock_customers(customer_ids, reporting_time_zone=reporting_time_zone_name())
     params = {"all_customers": False, "customer_ids": customer_ids, "subtract_previous": True}
     with connection.cursor() as cursor:
         for mart in CUSTOMER_MARTS:
@@ -90,7 +90,7 @@ def _refresh_customer_marts_in_full() -> None:
     in_full_order = sorted(CUSTOMER_MARTS, key=lambda mart: mart.table != "fact_customer_month")
     with connection.cursor() as cursor:
         _set_reporting_time_zone(cursor)
-        cursor.execute(sql.load("report_aggregates_clear"))
+        cursor.execute(sql_files.load("report_aggregates_clear"))
         for mart in in_full_order:
             cursor.execute(mart.statement, params)
 
@@ -108,7 +108,7 @@ def _refresh_install_marts_in_full() -> None:
         # TRUNCATE refuses tables with deferred FK checks still pending in the transaction
         cursor.execute("set constraints all immediate")
         # its exclusive lock makes concurrent install writers wait for the refill's commit
-        cursor.execute(sql.load("install_aggregates_clear"))
+        cursor.execute(sql_files.load("install_aggregates_clear"))
         for mart in INSTALL_MARTS:
             cursor.execute(mart.statement, {"all_installs": True, "install_ids": []})
         cursor.execute("set constraints all deferred")  # Django's FKs are initially deferred
@@ -117,7 +117,8 @@ def _refresh_install_marts_in_full() -> None:
 def _set_reporting_time_zone(cursor) -> None:
     """The months of int_customer_months are taken in this zone, for this transaction."""
     cursor.execute(
-        "select set_config('stripe_dwh.reporting_time_zone', %s, true)", [settings.TIME_ZONE]
+        "select set_config('stripe_dwh.reporting_time_zone', %s, true)",
+        [reporting_time_zone_name()],
     )
 
 

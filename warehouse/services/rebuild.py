@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from warehouse.calendar import reporting_day
 from warehouse.models import FactCustomerMonth
-from warehouse.services._sql_runner import execute, fetch, fetch_one, scope
-from warehouse.services.calendar import ensure_dim_dates, reporting_day
+from warehouse.services._payments_scope import scope
 from warehouse.services.change_set import CUSTOMER_FACTS
+from warehouse.services.dim_date import ensure_dim_dates
 from warehouse.services.marts import refresh_marts
 from warehouse.services.payments import dimension_scope, fact_scope
+from warehouse.sql_files import execute, fetch, fetch_one
 
 # Charges and refunds are upserted in this many slices of creation time, to show progress.
 PROGRESS_SLICES = 10

@@ -1,10 +1,10 @@
--- purpose: insert the staged installs into fact_user_first_install; an install_id already
+-- purpose: insert the staged installs into fact_install; an install_id already
 --          present (or repeated within the batch) is left as it is, so re-imports change
 --          nothing. Returns the installs actually inserted: the install marts
 --          (fact_user_acquisition, fact_install_day) take them as their delta.
 -- grain: one row per install_id (fact)
 with inserted_installs as (
-    insert into fact_user_first_install (
+    insert into fact_install (
         install_id, user_id, device_id, installed_at, date_sk, client_id, channel_id,
         country_code, network_name, campaign_name, adgroup_name, creative_name,
         campaign_id, adgroup_id, creative_id, ip_address

@@ -7,7 +7,7 @@
 -- Rows are incremented in key order so that concurrent batches lock them in the same order.
 with install_days as (
     select install.date_sk, install.channel_id, install.client_id, count(*)::integer as installs
-    from fact_user_first_install as install
+    from fact_install as install
     where %(all_installs)s or install.install_id = any(%(install_ids)s::text[])
     group by install.date_sk, install.channel_id, install.client_id
 )

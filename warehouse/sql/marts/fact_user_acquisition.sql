@@ -17,7 +17,7 @@ with first_installs as (
         install.date_sk,
         install.channel_id,
         install.client_id
-    from fact_user_first_install as install
+    from fact_install as install
     where %(all_installs)s or install.install_id = any(%(install_ids)s::text[])
     order by install.user_id, install.installed_at, install.install_id
 )
