@@ -23,6 +23,9 @@ middleware to its aiohttp application and keeps its state in memory. Added, in m
   scenarios of `devtools.billing` loaded through `POST /_test/billing/objects`: see
   devtools/billing/double.py;
 - `DELETE /_config/data` (localstripe's) empties the double, these additions included;
+- `--read-delay-ms N` (or, at run time, `POST /_config/read_delay` with JSON `{"ms": N}`)
+  answers every API read (`GET /v1/...`) N ms late, as a distant Stripe would: the webhook
+  processing's retrievals and lists then take realistic time;
 - Stripe's answers where localstripe differs: a missing object is a 404 with code
   `resource_missing` and "No such <object>: '<id>'"; a deleted customer is still
   retrievable as `{"id": …, "object": "customer", "deleted": true}`; a charge retrieved
@@ -32,6 +35,7 @@ middleware to its aiohttp application and keeps its state in memory. Added, in m
 """
 
 import argparse
+import asyncio
 import json
 import re
 import secrets
@@ -224,6 +228,22 @@ def _missing(collection: str, object_id: str) -> web.Response:
     )
 
 
+READ_DELAY_SECONDS = 0.0
+
+
+async def configure_read_delay(request: web.Request) -> web.Response:
+    global READ_DELAY_SECONDS
+    READ_DELAY_SECONDS = max(0, int((await request.json())["ms"])) / 1000
+    return web.json_response({"ms": round(READ_DELAY_SECONDS * 1000)})
+
+
+@web.middleware
+async def read_delay_middleware(request: web.Request, handler):
+    if READ_DELAY_SECONDS and request.method == "GET" and request.path.startswith("/v1/"):
+        await asyncio.sleep(READ_DELAY_SECONDS)
+    return await handler(request)
+
+
 LIST_PATH = re.compile(r"^/v1/(?P<collection>[a-z_]+)$")
 # List parameters Stripe takes that localstripe refuses; the double applies them itself.
 _LIST_PARAMETERS = ("created", "starting_after", "ending_before", "limit")
@@ -326,6 +346,7 @@ def build_app() -> web.Application:
     if not getattr(app, "_stripe_dwh_routes", False):
         # Stripe-shaped answers must wrap localstripe's own handlers, so it goes first.
         app.middlewares.insert(0, stripe_shaped_middleware)
+        app.middlewares.insert(0, read_delay_middleware)
         # The event log sees every request first (and the Stripe-shaped answers last).
         stripe_event_log.install(app)
         # localstripe's catch-all routes would not match these paths, so order is free.
@@ -336,6 +357,7 @@ def build_app() -> web.Application:
         app.router.add_post("/_test/disputes", open_dispute)
         app.router.add_post("/_test/disputes/{id}/close", close_dispute)
         app.router.add_post("/_test/balance_transactions/{id}", restate_balance_transaction)
+        app.router.add_post("/_config/read_delay", configure_read_delay)
         app.router.add_post("/_test/objects/{object}/{id}", set_object_fields)
         billing_double.install(app)
         app._stripe_dwh_routes = True
@@ -349,10 +371,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8420)
+    parser.add_argument("--read-delay-ms", type=int, default=0, help="delay of every API read")
     parser.add_argument(
         "--latency-ms", type=float, default=0, help="wait this long before every /v1/ answer"
     )
     args = parser.parse_args()
+    global READ_DELAY_SECONDS
+    READ_DELAY_SECONDS = args.read_delay_ms / 1000
     stripe_event_log.latency["seconds"] = args.latency_ms / 1000
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -1,6 +1,7 @@
 """Writes to the warehouse: idempotent upserts and set-based recomputation.
 
-One module per concern; the names callers need are re-exported here.
+One module per concern; the names callers need are re-exported here. Every flush of a change
+set runs these steps in order: complete upstream, facts and dimensions, marts.
 """
 
 from warehouse.calendar import (  # noqa: F401  (the calendar's home is warehouse.calendar)
@@ -8,16 +9,19 @@ from warehouse.calendar import (  # noqa: F401  (the calendar's home is warehous
     reporting_day,
     reporting_time_zone,
 )
-from warehouse.services.customer_months import refresh_customer_months  # noqa: F401
+from warehouse.services import change_set, marts, payments
 from warehouse.services.dim_date import ensure_dim_dates, ensure_dim_dates_for  # noqa: F401
+from warehouse.services.marts import refresh_customer_months, refresh_marts  # noqa: F401
 from warehouse.services.payments import (  # noqa: F401
-    ensure_balance_transactions,
     record_balance_transaction_source,
     record_charges,
     record_customers,
     record_disputes,
     record_payment_methods,
     record_refunds,
-    refresh_customer_facts,
 )
 from warehouse.services.rebuild import RebuildSummary, rebuild_warehouse  # noqa: F401
+
+change_set.register_step("complete upstream", payments.complete_upstream)
+change_set.register_step("facts", payments.write_payments)
+change_set.register_step("marts", marts.refresh_for_change_set)
