@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
     dependencies = [
         ("reports", "0004_installreport_on_fact_install"),
-        ("warehouse", "0007_fact_transaction_non_charge_idx"),
+        ("warehouse", "0008_fact_transaction_non_charge_idx"),
     ]
 
     operations = [

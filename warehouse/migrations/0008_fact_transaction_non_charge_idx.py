@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("warehouse", "0006_fact_install"),
+        ("warehouse", "0007_staging_and_intermediate_views"),
     ]
 
     operations = [
