@@ -27,7 +27,6 @@ import secrets
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 os.environ.setdefault("BENCH_DATABASE_NAME", "stripe_dwh_bench_events")
 
@@ -39,10 +38,10 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 def _database_url() -> str:
     from django.db import connection
 
-    db = connection.settings_dict
-    host = quote(db["HOST"] or "127.0.0.1", safe="")
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{db['USER']}@{host}{port}/{db['NAME']}"
+    from devtools.demo.setup import database_url
+
+    connection.ensure_connection()  # the embedded backend fills HOST on connect
+    return database_url(connection.settings_dict)
 
 
 def _empty_tables() -> None:

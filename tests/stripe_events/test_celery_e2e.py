@@ -1,8 +1,6 @@
 """Celery mode with a real broker (a throwaway redis-server per test), real processes
 (gunicorn, `celery worker`, `celery beat`) and signed webhooks over HTTP."""
 
-from urllib.parse import quote
-
 import pytest
 import requests
 import stripe
@@ -11,18 +9,12 @@ from django.db import connection
 
 from devtools import webhook_delivery
 from devtools.celery_stack import CeleryStack, RedisBroker, wait_until
+from devtools.demo.setup import database_url
 from stripe_events.models import StripeEventReceipt
 from warehouse.models import FactCustomerMonth, FactTransaction
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 T = FactTransaction.TransactionType
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    host = quote(db["HOST"] or "127.0.0.1", safe="")
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{db['USER']}@{host}{port}/{db['NAME']}"
 
 
 def _set_latency(stripe_double: str, ms: int) -> None:
@@ -42,7 +34,7 @@ def broker():
 @pytest.fixture
 def stack(broker, stripe_double, tmp_path):
     processes = CeleryStack(
-        _database_url(),
+        database_url(connection.settings_dict),
         stripe_double,
         broker,
         STRIPE_EVENTS_REQUEUE_AFTER=3,
