@@ -14,13 +14,14 @@ dj-stripe's rows too and the webhook answers 500 (Stripe retries).
 import logging
 
 import stripe
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from djstripe import models as djstripe_models
 from djstripe import signals as djstripe_signals
 from djstripe.settings import djstripe_settings
 
 from warehouse import services
+from warehouse.services import subscriptions
 from warehouse.services.payments import stripe_id_of
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,62 @@ def payment_method_saved(sender, instance, raw=False, **kwargs):
 def charge_saved(sender, instance, raw=False, **kwargs):
     if not raw:
         services.record_charges([instance.id])
+        # an invoice's charge settles its lines' MRR at its balance transaction's rate
+        subscriptions.refresh_customers_with_lines([instance.customer_id])
+
+
+# --- subscriptions: the catalogue, subscriptions and invoices -------------------------------
+
+
+@receiver(post_save, sender=djstripe_models.Product, dispatch_uid="warehouse_product")
+def product_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        subscriptions.record_catalogue(product_ids=[instance.id])
+
+
+@receiver(post_save, sender=djstripe_models.Price, dispatch_uid="warehouse_price")
+def price_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        subscriptions.record_catalogue(price_ids=[instance.id])
+
+
+@receiver(post_save, sender=djstripe_models.Coupon, dispatch_uid="warehouse_coupon")
+def coupon_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        subscriptions.record_catalogue(coupon_ids=[instance.id])
+
+
+@receiver(post_save, sender=djstripe_models.Subscription, dispatch_uid="warehouse_subscription")
+def subscription_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        subscriptions.refresh_subscription_facts(
+            [instance.customer_id, *subscriptions.customers_of(subscription_ids=[instance.id])]
+        )
+
+
+@receiver(post_save, sender=djstripe_models.Invoice, dispatch_uid="warehouse_invoice")
+def invoice_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        subscriptions.refresh_subscription_facts(
+            [instance.customer_id, *subscriptions.customers_of(invoice_ids=[instance.id])]
+        )
+
+
+@receiver(post_delete, sender=djstripe_models.Invoice, dispatch_uid="warehouse_invoice_deleted")
+def invoice_deleted(sender, instance, **kwargs):
+    """A deleted draft invoice takes its lines (and the MRR they carried) with it."""
+    subscriptions.refresh_customers_with_lines([instance.customer_id])
+
+
+@receiver(djstripe_signals.WEBHOOK_SIGNALS["plan.created"], dispatch_uid="wh_plan_created")
+@receiver(djstripe_signals.WEBHOOK_SIGNALS["plan.updated"], dispatch_uid="wh_plan_updated")
+@receiver(djstripe_signals.WEBHOOK_SIGNALS["plan.deleted"], dispatch_uid="wh_plan_deleted")
+def plan_event(sender, event, **kwargs):
+    """dj-stripe 2.11 has no Plan model and ignores plan events; a plan is also a price with
+    the same id, so sync that price."""
+    data = _event_object(event)
+    if data.get("object") == "plan" and data.get("id"):
+        _sync_from_api(djstripe_models.Price, data["id"], event)
 
 
 @receiver(post_save, sender=djstripe_models.Refund, dispatch_uid="warehouse_refund")

@@ -10,6 +10,7 @@ from warehouse.models import FactCustomerMonth
 from warehouse.services._sql_runner import execute, fetch, scope
 from warehouse.services.calendar import ensure_dim_dates, reporting_day
 from warehouse.services.customer_months import refresh_customer_months
+from warehouse.services.subscriptions import rebuild_subscriptions
 
 # Charges and refunds are upserted in this many slices of creation time, to show progress.
 PROGRESS_SLICES = 10
@@ -30,7 +31,8 @@ def rebuild_warehouse(
     since: dt.datetime | None = None, progress: Callable[[str], None] = lambda message: None
 ) -> RebuildSummary:
     """Recompute dim_customer, dim_payment_method, fact_transaction, fact_customer_month
-    (and the dim_date days they need) from dj-stripe's tables. Idempotent.
+    (and the dim_date days they need), then the catalogue, invoice lines, MRR movements and
+    MRR marts, from dj-stripe's tables. Idempotent.
 
     `since` limits the work to objects dj-stripe synced (dimensions) or money that moved
     (facts) at or after that moment; customer payment times and months are recomputed
@@ -64,6 +66,10 @@ def rebuild_warehouse(
     refresh_customer_months(None)
     summary.customer_months = FactCustomerMonth.objects.count()
     progress(f"customer months: {summary.customer_months} rows")
+    progress("subscriptions, invoice lines, MRR movements and marts…")
+    for label, count in rebuild_subscriptions().items():
+        summary.rows_written[label] = count
+    progress("subscriptions: done")
     progress("committing (the database checks every foreign key now)…")
     return summary
 

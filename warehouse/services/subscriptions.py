@@ -1,0 +1,128 @@
+"""Subscriptions and MRR into the warehouse: dim_product, dim_price, dim_coupon,
+fact_invoice_line, fact_mrr_movement and the MRR marts.
+
+Every writer runs the same set-based `.sql` files (warehouse/sql/facts, warehouse/sql/marts)
+as `rebuild_warehouse`, scoped to a few customers, so the write path and the rebuild cannot
+drift apart. A customer's facts are recomputed from their whole history (invoices,
+subscriptions), so running a writer twice, or for events out of order, leaves the same rows.
+Definitions: docs/metrics.md ("Recurring revenue").
+"""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from warehouse.services._sql_runner import execute, fetch
+
+# Exclusive lock (two-int key space) taken by the full recompute of the MRR marts; the
+# per-customer refreshes take it shared, and one lock per customer (hashtext) exclusively.
+MRR_LOCK = (20260, 13)
+
+
+def _ids(values: Iterable[str | None] | None) -> list[str]:
+    return sorted(set(filter(None, values or ())))
+
+
+def _scope(customer_ids: list[str] | None) -> dict:
+    return {
+        "all_customers": customer_ids is None,
+        "customer_ids": customer_ids or [],
+        "time_zone": settings.TIME_ZONE,
+        "grace_days": settings.MRR_PAST_DUE_GRACE_DAYS,
+    }
+
+
+@transaction.atomic
+def record_catalogue(
+    product_ids: Iterable[str] = (),
+    price_ids: Iterable[str] = (),
+    coupon_ids: Iterable[str] = (),
+) -> None:
+    """Upsert dim_product, dim_price and dim_coupon rows; a price that arrives after invoice
+    lines naming it makes those customers' MRR count it (refreshes them)."""
+    for statement, ids in (
+        ("facts/dim_product", _ids(product_ids)),
+        ("facts/dim_price", _ids(price_ids)),
+        ("facts/dim_coupon", _ids(coupon_ids)),
+    ):
+        if ids:
+            execute(statement, {"all_rows": False, "ids": ids})
+    prices = _ids(price_ids)
+    if prices:
+        waiting = [
+            row[0] for row in fetch("facts/fact_invoice_line_customers", {"price_ids": prices})
+        ]
+        refresh_subscription_facts(waiting)
+
+
+def customers_of(
+    invoice_ids: Iterable[str] = (), subscription_ids: Iterable[str] = ()
+) -> list[str]:
+    """The customers of these invoices and subscriptions (as dj-stripe holds them)."""
+    params = {"invoice_ids": _ids(invoice_ids), "subscription_ids": _ids(subscription_ids)}
+    if not params["invoice_ids"] and not params["subscription_ids"]:
+        return []
+    return [row[0] for row in fetch("facts/invoice_customers", params)]
+
+
+@transaction.atomic
+def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
+    """Recompute fact_invoice_line, fact_mrr_movement and the MRR marts for these customers
+    (None: everyone, the full-refresh form). Delta form: the marts are recomputed for the
+    months and cohorts that the customers' movements touch, before and after."""
+    ids = None if customer_ids is None else _ids(customer_ids)
+    if ids is not None and not ids:
+        return
+    scope = _scope(ids)
+    with connection.cursor() as cursor:
+        if ids is None:
+            cursor.execute("select pg_advisory_xact_lock(%s, %s)", MRR_LOCK)
+        else:
+            cursor.execute("select pg_advisory_xact_lock_shared(%s, %s)", MRR_LOCK)
+            for customer_id in ids:
+                cursor.execute("select pg_advisory_xact_lock(hashtext(%s))", [customer_id])
+    touched = set() if ids is None else _movement_months(ids)
+    execute("facts/dim_customer_invoice_stubs", scope)
+    execute("facts/fact_invoice_line", scope)
+    execute("facts/fact_mrr_movement", scope)
+    execute("marts/mart_mrr_customer_month", scope)
+    if ids is None:
+        execute("marts/mart_mrr_month_movement", {"all_months": True, "months": []})
+        execute("marts/mart_mrr_cohort", {"all_cohorts": True, "cohorts": []})
+        return
+    touched |= _movement_months(ids)
+    months = sorted({month for month, _ in touched})
+    cohorts = sorted({cohort for _, cohort in touched})
+    if months:
+        execute("marts/mart_mrr_month_movement", {"all_months": False, "months": months})
+    if cohorts:
+        execute("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": cohorts})
+
+
+def refresh_customers_with_lines(customer_ids: Iterable[str | None]) -> None:
+    """Refresh the customers that have subscription invoice lines (others have no MRR)."""
+    ids = _ids(customer_ids)
+    if ids:
+        with_lines = [
+            row[0] for row in fetch("facts/invoice_line_customers", {"customer_ids": ids})
+        ]
+        refresh_subscription_facts(with_lines)
+
+
+def _movement_months(customer_ids: list[str]) -> set[tuple]:
+    return set(fetch("facts/fact_mrr_movement_months", {"customer_ids": customer_ids}))
+
+
+@transaction.atomic
+def rebuild_subscriptions() -> dict[str, int]:
+    """Full refresh: every dimension, fact and mart of this module, from dj-stripe's tables."""
+    written = {}
+    for label, statement in (
+        ("products", "facts/dim_product"),
+        ("prices", "facts/dim_price"),
+        ("coupons", "facts/dim_coupon"),
+    ):
+        written[label] = execute(statement, {"all_rows": True, "ids": []})
+    refresh_subscription_facts(None)
+    return written
