@@ -672,6 +672,44 @@ class FactInvoiceLine(models.Model):
         return self.line_id
 
 
+class FactMrrChange(models.Model):
+    """One row per subscription × price × day (reporting time zone) on which the
+    subscription's MRR at that price changed: `amount` = the change (signed), settlement
+    minor units. The MRR timeline that fact_mrr_movement nets per customer; summing the
+    amounts up to a day gives each subscription's and price's MRR on that day (MRR by plan).
+    """
+
+    change_sk = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(
+        DimCustomer, on_delete=models.PROTECT, related_name="mrr_changes", db_index=False
+    )
+    subscription_id = models.CharField(max_length=255)
+    price_id = models.CharField(max_length=255)
+    date = models.DateField()
+    month = models.DateField(help_text="First day of the change's month.")
+    amount = models.BigIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "fact_mrr_change"
+        ordering = ["date", "subscription_id", "price_id"]
+        verbose_name = "MRR change"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription_id", "price_id", "date"], name="fact_mrr_change_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "date"], name="fact_mrr_change_customer_idx"),
+            models.Index(
+                fields=["date"], include=["price_id", "amount"], name="fact_mrr_change_date_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subscription_id} {self.price_id} {self.date}"
+
+
 class FactMrrMovement(models.Model):
     """One row per customer per day (reporting time zone) on which the customer's MRR
     changed: the day's changes netted into one movement.

@@ -254,3 +254,28 @@ def test_invoice_lines_in_basil_shape(scenario):
         ("jpy", "usd", 1005),
         ("jpy", "usd", 1065),  # 1500 × 0.0071 × 100: the line's own value; the run keeps 1005
     ]
+
+
+def test_mrr_by_price_sums_to_customer_mrr(scenario):
+    """fact_mrr_change summed per price up to a day = the customers' MRR that day."""
+    from django.db.models import Sum
+
+    from warehouse.models import FactMrrChange
+
+    billing, cases, oracle = scenario
+    sync(billing.objects())
+    for day in (dt.date(2025, 1, 31), dt.date(2025, 2, 28), dt.date(2025, 3, 31)):
+        by_price = dict(
+            FactMrrChange.objects.filter(date__lte=day)
+            .values_list("price_id")
+            .annotate(mrr=Sum("amount"))
+        )
+        total = sum(oracle.customer_mrr(customer_id, day) for customer_id in oracle.customers())
+        assert sum(by_price.values()) == total
+    # the two-item subscription: each price keeps its own MRR until the Pro item is removed
+    item_removed = FactMrrChange.objects.filter(customer_id=cases["item_removed"])
+    assert sorted(item_removed.values_list("date", "amount")) == [
+        (dt.date(2025, 1, 2), 2000),
+        (dt.date(2025, 1, 2), 5000),
+        (dt.date(2025, 1, 22), -5000),
+    ]

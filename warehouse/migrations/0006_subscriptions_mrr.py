@@ -252,6 +252,45 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name="FactMrrChange",
+            fields=[
+                ("change_sk", models.BigAutoField(primary_key=True, serialize=False)),
+                ("subscription_id", models.CharField(max_length=255)),
+                ("price_id", models.CharField(max_length=255)),
+                ("date", models.DateField()),
+                ("month", models.DateField(help_text="First day of the change's month.")),
+                ("amount", models.BigIntegerField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mrr_changes",
+                        to="warehouse.dimcustomer",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "MRR change",
+                "db_table": "fact_mrr_change",
+                "ordering": ["date", "subscription_id", "price_id"],
+                "indexes": [
+                    models.Index(fields=["customer", "date"], name="fact_mrr_change_customer_idx"),
+                    models.Index(
+                        fields=["date"],
+                        include=("price_id", "amount"),
+                        name="fact_mrr_change_date_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("subscription_id", "price_id", "date"), name="fact_mrr_change_uniq"
+                    )
+                ],
+            },
+        ),
+        migrations.CreateModel(
             name="FactMrrMovement",
             fields=[
                 ("movement_sk", models.BigAutoField(primary_key=True, serialize=False)),

@@ -1,5 +1,5 @@
 """Subscriptions and MRR into the warehouse: dim_product, dim_price, dim_coupon,
-fact_invoice_line, fact_mrr_movement and the MRR marts.
+fact_invoice_line, fact_mrr_change, fact_mrr_movement and the MRR marts.
 
 Every writer runs the same set-based `.sql` files (warehouse/sql/facts, warehouse/sql/marts)
 as `rebuild_warehouse`, scoped to a few customers, so the write path and the rebuild cannot
@@ -68,9 +68,10 @@ def customers_of(
 
 @transaction.atomic
 def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
-    """Recompute fact_invoice_line, fact_mrr_movement and the MRR marts for these customers
-    (None: everyone, the full-refresh form). Delta form: the marts are recomputed for the
-    months and cohorts that the customers' movements touch, before and after."""
+    """Recompute fact_invoice_line, fact_mrr_change, fact_mrr_movement and the MRR marts for
+    these customers (None: everyone, the full-refresh form). Delta form: the marts are
+    recomputed for the months and cohorts that the customers' movements touch, before and
+    after."""
     ids = None if customer_ids is None else _ids(customer_ids)
     if ids is not None and not ids:
         return
@@ -85,6 +86,7 @@ def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
     touched = set() if ids is None else _movement_months(ids)
     execute("facts/dim_customer_invoice_stubs", scope)
     execute("facts/fact_invoice_line", scope)
+    execute("facts/fact_mrr_change", scope)
     execute("facts/fact_mrr_movement", scope)
     execute("marts/mart_mrr_customer_month", scope)
     if ids is None:
