@@ -78,7 +78,13 @@ else:
     DATABASES = {"default": _embedded_database()}
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise environ.ImproperlyConfigured("stripe_dwh runs on PostgreSQL only.")
+# Django's PostgreSQL backend plus pre-commit callbacks (the warehouse flushes its change set
+# there, inside the transaction of every path that saves dj-stripe objects).
+DATABASES["default"]["ENGINE"] = "stripe_dwh.postgresql"
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# A persistent connection that the server closed (restart, failover, pg_terminate_backend)
+# is replaced at the start of the next request instead of failing it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -14,12 +14,16 @@ middleware to its aiohttp application and keeps its state in memory. Added, in m
   balance transaction in another settlement currency, as Stripe does for a charge in a
   currency the account does not settle in;
 - `DELETE /_config/data` (localstripe's) empties the double, these additions included;
+- `--read-delay-ms N` (or, at run time, `POST /_config/read_delay` with JSON `{"ms": N}`)
+  answers every API read (`GET /v1/...`) N ms late, as a distant Stripe would: the webhook
+  processing's retrievals and lists then take realistic time;
 - Stripe's answers where localstripe differs: a missing object is a 404 with code
   `resource_missing` and "No such <object>: '<id>'"; a deleted customer is still
   retrievable as `{"id": …, "object": "customer", "deleted": true}`.
 """
 
 import argparse
+import asyncio
 import re
 import secrets
 import socket
@@ -179,6 +183,22 @@ def _missing(collection: str, object_id: str) -> web.Response:
     )
 
 
+READ_DELAY_SECONDS = 0.0
+
+
+async def configure_read_delay(request: web.Request) -> web.Response:
+    global READ_DELAY_SECONDS
+    READ_DELAY_SECONDS = max(0, int((await request.json())["ms"])) / 1000
+    return web.json_response({"ms": round(READ_DELAY_SECONDS * 1000)})
+
+
+@web.middleware
+async def read_delay_middleware(request: web.Request, handler):
+    if READ_DELAY_SECONDS and request.method == "GET" and request.path.startswith("/v1/"):
+        await asyncio.sleep(READ_DELAY_SECONDS)
+    return await handler(request)
+
+
 @web.middleware
 async def stripe_shaped_middleware(request: web.Request, handler):
     if request.method == "DELETE" and request.path == "/_config/data":
@@ -215,6 +235,7 @@ def build_app() -> web.Application:
     if not getattr(app, "_stripe_dwh_routes", False):
         # Stripe-shaped answers must wrap localstripe's own handlers, so it goes first.
         app.middlewares.insert(0, stripe_shaped_middleware)
+        app.middlewares.insert(0, read_delay_middleware)
         # localstripe's catch-all routes would not match these paths, so order is free.
         app.router.add_get("/v1/account", retrieve_account)
         app.router.add_get("/v1/accounts", list_connected_accounts)
@@ -222,6 +243,7 @@ def build_app() -> web.Application:
         app.router.add_post("/_test/disputes", open_dispute)
         app.router.add_post("/_test/disputes/{id}/close", close_dispute)
         app.router.add_post("/_test/balance_transactions/{id}", restate_balance_transaction)
+        app.router.add_post("/_config/read_delay", configure_read_delay)
         app._stripe_dwh_routes = True
     # localstripe pickles its whole store to one shared /tmp file after every write;
     # that is slow at scale and lets parallel instances overwrite each other's state.
@@ -233,7 +255,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8420)
+    parser.add_argument("--read-delay-ms", type=int, default=0, help="delay of every API read")
     args = parser.parse_args()
+    global READ_DELAY_SECONDS
+    READ_DELAY_SECONDS = args.read_delay_ms / 1000
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))

@@ -1,4 +1,4 @@
-"""Run the warehouse's payments `.sql` files with the scope parameters they share."""
+"""Run the warehouse's `.sql` files with the scope parameters they share."""
 
 import datetime as dt
 from collections.abc import Iterable
@@ -38,3 +38,11 @@ def fetch(name: str, params: dict) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql.load(name), params)
         return cursor.fetchall()
+
+
+def fetch_one(name: str, params: dict) -> dict:
+    """Run one statement that answers one row; returns it by column name."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.load(name), params)
+        columns = [column.name for column in cursor.description]
+        return dict(zip(columns, cursor.fetchone(), strict=True))

@@ -1,133 +1,178 @@
-"""Payments into the warehouse: dim_customer, dim_payment_method, fact_transaction.
+"""Payments into the warehouse: the flush steps for dim_customer, dim_payment_method and
+fact_transaction, and the upstream completion before them.
 
-Every writer runs the same set-based `.sql` upserts as `rebuild_warehouse`, scoped to a
-few Stripe ids, so the signal path and the rebuild cannot drift apart. Each reads the
-current state of dj-stripe's tables (which dj-stripe re-retrieves from Stripe for every
-event), so running a writer twice, or for events out of order, leaves the same rows.
+Upstream completion is the only place the warehouse calls the Stripe API: it re-retrieves
+objects that webhook events name but dj-stripe does not sync (refund events, a payment
+intent's latest charge), lists the refunds of a refunded charge (recent API versions no
+longer embed them), and retrieves balance transactions that refunds and disputes name by id
+only (they carry the settlement amount, fee and net). Whatever it syncs is recorded in the
+same change set by the receivers, so the facts step sees it.
 
-The only Stripe API calls made here retrieve balance transactions that dj-stripe names
-by id but has not synced (refunds and disputes): they carry the settlement amount, fee
-and net of the movement in the account's currency.
+The facts step runs the same set-based `.sql` upserts as `rebuild_warehouse`, over the
+staging views, scoped to the change set's ids: one statement per table. Each reads the
+current state of dj-stripe's tables, so running it twice, or for events out of order,
+leaves the same rows.
 """
 
-import datetime as dt
 import logging
 from collections.abc import Iterable
 
 import stripe
-from django.db import transaction
+from django.conf import settings
+from djstripe.settings import djstripe_settings
 
-from warehouse.services._sql_runner import execute, fetch, scope
+from warehouse.services import change_set as changes
+from warehouse.services._sql_runner import fetch_one
 from warehouse.services.calendar import ensure_dim_dates, reporting_day
-from warehouse.services.customer_months import refresh_customer_months
+from warehouse.services.locks import stripe_id_of
 
 logger = logging.getLogger(__name__)
 
-
-def stripe_id_of(value) -> str | None:
-    """The id of an expandable Stripe field: "txn_1" or {"id": "txn_1", ...} or None."""
-    if isinstance(value, dict):
-        return value.get("id")
-    return value or None
+# Upstream completion may sync objects that name more work (a listed refund's balance
+# transaction); a few rounds always suffice, the bound only guards against a loop.
+MAX_UPSTREAM_ROUNDS = 5
 
 
-# --- dimensions ------------------------------------------------------------------------
+def latest_charge_id(payment_intent_data: dict) -> str | None:
+    """`latest_charge` (API 2022-11-15+), else the first of the older embedded `charges` list."""
+    charge_id = stripe_id_of(payment_intent_data.get("latest_charge"))
+    if charge_id:
+        return charge_id
+    charges = (payment_intent_data.get("charges") or {}).get("data") or []
+    return stripe_id_of(charges[0]) if charges else None
 
 
-@transaction.atomic
+# --- public helpers: record ids (flushed at the end of the caller's transaction) --------
+
+
 def record_customers(customer_ids: Iterable[str]) -> None:
-    """Upsert dim_customer rows from dj-stripe's customers (and their payment times)."""
-    ids = sorted(set(filter(None, customer_ids)))
-    if not ids:
-        return
-    execute("dim_customer_upsert", scope(ids))
-    execute("dim_customer_payment_times_update", {"all_rows": False, "customer_ids": ids})
+    changes.record(changes.CUSTOMER, customer_ids)
 
 
-@transaction.atomic
 def record_payment_methods(payment_method_ids: Iterable[str]) -> None:
-    """Upsert dim_payment_method rows from dj-stripe's payment methods."""
-    ids = sorted(set(filter(None, payment_method_ids)))
-    if not ids:
-        return
-    execute("dim_payment_method_upsert", scope(ids))
-    customer_ids = [row[0] for row in fetch("dim_payment_method_customers", {"ids": ids})]
-    if customer_ids:
-        execute("dim_customer_stubs_insert", {"all_rows": False, "customer_ids": customer_ids})
+    changes.record(changes.PAYMENT_METHOD, payment_method_ids)
 
 
-# --- facts -----------------------------------------------------------------------------
-
-
-@transaction.atomic
 def record_charges(charge_ids: Iterable[str]) -> None:
-    """Upsert the fact_transaction row of each charge."""
-    ids = sorted(set(filter(None, charge_ids)))
-    if ids:
-        _record_facts("fact_charges_upsert", ids)
+    changes.record(changes.CHARGE, charge_ids)
 
 
-@transaction.atomic
 def record_refunds(refund_ids: Iterable[str]) -> None:
-    """Upsert the fact_transaction row of each refund, settled by its own balance transaction."""
+    changes.record(changes.REFUND, refund_ids)
+
+
+def record_disputes(dispute_ids: Iterable[str]) -> None:
+    changes.record(changes.DISPUTE, dispute_ids)
+
+
+SOURCE_KINDS = {
+    ("ch_", "py_"): changes.CHARGE,
+    ("re_", "pyr_"): changes.REFUND,
+    ("dp_", "du_"): changes.DISPUTE,
+}
+
+
+def record_balance_transaction_source(source_id: str | None) -> None:
+    """A balance transaction arrived (or changed): its movement's settlement changed."""
+    for prefixes, kind in SOURCE_KINDS.items():
+        if source_id and source_id.startswith(prefixes):
+            changes.record(kind, [source_id])
+
+
+# --- step 1: complete upstream ---------------------------------------------------------
+
+
+def complete_upstream(change_set: changes.ChangeSet) -> None:
+    """Fetch from Stripe what dj-stripe left out, until nothing new is named."""
+    for _ in range(MAX_UPSTREAM_ROUNDS):
+        work = {
+            changes.RETRIEVE_LATEST_CHARGE: change_set.take(changes.RETRIEVE_LATEST_CHARGE),
+            changes.RETRIEVE_REFUND: change_set.take(changes.RETRIEVE_REFUND),
+            changes.LIST_CHARGE_REFUNDS: change_set.take(changes.LIST_CHARGE_REFUNDS),
+        }
+        if not any(work.values()):
+            break
+        api_key = change_set.api_key or djstripe_settings.STRIPE_SECRET_KEY
+        _retrieve_and_sync("Charge", _latest_charges(work[changes.RETRIEVE_LATEST_CHARGE]), api_key)
+        _retrieve_and_sync("Refund", work[changes.RETRIEVE_REFUND], api_key)
+        for charge_id in work[changes.LIST_CHARGE_REFUNDS]:
+            _sync_refunds_of(charge_id, api_key)
+    _retrieve_missing_balance_transactions(change_set)
+
+
+def _latest_charges(payment_intent_ids: list[str]) -> list[str]:
+    """The latest charge of each payment intent, as dj-stripe (just) synced it."""
+    from djstripe.models import PaymentIntent
+
+    if not payment_intent_ids:
+        return []
+    intents = PaymentIntent.objects.filter(id__in=payment_intent_ids)
+    return sorted(filter(None, (latest_charge_id(intent.stripe_data) for intent in intents)))
+
+
+def _retrieve_and_sync(model_name: str, object_ids: list[str], api_key: str) -> None:
+    """Re-retrieve objects (events may carry stale data) and sync them through dj-stripe."""
+    from djstripe import models as djstripe_models
+
+    model = getattr(djstripe_models, model_name)
+    for object_id in object_ids:
+        try:
+            data = model(id=object_id).api_retrieve(api_key=api_key)
+        except stripe.InvalidRequestError as exc:
+            if getattr(exc, "code", None) == "resource_missing" or "No such " in str(exc):
+                logger.warning("Skipping %s %s: gone from Stripe", model_name, object_id)
+                continue
+            raise
+        model.sync_from_stripe_data(data, api_key=api_key)
+
+
+def _sync_refunds_of(charge_id: str, api_key: str) -> None:
     from djstripe.models import Refund
 
-    ids = sorted(set(filter(None, refund_ids)))
-    if not ids:
-        return
-    for refund in Refund.objects.filter(id__in=ids):
-        balance_transaction_id = refund.balance_transaction_id or stripe_id_of(
-            refund.stripe_data.get("balance_transaction")
-        )
-        if balance_transaction_id:
-            ensure_balance_transactions([balance_transaction_id], api_key=refund.default_api_key)
-    _record_facts("fact_refunds_upsert", ids)
+    refunds = stripe.Refund.list(
+        charge=charge_id, api_key=api_key, stripe_version=djstripe_settings.STRIPE_API_VERSION
+    )
+    for refund_data in refunds.auto_paging_iter():
+        Refund.sync_from_stripe_data(refund_data, api_key=api_key)
 
 
-@transaction.atomic
-def record_disputes(dispute_ids: Iterable[str]) -> None:
-    """Upsert the fact_transaction rows (withdrawn / reinstated) of each dispute."""
-    from djstripe.models import BalanceTransaction, Dispute
+def _retrieve_missing_balance_transactions(change_set: changes.ChangeSet) -> None:
+    """Refunds and disputes of the change set that name a balance transaction dj-stripe lacks.
 
-    ids = sorted(set(filter(None, dispute_ids)))
-    if not ids:
-        return
-    for dispute in Dispute.objects.filter(id__in=ids):
-        # dj-stripe syncs these only after the dispute's post_save; the facts need them now.
-        for entry in dispute.stripe_data.get("balance_transactions") or []:
-            if isinstance(entry, dict) and entry.get("object") == "balance_transaction":
-                if not BalanceTransaction.objects.filter(id=entry["id"]).exists():
-                    BalanceTransaction.sync_from_stripe_data(entry, api_key=dispute.default_api_key)
-            elif isinstance(entry, str):
-                ensure_balance_transactions([entry], api_key=dispute.default_api_key)
-    _record_facts("fact_disputes_upsert", ids)
-
-
-def record_balance_transaction_source(source_id: str) -> None:
-    """A balance transaction arrived (or changed): refresh the movement it settles."""
-    if not source_id:
-        return
-    if source_id.startswith(("ch_", "py_")):
-        record_charges([source_id])
-    elif source_id.startswith(("re_", "pyr_")):
-        record_refunds([source_id])
-    elif source_id.startswith(("dp_", "du_")):
-        record_disputes([source_id])
-
-
-def ensure_balance_transactions(balance_transaction_ids: Iterable[str], *, api_key: str) -> None:
-    """Retrieve from Stripe (and sync through dj-stripe) balance transactions not held locally.
-
-    Raises on API failure (the caller's webhook transaction then rolls back and Stripe
+    Raises on API failure (the transaction then rolls back; a webhook answers 500 and Stripe
     retries), except for one Stripe says does not exist: that movement keeps a NULL settlement.
     """
-    from djstripe.models import BalanceTransaction
+    from djstripe.models import BalanceTransaction, Dispute, Refund
 
-    wanted = set(filter(None, balance_transaction_ids))
+    wanted: dict[str, str] = {}  # balance transaction id -> api key of its owner
+    embedded: list[tuple[dict, str]] = []
+    if change_set[changes.REFUND]:
+        for refund in Refund.objects.filter(id__in=change_set[changes.REFUND]):
+            balance_transaction_id = refund.balance_transaction_id or stripe_id_of(
+                refund.stripe_data.get("balance_transaction")
+            )
+            if balance_transaction_id:
+                wanted[balance_transaction_id] = refund.default_api_key
+    if change_set[changes.DISPUTE]:
+        for dispute in Dispute.objects.filter(id__in=change_set[changes.DISPUTE]):
+            for entry in dispute.stripe_data.get("balance_transactions") or []:
+                if isinstance(entry, dict) and entry.get("object") == "balance_transaction":
+                    embedded.append((entry, dispute.default_api_key))
+                    wanted[entry["id"]] = dispute.default_api_key
+                elif isinstance(entry, str):
+                    wanted[entry] = dispute.default_api_key
+    if not wanted:
+        return
     known = set(BalanceTransaction.objects.filter(id__in=wanted).values_list("id", flat=True))
-    for balance_transaction_id in sorted(wanted - known):
+    for entry, api_key in embedded:
+        if entry["id"] not in known:
+            BalanceTransaction.sync_from_stripe_data(entry, api_key=api_key)
+            known.add(entry["id"])
+    for balance_transaction_id in sorted(set(wanted) - known):
         try:
-            BalanceTransaction._get_or_retrieve(id=balance_transaction_id, api_key=api_key)
+            BalanceTransaction._get_or_retrieve(
+                id=balance_transaction_id, api_key=wanted[balance_transaction_id]
+            )
         except stripe.InvalidRequestError as exc:
             if getattr(exc, "code", None) != "resource_missing":
                 raise
@@ -137,37 +182,82 @@ def ensure_balance_transactions(balance_transaction_ids: Iterable[str], *, api_k
             )
 
 
-def _record_facts(statement: str, ids: list[str]) -> None:
-    previous_customers = {row[0] for row in fetch("fact_transaction_customers", {"ids": ids})}
-    execute(statement, scope(ids))
-    rows = fetch("fact_transaction_references", {"ids": ids})
-    if not rows and not previous_customers:
-        return
-    customer_ids = {row[0] for row in rows if row[0]} | previous_customers
-    payment_method_ids = sorted({row[1] for row in rows if row[1]})
-    if rows:
-        _ensure_days(min(row[2] for row in rows), max(row[3] for row in rows))
-    if payment_method_ids:
-        execute(
-            "dim_payment_method_stubs_insert",
-            {"all_rows": False, "payment_method_ids": payment_method_ids},
+# --- step 2: facts and dimensions ------------------------------------------------------
+
+
+def write_payments(change_set: changes.ChangeSet) -> None:
+    """fact_transaction, then the dimensions it references, one statement per table.
+
+    Tables are written in one fixed order (facts, payment methods, customers, days) and each
+    statement writes its rows in key order, so concurrent flushes lock rows in one order.
+    Foreign keys are checked at commit, so facts may precede their dimension rows.
+    """
+    charge_ids = change_set[changes.CHARGE]
+    refund_ids = change_set[changes.REFUND]
+    dispute_ids = change_set[changes.DISPUTE]
+    customer_ids = set(change_set[changes.CUSTOMER])
+    payment_method_ids = set(change_set[changes.PAYMENT_METHOD])
+    facts = None
+    if charge_ids or refund_ids or dispute_ids:
+        facts = fetch_one(
+            "facts/fact_transaction",
+            {
+                **fact_scope(),
+                "charge_ids": charge_ids,
+                "refund_ids": refund_ids,
+                "dispute_ids": dispute_ids,
+                "report_changes": True,
+            },
         )
-    refresh_customer_facts(customer_ids)
+        change_set.add(changes.CUSTOMER_FACTS, facts["customer_ids"] or [])
+    fact_customers = set(change_set[changes.CUSTOMER_FACTS])
+    fact_payment_methods = set(facts["payment_method_ids"] or []) if facts else set()
+    if payment_method_ids or fact_payment_methods:
+        fetch_one(
+            "facts/dim_payment_method",
+            {
+                **dimension_scope(),
+                "ids": sorted(payment_method_ids),
+                "referenced_ids": sorted(fact_payment_methods),
+            },
+        )
+    if customer_ids or fact_customers or payment_method_ids:
+        fetch_one(
+            "facts/dim_customer",
+            {
+                **dimension_scope(),
+                "ids": sorted(customer_ids),
+                "referenced_ids": sorted(fact_customers),
+                "payment_method_ids": sorted(payment_method_ids | fact_payment_methods),
+            },
+        )
+    if facts and facts["first_occurred_at"] is not None:
+        ensure_dim_dates(
+            reporting_day(facts["first_occurred_at"]), reporting_day(facts["last_occurred_at"])
+        )
 
 
-def refresh_customer_facts(customer_ids: Iterable[str] | None) -> None:
-    """Stub unknown customers, then recompute their payment times and customer months."""
-    if customer_ids is None:
-        params = {"all_rows": True, "customer_ids": []}
-    else:
-        ids = sorted(set(filter(None, customer_ids)))
-        if not ids:
-            return
-        params = {"all_rows": False, "customer_ids": ids}
-    execute("dim_customer_stubs_insert", params)
-    execute("dim_customer_payment_times_update", params)
-    refresh_customer_months(None if customer_ids is None else params["customer_ids"])
+def fact_scope(since=None, until=None) -> dict:
+    """Parameters of facts/fact_transaction for a change set (or the rebuild's all_rows)."""
+    return {
+        "all_rows": False,
+        "charge_ids": [],
+        "refund_ids": [],
+        "dispute_ids": [],
+        "since": since,
+        "until": until,
+        "time_zone": settings.TIME_ZONE,
+        "report_changes": False,
+    }
 
 
-def _ensure_days(first: dt.datetime, last: dt.datetime) -> None:
-    ensure_dim_dates(reporting_day(first), reporting_day(last))
+def dimension_scope(since=None) -> dict:
+    """Parameters of facts/dim_customer and facts/dim_payment_method."""
+    return {
+        "all_rows": False,
+        "ids": [],
+        "referenced_ids": [],
+        "payment_method_ids": [],
+        "since": since,
+        "user_id_key": settings.WAREHOUSE_USER_ID_METADATA_KEY,
+    }

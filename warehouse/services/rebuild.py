@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from warehouse.models import FactCustomerMonth
-from warehouse.services._sql_runner import execute, fetch, scope
+from warehouse.services._sql_runner import execute, fetch, fetch_one, scope
 from warehouse.services.calendar import ensure_dim_dates, reporting_day
-from warehouse.services.customer_months import refresh_customer_months
+from warehouse.services.marts import refresh_marts
+from warehouse.services.payments import dimension_scope, fact_scope
 from warehouse.services.subscriptions import rebuild_subscriptions
 
 # Charges and refunds are upserted in this many slices of creation time, to show progress.
@@ -41,29 +42,28 @@ def rebuild_warehouse(
     """
     summary = RebuildSummary()
     everything = scope(None, since)
-    references = {"all_rows": True, "customer_ids": [], "payment_method_ids": []}
 
     def step(label: str, statement: str, params: dict) -> None:
         progress(f"{label}…")
         summary.rows_written[label] = execute(statement, params)
         progress(f"{label}: {summary.rows_written[label]} rows written")
 
-    step("customers", "dim_customer_upsert", everything)
-    step("payment methods", "dim_payment_method_upsert", everything)
-    for label, statement, slices_query in (
-        ("charges", "fact_charges_upsert", "djstripe_charge_creation_slices"),
-        ("refunds", "fact_refunds_upsert", "djstripe_refund_creation_slices"),
-    ):
-        _sliced_step(summary, progress, label, statement, slices_query, since)
-    step("disputes", "fact_disputes_upsert", everything)
+    _facts_in_slices(summary, progress, since)
     step("movements without a source", "fact_transactions_prune", everything)
     _ensure_days_of_facts(since)
     step("planner statistics", "rebuild_analyze_payments", {})
-    step("payment method placeholders", "dim_payment_method_stubs_insert", references)
-    step("customer placeholders", "dim_customer_stubs_insert", references)
-    step("customer payment times", "dim_customer_payment_times_update", references)
-    progress("customer months…")
-    refresh_customer_months(None)
+    progress("payment methods…")
+    written = fetch_one("facts/dim_payment_method", {**dimension_scope(since), "all_rows": True})
+    summary.rows_written["payment methods"] = written["payment_methods_written"]
+    summary.rows_written["payment method placeholders"] = written["placeholders_written"]
+    progress("customers…")
+    written = fetch_one("facts/dim_customer", {**dimension_scope(since), "all_rows": True})
+    summary.rows_written["customers"] = written["customers_written"]
+    summary.rows_written["customer placeholders"] = written["placeholders_written"]
+    summary.rows_written["customer payment times"] = written["payment_times_written"]
+    progress(f"customers: {written['customers_written']} rows written")
+    progress("marts…")
+    refresh_marts(None)
     summary.customer_months = FactCustomerMonth.objects.count()
     progress(f"customer months: {summary.customer_months} rows")
     progress("subscriptions, invoice lines, MRR movements and marts…")
@@ -74,20 +74,23 @@ def rebuild_warehouse(
     return summary
 
 
-def _sliced_step(summary, progress, label: str, statement: str, slices_query: str, since) -> None:
-    """Upsert in slices of equal row counts by creation time: set-based, with progress."""
-    total, boundaries = _slice_boundaries(slices_query, since)
-    written = done = 0
-    progress(f"{label}: {total} to rebuild")
+def _facts_in_slices(summary, progress, since) -> None:
+    """Upsert fact_transaction in slices of equal charge counts by creation time: set-based,
+    with progress. Refunds and disputes fall in the slice of their own time."""
+    total, boundaries = _slice_boundaries("djstripe_charge_creation_slices", since)
+    written = {"charges": 0, "refunds": 0, "disputes": 0}
+    progress(f"movements: about {total} charges to rebuild")
     windows = list(zip([since, *boundaries], [*boundaries, None], strict=True))
     for number, (start, end) in enumerate(windows, start=1):
-        written += execute(statement, scope(None, start, end))
-        done = min(total, round(total * number / len(windows)))
+        counts = fetch_one("facts/fact_transaction", {**fact_scope(start, end), "all_rows": True})
+        for label in written:
+            written[label] += counts[label]
         progress(
-            f"{label}: slice {number}/{len(windows)} done (~{done} of {total}), {written} rows "
-            f"written"
+            f"movements: slice {number}/{len(windows)} done, "
+            + ", ".join(f"{label} {count}" for label, count in written.items())
+            + " rows written"
         )
-    summary.rows_written[label] = written
+    summary.rows_written.update(written)
 
 
 def _slice_boundaries(slices_query: str, since) -> tuple[int, list[dt.datetime]]:

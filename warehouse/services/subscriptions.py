@@ -1,6 +1,10 @@
 """Subscriptions and MRR into the warehouse: dim_product, dim_price, dim_coupon,
 fact_invoice_line, fact_mrr_change, fact_mrr_movement and the MRR marts.
 
+Receivers record the kinds below in the transaction's change set; the flush runs
+`complete_upstream` (before the payments facts) and `write_subscriptions` (after them, as
+invoice lines settle at their charges' balance transactions).
+
 Every writer runs the same set-based `.sql` files (warehouse/sql/facts, warehouse/sql/marts)
 as `rebuild_warehouse`, scoped to a few customers, so the write path and the rebuild cannot
 drift apart. A customer's facts are recomputed from their whole history (invoices,
@@ -8,12 +12,25 @@ subscriptions), so running a writer twice, or for events out of order, leaves th
 Definitions: docs/metrics.md ("Recurring revenue").
 """
 
+import logging
 from collections.abc import Iterable
 
+import stripe
 from django.conf import settings
 from django.db import connection, transaction
 
+from warehouse.services import change_set as changes
 from warehouse.services._sql_runner import execute, fetch
+
+logger = logging.getLogger(__name__)
+
+# change set kinds: dj-stripe objects saved, and upstream work
+PRODUCT = "product"
+PRICE = "price"
+COUPON = "coupon"
+INVOICE = "invoice"
+SUBSCRIPTION_CUSTOMER = "subscription_customer"  # customers whose subscriptions or invoices changed
+RETRIEVE_PRICE = "retrieve_price"  # prices (or plans) to retrieve from Stripe and sync
 
 # Exclusive lock (two-int key space) taken by the full recompute of the MRR marts; the
 # per-customer refreshes take it shared, and one lock per customer (hashtext) exclusively.
@@ -54,6 +71,60 @@ def record_catalogue(
             row[0] for row in fetch("facts/fact_invoice_line_customers", {"price_ids": prices})
         ]
         refresh_subscription_facts(waiting)
+
+
+def complete_upstream(change_set: changes.ChangeSet) -> None:
+    """Fetch what dj-stripe leaves out: the prices that invoice lines name but dj-stripe has
+    not synced (basil lines name the price by id only), the charges that paid the invoices
+    (their balance transactions convert MRR), and the prices of plan events."""
+    from djstripe.models import Charge, Invoice, Price
+
+    api_key = change_set.api_key or None
+    wanted_prices = set(change_set.take(RETRIEVE_PRICE))
+    wanted_charges = set()
+    for invoice in Invoice.objects.filter(id__in=change_set[INVOICE]):
+        data = invoice.stripe_data
+        for line in (data.get("lines") or {}).get("data") or []:
+            price = ((line.get("pricing") or {}).get("price_details") or {}).get("price")
+            wanted_prices.add(price.get("id") if isinstance(price, dict) else price)
+        for payment in (data.get("payments") or {}).get("data") or []:
+            charge = (payment.get("payment") or {}).get("charge")
+            if payment.get("status") == "paid" and charge:
+                wanted_charges.add(charge.get("id") if isinstance(charge, dict) else charge)
+    wanted_prices.discard(None)
+    known_prices = set(Price.objects.filter(id__in=wanted_prices).values_list("id", flat=True))
+    for price_id in sorted(wanted_prices - known_prices):
+        _retrieve_and_sync(Price, price_id, api_key)
+    known_charges = set(Charge.objects.filter(id__in=wanted_charges).values_list("id", flat=True))
+    for charge_id in sorted(wanted_charges - known_charges):
+        _retrieve_and_sync(Charge, charge_id, api_key)
+
+
+def _retrieve_and_sync(model, object_id: str, api_key: str | None) -> None:
+    try:
+        kwargs = {"api_key": api_key} if api_key else {}
+        data = model(id=object_id).api_retrieve(**kwargs)
+    except stripe.InvalidRequestError as exc:
+        if getattr(exc, "code", None) == "resource_missing" or "No such " in str(exc):
+            logger.warning("Skipping %s %s: gone from Stripe", model.__name__, object_id)
+            return
+        raise
+    model.sync_from_stripe_data(data, **({"api_key": api_key} if api_key else {}))
+
+
+def write_subscriptions(change_set: changes.ChangeSet) -> None:
+    """The flush's subscriptions step: the catalogue, then the MRR facts and marts of the
+    customers whose subscriptions, invoices or charges changed."""
+    record_catalogue(change_set[PRODUCT], change_set[PRICE], change_set[COUPON])
+    customers = set(change_set[SUBSCRIPTION_CUSTOMER]) | set(customers_of(change_set[INVOICE]))
+    # a charge (or its balance transaction) settles an invoice's lines
+    charge_customers = change_set[changes.CUSTOMER_FACTS]
+    if charge_customers:
+        customers |= {
+            row[0]
+            for row in fetch("facts/invoice_line_customers", {"customer_ids": charge_customers})
+        }
+    refresh_subscription_facts(customers)
 
 
 def customers_of(
@@ -100,16 +171,6 @@ def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
         execute("marts/mart_mrr_month_movement", {"all_months": False, "months": months})
     if cohorts:
         execute("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": cohorts})
-
-
-def refresh_customers_with_lines(customer_ids: Iterable[str | None]) -> None:
-    """Refresh the customers that have subscription invoice lines (others have no MRR)."""
-    ids = _ids(customer_ids)
-    if ids:
-        with_lines = [
-            row[0] for row in fetch("facts/invoice_line_customers", {"customer_ids": ids})
-        ]
-        refresh_subscription_facts(with_lines)
 
 
 def _movement_months(customer_ids: list[str]) -> set[tuple]:

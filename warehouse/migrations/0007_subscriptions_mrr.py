@@ -42,7 +42,7 @@ LINEITEM_INVOICE_INDEX = (
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("warehouse", "0005_user_acquisition_install_day"),
+        ("warehouse", "0006_staging_and_intermediate_views"),
         ("djstripe", "0003_2_11"),
     ]
 

@@ -1,0 +1,77 @@
+"""Django's PostgreSQL backend plus pre-commit callbacks: `connection.before_commit(func)`.
+
+Django runs `on_commit` callbacks after the commit, too late for writes that must commit or
+roll back with the transaction. `before_commit(func)` runs `func` inside the transaction,
+right before the outermost atomic block commits; an exception from it rolls the whole
+transaction back and reaches the caller. Outside any atomic block (autocommit) there is
+nothing to wait for, so `func` runs at once. Under a test case's wrapping atomic blocks
+(which never commit), "outermost" means the outermost block of the code under test, as
+for `atomic(durable=True)`. Callbacks are dropped when the transaction rolls back.
+"""
+
+from django.db.backends.postgresql import base
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.run_before_commit: list = []
+        self._running_before_commit = False
+
+    def in_outermost_transaction(self) -> bool:
+        """True inside an atomic block of the code (not only a test case's wrapping blocks)."""
+        return self.in_atomic_block and not self._only_test_case_blocks()
+
+    def _only_test_case_blocks(self) -> bool:
+        return all(getattr(block, "_from_testcase", False) for block in self.atomic_blocks)
+
+    def before_commit(self, func) -> None:
+        """Run `func()` right before the current transaction commits (now under autocommit)."""
+        if self.in_outermost_transaction():
+            self.run_before_commit.append(func)
+        else:
+            func()
+
+    def _run_before_commit_callbacks(self) -> None:
+        if self._running_before_commit:
+            return  # a callback's own atomic blocks end while it runs
+        self._running_before_commit = True
+        try:
+            while self.run_before_commit:
+                self.run_before_commit.pop(0)()
+        finally:
+            self._running_before_commit = False
+
+    def commit(self):
+        if self.run_before_commit and not self.needs_rollback:
+            try:
+                self._run_before_commit_callbacks()
+            except BaseException:
+                self.rollback()
+                raise
+        super().commit()
+
+    def savepoint_commit(self, sid):
+        # Atomic.__exit__ has already popped the ending block: if only a test case's blocks
+        # remain, this savepoint is the code's outermost transaction ending.
+        if self.run_before_commit and self.atomic_blocks and self._only_test_case_blocks():
+            try:
+                self._run_before_commit_callbacks()
+            except BaseException:
+                self.run_before_commit = []
+                self.savepoint_rollback(sid)
+                raise
+        super().savepoint_commit(sid)
+
+    def rollback(self):
+        self.run_before_commit = []
+        super().rollback()
+
+    def savepoint_rollback(self, sid):
+        if self.atomic_blocks is not None and self._only_test_case_blocks():
+            self.run_before_commit = []
+        super().savepoint_rollback(sid)
+
+    def close(self):
+        self.run_before_commit = []
+        super().close()

@@ -1,0 +1,35 @@
+"""The views the warehouse's statements read, created by migrations from their `.sql` files:
+staging (views over dj-stripe's tables, and the settlement function they share) and the
+intermediate customer months the marts are computed from."""
+
+from warehouse import sql
+
+# In dependency order: each may read the ones before it.
+DATABASE_VIEWS = [
+    ("view", "staging/stg_stripe__balance_transactions"),
+    ("function", "staging/stg_stripe__settlement"),
+    ("view", "staging/stg_stripe__charges"),
+    ("view", "staging/stg_stripe__refunds"),
+    ("view", "staging/stg_stripe__disputes"),
+    ("view", "staging/stg_stripe__dispute_balance_transactions"),
+    ("view", "staging/stg_stripe__customers"),
+    ("view", "staging/stg_stripe__payment_methods"),
+    ("view", "marts/int_customer_months"),
+    ("view", "marts/int_customer_month_changes"),
+]
+DROP = {
+    "view": "drop view if exists {name} cascade",
+    "function": "drop function if exists {name}(text, jsonb) cascade",
+}
+
+
+def create_database_views(connection) -> None:
+    with connection.cursor() as cursor:
+        for _, path in DATABASE_VIEWS:
+            cursor.execute(sql.load(path))
+
+
+def drop_database_views(connection) -> None:
+    with connection.cursor() as cursor:
+        for kind, path in reversed(DATABASE_VIEWS):
+            cursor.execute(DROP[kind].format(name=path.rsplit("/", 1)[-1]))

@@ -1,0 +1,82 @@
+"""The marts: what the report pages read, pre-aggregated and delta-maintained.
+
+Each mart is one table with one `.sql` file in warehouse/sql/marts/, whose header says what
+it holds, its grain, the changes that trigger it and its two forms: delta (for the customers
+of a change set) and full (for everyone). `refresh_marts` is the one entry point: the flush
+of a change set, the rebuild, and the install write paths call it.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from warehouse import sql
+from warehouse.services import change_set as changes
+from warehouse.services.locks import lock_all_customers, lock_customers
+
+
+@dataclass(frozen=True)
+class Mart:
+    table: str
+    triggered_by: str  # the change set kind whose ids its delta form takes
+    # reads fact_customer_month's stored rows as the previous version of the changed
+    # customers' months: its delta must run before fact_customer_month is refreshed
+    subtracts_previous: bool = False
+
+    @property
+    def statement(self) -> str:
+        return sql.load(f"marts/{self.table}")
+
+
+# In delta order (see subtracts_previous); the full refresh runs fact_customer_month first.
+CUSTOMER_MARTS = (
+    Mart("fact_month", changes.CUSTOMER_FACTS, subtracts_previous=True),
+    Mart("fact_cohort_month", changes.CUSTOMER_FACTS, subtracts_previous=True),
+    Mart("fact_follow_month", changes.CUSTOMER_FACTS, subtracts_previous=True),
+    Mart("fact_customer_lifetime", changes.CUSTOMER_FACTS),
+    Mart("fact_customer_month", changes.CUSTOMER_FACTS),
+)
+
+
+def refresh_for_change_set(change_set: changes.ChangeSet) -> None:
+    """The flush's marts step: the marts triggered by what the facts step changed."""
+    refresh_marts({changes.CUSTOMER_FACTS: change_set.take(changes.CUSTOMER_FACTS)})
+
+
+@transaction.atomic
+def refresh_marts(changed: dict[str, Iterable[str]] | None) -> None:
+    """Refresh the marts for these changes ({kind: ids}), or every mart in full (None).
+
+    Idempotent. Refreshes of the same customer are serialised by a transaction-scoped
+    advisory lock, so neither sees a half-written month; refreshes of different customers run
+    side by side and add their deltas to the shared rows. A full refresh excludes them all.
+    """
+    if changed is None:
+        _refresh_customer_marts_in_full()
+        return
+    customer_ids = sorted(set(filter(None, changed.get(changes.CUSTOMER_FACTS, ()))))
+    if customer_ids:
+        lock_customers(customer_ids)
+        params = {"all_customers": False, "customer_ids": customer_ids, "subtract_previous": True}
+        with connection.cursor() as cursor:
+            for mart in CUSTOMER_MARTS:
+                cursor.execute(mart.statement, params)
+
+
+def _refresh_customer_marts_in_full() -> None:
+    lock_all_customers()
+    params = {"all_customers": True, "customer_ids": [], "subtract_previous": False}
+    in_full_order = sorted(CUSTOMER_MARTS, key=lambda mart: mart.table != "fact_customer_month")
+    with connection.cursor() as cursor:
+        cursor.execute(sql.load("report_aggregates_clear"))
+        for mart in in_full_order:
+            cursor.execute(mart.statement, params)
+
+
+def refresh_customer_months(customer_ids: Iterable[str] | None = None) -> None:
+    """The customer marts of these customers (None: every mart in full)."""
+    if customer_ids is None:
+        refresh_marts(None)
+    else:
+        refresh_marts({changes.CUSTOMER_FACTS: customer_ids})
