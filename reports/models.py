@@ -2,15 +2,16 @@
 
 - `ReportAccess` carries the permission `reports.view_reports` (unmanaged, never queried).
 - `CustomerMonthReport` (grain: one row per customer per calendar month, from
-  fact_customer_month) and `InstallReport` (grain: one row per install, from
+  fact_customer_month), `MrrMovementReport` (grain: one row per customer per day with an MRR
+  movement, from fact_mrr_movement) and `InstallReport` (grain: one row per install, from
   fact_user_first_install) are proxies whose custom managers run the report queries in
   `reports/sql/`. Views reach SQL only through these managers.
 """
 
 from django.db import models
 
-from reports.managers import InstallReportManager, PaymentReportManager
-from warehouse.models import FactCustomerMonth, FactUserFirstInstall
+from reports.managers import InstallReportManager, MrrReportManager, PaymentReportManager
+from warehouse.models import FactCustomerMonth, FactMrrMovement, FactUserFirstInstall
 
 
 class ReportAccess(models.Model):
@@ -35,6 +36,17 @@ class CustomerMonthReport(FactCustomerMonth):
         proxy = True
         default_permissions = ()
         verbose_name = "customer month report"
+
+
+class MrrMovementReport(FactMrrMovement):
+    """Recurring-revenue reports (MRR, movements, plans, cohorts) over fact_mrr_movement."""
+
+    objects = MrrReportManager()
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        verbose_name = "MRR movement report"
 
 
 class InstallReport(FactUserFirstInstall):

@@ -13,12 +13,12 @@ from reports import formatting
 class Column:
     key: str
     label: str
-    kind: str = "text"  # text, int, money, rate, month, date, datetime, customer
+    kind: str = "text"  # text, int, money, rate, ratio, month, date, datetime, customer
     sortable: bool = False
 
     @property
     def numeric(self) -> bool:
-        return self.kind in {"int", "money", "rate"}
+        return self.kind in {"int", "money", "rate", "ratio"}
 
 
 @dataclass
@@ -57,6 +57,7 @@ class Table:
         return Cell(
             text=formatting.display_value(value, column.kind, self.currency),
             numeric=column.numeric,
+            url=row.get(f"{column.key}__url", ""),
         )
 
     def to_csv(self) -> str:

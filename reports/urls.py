@@ -10,6 +10,7 @@ urlpatterns = [
     path("ltv/", views.ltv, name="ltv"),
     path("cohorts/", views.cohorts, name="cohorts"),
     path("channels/", views.channels, name="channels"),
+    path("mrr/", views.mrr, name="mrr"),
     path("vendor/plotly-<str:version>.min.js", views.plotly_js, name="plotly_js"),
     path(
         "login/",

@@ -86,3 +86,11 @@ def plotly_js(request, version):
     if version != plotly.__version__ or not PLOTLY_JS.is_file():
         raise Http404("No such plotly.js version.")
     return FileResponse(PLOTLY_JS.open("rb"), content_type="text/javascript; charset=utf-8")
+
+
+@report_view
+def mrr(request):
+    form = forms.MrrFilterForm.for_query(request.GET)
+    return _respond(
+        request, "reports/mrr.html", form, pages.mrr_page, "mrr", exporting="export" in request.GET
+    )

@@ -18,6 +18,8 @@ import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import stripe
+
 from warehouse.money import currency_exponent
 
 
@@ -709,3 +711,22 @@ class Billing:
             *(("subscription", s.data) for s in self.subscriptions.values()),
             *(("invoice", i) for i in self.invoices.values()),
         ]
+
+
+def sync(objects) -> None:
+    """Sync (kind, Stripe object) pairs through dj-stripe's manual path, in order."""
+    from djstripe import models
+
+    model = {
+        "product": models.Product,
+        "price": models.Price,
+        "coupon": models.Coupon,
+        "customer": models.Customer,
+        "charge": models.Charge,
+        "refund": models.Refund,
+        "subscription": models.Subscription,
+        "invoice": models.Invoice,
+    }
+    for kind, data in objects:
+        # as stripe-python hands them over: nested lists become ListObjects
+        model[kind].sync_from_stripe_data(stripe.StripeObject.construct_from(data, stripe.api_key))

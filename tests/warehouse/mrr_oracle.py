@@ -313,13 +313,14 @@ class MrrOracle:
             for (month, kind), moves in groups.items()
         )
 
-    def cohorts(self) -> dict[tuple, tuple]:
+    def cohorts(self, last_month: dt.date | None = None) -> dict[tuple, tuple]:
         """(cohort, month) -> (mrr, gross retained mrr, customers with mrr) as running values
-        for every month from the cohort month to the last month of any customer row."""
+        for every month from the cohort month to last_month (default: the last month of any
+        customer row)."""
         rows = self.customer_months()
         if not rows:
             return {}
-        last_month = max(row[1] for row in rows)
+        last_month = last_month or max(row[1] for row in rows)
         latest = {}
         for customer_id, month, cohort, _start, end, cohort_mrr in rows:
             latest.setdefault(customer_id, []).append((month, cohort, end, cohort_mrr))

@@ -9,10 +9,10 @@ import datetime as dt
 import random
 
 import pytest
-import stripe
 from django.conf import settings
 
 from tests.warehouse import mrr_scenarios
+from tests.warehouse.billing import sync
 from tests.warehouse.mrr_oracle import MrrOracle
 from warehouse.models import (
     FactInvoiceLine,
@@ -24,24 +24,6 @@ from warehouse.models import (
 from warehouse.services import rebuild_warehouse
 
 pytestmark = pytest.mark.django_db
-
-
-def sync(objects) -> None:
-    from djstripe import models
-
-    model = {
-        "product": models.Product,
-        "price": models.Price,
-        "coupon": models.Coupon,
-        "customer": models.Customer,
-        "charge": models.Charge,
-        "refund": models.Refund,
-        "subscription": models.Subscription,
-        "invoice": models.Invoice,
-    }
-    for kind, data in objects:
-        # as stripe-python hands them over: nested lists become ListObjects
-        model[kind].sync_from_stripe_data(stripe.StripeObject.construct_from(data, stripe.api_key))
 
 
 def warehouse_movements() -> list[tuple]:
