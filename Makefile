@@ -7,7 +7,7 @@ DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
 STRIPE_DOUBLE_PORT ?= 8420
 
-.PHONY: venv lint test demo demo-live demo-data db-stop chromium bench
+.PHONY: venv lint test demo demo-live demo-data db-stop chromium bench mutants
 
 venv: $(VENV)/.installed
 
@@ -60,3 +60,10 @@ SCALE ?= small
 BENCH_ARGS ?=
 bench: venv
 	$(BIN)/python -m bench.run --scale $(SCALE) $(BENCH_ARGS)
+
+# Mutation check (devtools/mutants.py, never part of `make test`): plants known bugs one at a
+# time in a scratch copy and runs the tests that must catch each; exits 1 if any survives.
+# MUTANTS_ARGS passes options, e.g. MUTANTS_ARGS="--only churn --no-baseline" or "--list".
+MUTANTS_ARGS ?=
+mutants: venv
+	$(BIN)/python -m devtools.mutants $(MUTANTS_ARGS)

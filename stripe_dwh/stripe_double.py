@@ -13,17 +13,24 @@ middleware to its aiohttp application and keeps its state in memory. Added, in m
 - `POST /_test/balance_transactions/{id}` (JSON: amount, currency, fee) re-states a
   balance transaction in another settlement currency, as Stripe does for a charge in a
   currency the account does not settle in;
+- `POST /_test/objects/{object}/{id}` (JSON: top-level fields) overwrites fields of a stored
+  localstripe object, e.g. `created` to backdate a charge, a refund or their balance
+  transactions, or `status`/`failure_reason` to make a succeeded refund fail later;
 - `DELETE /_config/data` (localstripe's) empties the double, these additions included;
 - `--read-delay-ms N` (or, at run time, `POST /_config/read_delay` with JSON `{"ms": N}`)
   answers every API read (`GET /v1/...`) N ms late, as a distant Stripe would: the webhook
   processing's retrievals and lists then take realistic time;
 - Stripe's answers where localstripe differs: a missing object is a 404 with code
   `resource_missing` and "No such <object>: '<id>'"; a deleted customer is still
-  retrievable as `{"id": …, "object": "customer", "deleted": true}`.
+  retrievable as `{"id": …, "object": "customer", "deleted": true}`; a charge retrieved
+  with a `Stripe-Version` of 2022-11-15 or later has no embedded `refunds` list unless
+  expanded (as dj-stripe's pinned version sees it, so refunds reach it only through refund
+  events, `charge.refunded` and listing).
 """
 
 import argparse
 import asyncio
+import json
 import re
 import secrets
 import socket
@@ -69,6 +76,9 @@ async def retrieve_account(request: web.Request) -> web.Response:
 disputes: dict[str, dict] = {}
 dispute_balance_transactions: dict[str, dict] = {}
 deleted_customers: set[str] = set()
+
+# From this API version on, Stripe no longer embeds a charge's refunds in the charge.
+CHARGE_REFUNDS_DROPPED_IN = "2022-11-15"
 
 OBJECT_PATH = re.compile(r"^/v1/(?P<collection>[a-z_]+)s/(?P<id>[A-Za-z0-9_]+)$")
 
@@ -162,6 +172,28 @@ async def restate_balance_transaction(request: web.Request) -> web.Response:
     return web.json_response(bt._export())
 
 
+# Fields a test may overwrite: enough to backdate objects and to fail a refund, nothing that
+# would break localstripe's own bookkeeping (ids, amounts, links between objects).
+SETTABLE_FIELDS = {"created", "status", "failure_reason", "failure_balance_transaction"}
+
+
+async def set_object_fields(request: web.Request) -> web.Response:
+    key = f"{request.match_info['object']}:{request.match_info['id']}"
+    stored = store.get(key)
+    if stored is None:
+        return _missing(request.match_info["object"], request.match_info["id"])
+    body = await request.json()
+    unknown = set(body) - SETTABLE_FIELDS
+    if unknown:
+        return web.json_response(
+            {"error": {"type": "invalid_request_error", "message": f"Not settable: {unknown}"}},
+            status=400,
+        )
+    for field, value in body.items():
+        setattr(stored, field, value)
+    return web.json_response(stored._export())
+
+
 async def list_connected_accounts(request: web.Request) -> web.Response:
     """The platform has no connected accounts (djstripe_sync_models asks first)."""
     return web.json_response(
@@ -227,6 +259,17 @@ async def stripe_shaped_middleware(request: web.Request, handler):
             return _missing(match["collection"], match["id"])
     if match and response.status == 404:
         return _missing(match["collection"], match["id"])
+    if (
+        match
+        and request.method == "GET"
+        and match["collection"] == "charge"
+        and response.status == 200
+        and request.headers.get("Stripe-Version", "")[:10] >= CHARGE_REFUNDS_DROPPED_IN
+        and "refunds" not in request.query.getall("expand[]", [])
+    ):
+        charge = json.loads(response.body)
+        charge.pop("refunds", None)
+        return web.json_response(charge)
     return response
 
 
@@ -244,6 +287,7 @@ def build_app() -> web.Application:
         app.router.add_post("/_test/disputes/{id}/close", close_dispute)
         app.router.add_post("/_test/balance_transactions/{id}", restate_balance_transaction)
         app.router.add_post("/_config/read_delay", configure_read_delay)
+        app.router.add_post("/_test/objects/{object}/{id}", set_object_fields)
         app._stripe_dwh_routes = True
     # localstripe pickles its whole store to one shared /tmp file after every write;
     # that is slow at scale and lets parallel instances overwrite each other's state.

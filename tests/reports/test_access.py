@@ -89,3 +89,51 @@ def test_admin_links_to_the_reports(admin_client):
     response = admin_client.get(reverse("admin:index"))
 
     assert f'href="{reverse("reports:overview")}"'.encode() in response.content
+
+
+# --- every report page and every CSV export, derived from the URLconf ----------------------
+
+# Views of the reports app open to anyone. Every other URL of the app is a report page and
+# must need the permission, so a page added to reports/urls.py is checked here on its own.
+PUBLIC_VIEWS = {"login", "logout", "plotly_js"}
+
+
+def report_page_names() -> list[str]:
+    from reports import urls
+
+    names = [f"{urls.app_name}:{p.name}" for p in urls.urlpatterns if p.name not in PUBLIC_VIEWS]
+    assert names, "no report page found in reports/urls.py"
+    return names
+
+
+def test_the_report_pages_are_found_in_the_urlconf():
+    # a sanity check on the derivation, not the list the permission test uses
+    assert set(REPORT_URLS) <= set(report_page_names())
+
+
+@pytest.mark.parametrize("url_name", report_page_names())
+def test_every_page_and_export_needs_the_permission(manager_client, django_user_model, url_name):
+    from django.test import Client
+
+    from tests.reports.test_pages import page_tables
+
+    url = reverse(url_name)
+    page = manager_client.get(url)
+    assert page.status_code == 200
+    exports = sorted(page_tables(page))
+    assert exports, f"{url_name} shows no table to export"
+    requests_to_check = [{}] + [{"export": name} for name in exports]
+    for query in requests_to_check:
+        assert manager_client.get(url, query).status_code == 200, query
+
+    anonymous_client, clerk_client = Client(), Client()
+    clerk_client.force_login(
+        django_user_model.objects.create_user(username="clerk", password="x-pass-123")
+    )
+    anonymous = [anonymous_client.get(url, query) for query in requests_to_check]
+    without_permission = [clerk_client.get(url, query) for query in requests_to_check]
+
+    assert [r.status_code for r in anonymous] == [302] * len(requests_to_check)
+    assert all(r["Location"].startswith(reverse("reports:login")) for r in anonymous)
+    assert [r.status_code for r in without_permission] == [403] * len(requests_to_check)
+    assert all(b"text/csv" not in r.get("Content-Type", "").encode() for r in without_permission)

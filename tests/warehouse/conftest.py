@@ -45,11 +45,41 @@ class StripeShop:
             return intent, charge
         return intent, stripe.Charge.retrieve(intent.charges.data[0].id)
 
+    def pay_at(self, customer_id: str, payment_method_id: str, amount: int, moment, currency="eur"):
+        """A charge (succeeded or declined) dated at `moment`, as the API shows it then."""
+        _, charge = self.pay(customer_id, payment_method_id, amount, currency)
+        self.backdate(charge, moment)
+        return stripe.Charge.retrieve(charge.id)
+
     def refund(self, charge_id: str, amount: int | None = None):
         kwargs = {"charge": charge_id}
         if amount is not None:
             kwargs["amount"] = amount
         return stripe.Refund.create(**kwargs)
+
+    def set_fields(self, object_name: str, object_id: str, **fields) -> dict:
+        """Overwrite fields of an object in the double (POST /_test/objects/...)."""
+        response = requests.post(
+            f"{self.base_url}/_test/objects/{object_name}/{object_id}",
+            json=fields,
+            timeout=10,
+            auth=(stripe.api_key, ""),
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def backdate(self, api_object, moment) -> None:
+        """Date a charge or refund, and its balance transaction, at `moment` (an aware
+        datetime): Stripe dates both at the moment the money moved."""
+        created = int(moment.timestamp())
+        self.set_fields(api_object.object, api_object.id, created=created)
+        if api_object.get("balance_transaction"):
+            self.set_fields("balance_transaction", api_object.balance_transaction, created=created)
+
+    def fail_refund(self, refund_id: str, reason: str = "lost_or_stolen_card") -> None:
+        """A refund that had succeeded fails later (the card was closed): Stripe gives the
+        money back to the account and marks the refund failed."""
+        self.set_fields("refund", refund_id, status="failed", failure_reason=reason)
 
     def restate_settlement(
         self, balance_transaction_id: str, amount: int, currency: str, fee: int = 0

@@ -17,4 +17,6 @@ select
     extract(isodow from calendar_date)::smallint as weekday,
     date_trunc('month', calendar_date)::date as month_start
 from calendar_days
-on conflict (date_sk) do nothing
+-- no conflict target: dim_date has two unique keys (date_sk and date), and concurrent writers
+-- extending the calendar to the same new day must skip it on either, not fail on the other
+on conflict do nothing
