@@ -1,8 +1,9 @@
 """Fill the benchmark database at scale: dj-stripe's tables and the warehouse, by COPY.
 
     .venv/bin/python -m bench.generate                      # 100k customers, 1M charges, 500k
-    installs
-    .venv/bin/python -m bench.generate --customers 5000 --charges 50000 --installs 25000
+    installs, 100k subscriptions
+    .venv/bin/python -m bench.generate --customers 5000 --charges 50000 --installs 25000 \
+        --subscriptions 5000
 
 dj-stripe rows are written as dj-stripe 2.11 stores them: a few typed columns (charge
 `amount` in major units as its legacy decimal field does, refund and balance-transaction
@@ -15,6 +16,9 @@ Shares (per charge attempt): ~8 % failed, ~5 % of succeeded refunded (30 % of th
 ~0.6 % of succeeded disputed (40 % of closed disputes won, with funds reinstated). Currencies:
 USD 85 %, EUR 7 %, GBP 5 %, JPY 3 % (zero-decimal), all settled in USD. Customers sign up over
 the months with growth, pay monthly, churn ~10 %/month and some come back after a gap.
+Subscriptions (bench/subscriptions.py): the demo's Billing catalog and subscription lives
+for about --subscriptions of the customers, simulated by devtools.billing and written as
+dj-stripe stores them (invoices with their lines, their charges and fact_transaction rows).
 Runs in one process; deterministic for a given --seed and end time.
 """
 
@@ -28,6 +32,7 @@ import time
 from zoneinfo import ZoneInfo
 
 from bench.db import setup
+from bench.subscriptions import BILLING_TABLES, write_subscriptions
 
 UTC = dt.UTC
 CURRENCIES = [  # (code, share, minor units of USD per minor unit, price multiplier)
@@ -73,6 +78,7 @@ WAREHOUSE_TABLES = [
     "dim_customer",
 ]
 DJSTRIPE_TABLES = [
+    *BILLING_TABLES,
     "djstripe_dispute",
     "djstripe_refund",
     "djstripe_charge",
@@ -1012,6 +1018,7 @@ def _recreate_indexes(cursor, definitions: list[str]) -> None:
 
 
 BULK_TABLES = [
+    *BILLING_TABLES,
     "djstripe_charge",
     "djstripe_balancetransaction",
     "djstripe_refund",
@@ -1048,7 +1055,8 @@ def generate(args) -> dict:
             )
 
     print(
-        f"generating {args.customers:,} customers, {args.charges:,} charges over {args.months} "
+        f"generating {args.customers:,} customers, {args.charges:,} charges, "
+        f"~{args.subscriptions:,} subscriptions over {args.months} "
         f"months up to {generator.end:%Y-%m-%d %H:%M} UTC, {args.installs:,} installs over "
         f"{args.channels} channels (seed {args.seed})",
         flush=True,
@@ -1073,14 +1081,15 @@ def generate(args) -> dict:
     def charges_and_dimensions(cursor):
         definitions = _drop_secondary_indexes(cursor, BULK_TABLES)
         generator.charges(cursor)
+        write_subscriptions(generator, cursor, args.subscriptions, CopyBuffer)
         generator.warehouse_dimensions(cursor)
         index_started = time.perf_counter()
         _recreate_indexes(cursor, definitions)
         timings["recreate indexes"] = time.perf_counter() - index_started
 
     step(
-        "charges, refunds, disputes, balance transactions, fact_transaction, dim_customer, "
-        "dim_payment_method (secondary indexes rebuilt after)",
+        "charges, refunds, disputes, balance transactions, subscriptions, invoices, "
+        "fact_transaction, dim_customer, dim_payment_method (secondary indexes rebuilt after)",
         charges_and_dimensions,
     )
     step_started = time.perf_counter()
@@ -1126,6 +1135,12 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--charges", type=int, default=1_000_000, help="charge attempts")
+    parser.add_argument(
+        "--subscriptions",
+        type=int,
+        default=100_000,
+        help="about this many subscriptions (whole customer lives), with their invoices",
+    )
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--installs", type=int, default=500_000)
     parser.add_argument("--channels", type=int, default=8, choices=range(1, len(CHANNELS) + 1))

@@ -27,6 +27,7 @@ SCALES = {
     "small": {
         "customers": 5_000,
         "charges": 50_000,
+        "subscriptions": 5_000,
         "installs": 25_000,
         "import_rows": 100_000,
         "webhook_events": 120,
@@ -34,6 +35,7 @@ SCALES = {
     "full": {
         "customers": 100_000,
         "charges": 1_000_000,
+        "subscriptions": 100_000,
         "installs": 500_000,
         "import_rows": 1_000_000,
         "webhook_events": 400,
@@ -84,13 +86,21 @@ def _dataset_scale() -> dict | None:
     with connection.cursor() as cursor:
         cursor.execute("select count(*) from djstripe_customer")
         customers = cursor.fetchone()[0]
-        cursor.execute("select count(*) from djstripe_charge")
+        # The generator's one-off charges (subscription invoices' charges have an intent).
+        cursor.execute("select count(*) from djstripe_charge where payment_intent_id is null")
         charges = cursor.fetchone()[0]
+        cursor.execute("select count(*) from djstripe_subscription")
+        subscriptions = cursor.fetchone()[0]
         cursor.execute("select count(*) from fact_user_first_install")
         installs = cursor.fetchone()[0]
     if not charges:
         return None
-    return {"customers": customers, "charges": charges, "installs": installs}
+    return {
+        "customers": customers,
+        "charges": charges,
+        "subscriptions": subscriptions,
+        "installs": installs,
+    }
 
 
 def _git_revision() -> str:
@@ -349,7 +359,7 @@ def main(argv=None):
         flush=True,
     )
     existing = _dataset_scale()
-    wanted = {"customers": sizes["customers"], "charges": sizes["charges"]}
+    wanted = {k: sizes[k] for k in ("customers", "charges", "subscriptions")}
     needs_data = any(step != "generate" for step in steps)
     # The webhook step adds a few hundred rows; a dataset within 1 % of the sizes is reused.
     if (
@@ -381,6 +391,8 @@ def main(argv=None):
                         str(sizes["charges"]),
                         "--installs",
                         str(sizes["installs"]),
+                        "--subscriptions",
+                        str(sizes["subscriptions"]),
                     ]
                 )
             )

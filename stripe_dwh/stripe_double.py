@@ -16,6 +16,10 @@ middleware to its aiohttp application and keeps its state in memory. Added, in m
 - `POST /_test/objects/{object}/{id}` (JSON: top-level fields) overwrites fields of a stored
   localstripe object, e.g. `created` to backdate a charge, a refund or their balance
   transactions, or `status`/`failure_reason` to make a succeeded refund fail later;
+- Stripe Billing at API version 2026-05-27.dahlia (products, prices, coupons,
+  subscriptions, invoices and their lines, invoice items, invoice payments), served from
+  scenarios of `devtools.billing` loaded through `POST /_test/billing/objects`: see
+  devtools/billing/double.py;
 - `DELETE /_config/data` (localstripe's) empties the double, these additions included;
 - `--read-delay-ms N` (or, at run time, `POST /_config/read_delay` with JSON `{"ms": N}`)
   answers every API read (`GET /v1/...`) N ms late, as a distant Stripe would: the webhook
@@ -39,6 +43,8 @@ import time
 from aiohttp import web
 from localstripe import server as localstripe_server
 from localstripe.resources import BalanceTransaction, Charge, store
+
+from devtools.billing import double as billing_double
 
 ACCOUNT_ID = "acct_1LocalStripeDouble0"
 ACCOUNT_DEFAULT_CURRENCY = "usd"
@@ -288,6 +294,7 @@ def build_app() -> web.Application:
         app.router.add_post("/_test/balance_transactions/{id}", restate_balance_transaction)
         app.router.add_post("/_config/read_delay", configure_read_delay)
         app.router.add_post("/_test/objects/{object}/{id}", set_object_fields)
+        billing_double.install(app)
         app._stripe_dwh_routes = True
     # localstripe pickles its whole store to one shared /tmp file after every write;
     # that is slow at scale and lets parallel instances overwrite each other's state.

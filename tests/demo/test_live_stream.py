@@ -84,3 +84,38 @@ def test_a_stream_of_steps_keeps_every_charge(live_stream):
     charge_events = {d.object_id for d in deliveries if d.event_type.startswith("charge.")}
     assert all(d.status_code == 200 for d in deliveries)
     assert set(Charge.objects.values_list("id", flat=True)) == charge_events
+
+
+def test_subscriptions_plan_changes_and_cancellations_arrive_through_the_webhook(live_stream):
+    from djstripe.models import Charge, Invoice, InvoiceItem, Price, Subscription
+
+    live_stream.trial_share = 0  # a trial's plan change is not prorated: no invoice items
+    deliveries = live_stream.subscribe() + live_stream.subscribe()
+    deliveries += live_stream.change_plan() + live_stream.cancel()
+
+    assert [d.status_code for d in deliveries] == [200] * len(deliveries)
+    kinds = {d.event_type for d in deliveries}
+    assert {
+        "product.created",
+        "price.created",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.paid",
+        "invoiceitem.created",
+    } <= kinds
+    assert kinds & {"customer.subscription.deleted", "customer.subscription.updated"}
+    simulated = {s["id"]: s for s in live_stream.billing.objects()["subscriptions"]}
+    assert dict(Subscription.objects.values_list("id", "stripe_data__status")) == {
+        sub_id: sub["status"] for sub_id, sub in simulated.items()
+    }
+    assert dict(Subscription.objects.values_list("id", "stripe_data__cancel_at_period_end")) == {
+        sub_id: sub["cancel_at_period_end"] for sub_id, sub in simulated.items()
+    }
+    invoices = live_stream.billing.objects()["invoices"]
+    assert set(Invoice.objects.values_list("id", flat=True)) == {i["id"] for i in invoices}
+    assert InvoiceItem.objects.count() == 2  # the plan change's two prorations
+    assert Price.objects.count() == 2
+    paid = [c["id"] for c in live_stream.billing.objects()["charges"]]
+    assert set(paid) <= set(Charge.objects.values_list("id", flat=True))

@@ -15,7 +15,7 @@ from warehouse.demo.generator import DemoConfig, generate
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Chosen so that this small business has a refund (one partial), a won and a lost dispute.
-SMALL = {"users": 120, "months": 8, "seed": 257, "end": "2026-06-15T12:00:00+00:00"}
+SMALL = {"users": 120, "months": 8, "seed": 629, "end": "2026-06-15T12:00:00+00:00"}
 
 
 def small_business():
@@ -73,7 +73,43 @@ def test_fills_djstripe_tables_with_the_generated_objects(loaded):
     # The app's user id travels in the customer's metadata.
     user_ids = {c.metadata["user_id"] for c in Customer.objects.all()}
     assert user_ids == {c.user_id for c in business.customers}
-    assert "synced 41/41 customers" in loaded
+    customers = len(business.customers)
+    assert f"synced {customers}/{customers} customers" in loaded
+
+
+def test_fills_djstripe_billing_tables_with_the_generated_subscriptions(loaded):
+    from djstripe.models import (
+        Coupon,
+        Discount,
+        Invoice,
+        InvoiceItem,
+        PaymentIntent,
+        Price,
+        Product,
+        Subscription,
+        SubscriptionItem,
+    )
+
+    business = small_business()
+
+    def every(kind):
+        return [obj for customer in business.customers for obj in getattr(customer, kind)]
+
+    assert Product.objects.count() == len(business.catalog["products"])
+    assert Price.objects.count() == len(business.catalog["prices"])
+    assert Coupon.objects.count() == len(business.catalog["coupons"])
+    assert dict(Subscription.objects.values_list("id", "stripe_data__status")) == {
+        s["id"]: s["status"] for s in every("subscriptions")
+    }
+    assert SubscriptionItem.objects.count() == sum(
+        len(s["items"]["data"]) for s in every("subscriptions")
+    )
+    assert dict(Invoice.objects.values_list("id", "stripe_data__total")) == {
+        i["id"]: i["total"] for i in every("invoices")
+    }
+    assert Discount.objects.count() == len(every("discounts"))
+    assert InvoiceItem.objects.count() == len(every("invoiceitems"))
+    assert PaymentIntent.objects.count() == len(every("payment_intents"))
 
 
 def test_installs_arrive_through_the_import(loaded):
@@ -188,7 +224,7 @@ def test_an_interrupted_load_is_completed_by_the_next_run(stripe_unreachable):
 
     out = load(workers=1)
 
-    assert "3/41 customers" in out
+    assert f"3/{len(business.customers)} customers" in out
     assert Customer.objects.count() == len(business.customers)
     assert Charge.objects.count() == business.charge_count
 

@@ -10,15 +10,20 @@ The shape of the business:
 - installs grow about 4 % a month over the period, across 8 channels in 6 channel groups,
   from iOS, Android and web clients; about 9 % of users install more than once (a same-day
   reinstall or a second device later);
-- about a third of users become paying customers; conversion, retention and price tier
+- about a third of users become customers (a few never pay: their trial does not convert);
+  conversion, retention and price tier
   depend on the channel, so the channel funnel and the cohort matrix differ by channel;
-- each customer pays monthly in the currency of their country (EUR, USD, GBP or the
-  zero-decimal JPY); the account settles everything in USD at a drifting exchange rate,
-  with Stripe's fee (2.9 % + 30 ¢, plus 1.5 % for foreign cards) on each balance
-  transaction;
-- churn decays with tenure, churned customers sometimes come back, about 5 % of charges
-  fail (a retry a few days later often succeeds), about 3 % of succeeded charges are
-  refunded (a third of them partially), and a few are disputed, won or lost.
+- each customer subscribes in the currency of their country (EUR, USD, GBP or the
+  zero-decimal JPY) to a monthly, quarterly or yearly plan of the Basic or Premium tier,
+  through Stripe Billing simulated by `devtools.billing` (API version
+  2026-05-27.dahlia): trials, coupons, prorated upgrades and downgrades, quantity changes,
+  cancellations, failed renewals, second subscriptions and reactivations (see
+  devtools/billing/demo.py); the customer's objects include its subscriptions,
+  discounts, invoices (with their lines and payments), invoice items and payment intents;
+- the account settles everything in USD at a drifting exchange rate, with Stripe's fee
+  (2.9 % + 30 ¢, plus 1.5 % for foreign cards) on each balance transaction;
+- churn decays with tenure, about 3 % of succeeded charges are refunded (a third of them
+  partially), and a few are disputed, won or lost.
 """
 
 import collections
@@ -30,6 +35,9 @@ import string
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
+
+from devtools.billing.demo import CustomerProfile, DemoCatalog, subscription_life
+from devtools.billing.engine import BillingSimulator
 
 DEFAULT_SEED = 20240601
 DEFAULT_USERS = 5000
@@ -187,13 +195,6 @@ COUNTRIES = {
     "JP": (0.15, "jpy", [("Tokyo", "", "100-0001"), ("Osaka", "", "530-0001")]),
 }
 
-# Monthly prices in minor units of each currency (JPY has no minor unit).
-PRICES = {
-    "usd": (999, 1999),
-    "eur": (899, 1799),
-    "gbp": (799, 1599),
-    "jpy": (1200, 2400),
-}
 # Units of USD per unit of the currency, around which the daily rate drifts.
 USD_RATES = {"usd": 1.0, "eur": 1.085, "gbp": 1.265, "jpy": 0.0067}
 
@@ -252,12 +253,6 @@ LAST_NAMES = [
     "Evans",
     "Ito",
 ]
-DECLINES = [
-    ("card_declined", "Your card was declined.", 0.45),
-    ("insufficient_funds", "Your card has insufficient funds.", 0.35),
-    ("expired_card", "Your card has expired.", 0.12),
-    ("incorrect_cvc", "Your card's security code is incorrect.", 0.08),
-]
 
 
 @dataclass(frozen=True)
@@ -275,14 +270,19 @@ class DemoConfig:
 
 @dataclass
 class DemoCustomer:
-    """One paying user's Stripe objects, in the order they are synced."""
+    """One customer's Stripe objects, in the order they are synced."""
 
     user_id: str
     channel: str
     customer: dict
     payment_methods: list = field(default_factory=list)
+    subscriptions: list = field(default_factory=list)
+    discounts: list = field(default_factory=list)
+    payment_intents: list = field(default_factory=list)
     charges: list = field(default_factory=list)
     disputes: list = field(default_factory=list)
+    invoices: list = field(default_factory=list)  # as retrieved: discounts expanded
+    invoiceitems: list = field(default_factory=list)
 
 
 @dataclass
@@ -290,10 +290,20 @@ class DemoBusiness:
     config: DemoConfig
     installs: list  # dicts with INSTALL_FIELDS keys (strings)
     customers: list  # DemoCustomer
+    catalog: dict = field(default_factory=dict)  # products, prices, coupons
+    events: list = field(default_factory=list)  # the simulated Billing events, if recorded
 
     @property
     def charge_count(self) -> int:
         return sum(len(c.charges) for c in self.customers)
+
+    @property
+    def subscription_count(self) -> int:
+        return sum(len(c.subscriptions) for c in self.customers)
+
+    @property
+    def invoice_count(self) -> int:
+        return sum(len(c.invoices) for c in self.customers)
 
     def balance_transactions(self):
         """Every balance transaction of the business (charges, refunds, disputes)."""
@@ -362,6 +372,16 @@ class _Generator:
         self.end = config.end_moment()
         self.start = _add_months(self.end, -config.months, self.end.day)
         self.decided_disputes = 0
+        self.billing = BillingSimulator(
+            seed=config.seed,
+            usd_rate=lambda currency, moment: self.usd_rate(
+                currency, dt.datetime.fromtimestamp(moment, dt.UTC)
+            ),
+            record_events=False,
+            charge_description="Stridely subscription",
+        )
+        self.catalog = DemoCatalog.create(self.billing, self.start - dt.timedelta(days=30))
+        self.cards: dict[str, dict] = {}
 
     # --- money -------------------------------------------------------------------------
     def usd_rate(self, currency: str, moment: dt.datetime) -> float:
@@ -625,111 +645,6 @@ class _Generator:
             "type": "card",
         }
 
-    def charge_object(self, customer, payment_method, moment, amount, currency, *, failure=None):
-        charge_id = self.ids.stripe("ch")
-        card = payment_method["card"]
-        succeeded = failure is None
-        balance_transaction = None
-        if succeeded:
-            settled, _ = self.settle(amount, currency, moment)
-            fee = round(settled * 0.029) + 30
-            if currency != SETTLEMENT_CURRENCY:
-                fee += round(settled * 0.015)
-            balance_transaction = self.balance_transaction(
-                amount=amount,
-                currency=currency,
-                moment=moment,
-                source=charge_id,
-                bt_type="charge",
-                category="charge",
-                fee=fee,
-                description="Monthly subscription",
-            )
-        if succeeded:
-            outcome = {
-                "network_status": "approved_by_network",
-                "reason": None,
-                "risk_level": "normal",
-                "risk_score": self.rng.randrange(5, 60),
-                "seller_message": "Payment complete.",
-                "type": "authorized",
-            }
-        else:
-            outcome = {
-                "network_status": "declined_by_network",
-                "reason": failure[0],
-                "risk_level": "normal",
-                "risk_score": self.rng.randrange(5, 60),
-                "seller_message": "The bank did not return any further details with this decline.",
-                "type": "issuer_declined",
-            }
-        return {
-            "id": charge_id,
-            "object": "charge",
-            "amount": amount,
-            "amount_captured": amount if succeeded else 0,
-            "amount_refunded": 0,
-            "application": None,
-            "application_fee": None,
-            "application_fee_amount": None,
-            "balance_transaction": balance_transaction,
-            "billing_details": payment_method["billing_details"],
-            "calculated_statement_descriptor": "STRIDELY",
-            "captured": succeeded,
-            "created": _ts(moment),
-            "currency": currency,
-            "customer": customer["id"],
-            "description": "Stridely monthly subscription",
-            "dispute": None,
-            "disputed": False,
-            "failure_balance_transaction": None,
-            "failure_code": None if succeeded else failure[0],
-            "failure_message": None if succeeded else failure[1],
-            "fraud_details": {},
-            "invoice": None,
-            "livemode": False,
-            "metadata": {},
-            "on_behalf_of": None,
-            "outcome": outcome,
-            "paid": succeeded,
-            "payment_intent": None,
-            "payment_method": payment_method["id"],
-            "payment_method_details": {
-                "card": {
-                    "brand": card["brand"],
-                    "country": card["country"],
-                    "exp_month": card["exp_month"],
-                    "exp_year": card["exp_year"],
-                    "fingerprint": card["fingerprint"],
-                    "funding": card["funding"],
-                    "last4": card["last4"],
-                    "network": card["brand"],
-                    "wallet": card["wallet"],
-                },
-                "type": "card",
-            },
-            "receipt_email": customer["email"],
-            "receipt_number": None,
-            "receipt_url": None,
-            "refunded": False,
-            "refunds": {
-                "object": "list",
-                "data": [],
-                "has_more": False,
-                "total_count": 0,
-                "url": f"/v1/charges/{charge_id}/refunds",
-            },
-            "review": None,
-            "shipping": None,
-            "source": None,
-            "source_transfer": None,
-            "statement_descriptor": None,
-            "statement_descriptor_suffix": None,
-            "status": "succeeded" if succeeded else "failed",
-            "transfer_data": None,
-            "transfer_group": None,
-        }
-
     def refund(self, charge, moment, amount):
         refund_id = self.ids.stripe("re")
         refund = {
@@ -838,65 +753,66 @@ class _Generator:
         )
         if first_payment >= self.end:
             return None
-        currency = COUNTRIES[user["country"]][1]
-        amount = PRICES[currency][1 if self.rng.random() < channel.premium_share else 0]
         customer = self.customer_object(
             user, first_payment - dt.timedelta(minutes=self.rng.randrange(2, 30))
         )
         result = DemoCustomer(user_id=user["user_id"], channel=channel.name, customer=customer)
-        card = self.payment_method_object(customer, user, first_payment - dt.timedelta(minutes=1))
-        result.payment_methods.append(card)
 
-        active, tenure, month = True, 0, 0
-        while True:
-            due = _add_months(first_payment, month, first_payment.day).replace(
-                hour=self.rng.randrange(6, 23),
-                minute=self.rng.randrange(60),
-                second=self.rng.randrange(60),
-            )
-            if month == 0:
-                due = first_payment
-            if due >= self.end:
-                break
-            month += 1
-            if not active:
-                # Lapsed customers come back now and then (reactivation).
-                if self.rng.random() < 0.035:
-                    active, tenure = True, max(1, tenure // 2)
-                else:
-                    continue
-            # A new card now and then (replaced after expiry or on a new phone).
-            if tenure and self.rng.random() < 0.03:
-                card = self.payment_method_object(customer, user, due - dt.timedelta(hours=1))
-                result.payment_methods.append(card)
-            paid = self.attempt(result, card, due, amount, currency)
-            if not paid:
-                retry = due + dt.timedelta(
-                    days=self.rng.randrange(2, 5), hours=self.rng.randrange(0, 12)
-                )
-                if retry < self.end and self.rng.random() < 0.85:
-                    paid = self.attempt(result, card, retry, amount, currency, failure_rate=0.35)
-            if not paid:
-                active = False  # involuntary churn
-                continue
-            tenure += 1
-            churn = channel.first_month_churn * (0.3 + 0.7 * math.exp(-(tenure - 1) / 2.5))
-            if self.rng.random() < churn:
-                active = False
-        return result if any(c["status"] == "succeeded" for c in result.charges) else None
+        def new_card(moment: dt.datetime) -> str:
+            card = self.payment_method_object(customer, user, moment)
+            result.payment_methods.append(card)
+            self.cards[card["id"]] = card
+            return card["id"]
 
-    def attempt(
-        self, result: DemoCustomer, card, moment, amount, currency, failure_rate=0.045
-    ) -> bool:
-        failure = None
-        if self.rng.random() < failure_rate:
-            failure = _pick(self.rng, [((code, message), w) for code, message, w in DECLINES])
-        charge = self.charge_object(
-            result.customer, card, moment, amount, currency, failure=failure
+        sim = self.billing
+        before = {name: len(getattr(sim, name)) for name in _BILLING_COLLECTIONS}
+        profile = CustomerProfile(
+            customer_id=customer["id"],
+            currency=COUNTRIES[user["country"]][1],
+            channel=channel.name,
+            premium_share=channel.premium_share,
+            first_month_churn=channel.first_month_churn,
         )
-        result.charges.append(charge)
-        if failure:
-            return False
+        subscription_life(sim, self.catalog, self.rng, profile, first_payment, self.end, new_card)
+        new = {
+            name: list(getattr(sim, name).values())[before[name] :] for name in _BILLING_COLLECTIONS
+        }
+        result.subscriptions = [sim.render_subscription(s) for s in new["subscriptions"]]
+        result.discounts = new["discounts"]
+        result.payment_intents = new["payment_intents"]
+        result.invoices = [sim.expanded_invoice(i) for i in new["invoices"]]
+        result.invoiceitems = new["invoiceitems"]
+        for charge in new["charges"]:
+            self.decorate_charge(charge, customer)
+            result.charges.append(charge)
+            if charge["status"] == "succeeded":
+                self.refund_or_dispute(result, charge)
+        return result
+
+    def decorate_charge(self, charge: dict, customer: dict) -> None:
+        """The card details Stripe copies onto each charge of an invoice payment."""
+        card = self.cards[charge["payment_method"]]["card"]
+        charge["billing_details"] = self.cards[charge["payment_method"]]["billing_details"]
+        charge["calculated_statement_descriptor"] = "STRIDELY"
+        charge["receipt_email"] = customer["email"]
+        charge["payment_method_details"] = {
+            "card": {
+                "brand": card["brand"],
+                "country": card["country"],
+                "exp_month": card["exp_month"],
+                "exp_year": card["exp_year"],
+                "fingerprint": card["fingerprint"],
+                "funding": card["funding"],
+                "last4": card["last4"],
+                "network": card["brand"],
+                "wallet": card["wallet"],
+            },
+            "type": "card",
+        }
+
+    def refund_or_dispute(self, result: DemoCustomer, charge: dict) -> None:
+        moment = dt.datetime.fromtimestamp(charge["created"], dt.UTC)
+        amount = charge["amount"]
         roll = self.rng.random()
         if roll < 0.03:
             refunded_at = moment + dt.timedelta(
@@ -908,16 +824,34 @@ class _Generator:
                     max(1, round(amount * self.rng.uniform(0.2, 0.7))) if partial else amount
                 )
                 self.refund(charge, refunded_at, refund_amount)
+                charge["refunds"]["data"][-1]["payment_intent"] = charge["payment_intent"]
         elif roll < 0.032:
             opened = moment + dt.timedelta(days=self.rng.randrange(7, 45))
             if opened < self.end:
                 result.disputes.append(self.dispute(charge, opened))
-        return True
 
     def business(self) -> DemoBusiness:
         users, installs = self.users_and_installs()
         customers = [c for c in (self.paying_history(u) for u in users) if c is not None]
-        return DemoBusiness(config=self.config, installs=installs, customers=customers)
+        catalog = {
+            "products": list(self.billing.products.values()),
+            "prices": list(self.billing.prices.values()),
+            "coupons": list(self.billing.coupons.values()),
+        }
+        return DemoBusiness(
+            config=self.config, installs=installs, customers=customers, catalog=catalog
+        )
+
+
+# What the simulator creates per customer (collected after each customer's life).
+_BILLING_COLLECTIONS = (
+    "subscriptions",
+    "discounts",
+    "payment_intents",
+    "charges",
+    "invoices",
+    "invoiceitems",
+)
 
 
 def generate(config: DemoConfig | None = None) -> DemoBusiness:

@@ -1,20 +1,26 @@
 """A live stream of payments through the Stripe API double, delivered as signed webhooks.
 
 Each `step()` does one thing a real business sees every few seconds: a customer pays, a
-payment fails (a card that the issuer declines) or a customer is refunded. It happens in the
-Stripe API double through stripe-python (so dj-stripe can re-retrieve the objects from
-there), and the matching event (`charge.succeeded`, `charge.failed`, `charge.refunded`, and
-`customer.created` for a new customer) is delivered to the webhook endpoint over HTTP, signed
-with the endpoint's secret exactly as Stripe signs it. Nothing here touches the database:
-the web server's webhook path does all the writing.
+payment fails (a card that the issuer declines), a customer is refunded, subscribes (now
+and then with a trial or the first-month coupon), changes plan (a prorated upgrade or
+downgrade) or cancels. Payments happen in the Stripe API double through stripe-python;
+subscriptions happen in a Stripe Billing simulator (`devtools.billing`, API version
+2026-05-27.dahlia) whose objects are loaded into the double, so dj-stripe re-retrieves
+every object from there. The matching events (`charge.*`, `customer.created`,
+`customer.subscription.*`, `invoice.*`, `invoiceitem.created`, `payment_intent.*`, and
+`product.created`, `price.created`, `coupon.created` for the catalog) are delivered to the
+webhook endpoint over HTTP, signed with the endpoint's secret exactly as Stripe signs them.
+Nothing here touches the database: the web server's webhook path does all the writing.
 """
 
 import random
+import time
 from dataclasses import dataclass, field
 
 import requests
 import stripe
 
+from devtools.billing.engine import BillingSimulator
 from stripe_dwh import webhook_delivery
 
 # Numbers the double accepts (it has no 15-digit American Express).
@@ -39,6 +45,7 @@ class _LiveCustomer:
     good_card: str
     declining_card: str | None = None
     charges: list = field(default_factory=list)  # succeeded, not fully refunded (id, amount)
+    subscriptions: list = field(default_factory=list)  # ids, in the Billing simulator
 
 
 class LiveStream:
@@ -63,6 +70,12 @@ class LiveStream:
         self.customers: list[_LiveCustomer] = []
         self.session = requests.Session()
         self._new_user_number = 0
+        self.billing = BillingSimulator(
+            seed=self.rng.randrange(2**32), charge_description="Stridely subscription"
+        )
+        self.plans: dict[str, dict] = {}  # the live catalog, created on the first subscription
+        self.trial_share = 0.3  # of new subscriptions, starting with a 7-day trial
+        self._events_delivered = 0
 
     # --- delivery ------------------------------------------------------------------------
     def deliver(self, event_type: str, api_object) -> int:
@@ -177,13 +190,114 @@ class LiveStream:
             )
         ]
 
+    # --- subscriptions (Stripe Billing, simulated and served by the double) ---------------
+    def subscribe(self) -> list[Delivery]:
+        customer, deliveries = self._some_customer()
+        now = self._now(customer)
+        if not self.plans:
+            self._create_catalog(now)
+        trial = self.rng.random() < self.trial_share
+        coupon = self.plans["welcome"] if self.rng.random() < 0.2 else None
+        sub = self.billing.subscribe(
+            customer.id,
+            [(self.plans[self.rng.choice(("basic", "premium"))], 1)],
+            at=now,
+            trial_days=7 if trial else 0,
+            coupon=coupon,
+            payment_method=customer.good_card,
+        )
+        customer.subscriptions.append(sub)
+        return deliveries + self._publish(customer.id)
+
+    def change_plan(self) -> list[Delivery]:
+        """An upgrade or a downgrade, prorated on the next invoice."""
+        customer, sub = self._subscribed()
+        if sub is None:
+            return self.subscribe()
+        state = self.billing.subscriptions[sub]
+        premium = state.items[0]["price"]["id"] == self.plans["premium"]["id"]
+        new_price = self.plans["basic" if premium else "premium"]
+        self.billing.change_price(sub, at=self._now(customer), price=new_price)
+        return self._publish(customer.id)
+
+    def cancel(self) -> list[Delivery]:
+        customer, sub = self._subscribed()
+        if sub is None:
+            return self.subscribe()
+        at_period_end = self.rng.random() < 0.6
+        self.billing.cancel(sub, at=self._now(customer), at_period_end=at_period_end)
+        customer.subscriptions.remove(sub)
+        return self._publish(customer.id)
+
+    def _subscribed(self):
+        candidates = [c for c in self.customers if c.subscriptions]
+        if not candidates:
+            return None, None
+        customer = self.rng.choice(candidates)
+        return customer, self.rng.choice(customer.subscriptions)
+
+    def _now(self, customer: _LiveCustomer) -> int:
+        # Never before the customer's last simulated action (the simulator's clock).
+        return max(int(time.time()), self.billing.clock(customer.id) or 0)
+
+    def _create_catalog(self, now: int) -> None:
+        product = self.billing.product("Stridely Live", at=now)
+        self.plans = {
+            "basic": self.billing.price(product, 999, "usd", interval="month", at=now),
+            "premium": self.billing.price(product, 1999, "usd", interval="month", at=now),
+            "welcome": self.billing.coupon(percent_off=50, duration="once", at=now),
+        }
+
+    def _publish(self, customer_id: str) -> list[Delivery]:
+        """Load the customer's (and the catalog's) objects into the double, then deliver
+        the simulator's new events in order."""
+        objects = self.billing.objects()
+        invoice_ids = {i["id"] for i in objects["invoices"] if i["customer"] == customer_id}
+        scoped = {
+            name: [o for o in objects[name] if o.get("customer") == customer_id]
+            for name in ("subscriptions", "discounts", "invoiceitems", "invoices")
+        }
+        scoped["invoice_payments"] = [
+            p for p in objects["invoice_payments"] if p["invoice"] in invoice_ids
+        ]
+        scoped["payment_intents"] = [
+            p for p in objects["payment_intents"] if p["customer"] == customer_id
+        ]
+        scoped["charges"] = [c for c in objects["charges"] if c["customer"] == customer_id]
+        for name in ("products", "prices", "coupons"):
+            scoped[name] = objects[name]
+        response = self.session.post(
+            f"{stripe.api_base}/_test/billing/objects",
+            json=scoped,
+            auth=(self.api_key or stripe.api_key, ""),
+            timeout=30,
+        )
+        response.raise_for_status()
+        events = self.billing.events[self._events_delivered :]
+        self._events_delivered = len(self.billing.events)
+        deliveries = []
+        for event in events:
+            status = webhook_delivery.deliver(
+                self.webhook_url, event, self.webhook_secret, session=self.session
+            ).status_code
+            data = event["data"]["object"]
+            amount = data.get("amount_paid", data.get("amount", 0)) or 0
+            deliveries.append(Delivery(event["type"], data["id"], status, amount))
+        return deliveries
+
     def step(self) -> list[Delivery]:
         roll = self.rng.random()
-        if roll < 0.65:
+        if roll < 0.45:
             return self.pay()
-        if roll < 0.82:
+        if roll < 0.57:
             return self.fail()
-        return self.refund()
+        if roll < 0.67:
+            return self.refund()
+        if roll < 0.85:
+            return self.subscribe()
+        if roll < 0.93:
+            return self.change_plan()
+        return self.cancel()
 
     def close(self) -> None:
         self.session.close()

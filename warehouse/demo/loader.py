@@ -1,10 +1,13 @@
 """Load a generated demo business the way production data arrives.
 
 Installs go through the install import path (`import_installs` on a CSV file in the README's
-format). Stripe objects go through dj-stripe's own `sync_from_stripe_data`, so dj-stripe's
+format). Stripe objects (the catalog first, then per customer its payment methods,
+subscriptions, discounts, payment intents, charges, disputes, invoices and invoice items)
+go through dj-stripe's own `sync_from_stripe_data`, so dj-stripe's
 tables and, through its post_save signals, the warehouse fill exactly as with webhooks. The
 objects carry their balance transactions and refunds expanded and reference only objects
-synced before them, so dj-stripe never calls the Stripe API while loading.
+synced before them, so dj-stripe never needs the Stripe API while loading (it still asks
+for each product's features, and shrugs when offline: the demo's products have none).
 
 One customer (with its payment methods, charges, refunds and disputes) is one transaction,
 and customers are spread over worker processes with their own database connections. A
@@ -12,8 +15,10 @@ customer row therefore means the whole customer is loaded, which is what makes a
 a run after an interruption) load only what is missing.
 """
 
+import contextlib
 import csv
 import json
+import logging
 import multiprocessing
 import signal
 import tempfile
@@ -26,6 +31,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.db import connections, transaction
 
+from devtools.billing.sync import as_stripe_object
 from warehouse.demo.generator import INSTALL_FIELDS, DemoBusiness, DemoConfig
 
 # The Stripe account the demo's objects belong to: the double's, so live events match.
@@ -124,14 +130,62 @@ def import_installs(business: DemoBusiness, stdout=None) -> int:
     return missing
 
 
+def sync_catalog(business: DemoBusiness, api_key: str) -> None:
+    """Products, prices and coupons, once, before the customers that use them."""
+    from djstripe.models import Coupon, Price, Product
+
+    with transaction.atomic():
+        for product in business.catalog.get("products", []):
+            # dj-stripe asks Stripe for the product's features after each product sync and
+            # logs the failure when offline; the demo's products have none.
+            with _quiet_logger("djstripe.models.base"):
+                Product.sync_from_stripe_data(product, api_key=api_key)
+        for price in business.catalog.get("prices", []):
+            Price.sync_from_stripe_data(price, api_key=api_key)
+        for coupon in business.catalog.get("coupons", []):
+            Coupon.sync_from_stripe_data(coupon, api_key=api_key)
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str):
+    logger = logging.getLogger(name)
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
 def sync_customer(demo_customer, api_key: str) -> int:
-    """Sync one customer's objects through dj-stripe in one transaction; returns charges."""
-    from djstripe.models import BalanceTransaction, Charge, Customer, Dispute, PaymentMethod
+    """Sync one customer's objects through dj-stripe in one transaction; returns charges.
+
+    Order: whatever an object refers to is synced before it, so dj-stripe never fetches.
+    """
+    from djstripe.models import (
+        BalanceTransaction,
+        Charge,
+        Customer,
+        Discount,
+        Dispute,
+        Invoice,
+        InvoiceItem,
+        PaymentIntent,
+        PaymentMethod,
+        Subscription,
+    )
 
     with transaction.atomic():
         Customer.sync_from_stripe_data(demo_customer.customer, api_key=api_key)
         for payment_method in demo_customer.payment_methods:
             PaymentMethod.sync_from_stripe_data(payment_method, api_key=api_key)
+        for subscription in demo_customer.subscriptions:
+            # A StripeObject, as from the API: dj-stripe pages through its items.
+            Subscription.sync_from_stripe_data(as_stripe_object(subscription), api_key=api_key)
+        for discount in demo_customer.discounts:
+            Discount.sync_from_stripe_data(discount, api_key=api_key)
+        for payment_intent in demo_customer.payment_intents:
+            PaymentIntent.sync_from_stripe_data(payment_intent, api_key=api_key)
         # Each charge in its final state, refunds expanded (dj-stripe syncs them with it).
         for charge in demo_customer.charges:
             Charge.sync_from_stripe_data(charge, api_key=api_key)
@@ -140,6 +194,10 @@ def sync_customer(demo_customer, api_key: str) -> int:
             for balance_transaction in dispute["balance_transactions"]:
                 BalanceTransaction.sync_from_stripe_data(balance_transaction, api_key=api_key)
             Dispute.sync_from_stripe_data(dispute, api_key=api_key)
+        for invoice in demo_customer.invoices:
+            Invoice.sync_from_stripe_data(as_stripe_object(invoice), api_key=api_key)
+        for invoiceitem in demo_customer.invoiceitems:
+            InvoiceItem.sync_from_stripe_data(invoiceitem, api_key=api_key)
     return len(demo_customer.charges)
 
 
@@ -228,6 +286,7 @@ def load(
         demo_customer.customer["metadata"][DEMO_BATCH_METADATA_KEY] = label
 
     ensure_demo_account(api_key)
+    sync_catalog(business, api_key)
     installs_imported = import_installs(business, stdout=stdout)
     pending = pending_customers(business)
     charges = sync_customers(pending, api_key, workers=workers, progress=progress)

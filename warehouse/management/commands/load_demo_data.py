@@ -115,7 +115,8 @@ class Command(BaseCommand):
         )
         business = generator.generate(config)
         self.stdout.write(
-            f"  {len(business.installs)} installs, {len(business.customers)} paying customers, "
+            f"  {len(business.installs)} installs, {len(business.customers)} customers, "
+            f"{business.subscription_count} subscriptions, {business.invoice_count} invoices, "
             f"{business.charge_count} charges generated in {time.monotonic() - started:.1f} s"
         )
         step = max(1, len(business.customers) // 20)

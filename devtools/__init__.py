@@ -1,0 +1,1 @@
+"""Tooling outside the runtime apps: the demo, generators, the Stripe API double."""
