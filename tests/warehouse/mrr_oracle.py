@@ -115,8 +115,21 @@ class MrrOracle:
     def _lines(self, invoice: dict):
         paid_charge = None
         for payment in (invoice.get("payments") or {}).get("data", []):
-            if payment["status"] == "paid":
-                paid_charge = self.charges.get(_id(payment["payment"].get("charge")))
+            if payment["status"] != "paid":
+                continue
+            if payment["payment"].get("charge"):
+                paid_charge = self.charges.get(_id(payment["payment"]["charge"]))
+            else:  # the payment intent's succeeded charge
+                intent = _id(payment["payment"].get("payment_intent"))
+                paid_charge = max(
+                    (
+                        c
+                        for c in self.charges.values()
+                        if _id(c.get("payment_intent")) == intent and c["status"] == "succeeded"
+                    ),
+                    key=lambda c: (c["created"], c["id"]),
+                    default=None,
+                )
         created = _moment(invoice["created"])
         for raw in invoice["lines"]["data"]:
             details = (raw.get("parent") or {}).get("subscription_item_details")

@@ -76,21 +76,27 @@ def record_catalogue(
 def complete_upstream(change_set: changes.ChangeSet) -> None:
     """Fetch what dj-stripe leaves out: the prices that invoice lines name but dj-stripe has
     not synced (basil lines name the price by id only), the charges that paid the invoices
-    (their balance transactions convert MRR), and the prices of plan events."""
+    (their balance transactions convert MRR; a payment intent's charge is left to the
+    payments upstream step, which runs next), and the prices of plan events."""
     from djstripe.models import Charge, Invoice, Price
 
     api_key = change_set.api_key or None
     wanted_prices = set(change_set.take(RETRIEVE_PRICE))
-    wanted_charges = set()
+    wanted_charges, wanted_intents = set(), set()
     for invoice in Invoice.objects.filter(id__in=change_set[INVOICE]):
         data = invoice.stripe_data
         for line in (data.get("lines") or {}).get("data") or []:
             price = ((line.get("pricing") or {}).get("price_details") or {}).get("price")
             wanted_prices.add(price.get("id") if isinstance(price, dict) else price)
         for payment in (data.get("payments") or {}).get("data") or []:
+            if payment.get("status") != "paid":
+                continue
             charge = (payment.get("payment") or {}).get("charge")
-            if payment.get("status") == "paid" and charge:
+            intent = (payment.get("payment") or {}).get("payment_intent")
+            if charge:
                 wanted_charges.add(charge.get("id") if isinstance(charge, dict) else charge)
+            elif intent:
+                wanted_intents.add(intent.get("id") if isinstance(intent, dict) else intent)
     wanted_prices.discard(None)
     known_prices = set(Price.objects.filter(id__in=wanted_prices).values_list("id", flat=True))
     for price_id in sorted(wanted_prices - known_prices):
@@ -98,6 +104,14 @@ def complete_upstream(change_set: changes.ChangeSet) -> None:
     known_charges = set(Charge.objects.filter(id__in=wanted_charges).values_list("id", flat=True))
     for charge_id in sorted(wanted_charges - known_charges):
         _retrieve_and_sync(Charge, charge_id, api_key)
+    # a payment intent's succeeded charge: the payments upstream step retrieves it
+    settled = set(
+        Charge.objects.filter(payment_intent_id__in=wanted_intents, status="succeeded").values_list(
+            "payment_intent_id", flat=True
+        )
+    )
+    if wanted_intents - settled:
+        changes.record(changes.RETRIEVE_LATEST_CHARGE, sorted(wanted_intents - settled))
 
 
 def _retrieve_and_sync(model, object_id: str, api_key: str | None) -> None:
