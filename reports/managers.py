@@ -208,6 +208,10 @@ class MrrReportManager(ReportManager):
     def by_plan(self, day: dt.date | None = None) -> list[dict]:
         return self._rows("mrr_by_plan", {"day": day or reporting_today()})
 
+    def by_channel(self, day: dt.date | None = None) -> list[dict]:
+        """MRR per acquisition channel (channel of the user's first install) at a day's end."""
+        return self._rows("mrr_by_channel", {"day": day or reporting_today()})
+
     def cohorts(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
         return self._rows(
             "mrr_cohorts",

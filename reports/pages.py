@@ -461,6 +461,24 @@ def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: 
     duplicates = manager.duplicate_installs(day)
     over_time = manager.installs_by_channel_os(start, end)
     funnel = manager.channel_funnel(start, end)
+    channel_mrr = MrrMovementReport.objects.by_channel(min(end, reporting_today()))
+    channel_mrr_table = Table(
+        name="channel_mrr",
+        title="MRR by acquisition channel",
+        currency=currency,
+        columns=[
+            Column("channel_name", "Channel"),
+            Column("customers_with_mrr", "Customers with MRR", "int"),
+            Column("mrr", "MRR", "money"),
+            Column("arpa", "ARPA", "money"),
+        ],
+        rows=[
+            {**row, "channel_name": row["channel_name"] or "(no attributed install)"}
+            for row in channel_mrr
+        ],
+        help_text="MRR at the end of the last selected day (at most today), under the channel of "
+        "each customer's first install ever; ARPA = MRR / customers with MRR.",
+    )
 
     top_table = Table(
         name="top_channels",
@@ -575,7 +593,14 @@ def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: 
             }
         )
     return {
-        "tables": [top_table, duplicates_table, over_time_table, funnel_table],
+        "tables": [
+            top_table,
+            duplicates_table,
+            over_time_table,
+            funnel_table,
+            # only for a business with recurring revenue
+            *([channel_mrr_table] if channel_mrr_table.rows else []),
+        ],
         "charts": charts,
         "currency": currency,
         "exponent": currency_exponent(currency),

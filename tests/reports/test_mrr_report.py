@@ -167,8 +167,35 @@ def check_cohorts(oracle):
         assert row["gross_retention"] == rounded(ratio(gross, start), 6)
 
 
+def check_mrr_by_channel(oracle, cases):
+    from tests.factories import DimChannelFactory, FactUserFirstInstallFactory
+    from warehouse.models import DimCustomer
+
+    ads, organic = DimChannelFactory(channel_name="ads"), DimChannelFactory(channel_name="organic")
+    attributed = {"annual": ads, "quarterly": ads, "jpy": organic}
+    for name, channel in attributed.items():
+        DimCustomer.objects.filter(stripe_id=cases[name]).update(user_id=f"user-{name}")
+        FactUserFirstInstallFactory(user_id=f"user-{name}", channel=channel)
+    day = dt.date(2025, 3, 31)
+    mrr = {c: oracle.customer_mrr(c, day) for c in oracle.customers()}
+    expected = defaultdict(lambda: [0, 0])
+    for name, customer_id in cases.items():
+        channel = attributed[name].channel_name if name in attributed else None
+        expected[channel][0] += mrr.get(customer_id, 0)
+        expected[channel][1] += 1 if mrr.get(customer_id, 0) > 0 else 0
+    rows = MrrMovementReport.objects.by_channel(day)
+    assert {r["channel_name"]: [r["mrr"], r["customers_with_mrr"]] for r in rows} == {
+        channel: values for channel, values in expected.items() if values[0] > 0
+    }
+
+
 def test_page_drill_down_csv_and_bad_filters(filled, manager_client):
     oracle, cases = filled
+    check_mrr_by_channel(oracle, cases)
+    channels = manager_client.get(
+        reverse("reports:channels"), {"start": "2025-01-01", "end": "2025-03-31"}
+    )
+    assert 'data-table="channel_mrr"' in channels.content.decode()
     response = manager_client.get(
         reverse("reports:mrr"),
         {
