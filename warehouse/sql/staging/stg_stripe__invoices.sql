@@ -31,11 +31,8 @@ paid_payments as not materialized (
 
 select
     invoices.id as invoice_id,
-    coalesce(
-        invoices.customer_id,
-        invoices.stripe_data -> 'customer' ->> 'id',
-        invoices.stripe_data ->> 'customer'
-    ) as customer_id,
+    -- dj-stripe's required foreign key, kept bare so that filters on it use its index
+    invoices.customer_id,
     coalesce(
         invoices.stripe_data -> 'parent' -> 'subscription_details' -> 'subscription' ->> 'id',
         invoices.stripe_data -> 'parent' -> 'subscription_details' ->> 'subscription',

@@ -10,11 +10,8 @@ with subscriptions as (
 
 select
     subscriptions.id as subscription_id,
-    coalesce(
-        subscriptions.customer_id,
-        subscriptions.stripe_data -> 'customer' ->> 'id',
-        subscriptions.stripe_data ->> 'customer'
-    ) as customer_id,
+    -- dj-stripe's required foreign key, kept bare so that filters on it use its index
+    subscriptions.customer_id,
     coalesce(subscriptions.stripe_data ->> 'status', '') as status,
     subscriptions.created,
     to_timestamp((subscriptions.stripe_data ->> 'start_date')::bigint) as start_date,
