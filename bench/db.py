@@ -31,12 +31,20 @@ def setup(migrate: bool = True) -> None:
             print(f"migrated the benchmark database in {elapsed:.0f} s", flush=True)
 
 
+def _settings_with_running_server() -> dict:
+    """The default database's settings, HOST filled in (the embedded server starts lazily)."""
+    from django.db import connection
+
+    if hasattr(connection, "ensure_server"):  # stripe_dwh.db_backend: the embedded server
+        connection.ensure_server()
+    return connection.settings_dict
+
+
 def _create_database_if_missing() -> None:
     import psycopg2
-    from django.conf import settings
     from psycopg2 import sql
 
-    db = settings.DATABASES["default"]
+    db = _settings_with_running_server()
     params = {
         "dbname": "postgres",
         "user": db.get("USER") or None,
@@ -58,9 +66,8 @@ def _create_database_if_missing() -> None:
 
 def psql_command() -> list[str]:
     """psql for the benchmark database (pgserver's own binary when the server is embedded)."""
-    from django.conf import settings
 
-    db = settings.DATABASES["default"]
+    db = _settings_with_running_server()
     binary = "psql"
     host = db.get("HOST") or ""
     if host.startswith("/"):

@@ -14,7 +14,8 @@ set-based service, so the warehouse is what a rebuild from these dj-stripe rows 
 
 Shares (per charge attempt): ~8 % failed, ~5 % of succeeded refunded (30 % of those partly),
 ~0.6 % of succeeded disputed (40 % of closed disputes won, with funds reinstated). Currencies:
-USD 85 %, EUR 7 %, GBP 5 %, JPY 3 % (zero-decimal), all settled in USD. Customers sign up over
+the demo business's (devtools/business.py: USD, EUR, GBP and zero-decimal JPY by the
+customer's country), all settled in USD. Customers sign up over
 the months with growth, pay monthly, churn ~10 %/month and some come back after a gap.
 Subscriptions (bench/subscriptions.py): the demo's Billing catalog and subscription lives
 for about --subscriptions of the customers, simulated by devtools.billing and written as
@@ -29,47 +30,40 @@ import io
 import json
 import random
 import time
-from zoneinfo import ZoneInfo
 
 from bench.db import setup
 from bench.subscriptions import BILLING_TABLES, write_subscriptions
+from devtools import business
+from devtools.business import pick, ts
+from warehouse.calendar import date_sk, reporting_time_zone
+from warehouse.install_format import CHANNEL_FIELDS, CLIENT_FIELDS, INSTALL_FIELDS
+from warehouse.money import currency_exponent
 
 UTC = dt.UTC
-CURRENCIES = [  # (code, share, minor units of USD per minor unit, price multiplier)
-    ("usd", 0.85, 1.0, 1.0),
-    ("eur", 0.07, 1.08, 0.93),
-    ("gbp", 0.05, 1.27, 0.79),
-    ("jpy", 0.03, 0.67, 1.5),  # zero-decimal: amounts are whole yen
+# The business (currencies, countries, prices, channels, devices, card brands, declines) is
+# the demo's: devtools/business.py. Rendered here as the flat tables the COPY loop wants.
+COUNTRIES = [(code, share) for code, (share, _, _) in business.COUNTRIES.items()]
+CURRENCIES = [  # (code, minor units of USD per minor unit, price multiplier against USD)
+    (
+        code,
+        business.USD_RATES[code] * 10 ** (2 - currency_exponent(code)),
+        business.PRICES[code][0] / business.PRICES["usd"][0],
+    )
+    for code, _ in business.currency_shares()
 ]
 PLAN_PRICES = [499, 999, 1499, 2999, 4999]
-COUNTRIES = [("US", 0.6), ("DE", 0.12), ("GB", 0.1), ("FR", 0.06), ("JP", 0.04), ("BR", 0.08)]
-BRANDS = ["visa", "mastercard", "amex", "discover"]
-FAILURES = [
-    ("card_declined", "Your card was declined."),
-    ("insufficient_funds", "Your card has insufficient funds."),
-    ("expired_card", "Your card has expired."),
-    ("incorrect_cvc", "Your card's security code is incorrect."),
-]
+BRANDS = [brand for brand, _ in business.CARD_BRANDS["default"]]
+FAILURES = [(code, message) for code, message, _ in business.DECLINES]
 CHANNELS = [  # (channel_name, channel_group, channel_label, share of installs)
-    ("organic", "organic", "Organic", 0.30),
-    ("facebook_ads", "paid_social", "Facebook Ads", 0.20),
-    ("google_ads", "paid_search", "Google Ads", 0.15),
-    ("tiktok_ads", "paid_social", "TikTok Ads", 0.10),
-    ("apple_search_ads", "paid_search", "Apple Search Ads", 0.09),
-    ("instagram_ads", "paid_social", "Instagram Ads", 0.07),
-    ("referral", "referral", "Referral", 0.05),
-    ("influencer", "partnerships", "Influencer", 0.04),
+    (channel.name, channel.group, channel.label, channel.weight) for channel in business.CHANNELS
 ]
-DEVICES = {
-    "Android": ["Pixel 8", "Galaxy S23", "Galaxy A54", "Redmi Note 12", "OnePlus 11"],
-    "iOS": ["iPhone 13", "iPhone 14", "iPhone 15", "iPhone 15 Pro", "iPad Air"],
-}
+DEVICES = business.DEVICES
 APP_VERSIONS = ["5.0.0", "5.1.0", "5.2.0", "5.3.1", "6.0.0"]
 
 WAREHOUSE_TABLES = [
     "fact_user_acquisition",
     "fact_install_day",
-    "fact_user_first_install",
+    "fact_install",
     "dim_client",
     "dim_channel",
     "fact_customer_month",
@@ -144,12 +138,21 @@ def _month_start(moment: dt.datetime, months_back: int) -> dt.datetime:
     return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
 
 
-def _weighted(rng: random.Random, choices):
-    return rng.choices([c[0] for c in choices], weights=[c[1] for c in choices])[0]
-
-
-def _ts(moment: dt.datetime) -> int:
-    return int(moment.timestamp())
+def attribution_fields(rng: random.Random) -> tuple:
+    """One synthetic install's country_code, network, campaign / adgroup / creative names and
+    ids and ip_address: the INSTALL_FIELDS from country_code on, in that order."""
+    campaign = rng.randint(1, 40)
+    return (
+        pick(rng, COUNTRIES),
+        "network",
+        f"campaign {campaign}",
+        f"adgroup {campaign}-{rng.randint(1, 5)}",
+        f"creative {rng.randint(1, 20)}",
+        str(campaign),
+        f"{campaign}-{rng.randint(1, 5)}",
+        str(rng.randint(1, 20)),
+        f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+    )
 
 
 class Generator:
@@ -159,9 +162,7 @@ class Generator:
         self.end = args.end or dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         self.months = [_month_start(self.end, back) for back in range(args.months - 1, -1, -1)]
         self.start = self.months[0]
-        from django.conf import settings
-
-        self.zone = ZoneInfo(settings.TIME_ZONE)
+        self.zone = reporting_time_zone()
         self.now = dt.datetime.now(UTC)
         self.counts = {}
         self.copy_seconds = {}
@@ -177,8 +178,7 @@ class Generator:
         return low + dt.timedelta(seconds=int(self.rng.random() * span))
 
     def _date_sk(self, moment: dt.datetime) -> int:
-        day = moment.astimezone(self.zone)
-        return day.year * 10000 + day.month * 100 + day.day
+        return date_sk(moment.astimezone(self.zone))
 
     # --- customers and payment methods ------------------------------------------------
     def customers(self, cursor):
@@ -227,8 +227,8 @@ class Generator:
             month_index = bisect.bisect(cumulative, rng.random() * total)
             month_index = min(month_index, len(self.months) - 1)
             created = self._moment_in_month(month_index) or self.months[month_index]
-            country = _weighted(rng, COUNTRIES)
-            currency = _weighted(rng, [(c[0], c[1]) for c in CURRENCIES])
+            country = pick(rng, COUNTRIES)
+            currency = business.COUNTRIES[country][1]
             price = rng.choice(PLAN_PRICES)
             deleted = rng.random() < 0.01
             postal = {
@@ -273,7 +273,7 @@ class Generator:
                         "phone": None,
                     },
                     "card": card,
-                    "created": _ts(pm_created),
+                    "created": ts(pm_created),
                     "customer": stripe_id,
                     "livemode": False,
                     "metadata": {},
@@ -302,7 +302,7 @@ class Generator:
                 "object": "customer",
                 "address": address,
                 "balance": 0,
-                "created": _ts(created),
+                "created": ts(created),
                 "currency": currency,
                 "default_source": None,
                 "delinquent": False,
@@ -472,8 +472,8 @@ class Generator:
                 "id": bt_id,
                 "object": "balance_transaction",
                 "amount": amount,
-                "available_on": _ts(created + dt.timedelta(days=2)),
-                "created": _ts(created),
+                "available_on": ts(created + dt.timedelta(days=2)),
+                "created": ts(created),
                 "currency": "usd",
                 "description": None,
                 "exchange_rate": None,
@@ -508,10 +508,10 @@ class Generator:
             moment = self._moment_in_month(month_index, not_before=created)
             if moment is None:
                 moment = created + dt.timedelta(minutes=rng.randint(1, 59))
-            _, _, to_usd, multiplier = currency_info[currency]
+            _, to_usd, multiplier = currency_info[currency]
             base = price if rng.random() < 0.8 else rng.randint(199, 9999)
             amount = int(round(base * multiplier))
-            if currency == "jpy":
+            if currency_exponent(currency) == 0:  # whole yen, in tens
                 amount = max(50, int(round(amount / 10.0)) * 10)
             settlement = int(round(amount * to_usd))
             pm_id = rng.choice(pm_ids)
@@ -554,7 +554,7 @@ class Generator:
                 "balance_transaction": bt_id,
                 "billing_details": None,
                 "captured": not failed,
-                "created": _ts(moment),
+                "created": ts(moment),
                 "currency": currency,
                 "customer": stripe_customer,
                 "description": None,
@@ -629,7 +629,7 @@ class Generator:
                     "amount": refunded_amount,
                     "balance_transaction": refund_bt,
                     "charge": charge_id,
-                    "created": _ts(refund_moment),
+                    "created": ts(refund_moment),
                     "currency": currency,
                     "metadata": {},
                     "payment_intent": None,
@@ -707,7 +707,7 @@ class Generator:
                         "type": "adjustment",
                         "source": dispute_id,
                         "reporting_category": "dispute" if t[1] < 0 else "dispute_reversal",
-                        "created": _ts(opened if t[1] < 0 else closed_at),
+                        "created": ts(opened if t[1] < 0 else closed_at),
                     }
                     for t in transactions
                 ]
@@ -717,7 +717,7 @@ class Generator:
                     "amount": amount,
                     "balance_transactions": bt_objects,
                     "charge": charge_id,
-                    "created": _ts(opened),
+                    "created": ts(opened),
                     "currency": currency,
                     "evidence": {},
                     "is_charge_refundable": False,
@@ -898,32 +898,16 @@ class Generator:
                     cursor.execute(
                         "insert into dim_client (os_name, app_name, app_version, device_name) "
                         "values (%s, %s, %s, %s) returning client_sk",
-                        [os_name, "8fit", version, device],
+                        [os_name, business.APP_NAME, version, device],
                     )
                     clients.append((os_name, cursor.fetchone()[0]))
         android = [sk for os_name, sk in clients if os_name == "Android"]
         ios = [sk for os_name, sk in clients if os_name == "iOS"]
         channels = [(channel_sk[c[0]], c[3]) for c in CHANNELS[: args.channels]]
+        fact_fields = [f for f in INSTALL_FIELDS[4:] if f not in CLIENT_FIELDS + CHANNEL_FIELDS]
         install = CopyBuffer(
-            "fact_user_first_install",
-            [
-                "install_id",
-                "user_id",
-                "device_id",
-                "installed_at",
-                "date_sk",
-                "client_id",
-                "channel_id",
-                "country_code",
-                "network_name",
-                "campaign_name",
-                "adgroup_name",
-                "creative_name",
-                "campaign_id",
-                "adgroup_id",
-                "creative_id",
-                "ip_address",
-            ],
+            "fact_install",
+            [*INSTALL_FIELDS[:4], "date_sk", "client_id", "channel_id", *fact_fields],
         )
         users = max(args.customers, int(args.installs * 0.8))
         span = (self.end - self.start).total_seconds()
@@ -945,7 +929,6 @@ class Generator:
             previous = (user_number, installed_at)
             client_sk = rng.choice(android if rng.random() < 0.55 else ios)
             channel = rng.choices([c[0] for c in channels], weights=[c[1] for c in channels])[0]
-            campaign = rng.randint(1, 40)
             install.add(
                 f"ins_bench{number:09d}",
                 f"u{user_number:08d}",
@@ -954,19 +937,11 @@ class Generator:
                 self._date_sk(installed_at),
                 client_sk,
                 channel,
-                _weighted(rng, COUNTRIES),
-                "network",
-                f"campaign {campaign}",
-                f"adgroup {campaign}-{rng.randint(1, 5)}",
-                f"creative {rng.randint(1, 20)}",
-                str(campaign),
-                f"{campaign}-{rng.randint(1, 5)}",
-                str(rng.randint(1, 20)),
-                f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                *attribution_fields(rng),
             )
             install.maybe_flush(cursor)
         install.flush(cursor)
-        self.counts["fact_user_first_install"] = install.total
+        self.counts["fact_install"] = install.total
         self.counts["dim_channel"] = len(channel_sk)
         self.counts["dim_client"] = len(clients)
 

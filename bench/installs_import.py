@@ -16,31 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.generate import CHANNELS, DEVICES
+from bench.generate import CHANNELS, DEVICES, attribution_fields
+from devtools.business import APP_NAME
+from warehouse.install_format import INSTALL_FIELDS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-COLUMNS = [
-    "install_id",
-    "user_id",
-    "device_id",
-    "installed_at",
-    "os_name",
-    "app_name",
-    "app_version",
-    "device_name",
-    "channel_name",
-    "channel_group",
-    "channel_label",
-    "country_code",
-    "network_name",
-    "campaign_name",
-    "adgroup_name",
-    "creative_name",
-    "campaign_id",
-    "adgroup_id",
-    "creative_id",
-    "ip_address",
-]
+COLUMNS = list(INSTALL_FIELDS)  # the install row format (warehouse/install_format.py)
 ID_PREFIX = "imp_bench"
 TARGET_ROWS_PER_S = 50_000
 
@@ -57,7 +38,6 @@ def write_csv(path: Path, rows: int, seed: int = 11, end: dt.datetime | None = N
         for number in range(1, rows + 1):
             os_name = "Android" if rng.random() < 0.55 else "iOS"
             channel = rng.choices(CHANNELS, weights=[c[3] for c in CHANNELS])[0]
-            campaign = rng.randint(1, 40)
             installed_at = start + dt.timedelta(seconds=rng.randint(0, span))
             writer.writerow(
                 [
@@ -66,21 +46,13 @@ def write_csv(path: Path, rows: int, seed: int = 11, end: dt.datetime | None = N
                     f"dev{rng.getrandbits(40):010x}",
                     installed_at.isoformat(timespec="seconds"),
                     os_name,
-                    "8fit",
+                    APP_NAME,
                     rng.choice(["5.2.0", "5.3.1", "6.0.0"]),
                     rng.choice(DEVICES[os_name]),
                     channel[0],
                     channel[1],
                     channel[2],
-                    rng.choice(["US", "DE", "GB", "FR", "BR"]),
-                    "network",
-                    f"campaign {campaign}",
-                    f"adgroup {campaign}-{rng.randint(1, 5)}",
-                    f"creative {rng.randint(1, 20)}",
-                    str(campaign),
-                    f"{campaign}-{rng.randint(1, 5)}",
-                    str(rng.randint(1, 20)),
-                    f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                    *attribution_fields(rng),
                 ]
             )
     return time.perf_counter() - started
@@ -95,9 +67,7 @@ def _delete_imported() -> int:
         cursor.execute(
             "delete from fact_user_acquisition where install_id like %s", [ID_PREFIX + "%"]
         )
-        cursor.execute(
-            "delete from fact_user_first_install where install_id like %s", [ID_PREFIX + "%"]
-        )
+        cursor.execute("delete from fact_install where install_id like %s", [ID_PREFIX + "%"])
         removed = cursor.rowcount
     # the imported installs were counted in the install pre-aggregates (and may have been
     # some users' first installs): recompute them from the installs left
@@ -194,7 +164,7 @@ def run(rows: int) -> dict:
             result = import_file(path, size)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "select count(*) from fact_user_first_install where install_id like %s",
+                    "select count(*) from fact_install where install_id like %s",
                     [ID_PREFIX + "%"],
                 )
                 result["rows_in_table"] = cursor.fetchone()[0]
@@ -227,7 +197,7 @@ def run(rows: int) -> dict:
     removed = _delete_imported()
     with connection.cursor() as cursor:
         # Leave the table as the report step found it (no million dead rows to skip).
-        cursor.execute("vacuum analyze fact_user_first_install")
+        cursor.execute("vacuum analyze fact_install")
     full, tenth = results["full"], results["tenth"]
     ok = full["exit_code"] == 0 and full["rows_in_table"] == rows
     growth = full["peak_rss_mb"] / tenth["peak_rss_mb"] if tenth["peak_rss_mb"] else None

@@ -43,19 +43,20 @@ def lower_bound() -> dict:
     from django.conf import settings
     from django.db import connection, transaction
 
+    from warehouse.calendar import reporting_time_zone_name
     from warehouse.models import FactCustomerMonth
     from warehouse.services import refresh_customer_months
+    from warehouse.sql_files import load
 
     params = {
-        "time_zone": settings.TIME_ZONE,
+        "time_zone": reporting_time_zone_name(),
         "user_id_key": settings.WAREHOUSE_USER_ID_METADATA_KEY,
         "all_customers": True,
         "customer_ids": [],
     }
     statements = [
-        ("dim_customer", (SQL_DIR / "lower_bound_dim_customer.sql").read_text()),
-        ("dim_payment_method", (SQL_DIR / "lower_bound_dim_payment_method.sql").read_text()),
-        ("fact_transaction", (SQL_DIR / "lower_bound_fact_transaction.sql").read_text()),
+        (table, load(f"lower_bound_{table}", SQL_DIR))
+        for table in ("dim_customer", "dim_payment_method", "fact_transaction")
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         _empty_payment_tables(cursor)

@@ -115,7 +115,9 @@ def time_baseline(name: str, as_of, runs: int, budget_seconds: float) -> dict:
     """Warm-up once, then `runs` runs, fewer if one run would blow the time budget."""
     from django.db import connection
 
-    sql = (BASELINE_DIR / f"{name}.sql").read_text()
+    from warehouse.sql_files import load
+
+    sql = load(name, BASELINE_DIR)
     params = {"as_of": as_of}
     with connection.cursor() as cursor:
         started = time.perf_counter()

@@ -91,7 +91,7 @@ def _dataset_scale() -> dict | None:
         charges = cursor.fetchone()[0]
         cursor.execute("select count(*) from djstripe_subscription")
         subscriptions = cursor.fetchone()[0]
-        cursor.execute("select count(*) from fact_user_first_install")
+        cursor.execute("select count(*) from fact_install")
         installs = cursor.fetchone()[0]
     if not charges:
         return None

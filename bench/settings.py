@@ -1,5 +1,6 @@
-"""Settings for the benchmarks: the test settings (Stripe test keys, webhook secret, plain
-HTTP) pointed at a separate database, so the dev and test databases stay untouched.
+"""Settings for the benchmarks: the development settings (devtools/settings.py: Stripe test
+keys, webhook secret, plain HTTP) pointed at a separate database, so the dev and test
+databases stay untouched.
 
 The database is the server of DATABASE_URL (or the embedded one) with its name replaced by
 BENCH_DATABASE_NAME (default `stripe_dwh_bench`); `bench/db.py` creates and migrates it.
@@ -7,8 +8,8 @@ BENCH_DATABASE_NAME (default `stripe_dwh_bench`); `bench/db.py` creates and migr
 
 import os
 
-from tests.settings import *  # noqa: F401,F403
-from tests.settings import DATABASES
+from devtools.settings import *  # noqa: F401,F403
+from devtools.settings import DATABASES
 
 BENCH_DATABASE_NAME = os.environ.get("BENCH_DATABASE_NAME", "stripe_dwh_bench")
 DATABASES["default"]["NAME"] = BENCH_DATABASE_NAME

@@ -14,7 +14,7 @@ dj-stripe's WebhookEndpoint row for the local server in the benchmark database.
 
 Then, for each configuration, gunicorn (bench.wsgi, several sync workers, persistent DB
 connections) serves the project on a free port and `charge.succeeded` events for charges not
-yet seen are POSTed, signed as Stripe signs them (stripe_dwh.webhook_delivery), from a pool
+yet seen are POSTed, signed as Stripe signs them (devtools.webhook_delivery), from a pool
 of client threads. dj-stripe verifies each event and re-retrieves the charge (and its
 customer, payment method, ...) from the double, as in production; with the warehouse
 receivers on, the warehouse is upserted in the same transaction. Configurations alternate
@@ -33,7 +33,7 @@ from pathlib import Path
 import requests
 
 from bench.stats import stop, summary_ms
-from stripe_dwh.ports import free_port, wait_for_port
+from devtools.ports import free_port, wait_for_port
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # in-process p50 of a charge.succeeded, with the warehouse over dj-stripe alone (issue 12)
@@ -44,7 +44,7 @@ def _start_double():
     """The Stripe API double; its read delay is set at run time (_set_read_delay)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "stripe_dwh.stripe_double", "--port", str(port)],
+        [sys.executable, "-m", "devtools.stripe_double", "--port", str(port)],
         cwd=PROJECT_DIR,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -175,7 +175,7 @@ def _start_gunicorn(port: int, workers: int, receivers: str, api_base: str):
 
 
 def _post_all(url: str, secret: str, events: list[dict], concurrency: int) -> dict:
-    from stripe_dwh.webhook_delivery import deliver
+    from devtools.webhook_delivery import deliver
 
     local = threading.local()
 
@@ -260,7 +260,7 @@ def profile_in_process(api_base: str, charges: list[dict]) -> dict:
 
     from bench.reports import QueryTimer
     from bench.wsgi import disconnect_warehouse_receivers
-    from stripe_dwh.webhook_delivery import event_envelope, signature_header
+    from devtools.webhook_delivery import event_envelope, signature_header
 
     stripe.api_base = api_base
     client = Client()
@@ -333,7 +333,7 @@ def run(
 ) -> dict:
     from django.conf import settings
 
-    from stripe_dwh.webhook_delivery import event_envelope
+    from devtools.webhook_delivery import event_envelope
 
     print(
         f"webhooks: {events} charges per configuration (mixed stream), gunicorn {workers} "

@@ -7,34 +7,11 @@ the decimals (zero-decimal JPY/KRW/..., three-decimal BHD/KWD/...).
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.utils import timezone
-
-# Stripe's zero-decimal and three-decimal currencies; everything else has two decimals.
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
-)
-THREE_DECIMAL_CURRENCIES = frozenset("bhd jod kwd omr tnd".split())
+from warehouse.calendar import reporting_localtime
+from warehouse.money import major_units
 
 EMPTY = "—"
-
-
-def currency_exponent(currency: str) -> int:
-    currency = (currency or "").lower()
-    if currency in ZERO_DECIMAL_CURRENCIES:
-        return 0
-    if currency in THREE_DECIMAL_CURRENCIES:
-        return 3
-    return 2
-
-
-def major_units(minor: int | Decimal, currency: str) -> Decimal:
-    """Minor units -> major units, rounded half away from zero to the currency's decimals."""
-    exponent = currency_exponent(currency)
-    value = Decimal(minor).scaleb(-exponent)
-    return value.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)
 
 
 def percent(share: Decimal) -> Decimal:
@@ -53,7 +30,7 @@ def csv_value(value, kind: str, currency: str) -> str:
         return value.strftime("%Y-%m")
     if isinstance(value, dt.datetime):
         # shown in the reporting time zone, like every day and month of the reports
-        return timezone.localtime(value, ZoneInfo(settings.TIME_ZONE)).isoformat(timespec="seconds")
+        return reporting_localtime(value).isoformat(timespec="seconds")
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)

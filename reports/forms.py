@@ -7,25 +7,11 @@ import datetime as dt
 from django import forms
 from django.core.exceptions import ValidationError
 
-from reports.managers import (
-    CUSTOMER_VALUE_SORT_KEYS,
-    FOLLOW_BASES,
-    MOVEMENT_TYPES,
-    month_start,
-    reporting_today,
-)
+from reports.managers import CUSTOMER_VALUE_SORT_KEYS, FOLLOW_BASES, MOVEMENT_TYPES
+from warehouse.calendar import add_months, month_start, months_between, reporting_today
 
 MAX_MONTHS = 240
 MAX_DAYS = 3660
-
-
-def add_months(month: dt.date, months: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def months_between(first: dt.date, last: dt.date) -> int:
-    return (last.year - first.year) * 12 + last.month - first.month
 
 
 class MonthField(forms.Field):

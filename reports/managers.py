@@ -8,12 +8,12 @@ Months are `datetime.date`s on the first day of a calendar month in the reportin
 
 import datetime as dt
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 
-from django.conf import settings
-from django.db import connections, models
-from django.utils import timezone
+from django.db import models
+
+from warehouse import sql_files
+from warehouse.calendar import month_start, reporting_time_zone_name, reporting_today
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
@@ -30,28 +30,9 @@ FOLLOW_BASES = ("first_payment", "paid_in_month")
 LTV_COLUMNS = ("full_months", "arpu_months", "churn_months", "average_arpu", "average_churn", "ltv")
 
 
-@cache
-def load_sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text()
-
-
-def reporting_today() -> dt.date:
-    """Today's date in the reporting time zone (settings.TIME_ZONE)."""
-    from warehouse.services import reporting_day
-
-    return reporting_day(timezone.now())
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
 class ReportManager(models.Manager):
     def _rows(self, query_name: str, params: dict) -> list[dict]:
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(load_sql(query_name), params)
-            columns = [column.name for column in cursor.description]
-            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        return sql_files.fetch_dicts(query_name, params, directory=SQL_DIR, using=self.db)
 
 
 class PaymentReportManager(ReportManager):
@@ -220,14 +201,16 @@ class MrrReportManager(ReportManager):
 
 
 class InstallReportManager(ReportManager):
-    """Install and channel reports over fact_user_first_install."""
+    """Install and channel reports over fact_install."""
 
     def duplicate_installs(self, day: dt.date | None = None) -> list[dict]:
         """Users with more than one install on `day` (default: yesterday in the reporting
         time zone), most installs first: user_id, install_count, first/last_installed_at."""
         if day is None:
             day = reporting_today() - dt.timedelta(days=1)
-        return self._rows("duplicate_installs", {"day": day, "time_zone": settings.TIME_ZONE})
+        return self._rows(
+            "duplicate_installs", {"day": day, "time_zone": reporting_time_zone_name()}
+        )
 
     def top_channels_by_os(
         self,
@@ -246,18 +229,18 @@ class InstallReportManager(ReportManager):
                 "row_limit": limit,
                 "first_day": first_day,
                 "last_day": last_day,
-                "time_zone": settings.TIME_ZONE,
+                "time_zone": reporting_time_zone_name(),
             },
         )
 
     def installs_by_channel_os(self, first_day: dt.date, last_day: dt.date) -> list[dict]:
         return self._rows(
             "installs_by_channel_os",
-            {"first_day": first_day, "last_day": last_day, "time_zone": settings.TIME_ZONE},
+            {"first_day": first_day, "last_day": last_day, "time_zone": reporting_time_zone_name()},
         )
 
     def channel_funnel(self, first_day: dt.date, last_day: dt.date) -> list[dict]:
         return self._rows(
             "channel_funnel",
-            {"first_day": first_day, "last_day": last_day, "time_zone": settings.TIME_ZONE},
+            {"first_day": first_day, "last_day": last_day, "time_zone": reporting_time_zone_name()},
         )

@@ -4,14 +4,14 @@
 - `CustomerMonthReport` (grain: one row per customer per calendar month, from
   fact_customer_month), `MrrMovementReport` (grain: one row per customer per day with an MRR
   movement, from fact_mrr_movement) and `InstallReport` (grain: one row per install, from
-  fact_user_first_install) are proxies whose custom managers run the report queries in
+  fact_install) are proxies whose custom managers run the report queries in
   `reports/sql/`. Views reach SQL only through these managers.
 """
 
 from django.db import models
 
 from reports.managers import InstallReportManager, MrrReportManager, PaymentReportManager
-from warehouse.models import FactCustomerMonth, FactMrrMovement, FactUserFirstInstall
+from warehouse.models import FactCustomerMonth, FactInstall, FactMrrMovement
 
 
 class ReportAccess(models.Model):
@@ -49,8 +49,8 @@ class MrrMovementReport(FactMrrMovement):
         verbose_name = "MRR movement report"
 
 
-class InstallReport(FactUserFirstInstall):
-    """Install and channel reports over fact_user_first_install."""
+class InstallReport(FactInstall):
+    """Install and channel reports over fact_install."""
 
     objects = InstallReportManager()
 

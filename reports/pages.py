@@ -7,11 +7,10 @@ the report managers and shape their rows for the templates and the CSV export.
 import datetime as dt
 from decimal import Decimal
 
-from reports.formatting import currency_exponent, major_units
-from reports.forms import add_months
-from reports.managers import month_start, reporting_today
 from reports.models import CustomerMonthReport, InstallReport, MrrMovementReport
 from reports.tables import Column, Table
+from warehouse.calendar import add_months, month_range, month_start, reporting_today
+from warehouse.money import currency_exponent, major_units
 
 CUSTOMERS_PER_PAGE = 50
 CHURN_FLOOR = Decimal("0.02")
@@ -23,14 +22,6 @@ def _major(value, currency):
 
 def _pct(value):
     return None if value is None else float(value * 100)
-
-
-def _months(first: dt.date, last: dt.date) -> list[dt.date]:
-    months = []
-    while first <= last:
-        months.append(first)
-        first = (first + dt.timedelta(days=32)).replace(day=1)
-    return months
 
 
 def _month_label(month: dt.date) -> str:
@@ -566,7 +557,7 @@ def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: 
             }
         )
     if over_time:
-        months = _months(month_start(start), month_start(end))
+        months = month_range(month_start(start), month_start(end))
         series = {}
         for row in over_time:
             name = f"{row['channel_name']} · {row['os_name']}"

@@ -4,6 +4,7 @@
 Python needs no database install. The data directory lives inside the checkout
 (ignored by git) and the server is left running between commands so that
 `manage.py`, the test runner and the web server all share it; `make db-stop` stops it.
+It starts when the first connection needs it (stripe_dwh/db_backend), not at settings load.
 
 Only a process that finds the server stopped asks pgserver to start it (under a file
 lock). Every other process reads the running server's socket from `postmaster.pid`:
@@ -17,7 +18,10 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / ".pgdata"
+# STRIPE_DWH_PGDATA moves it (the tests use a fresh one to see when a server starts).
+DEFAULT_DATA_DIR = Path(
+    os.environ.get("STRIPE_DWH_PGDATA") or Path(__file__).resolve().parent.parent / ".pgdata"
+)
 
 # Set when this process found the server stopped and started it, so that a short-lived
 # owner (the test runner) can stop it again and leave no daemon behind.
@@ -65,22 +69,27 @@ def _start_lock(data_dir: Path):
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
-def database_url(data_dir: Path = DEFAULT_DATA_DIR) -> str:
-    """Start the embedded server if it is not running and return its URL."""
+def socket_dir(data_dir: Path = DEFAULT_DATA_DIR) -> str:
+    """Start the embedded server if it is not running and return its socket directory."""
     global started_by_this_process
-    socket_dir = running_socket_dir(data_dir)
-    if socket_dir is None:
+    found = running_socket_dir(data_dir)
+    if found is None:
         with _start_lock(data_dir):
-            socket_dir = running_socket_dir(data_dir)
-            if socket_dir is None:
+            found = running_socket_dir(data_dir)
+            if found is None:
                 pgserver, _ = _import_pgserver()
                 data_dir.mkdir(parents=True, exist_ok=True)
                 # cleanup_mode=None: keep the server up after this process exits, because the
                 # test runner, the dev server and management commands come and go.
                 pgserver.get_server(data_dir, cleanup_mode=None)
                 started_by_this_process = True
-                socket_dir = running_socket_dir(data_dir)
-    return f"postgresql://postgres:@/postgres?host={socket_dir}"
+                found = running_socket_dir(data_dir)
+    return found
+
+
+def database_url(data_dir: Path = DEFAULT_DATA_DIR) -> str:
+    """Start the embedded server if it is not running and return its URL."""
+    return f"postgresql://postgres:@/postgres?host={socket_dir(data_dir)}"
 
 
 def stop(data_dir: Path = DEFAULT_DATA_DIR) -> None:

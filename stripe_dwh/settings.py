@@ -1,7 +1,6 @@
 """Settings for stripe_dwh, read from the environment (see .env.example)."""
 
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import environ
 
@@ -27,6 +26,8 @@ INSTALLED_APPS = [
     "djstripe",
     "warehouse",
     "reports",
+    # Development tooling (demo commands); it has no models and the apps above never import it.
+    "devtools",
 ]
 
 MIDDLEWARE = [
@@ -59,24 +60,23 @@ TEMPLATES = [
 ]
 
 
-# Database: PostgreSQL only. DATABASE_URL when set, else the embedded server.
-def _embedded_database() -> dict:
-    from stripe_dwh.embedded_postgres import database_url
-
-    uri = urlsplit(database_url())
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": uri.path.lstrip("/") or "postgres",
-        "USER": uri.username or "postgres",
-        "HOST": parse_qs(uri.query)["host"][0],
-    }
-
-
+# Database: PostgreSQL only. DATABASE_URL when set, else the embedded server, which the
+# stripe_dwh.db_backend engine starts on the first connection (loading settings starts nothing).
+EMBEDDED_DATABASE_ENGINE = "stripe_dwh.db_backend"
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
 else:
-    DATABASES = {"default": _embedded_database()}
-if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES = {
+        "default": {
+            "ENGINE": EMBEDDED_DATABASE_ENGINE,
+            "NAME": "postgres",
+            "USER": "postgres",
+            "HOST": "",  # the embedded server's socket directory, filled in on connect
+        }
+    }
+if not DATABASES["default"]["ENGINE"].endswith("postgresql") and (
+    DATABASES["default"]["ENGINE"] != EMBEDDED_DATABASE_ENGINE
+):
     raise environ.ImproperlyConfigured("stripe_dwh runs on PostgreSQL only.")
 # Django's PostgreSQL backend plus pre-commit callbacks (the warehouse flushes its change set
 # there, inside the transaction of every path that saves dj-stripe objects).

@@ -9,8 +9,8 @@ import requests
 import stripe
 from django.conf import settings
 
-from stripe_dwh import webhook_delivery
-from stripe_dwh.ports import free_port, wait_for_port
+from devtools import webhook_delivery
+from devtools.ports import free_port, wait_for_port
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,11 +28,11 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture(scope="session")
 def stripe_double_url():
-    """One Stripe API double process (stripe_dwh/stripe_double.py) on a free port, for the
+    """One Stripe API double process (devtools/stripe_double.py) on a free port, for the
     session."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "stripe_dwh.stripe_double", "--port", str(port)],
+        [sys.executable, "-m", "devtools.stripe_double", "--port", str(port)],
         cwd=PROJECT_DIR,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

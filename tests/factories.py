@@ -94,9 +94,9 @@ class DimChannelFactory(factory.django.DjangoModelFactory):
     channel_label = factory.LazyAttribute(lambda o: o.channel_name.title())
 
 
-class FactUserFirstInstallFactory(factory.django.DjangoModelFactory):
+class FactInstallFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = models.FactUserFirstInstall
+        model = models.FactInstall
 
     install_id = factory.Sequence(lambda n: f"install-{n:08d}")
     user_id = factory.Sequence(lambda n: f"user-{n}")

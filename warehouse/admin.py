@@ -14,28 +14,9 @@ from django.utils.http import urlencode
 from djstripe import models as djstripe_models
 
 from warehouse import models
+from warehouse.money import format_minor_units
 
 T = models.FactTransaction.TransactionType
-
-# ISO 4217 minor-unit exponents that differ from 2, for display only (storage is minor units).
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
-)
-THREE_DECIMAL_CURRENCIES = frozenset("bhd jod kwd omr tnd".split())
-
-
-def format_minor_units(amount: int | None, currency: str) -> str:
-    """12345, "usd" -> "123.45 USD"; 12345, "jpy" -> "12,345 JPY"; 12345, "kwd" -> "12.345 KWD"."""
-    if amount is None:
-        return ""
-    code = (currency or "").lower()
-    exponent = (
-        0 if code in ZERO_DECIMAL_CURRENCIES else 3 if code in THREE_DECIMAL_CURRENCIES else 2
-    )
-    sign = "-" if amount < 0 else ""
-    whole, fraction = divmod(abs(amount), 10**exponent)
-    number = f"{whole:,}" + (f".{fraction:0{exponent}d}" if exponent else "")
-    return f"{sign}{number} {code.upper()}".strip()
 
 
 def admin_change_url(model, pk) -> str:
@@ -154,7 +135,7 @@ class DimCustomerAdmin(ReadOnlyAdmin):
         if obj.user_id:
             links.append(
                 link(
-                    admin_changelist_url(models.FactUserFirstInstall, user_id=obj.user_id),
+                    admin_changelist_url(models.FactInstall, user_id=obj.user_id),
                     "installs",
                 )
             )
@@ -408,7 +389,7 @@ class FactUserAcquisitionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="first install", ordering="install_id")
     def install_link(self, obj):
-        return link(admin_change_url(models.FactUserFirstInstall, obj.install_id), obj.install_id)
+        return link(admin_change_url(models.FactInstall, obj.install_id), obj.install_id)
 
     @admin.display(description="channel", ordering="channel__channel_name")
     def channel_link(self, obj):
@@ -442,9 +423,7 @@ class DimClientAdmin(ReadOnlyAdmin):
     @admin.display(description="installs")
     def installs_link(self, obj):
         return link(
-            admin_changelist_url(
-                models.FactUserFirstInstall, client__client_sk__exact=obj.client_sk
-            ),
+            admin_changelist_url(models.FactInstall, client__client_sk__exact=obj.client_sk),
             "installs",
         )
 
@@ -458,15 +437,13 @@ class DimChannelAdmin(ReadOnlyAdmin):
     @admin.display(description="installs")
     def installs_link(self, obj):
         return link(
-            admin_changelist_url(
-                models.FactUserFirstInstall, channel__channel_sk__exact=obj.channel_sk
-            ),
+            admin_changelist_url(models.FactInstall, channel__channel_sk__exact=obj.channel_sk),
             "installs",
         )
 
 
-@admin.register(models.FactUserFirstInstall)
-class FactUserFirstInstallAdmin(ReadOnlyAdmin):
+@admin.register(models.FactInstall)
+class FactInstallAdmin(ReadOnlyAdmin):
     list_display = [
         "install_id",
         "user_link",

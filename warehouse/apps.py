@@ -10,6 +10,9 @@ class WarehouseConfig(AppConfig):
         from djstripe.models import Invoice
 
         from warehouse import receivers  # noqa: F401  (connects the signal receivers)
+        from warehouse.checks import defer_djstripe_database_checks
+
+        defer_djstripe_database_checks()
 
         # Since API 2025-03-31.basil an invoice links to its charges only through its invoice
         # payments, an includable field Stripe leaves out unless expanded; dj-stripe does not

@@ -43,7 +43,7 @@ class DimCustomer(models.Model):
         null=True,
         db_index=True,
         help_text="The app's user id, from the customer's metadata "
-        "(settings.WAREHOUSE_USER_ID_METADATA_KEY); joins to fact_user_first_install.user_id.",
+        "(settings.WAREHOUSE_USER_ID_METADATA_KEY); joins to fact_install.user_id.",
     )
     email = models.CharField(max_length=255, blank=True, default="")
     name = models.CharField(max_length=255, blank=True, default="")
@@ -397,10 +397,12 @@ class DimChannel(models.Model):
         return self.channel_label or self.channel_name
 
 
-class FactUserFirstInstall(models.Model):
+class FactInstall(models.Model):
     """One row per app install reported by the attribution provider, keyed by install_id.
 
-    A user can have several rows (reinstalls, several devices).
+    A user can have several rows (reinstalls, several devices); each user's first install is
+    fact_user_acquisition. The original design's `user_first_install_fact` (this table was
+    `fact_user_first_install` until migration 0006).
     """
 
     install_id = models.CharField(max_length=255, primary_key=True)
@@ -427,7 +429,7 @@ class FactUserFirstInstall(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
-        db_table = "fact_user_first_install"
+        db_table = "fact_install"
         ordering = ["-installed_at"]
         verbose_name = "install"
         indexes = [
@@ -458,7 +460,7 @@ class FactUserAcquisition(models.Model):
 
     user_id = models.CharField(max_length=255, primary_key=True)
     install = models.OneToOneField(
-        FactUserFirstInstall,
+        FactInstall,
         on_delete=models.PROTECT,
         db_column="install_id",
         related_name="acquisition",
@@ -498,7 +500,7 @@ class FactUserAcquisition(models.Model):
 
 class FactInstallDay(models.Model):
     """One row per (day in the reporting time zone, channel, client) with installs: how many
-    installs fact_user_first_install holds for it.
+    installs fact_install holds for it.
 
     Incremented by the install write path for newly stored installs only (re-imports change
     nothing). The install-count channel reports read it instead of the install fact.

@@ -10,7 +10,7 @@ by 100 *whatever the currency*, so they convert back with `djstripe_decimal_to_m
 never with the currency exponent.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # https://docs.stripe.com/currencies#zero-decimal
 ZERO_DECIMAL_CURRENCIES = frozenset(
@@ -61,6 +61,14 @@ def minor_to_major(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-exponent)
 
 
+def major_units(amount_minor: int | Decimal, currency: str) -> Decimal:
+    """Minor units (an integer, or an exact Decimal such as an average) -> major units,
+    rounded half away from zero to the currency's decimals: the reports' display value."""
+    exponent = currency_exponent(currency)
+    value = Decimal(amount_minor).scaleb(-exponent)
+    return value.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)
+
+
 def major_to_minor(amount_major: Decimal | str | int, currency: str) -> int:
     """Decimal('123.45') EUR -> 12345. Refuses amounts finer than the currency's minor unit."""
     if isinstance(amount_major, float):
@@ -94,3 +102,10 @@ def format_money(amount_minor: int, currency: str) -> str:
     exponent = currency_exponent(currency)
     major = minor_to_major(amount_minor, currency)
     return f"{major:,.{exponent}f} {currency.upper()}"
+
+
+def format_minor_units(amount_minor: int | None, currency: str) -> str:
+    """format_money, and an empty string for a missing amount (the admin's columns)."""
+    if amount_minor is None:
+        return ""
+    return format_money(amount_minor, currency)

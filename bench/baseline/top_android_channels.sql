@@ -1,14 +1,14 @@
 -- baseline (original analysis, query 2): top 5 channels by Android installs
 -- purpose: channels ordered by installs from Android, then by all installs
 -- grain: one row per channel (5 rows)
--- translation: user_first_install_fact -> fact_user_first_install, client_dim -> dim_client,
+-- translation: user_first_install_fact -> fact_install, client_dim -> dim_client,
 --   channel_dim -> dim_channel
 -- params: as_of (unused; every baseline takes it)
 with flagged_installs as (
     select
         install.channel_id,
         case when client.os_name = 'Android' then 1 else 0 end as is_android
-    from fact_user_first_install as install
+    from fact_install as install
     left join dim_client as client on client.client_sk = install.client_id
 )
 

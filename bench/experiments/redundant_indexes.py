@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench.db import setup
 
-SQL = Path(__file__).resolve().parent.parent / "sql" / "lower_bound_fact_transaction.sql"
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 REDUNDANT = """
     select index.indexname
     from pg_indexes as index
@@ -24,8 +24,10 @@ REDUNDANT = """
 
 
 def timed_insert(drop_redundant: bool) -> tuple[float, list[str]]:
-    from django.conf import settings
     from django.db import connection, transaction
+
+    from warehouse.calendar import reporting_time_zone_name
+    from warehouse.sql_files import load
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("truncate fact_customer_month, fact_transaction")
@@ -36,7 +38,10 @@ def timed_insert(drop_redundant: bool) -> tuple[float, list[str]]:
             for name in dropped:
                 cursor.execute(f'drop index "{name}"')
         started = time.perf_counter()
-        cursor.execute(SQL.read_text(), {"time_zone": settings.TIME_ZONE})
+        cursor.execute(
+            load("lower_bound_fact_transaction", SQL_DIR),
+            {"time_zone": reporting_time_zone_name()},
+        )
         seconds = time.perf_counter() - started
         transaction.set_rollback(True)
     return seconds, dropped

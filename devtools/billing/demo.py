@@ -16,13 +16,10 @@ import math
 from dataclasses import dataclass
 
 from devtools.billing.engine import BillingSimulator, add_months
+from devtools.business import PRICES
 
-MONTHLY_PRICES = {  # (basic, premium) in minor units of each currency
-    "usd": (999, 1999),
-    "eur": (899, 1799),
-    "gbp": (799, 1599),
-    "jpy": (1200, 2400),
-}
+# (basic, premium) monthly prices in minor units of each currency: the business's.
+MONTHLY_PRICES = PRICES
 PLANS = {  # plan: (interval, interval_count, months billed, discount on the monthly price)
     "monthly": ("month", 1, 1, 0),
     "quarterly": ("month", 3, 3, 10),

@@ -526,7 +526,7 @@ class BillingSimulator:
         now = self._clocks[sub.customer]
         sub.canceled_at = now
         sub.cancellation_reason = "cancellation_requested"
-        if at_period_end and sub.status != "trialing":
+        if at_period_end:  # during a trial: ends at the trial's end, never charged
             sub.cancel_at_period_end = True
             sub.cancel_at = sub.period_end
             self._emit("customer.subscription.updated", sub, now)

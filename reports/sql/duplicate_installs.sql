@@ -10,7 +10,7 @@ with day_bounds as (
 
 installs_on_day as (
     select install.user_id, install.install_id, install.installed_at
-    from fact_user_first_install as install
+    from fact_install as install
     cross join day_bounds
     where install.installed_at >= day_bounds.day_start
         and install.installed_at < day_bounds.next_day_start

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.factories import DimChannelFactory, DimClientFactory, FactUserFirstInstallFactory, utc
+from tests.factories import DimChannelFactory, DimClientFactory, FactInstallFactory, utc
 from tests.reports import payments_dataset
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,7 +53,7 @@ def report_data(settings, manager_user):
         ("user-ada", utc(2025, 3, 10, 1)),
         ("user-bob", utc(2025, 2, 1)),
     ]:
-        FactUserFirstInstallFactory(
+        FactInstallFactory(
             user_id=user,
             installed_at=at,
             channel=channel,

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from stripe_dwh.ports import free_port, is_listening
+from devtools.ports import free_port, is_listening
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -10,8 +10,8 @@ import stripe
 from django.core.management import call_command
 from django.urls import reverse
 
-from warehouse.demo.generator import DemoConfig, generate
-from warehouse.demo.setup import ensure_demo_users
+from devtools.demo.generator import DemoConfig, generate
+from devtools.demo.setup import ensure_demo_users
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

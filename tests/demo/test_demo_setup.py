@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from warehouse.demo import setup
+from devtools.demo import setup
 
 
 @pytest.mark.django_db

@@ -5,7 +5,7 @@ import datetime as dt
 import itertools
 from functools import cache
 
-from warehouse.demo.generator import INSTALL_FIELDS, DemoConfig, generate
+from devtools.demo.generator import INSTALL_FIELDS, DemoConfig, generate
 
 END = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 

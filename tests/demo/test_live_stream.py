@@ -4,7 +4,7 @@ as signed webhooks to the live server and synced by dj-stripe through the webhoo
 import pytest
 import stripe
 
-from warehouse.demo.live import LiveStream
+from devtools.demo.live import LiveStream
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ import stripe
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
-from warehouse.demo.generator import DemoConfig, generate
+from devtools.demo.generator import DemoConfig, generate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -113,10 +113,10 @@ def test_fills_djstripe_billing_tables_with_the_generated_subscriptions(loaded):
 
 
 def test_installs_arrive_through_the_import(loaded):
-    from warehouse.models import DimChannel, FactUserFirstInstall
+    from warehouse.models import DimChannel, FactInstall
 
     business = small_business()
-    assert set(FactUserFirstInstall.objects.values_list("install_id", flat=True)) == {
+    assert set(FactInstall.objects.values_list("install_id", flat=True)) == {
         row["install_id"] for row in business.installs
     }
     assert set(DimChannel.objects.values_list("channel_name", flat=True)) == {
@@ -189,13 +189,13 @@ def test_warehouse_money_equals_the_generated_balance_transactions(loaded):
 def test_running_again_changes_nothing(loaded, stripe_unreachable):
     from djstripe.models import Charge, Customer
 
-    from warehouse.models import FactTransaction, FactUserFirstInstall
+    from warehouse.models import FactInstall, FactTransaction
 
     before = (
         Customer.objects.count(),
         Charge.objects.count(),
         FactTransaction.objects.count(),
-        FactUserFirstInstall.objects.count(),
+        FactInstall.objects.count(),
     )
 
     again = load(workers=1)
@@ -208,7 +208,7 @@ def test_running_again_changes_nothing(loaded, stripe_unreachable):
         Customer.objects.count(),
         Charge.objects.count(),
         FactTransaction.objects.count(),
-        FactUserFirstInstall.objects.count(),
+        FactInstall.objects.count(),
     ) == before
 
 
@@ -243,7 +243,7 @@ def test_bad_options_are_a_clear_error(option):
 def test_a_failing_worker_fails_the_command(stripe_unreachable, monkeypatch):
     from djstripe.models import Customer
 
-    from warehouse.demo import loader
+    from devtools.demo import loader
 
     real_sync = loader.sync_customer
     doomed = small_business().customers[5].customer["id"]

@@ -16,6 +16,6 @@ def stripe_unreachable():
 
 @pytest.fixture
 def demo_account():
-    from warehouse.demo.loader import ensure_demo_account
+    from devtools.demo.loader import ensure_demo_account
 
     ensure_demo_account(settings.STRIPE_TEST_SECRET_KEY)

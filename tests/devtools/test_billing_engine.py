@@ -178,6 +178,8 @@ def test_trial_that_converts_and_trial_that_does_not(catalog):
     converts = sim.subscribe("cus_t1", [(prices["weekly"], 1)], at=at(2025, 5, 1), trial_days=7)
     lapses = sim.subscribe("cus_t2", [(prices["weekly"], 1)], at=at(2025, 5, 1), trial_days=7)
     sim.fail_payment(lapses, at=at(2025, 5, 8), outcome="canceled", retry_days=())
+    quits = sim.subscribe("cus_t3", [(prices["weekly"], 1)], at=at(2025, 5, 1), trial_days=7)
+    sim.cancel(quits, at=at(2025, 5, 3), at_period_end=True)
     sim.advance(at(2025, 5, 20))
     trial_invoice = sub_invoices(sim, converts)[0]
     assert trial_invoice["total"] == 0 and trial_invoice["status"] == "paid"
@@ -195,6 +197,8 @@ def test_trial_that_converts_and_trial_that_does_not(catalog):
     assert subs[lapses]["ended_at"] == ts(2025, 5, 8) + 3600
     assert subs[lapses]["cancellation_details"]["reason"] == "payment_failed"
     assert [i["status"] for i in sub_invoices(sim, lapses)] == ["paid", "uncollectible"]
+    assert subs[quits]["status"] == "canceled" and subs[quits]["ended_at"] == ts(2025, 5, 8)
+    assert [i["total"] for i in sub_invoices(sim, quits)] == [0]
     types = [e["type"] for e in sim.sorted_events() if e["data"]["object"].get("id") == converts]
     assert "customer.subscription.trial_will_end" in types
 

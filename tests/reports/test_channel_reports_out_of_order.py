@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from reports.models import InstallReport
-from tests.factories import DimChannelFactory, DimClientFactory, FactUserFirstInstallFactory, utc
+from tests.factories import DimChannelFactory, DimClientFactory, FactInstallFactory, utc
 from warehouse.services.installs import upsert_install
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def out_of_order_installs(settings):
     }
     clients = {os_name: DimClientFactory(os_name=os_name) for os_name in ("Android", "iOS")}
     for install_id, user_id, channel, os_name, at in ARRIVALS:
-        FactUserFirstInstallFactory(
+        FactInstallFactory(
             install_id=install_id,
             user_id=user_id,
             channel=channels[channel],

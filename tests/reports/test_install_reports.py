@@ -13,8 +13,8 @@ from tests.factories import (
     DimChannelFactory,
     DimClientFactory,
     DimCustomerFactory,
+    FactInstallFactory,
     FactTransactionFactory,
-    FactUserFirstInstallFactory,
     utc,
 )
 from tests.reports.payments_dataset import rounded
@@ -47,7 +47,7 @@ def auckland_installs(settings, monkeypatch):
     settings.TIME_ZONE = "Pacific/Auckland"
     monkeypatch.setattr(timezone, "now", lambda: NOW)
     for user_id, installed_at in DUPLICATE_CANDIDATES:
-        FactUserFirstInstallFactory(user_id=user_id, installed_at=installed_at)
+        FactInstallFactory(user_id=user_id, installed_at=installed_at)
 
 
 def _duplicates_by_hand(day: dt.date, zone: ZoneInfo) -> list[dict]:
@@ -110,9 +110,9 @@ def channel_installs():
         for os_name, count in per_os.items():
             client = DimClientFactory(os_name=os_name)
             for _ in range(count):
-                FactUserFirstInstallFactory(channel=channel, client=client, installed_at=moment)
+                FactInstallFactory(channel=channel, client=client, installed_at=moment)
     # an Android install a year earlier, outside the date range of the range test
-    FactUserFirstInstallFactory(
+    FactInstallFactory(
         channel=DimChannelFactory(channel_name="zeta"),
         client=DimClientFactory(os_name="Android"),
         installed_at=utc(2024, 6, 1, 12),
@@ -197,9 +197,9 @@ def test_channel_funnel(settings):
         "eve": (organic, utc(2024, 12, 1)),  # eve: before range
     }
     for user, (channel, at) in first_installs.items():
-        FactUserFirstInstallFactory(user_id=user, channel=channel, installed_at=at)
+        FactInstallFactory(user_id=user, channel=channel, installed_at=at)
     # ann reinstalls through organic later: her channel stays "paid"
-    FactUserFirstInstallFactory(user_id="ann", channel=organic, installed_at=utc(2025, 3, 1))
+    FactInstallFactory(user_id="ann", channel=organic, installed_at=utc(2025, 3, 1))
     payments = {"ann": [5000, 700, -700], "ben": [333], "dan": [1000], "eve": [9999]}
     for user, amounts in payments.items():
         customer = DimCustomerFactory(user_id=user)

@@ -17,8 +17,8 @@ from tests.factories import (
     DimChannelFactory,
     DimClientFactory,
     DimCustomerFactory,
+    FactInstallFactory,
     FactTransactionFactory,
-    FactUserFirstInstallFactory,
     utc,
 )
 from tests.reports import payments_dataset
@@ -102,7 +102,7 @@ def dataset(settings):
         ("user-ada", utc(2025, 3, 10, 1)),
         ("user-bob", utc(2025, 2, 1)),
     ]:
-        FactUserFirstInstallFactory(
+        FactInstallFactory(
             user_id=user,
             installed_at=at,
             channel=channel,

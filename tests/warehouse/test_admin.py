@@ -14,8 +14,8 @@ from tests.factories import (
     DimClientFactory,
     DimCustomerFactory,
     DimPaymentMethodFactory,
+    FactInstallFactory,
     FactTransactionFactory,
-    FactUserFirstInstallFactory,
     utc,
 )
 from warehouse import models, services
@@ -32,7 +32,7 @@ WAREHOUSE_MODELS = [
     models.FactCustomerMonth,
     models.DimClient,
     models.DimChannel,
-    models.FactUserFirstInstall,
+    models.FactInstall,
     models.FactCustomerLifetime,
     models.FactUserAcquisition,
     models.FactInstallDay,
@@ -78,7 +78,7 @@ def build_rows(count):
                 amount=-500,
                 occurred_at=occurred_at,
             )
-        FactUserFirstInstallFactory(
+        FactInstallFactory(
             user_id=customer.user_id,
             channel=channels[n % 3],
             client=clients[n % 3],
@@ -227,26 +227,24 @@ def test_transaction_rows_link_to_dimensions_and_dj_stripe_objects(staff_client)
 def test_install_rows_link_to_channel_client_and_customer(staff_client):
     channel = DimChannelFactory(channel_name="tiktok", channel_label="TikTok")
     client = DimClientFactory(os_name="iOS")
-    install = FactUserFirstInstallFactory(user_id="user-77", channel=channel, client=client)
-    other = FactUserFirstInstallFactory()
+    install = FactInstallFactory(user_id="user-77", channel=channel, client=client)
+    other = FactInstallFactory()
     customer = DimCustomerFactory(user_id="user-77")
 
-    page = staff_client.get(_url(models.FactUserFirstInstall)).content.decode()
+    page = staff_client.get(_url(models.FactInstall)).content.decode()
 
     assert f'href="{_url(models.DimChannel, "change", channel.pk)}"' in page
     assert f'href="{_url(models.DimClient, "change", client.pk)}"' in page
     customers = staff_client.get(_url(models.DimCustomer), {"user_id": "user-77"})
     assert [c.pk for c in customers.context["cl"].result_list] == [customer.pk]
     by_channel = staff_client.get(
-        _url(models.FactUserFirstInstall), {"channel__channel_sk__exact": channel.pk}
+        _url(models.FactInstall), {"channel__channel_sk__exact": channel.pk}
     )
     assert [i.pk for i in by_channel.context["cl"].result_list] == [install.pk]
-    by_os = staff_client.get(_url(models.FactUserFirstInstall), {"client__os_name": "iOS"})
+    by_os = staff_client.get(_url(models.FactInstall), {"client__os_name": "iOS"})
     assert install.pk in [i.pk for i in by_os.context["cl"].result_list]
     assert other.pk not in [i.pk for i in by_os.context["cl"].result_list]
-    by_client = staff_client.get(
-        _url(models.FactUserFirstInstall), {"client__client_sk__exact": client.pk}
-    )
+    by_client = staff_client.get(_url(models.FactInstall), {"client__client_sk__exact": client.pk})
     assert [i.pk for i in by_client.context["cl"].result_list] == [install.pk]
 
 

@@ -16,7 +16,7 @@ import requests
 from django.conf import settings
 from django.urls import reverse
 
-from warehouse.models import DimDate, FactUserFirstInstall
+from warehouse.models import DimDate, FactInstall
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -67,6 +67,6 @@ def test_concurrent_callbacks_for_a_new_day_all_succeed_and_store_the_day_once(l
 
     failed = {day: codes for day, codes in outcomes.items() if set(codes) != {201}}
     assert not failed, f"callbacks that did not answer 201: {failed}"
-    assert FactUserFirstInstall.objects.count() == ROUNDS * WRITERS
+    assert FactInstall.objects.count() == ROUNDS * WRITERS
     stored = list(DimDate.objects.filter(date__in=days).values_list("date_sk", "date"))
     assert sorted(stored) == [(int(day.strftime("%Y%m%d")), day) for day in days]

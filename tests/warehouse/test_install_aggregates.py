@@ -19,7 +19,7 @@ from django.urls import reverse
 from tests.warehouse.test_install_import import install_row, run_import, write_csv
 from warehouse.services import installs
 
-TOKEN = "test-attribution-token-0123456789"  # tests/settings.py
+TOKEN = "test-attribution-token-0123456789"  # devtools/settings.py
 AUCKLAND = "Pacific/Auckland"
 
 
@@ -212,6 +212,10 @@ def test_migration_fill_matches_the_write_path():
     kept = stored_aggregates()
 
     with connection.cursor() as cursor:
+        # 0005's SQL reads the table by its name then; 0006 renamed it to fact_install.
+        cursor.execute(
+            "create temporary view fact_user_first_install as select * from fact_install"
+        )
         cursor.execute("delete from fact_user_acquisition")
         cursor.execute("delete from fact_install_day")
         cursor.execute(migration.FILL_USER_ACQUISITION)

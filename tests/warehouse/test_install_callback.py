@@ -5,11 +5,11 @@ import requests
 from django.urls import reverse
 
 from tests.factories import utc
-from warehouse.models import FactUserFirstInstall
+from warehouse.models import FactInstall
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
-TOKEN = "test-attribution-token-0123456789"  # tests/settings.py
+TOKEN = "test-attribution-token-0123456789"  # devtools/settings.py
 
 
 def payload(install_id="cb-1", **overrides):
@@ -50,9 +50,7 @@ def test_post_stores_a_new_install_and_a_repeat_changes_nothing(callback_url):
 
     assert response.status_code == 201, response.text
     assert response.json() == {"install_id": "cb-1", "created": True}
-    install = FactUserFirstInstall.objects.select_related("client", "channel").get(
-        install_id="cb-1"
-    )
+    install = FactInstall.objects.select_related("client", "channel").get(install_id="cb-1")
     assert (install.user_id, install.installed_at, install.ip_address) == (
         "user-42",
         utc(2025, 3, 1, 12, 34, 56),
@@ -73,8 +71,8 @@ def test_post_stores_a_new_install_and_a_repeat_changes_nothing(callback_url):
 
     assert repeat.status_code == 200, repeat.text
     assert repeat.json() == {"install_id": "cb-1", "created": False}
-    assert FactUserFirstInstall.objects.count() == 1
-    assert FactUserFirstInstall.objects.get().user_id == "user-42"
+    assert FactInstall.objects.count() == 1
+    assert FactInstall.objects.get().user_id == "user-42"
 
 
 def test_get_with_query_parameters_adjust_style(callback_url):
@@ -83,10 +81,10 @@ def test_get_with_query_parameters_adjust_style(callback_url):
     response = requests.get(callback_url, params=params, timeout=10)
 
     assert response.status_code == 201, response.text
-    install = FactUserFirstInstall.objects.get(install_id="cb-get")
+    install = FactInstall.objects.get(install_id="cb-get")
     assert install.installed_at == utc(2025, 3, 1, 12, 34, 56)
     assert requests.get(callback_url, params=params, timeout=10).status_code == 200
-    assert FactUserFirstInstall.objects.count() == 1
+    assert FactInstall.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -105,13 +103,13 @@ def test_missing_or_wrong_token_is_refused_and_nothing_stored(callback_url, cred
     response = requests.post(callback_url, json=payload(), timeout=10, **credentials)
 
     assert response.status_code == 403
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 def test_get_with_wrong_token_is_refused(callback_url):
     response = requests.get(callback_url, params=payload(token="nope"), timeout=10)
     assert response.status_code == 403
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 def test_an_unconfigured_token_refuses_everything(callback_url, settings):
@@ -124,7 +122,7 @@ def test_an_unconfigured_token_refuses_everything(callback_url, settings):
     ):
         response = requests.post(callback_url, json=payload(), timeout=10, **credentials)
         assert response.status_code == 403, credentials
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 def test_invalid_payload_gets_400_with_field_errors(callback_url):
@@ -138,7 +136,7 @@ def test_invalid_payload_gets_400_with_field_errors(callback_url):
     errors = response.json()["errors"]
     assert set(errors) == {"user_id", "installed_at", "ip_address"}
     assert errors["user_id"] == "is required"
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -153,7 +151,7 @@ def test_a_body_that_is_not_a_json_object_gets_400(callback_url, body):
     )
     assert response.status_code == 400
     assert "__all__" in response.json()["errors"]
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 def test_other_methods_are_not_allowed(callback_url):
@@ -161,4 +159,4 @@ def test_other_methods_are_not_allowed(callback_url):
         callback_url, json=payload(), headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
     )
     assert response.status_code == 405
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()

@@ -1,4 +1,4 @@
-"""`import_installs`: CSV and JSON-lines files into fact_user_first_install and its dimensions."""
+"""`import_installs`: CSV and JSON-lines files into fact_install and its dimensions."""
 
 import csv
 import datetime as dt
@@ -11,7 +11,7 @@ from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 
 from tests.factories import utc
-from warehouse.models import DimChannel, DimClient, DimDate, FactUserFirstInstall
+from warehouse.models import DimChannel, DimClient, DimDate, FactInstall
 from warehouse.services import installs
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +103,7 @@ def stored_installs():
             install.creative_id,
             install.ip_address,
         )
-        for install in FactUserFirstInstall.objects.select_related("client", "channel")
+        for install in FactInstall.objects.select_related("client", "channel")
     }
 
 
@@ -202,14 +202,14 @@ def test_jsonl_import_accepts_numbers_nulls_and_missing_optional_keys(tmp_path):
 
     assert error is None, err
     assert "read 2, inserted 2, already present 0, rejected 0" in out
-    first = FactUserFirstInstall.objects.select_related("client", "channel").get(install_id="j-1")
+    first = FactInstall.objects.select_related("client", "channel").get(install_id="j-1")
     assert (first.campaign_id, first.ip_address, first.country_code) == ("881", None, "FR")
     assert (first.client.os_name, first.client.app_name, first.channel.channel_name) == (
         "iOS",
         "",
         "paid_social",
     )
-    second = FactUserFirstInstall.objects.get(install_id="j-2")
+    second = FactInstall.objects.get(install_id="j-2")
     assert second.installed_at == utc(2025, 4, 2, 8, 0)
     assert second.channel.channel_group == "owned"
 
@@ -220,7 +220,7 @@ def test_format_option_overrides_the_extension(tmp_path):
     assert error is not None and "--format" in str(error)
     out, err, error = run_import(path, "--format", "csv")
     assert error is None, err
-    assert FactUserFirstInstall.objects.filter(install_id="x-1").exists()
+    assert FactInstall.objects.filter(install_id="x-1").exists()
 
 
 def test_each_kind_of_bad_csv_row_is_reported_with_its_line_and_skipped(tmp_path):
@@ -260,7 +260,7 @@ def test_each_kind_of_bad_csv_row_is_reported_with_its_line_and_skipped(tmp_path
         assert any(
             f"line {line_number}: rejected: " in line and reason in line for line in reported
         ), line_number
-    assert set(FactUserFirstInstall.objects.values_list("install_id", flat=True)) == {
+    assert set(FactInstall.objects.values_list("install_id", flat=True)) == {
         "good-1",
         "good-2",
     }
@@ -290,7 +290,7 @@ def test_bad_jsonl_lines_are_reported_with_their_line_numbers(tmp_path):
     assert "line 4: rejected: expected a JSON object" in err
     assert "line 5: rejected: installed_at: unparseable timestamp" in err
     assert "line 6: rejected: ip_address: not an IPv4 or IPv6 address" in err
-    assert list(FactUserFirstInstall.objects.values_list("install_id", flat=True)) == ["good-1"]
+    assert list(FactInstall.objects.values_list("install_id", flat=True)) == ["good-1"]
 
 
 def test_undecodable_bytes_reject_only_their_row(tmp_path):
@@ -301,7 +301,7 @@ def test_undecodable_bytes_reject_only_their_row(tmp_path):
 
     assert error is not None
     assert "line 3: rejected: not valid UTF-8" in err
-    assert list(FactUserFirstInstall.objects.values_list("install_id", flat=True)) == ["good-1"]
+    assert list(FactInstall.objects.values_list("install_id", flat=True)) == ["good-1"]
 
 
 def test_process_exit_status_is_non_zero_when_a_row_is_rejected(tmp_path, capsys):
@@ -321,7 +321,7 @@ def test_missing_required_column_stops_before_storing_anything(tmp_path):
     _, _, error = run_import(path)
 
     assert error is not None and "channel_name" in str(error) and "nothing imported" in str(error)
-    assert not FactUserFirstInstall.objects.exists()
+    assert not FactInstall.objects.exists()
 
 
 def test_batches_and_duplicates_within_a_file_are_counted_once(tmp_path):
@@ -337,10 +337,10 @@ def test_batches_and_duplicates_within_a_file_are_counted_once(tmp_path):
         f"read {len(ids)}, inserted {unique}, already present {len(ids) - unique}, rejected 0"
         in out
     )
-    assert FactUserFirstInstall.objects.count() == unique
+    assert FactInstall.objects.count() == unique
     # The first occurrence wins, whether the repeat is in the same batch or a later one.
-    assert FactUserFirstInstall.objects.get(install_id="a").user_id == "user-a-0"
-    assert FactUserFirstInstall.objects.get(install_id="b").user_id == "user-b-2"
+    assert FactInstall.objects.get(install_id="a").user_id == "user-a-0"
+    assert FactInstall.objects.get(install_id="b").user_id == "user-b-2"
 
 
 def test_channel_keeps_group_and_label_of_its_first_row(tmp_path):
@@ -379,7 +379,7 @@ def test_date_sk_is_the_day_in_the_reporting_time_zone(
     _, err, error = run_import(path)
 
     assert error is None, err
-    install = FactUserFirstInstall.objects.select_related("date").get(install_id="tz-1")
+    install = FactInstall.objects.select_related("date").get(install_id="tz-1")
     assert install.date_id == expected_date_sk
     assert install.date.date == dt.date(
         expected_date_sk // 10000, expected_date_sk // 100 % 100, expected_date_sk % 100
@@ -405,7 +405,7 @@ def test_upsert_install_reports_whether_the_install_was_new():
     cleaned = installs.clean_install_row(install_row("u-1"))
     assert installs.upsert_install(cleaned) is True
     assert installs.upsert_install({**cleaned, "user_id": "someone-else"}) is False
-    assert FactUserFirstInstall.objects.get(install_id="u-1").user_id == "user-1"
+    assert FactInstall.objects.get(install_id="u-1").user_id == "user-1"
 
 
 class TestCleanInstallRow:

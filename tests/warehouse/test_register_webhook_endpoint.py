@@ -67,7 +67,7 @@ def test_bad_settings_are_a_clear_error_and_store_nothing(settings, name, value,
 
 def test_registered_endpoint_accepts_signed_events(settings, client, stripe_double):
     """The row the command writes is the one dj-stripe verifies against."""
-    from stripe_dwh import webhook_delivery
+    from devtools import webhook_delivery
 
     _run()
     event = webhook_delivery.event_envelope(

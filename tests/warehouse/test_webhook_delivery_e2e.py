@@ -9,8 +9,8 @@ import requests
 import stripe
 from django.conf import settings
 
-from stripe_dwh import webhook_delivery
-from stripe_dwh.ports import free_port
+from devtools import webhook_delivery
+from devtools.ports import free_port
 from tests.warehouse.conftest import warehouse_snapshot
 from warehouse.models import DimCustomer, FactCustomerMonth, FactTransaction
 

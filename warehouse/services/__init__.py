@@ -4,15 +4,14 @@ One module per concern; the names callers need are re-exported here. Every flush
 set runs these steps in order: complete upstream, facts and dimensions, marts.
 """
 
-from warehouse.services import change_set, marts, payments, subscriptions
-from warehouse.services.calendar import (  # noqa: F401
+from warehouse.calendar import (  # noqa: F401  (the calendar's home is warehouse.calendar)
     date_sk_for,
-    ensure_dim_dates,
-    ensure_dim_dates_for,
     reporting_day,
     reporting_time_zone,
 )
-from warehouse.services.marts import refresh_customer_months, refresh_marts  # noqa: F401  # noqa: F401
+from warehouse.services import change_set, marts, payments, subscriptions
+from warehouse.services.dim_date import ensure_dim_dates, ensure_dim_dates_for  # noqa: F401
+from warehouse.services.marts import refresh_customer_months, refresh_marts  # noqa: F401
 from warehouse.services.payments import (  # noqa: F401
     record_balance_transaction_source,
     record_charges,

@@ -1,4 +1,4 @@
-"""fact_user_first_install and its dimensions, loaded from attribution exports and callbacks.
+"""fact_install and its dimensions, loaded from attribution exports and callbacks.
 
 One row format everywhere (files, callbacks, the demo generator): the keys in INSTALL_FIELDS.
 Rows are validated in Python (`clean_install_row`), then loaded in batches: COPY into a
@@ -23,37 +23,16 @@ from typing import IO, Any, NamedTuple
 from django.db import connection, transaction
 from django.utils import timezone
 
-from warehouse import sql
-from warehouse.models import DimChannel, DimClient, FactUserFirstInstall
-from warehouse.services.calendar import ensure_dim_dates, reporting_time_zone
+from warehouse import sql_files
+from warehouse.calendar import date_sk, day_of_date_sk, reporting_time_zone
+from warehouse.install_format import INSTALL_FIELDS, REQUIRED_FIELDS  # noqa: F401  (re-exported)
+from warehouse.models import DimChannel, DimClient, FactInstall
+from warehouse.services.dim_date import ensure_dim_dates
 
-INSTALL_FIELDS = (
-    "install_id",
-    "user_id",
-    "device_id",
-    "installed_at",
-    "os_name",
-    "app_name",
-    "app_version",
-    "device_name",
-    "channel_name",
-    "channel_group",
-    "channel_label",
-    "country_code",
-    "network_name",
-    "campaign_name",
-    "adgroup_name",
-    "creative_name",
-    "campaign_id",
-    "adgroup_id",
-    "creative_id",
-    "ip_address",
-)
-REQUIRED_FIELDS = ("install_id", "user_id", "installed_at", "os_name", "channel_name")
 # Plain text fields: everything but the timestamp and the IP address, which are parsed.
 _TEXT_FIELDS = tuple(name for name in INSTALL_FIELDS if name not in ("installed_at", "ip_address"))
 _MAX_LENGTHS = {
-    **{f.name: f.max_length for f in FactUserFirstInstall._meta.concrete_fields if f.max_length},
+    **{f.name: f.max_length for f in FactInstall._meta.concrete_fields if f.max_length},
     **{f.name: f.max_length for f in DimClient._meta.concrete_fields if f.max_length},
     **{f.name: f.max_length for f in DimChannel._meta.concrete_fields if f.max_length},
 }
@@ -365,8 +344,7 @@ def _prepare_batches(
 def _write_stage_line(writer, line_number: int, row: dict, tz) -> int:
     """Write one cleaned row in install_stage's column order; returns its date_sk."""
     installed_at = row["installed_at"]
-    local_day = installed_at.astimezone(tz)
-    date_sk = local_day.year * 10000 + local_day.month * 100 + local_day.day
+    day_key = date_sk(installed_at.astimezone(tz))
     writer.writerow(
         (
             line_number,
@@ -374,7 +352,7 @@ def _write_stage_line(writer, line_number: int, row: dict, tz) -> int:
             row["user_id"],
             row["device_id"],
             installed_at.isoformat(),
-            date_sk,
+            day_key,
             row["os_name"],
             row["app_name"],
             row["app_version"],
@@ -393,7 +371,7 @@ def _write_stage_line(writer, line_number: int, row: dict, tz) -> int:
             row["ip_address"] or "",
         )
     )
-    return date_sk
+    return day_key
 
 
 def _load_batch(batch: _PreparedBatch) -> int:
@@ -402,19 +380,15 @@ def _load_batch(batch: _PreparedBatch) -> int:
         return 0
     batch.staged_csv.seek(0)
     with transaction.atomic(), connection.cursor() as cursor:
-        ensure_dim_dates(_sk_to_date(batch.first_day), _sk_to_date(batch.last_day))
-        cursor.execute(sql.load("install_stage_create"))
+        ensure_dim_dates(day_of_date_sk(batch.first_day), day_of_date_sk(batch.last_day))
+        cursor.execute(sql_files.load("install_stage_create"))
         cursor.execute("truncate install_stage")
-        cursor.copy_expert(sql.load("install_stage_copy"), batch.staged_csv)
-        cursor.execute(sql.load("install_stage_dim_client"))
-        cursor.execute(sql.load("install_stage_dim_channel"))
+        cursor.copy_expert(sql_files.load("install_stage_copy"), batch.staged_csv)
+        cursor.execute(sql_files.load("install_stage_dim_client"))
+        cursor.execute(sql_files.load("install_stage_dim_channel"))
         # also keeps fact_user_acquisition and fact_install_day for the inserted installs
-        cursor.execute(sql.load("install_stage_facts"))
+        cursor.execute(sql_files.load("install_stage_facts"))
         return cursor.fetchone()[0]
-
-
-def _sk_to_date(date_sk: int) -> dt.date:
-    return dt.date(date_sk // 10000, date_sk // 100 % 100, date_sk % 100)
 
 
 class _Failure:
@@ -472,7 +446,7 @@ def upsert_install(cleaned: dict) -> bool:
 
 
 def refresh_install_aggregates() -> None:
-    """Recompute fact_user_acquisition and fact_install_day from all of fact_user_first_install.
+    """Recompute fact_user_acquisition and fact_install_day from all of fact_install.
 
     The write path keeps both current; this is for installs written around it (bulk loads
     such as the benchmark generator) and for repairs.
@@ -480,9 +454,9 @@ def refresh_install_aggregates() -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         # TRUNCATE refuses tables with deferred FK checks still pending in the transaction
         cursor.execute("set constraints all immediate")
-        cursor.execute(sql.load("install_aggregates_clear"))
-        cursor.execute(sql.load("user_acquisition_fill"))
-        cursor.execute(sql.load("install_day_fill"))
+        cursor.execute(sql_files.load("install_aggregates_clear"))
+        cursor.execute(sql_files.load("user_acquisition_fill"))
+        cursor.execute(sql_files.load("install_day_fill"))
         cursor.execute("set constraints all deferred")  # Django's FKs are initially deferred
 
 

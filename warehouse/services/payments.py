@@ -21,10 +21,11 @@ import stripe
 from django.conf import settings
 from djstripe.settings import djstripe_settings
 
+from warehouse.calendar import reporting_day, reporting_time_zone_name
 from warehouse.services import change_set as changes
-from warehouse.services._sql_runner import fetch_one
-from warehouse.services.calendar import ensure_dim_dates, reporting_day
+from warehouse.services.dim_date import ensure_dim_dates
 from warehouse.services.locks import stripe_id_of
+from warehouse.sql_files import fetch_one
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +247,7 @@ def fact_scope(since=None, until=None) -> dict:
         "dispute_ids": [],
         "since": since,
         "until": until,
-        "time_zone": settings.TIME_ZONE,
+        "time_zone": reporting_time_zone_name(),
         "report_changes": False,
     }
 

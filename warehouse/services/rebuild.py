@@ -6,12 +6,15 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from warehouse.calendar import reporting_day
 from warehouse.models import FactCustomerMonth
-from warehouse.services._sql_runner import execute, fetch, fetch_one, scope
-from warehouse.services.calendar import ensure_dim_dates, reporting_day
+from warehouse.services._payments_scope import scope
+from warehouse.services.change_set import CUSTOMER_FACTS
+from warehouse.services.dim_date import ensure_dim_dates
 from warehouse.services.marts import refresh_marts
 from warehouse.services.payments import dimension_scope, fact_scope
 from warehouse.services.subscriptions import rebuild_subscriptions
+from warehouse.sql_files import execute, fetch, fetch_one
 
 # Charges and refunds are upserted in this many slices of creation time, to show progress.
 PROGRESS_SLICES = 10
@@ -31,9 +34,10 @@ class RebuildSummary:
 def rebuild_warehouse(
     since: dt.datetime | None = None, progress: Callable[[str], None] = lambda message: None
 ) -> RebuildSummary:
-    """Recompute dim_customer, dim_payment_method, fact_transaction, fact_customer_month
-    (and the dim_date days they need), then the catalogue, invoice lines, MRR movements and
-    MRR marts, from dj-stripe's tables. Idempotent.
+    """Recompute dim_customer, dim_payment_method, fact_transaction (and the dim_date days
+    they need) from the staging views over dj-stripe's tables, then the payments marts in
+    their full form (refresh_marts), then the catalogue, invoice lines, MRR movements and MRR
+    marts. Idempotent.
 
     `since` limits the work to objects dj-stripe synced (dimensions) or money that moved
     (facts) at or after that moment; customer payment times and months are recomputed
@@ -63,7 +67,8 @@ def rebuild_warehouse(
     summary.rows_written["customer payment times"] = written["payment_times_written"]
     progress(f"customers: {written['customers_written']} rows written")
     progress("marts…")
-    refresh_marts(None)
+    # the payments marts in full; the install marts are not rebuilt from dj-stripe's tables
+    refresh_marts({CUSTOMER_FACTS: None})
     summary.customer_months = FactCustomerMonth.objects.count()
     progress(f"customer months: {summary.customer_months} rows")
     progress("subscriptions, invoice lines, MRR movements and marts…")

@@ -20,7 +20,8 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from warehouse.services import change_set as changes
-from warehouse.services._sql_runner import execute, fetch
+from warehouse.calendar import reporting_time_zone_name
+from warehouse.sql_files import execute, fetch
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def _scope(customer_ids: list[str] | None) -> dict:
     return {
         "all_customers": customer_ids is None,
         "customer_ids": customer_ids or [],
-        "time_zone": settings.TIME_ZONE,
+        "time_zone": reporting_time_zone_name(),
         "grace_days": settings.MRR_PAST_DUE_GRACE_DAYS,
     }
 

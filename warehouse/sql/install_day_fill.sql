@@ -1,8 +1,8 @@
--- purpose: fill fact_install_day from fact_user_first_install: installs per day, channel and client
+-- purpose: fill fact_install_day from fact_install: installs per day, channel and client
 -- grain: one row per (date_sk, channel_id, client_id) with installs
 with install_days as (
     select install.date_sk, install.channel_id, install.client_id, count(*)::integer as installs
-    from fact_user_first_install as install
+    from fact_install as install
     group by install.date_sk, install.channel_id, install.client_id
 )
 

@@ -1,4 +1,4 @@
--- purpose: insert the staged installs into fact_user_first_install; an install_id already
+-- purpose: insert the staged installs into fact_install; an install_id already
 --          present (or repeated within the batch) is left as it is, so re-imports change
 --          nothing. The installs actually inserted (and only those) then move their users'
 --          first install in fact_user_acquisition when earlier, and add to fact_install_day.
@@ -7,7 +7,7 @@
 -- committed row, so the earliest install wins whichever transaction commits first; rows are
 -- upserted in key order so that concurrent batches lock them in the same order.
 with inserted_installs as (
-    insert into fact_user_first_install (
+    insert into fact_install (
         install_id, user_id, device_id, installed_at, date_sk, client_id, channel_id,
         country_code, network_name, campaign_name, adgroup_name, creative_name,
         campaign_id, adgroup_id, creative_id, ip_address

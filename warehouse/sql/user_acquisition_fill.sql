@@ -1,4 +1,4 @@
--- purpose: fill fact_user_acquisition from fact_user_first_install: each user's first install
+-- purpose: fill fact_user_acquisition from fact_install: each user's first install
 --          (earliest installed_at, ties broken by the smaller install_id)
 -- grain: one row per user_id
 with first_installs as (
@@ -9,7 +9,7 @@ with first_installs as (
         install.date_sk,
         install.channel_id,
         install.client_id
-    from fact_user_first_install as install
+    from fact_install as install
     order by install.user_id, install.installed_at, install.install_id
 )
 

@@ -6,8 +6,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from warehouse.calendar import reporting_time_zone
 from warehouse.services import rebuild_warehouse
-from warehouse.services.calendar import reporting_time_zone
 
 
 def parse_since(value: str) -> dt.datetime:

@@ -5,7 +5,7 @@
 
 What `make demo` runs after `migrate`. Steps that read Stripe settings run as child
 processes with the demo's environment (DEBUG on, Stripe pointed at the local double, a
-known webhook secret; see warehouse.demo.setup.demo_environment). Re-running reuses what is
+known webhook secret; see devtools.demo.setup.demo_environment). Re-running reuses what is
 there: users are updated, demo data already loaded is skipped. Ctrl-C stops every child.
 """
 
@@ -23,8 +23,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import NoReverseMatch, reverse
 
-from stripe_dwh.ports import wait_for_port
-from warehouse.demo import setup
+from devtools.demo import setup
+from devtools.ports import wait_for_port
 
 PROJECT_DIR = Path(settings.BASE_DIR)
 
@@ -109,6 +109,7 @@ class Command(BaseCommand):
     def _demo(self, host, port, stripe_port, live, interval, users, seed, no_serve):
         env = setup.demo_environment(host, port, stripe_port)
         if not env.get("DATABASE_URL"):
+            connection.ensure_connection()  # starts the embedded server and fills in HOST
             env["DATABASE_URL"] = setup.database_url(connection.settings_dict)
         base_url = env["PUBLIC_BASE_URL"]
         started = time.monotonic()
@@ -171,7 +172,7 @@ class Command(BaseCommand):
         try:
             double = self._start(
                 "Stripe API double",
-                [sys.executable, "-m", "stripe_dwh.stripe_double", "--port", str(stripe_port)],
+                [sys.executable, "-m", "devtools.stripe_double", "--port", str(stripe_port)],
                 env,
             )
             _wait_for_port(stripe_port, double, "Stripe API double")

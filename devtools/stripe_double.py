@@ -1,7 +1,7 @@
 """A local Stripe API double: localstripe, plus what dj-stripe and the tests need that it lacks.
 
 Used by the tests, the demo and the benchmarks; never in production. Run it with
-`python -m stripe_dwh.stripe_double --port 8420` and point stripe-python at it through
+`python -m devtools.stripe_double --port 8420` and point stripe-python at it through
 STRIPE_API_HOST. localstripe itself is used as installed: this module adds routes and a
 middleware to its aiohttp application and keeps its state in memory. Added, in memory:
 - `GET /v1/account` (the platform account) and `GET /v1/accounts` (no connected accounts,
@@ -43,7 +43,6 @@ import time
 from aiohttp import web
 from localstripe import server as localstripe_server
 from localstripe.resources import BalanceTransaction, Charge, store
-
 from devtools.billing import double as billing_double
 
 ACCOUNT_ID = "acct_1LocalStripeDouble0"

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import requests
 import stripe
 
+from devtools import webhook_delivery
 from devtools.billing.engine import BillingSimulator
-from stripe_dwh import webhook_delivery
 
 # Numbers the double accepts (it has no 15-digit American Express).
 GOOD_CARDS = ["4242424242424242", "5555555555554444", "6011111111111117"]

@@ -14,16 +14,16 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from djstripe.settings import djstripe_settings
 
-from warehouse.demo.live import LiveStream
-from warehouse.demo.setup import webhook_url
-from warehouse.models import DimCustomer, FactUserFirstInstall
+from devtools.demo.live import LiveStream
+from devtools.demo.setup import webhook_url
+from warehouse.models import DimCustomer, FactInstall
 
 
 def _prospects(limit: int = 2000) -> list[str]:
     """App users who installed but never paid: the ones the live stream converts."""
     paying = DimCustomer.objects.exclude(user_id=None).values("user_id")
     return list(
-        FactUserFirstInstall.objects.exclude(user_id__in=paying)
+        FactInstall.objects.exclude(user_id__in=paying)
         .order_by("user_id")
         .values_list("user_id", flat=True)
         .distinct()[:limit]
@@ -61,7 +61,7 @@ class Command(BaseCommand):
         if not getattr(settings, "STRIPE_API_HOST", ""):
             raise CommandError(
                 "STRIPE_API_HOST must point at the Stripe API double "
-                "(python -m stripe_dwh.stripe_double); refusing to call Stripe itself."
+                "(python -m devtools.stripe_double); refusing to call Stripe itself."
             )
         if not settings.STRIPE_WEBHOOK_SECRET or not (url or settings.STRIPE_WEBHOOK_UUID):
             raise CommandError(

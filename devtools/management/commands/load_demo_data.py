@@ -20,8 +20,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from djstripe.settings import djstripe_settings
 
-from warehouse.demo import generator, loader
-from warehouse.demo.setup import DEMO_API_KEY
+from devtools.demo import generator, loader
+from devtools.demo.setup import DEMO_API_KEY
 
 
 def _moment(value: str) -> dt.datetime:

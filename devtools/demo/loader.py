@@ -32,7 +32,7 @@ from django.core.management import call_command
 from django.db import connections, transaction
 
 from devtools.billing.sync import as_stripe_object
-from warehouse.demo.generator import INSTALL_FIELDS, DemoBusiness, DemoConfig
+from devtools.demo.generator import INSTALL_FIELDS, DemoBusiness, DemoConfig
 
 # The Stripe account the demo's objects belong to: the double's, so live events match.
 DEMO_BATCH_METADATA_KEY = "demo_batch"
@@ -90,7 +90,7 @@ def ensure_demo_account(api_key: str) -> None:
     with warnings.catch_warnings():
         # localstripe registers plain-function routes at import; aiohttp deprecates those.
         warnings.simplefilter("ignore", DeprecationWarning)
-        from stripe_dwh.stripe_double import account_payload
+        from devtools.stripe_double import account_payload
 
     payload = account_payload()
     with transaction.atomic():
@@ -114,10 +114,10 @@ def write_installs_csv(business: DemoBusiness, path: Path) -> Path:
 
 
 def missing_install_count(business: DemoBusiness) -> int:
-    from warehouse.models import FactUserFirstInstall
+    from warehouse.models import FactInstall
 
     ids = [row["install_id"] for row in business.installs]
-    return len(ids) - FactUserFirstInstall.objects.filter(install_id__in=ids).count()
+    return len(ids) - FactInstall.objects.filter(install_id__in=ids).count()
 
 
 def import_installs(business: DemoBusiness, stdout=None) -> int:

@@ -1,18 +1,19 @@
 """A believable subscription app, generated deterministically from a seed.
 
 Pure Python: no database, no network. `generate(DemoConfig(...))` returns the app installs
-(rows in the install file format of the README) and, per paying user, the Stripe objects
+(rows in the install file format of the README) and, per customer, the Stripe objects
 exactly as Stripe's API would return them with `balance_transaction` and refunds expanded:
-a customer, its card payment methods, its charges (monthly, with failures, refunds and
-retries) and its disputes. Same seed and end date, same business, same ids.
+a customer, its card payment methods, its subscriptions and what they bill (discounts,
+invoices, invoice items, payment intents, charges) and its disputes; and the catalog
+(products, prices, coupons). Same seed and end date, same business, same ids.
 
 The shape of the business:
 - installs grow about 4 % a month over the period, across 8 channels in 6 channel groups,
   from iOS, Android and web clients; about 9 % of users install more than once (a same-day
   reinstall or a second device later);
 - about a third of users become customers (a few never pay: their trial does not convert);
-  conversion, retention and price tier
-  depend on the channel, so the channel funnel and the cohort matrix differ by channel;
+  conversion, retention and price tier depend on the channel, so the channel funnel and
+  the cohort matrix differ by channel;
 - each customer subscribes in the currency of their country (EUR, USD, GBP or the
   zero-decimal JPY) to a monthly, quarterly or yearly plan of the Basic or Premium tier,
   through Stripe Billing simulated by `devtools.billing` (API version
@@ -38,221 +39,27 @@ from dataclasses import dataclass, field
 
 from devtools.billing.demo import CustomerProfile, DemoCatalog, subscription_life
 from devtools.billing.engine import BillingSimulator
+from devtools.business import (
+    APP_NAME,
+    CARD_BRANDS,
+    CHANNELS,
+    COUNTRIES,
+    DEVICES,
+    FIRST_NAMES,
+    LAST_NAMES,
+    OS_SHARE,
+    SETTLEMENT_CURRENCY,
+    USD_RATES,
+    pick,
+    settlement_minor,
+    ts,
+)
+from warehouse.install_format import INSTALL_FIELDS  # noqa: F401  (the demo's row keys)
 
 DEFAULT_SEED = 20240601
 DEFAULT_USERS = 5000
 DEFAULT_MONTHS = 18
-SETTLEMENT_CURRENCY = "usd"
-ZERO_DECIMAL_CURRENCIES = {"jpy", "krw", "vnd", "clp", "isk", "ugx", "xaf", "xof", "pyg"}
 USER_ID_METADATA_KEY = "user_id"
-
-INSTALL_FIELDS = [
-    "install_id",
-    "user_id",
-    "device_id",
-    "installed_at",
-    "os_name",
-    "app_name",
-    "app_version",
-    "device_name",
-    "channel_name",
-    "channel_group",
-    "channel_label",
-    "country_code",
-    "network_name",
-    "campaign_name",
-    "adgroup_name",
-    "creative_name",
-    "campaign_id",
-    "adgroup_id",
-    "creative_id",
-    "ip_address",
-]
-
-APP_NAME = "Stridely"
-
-
-@dataclass(frozen=True)
-class Channel:
-    name: str
-    group: str
-    label: str
-    weight: float  # share of installs
-    conversion: float  # share of installing users who ever pay
-    first_month_churn: float  # churn after the first paid month; decays with tenure
-    premium_share: float  # share choosing the yearly-priced premium tier
-    network: str = ""
-    campaigns: tuple = ()
-
-
-CHANNELS = [
-    Channel("organic", "organic", "Organic (app store search)", 0.27, 0.36, 0.26, 0.15),
-    Channel(
-        "google_ads",
-        "paid_search",
-        "Google Ads",
-        0.13,
-        0.38,
-        0.30,
-        0.18,
-        "Google Ads",
-        ("brand_search", "generic_fitness", "competitor_terms"),
-    ),
-    Channel(
-        "apple_search_ads",
-        "paid_search",
-        "Apple Search Ads",
-        0.08,
-        0.40,
-        0.28,
-        0.22,
-        "Apple Search Ads",
-        ("brand_exact", "category_discovery"),
-    ),
-    Channel(
-        "facebook_ads",
-        "paid_social",
-        "Facebook & Instagram Ads",
-        0.16,
-        0.26,
-        0.42,
-        0.10,
-        "Facebook Installs",
-        ("spring_lookalike", "retargeting_30d", "video_tutorials"),
-    ),
-    Channel(
-        "tiktok_ads",
-        "paid_social",
-        "TikTok Ads",
-        0.11,
-        0.20,
-        0.52,
-        0.06,
-        "TikTok for Business",
-        ("creator_challenge", "spark_ads_q3"),
-    ),
-    Channel(
-        "influencer",
-        "influencer",
-        "Influencer partnerships",
-        0.09,
-        0.31,
-        0.45,
-        0.12,
-        "Influencer",
-        ("yoga_with_mia", "runclub_tom", "fitfam_duo"),
-    ),
-    Channel(
-        "referral",
-        "referral",
-        "Friend referral",
-        0.10,
-        0.48,
-        0.20,
-        0.20,
-        "Referral program",
-        ("give10_get10",),
-    ),
-    Channel(
-        "email",
-        "owned",
-        "Newsletter & email",
-        0.06,
-        0.42,
-        0.24,
-        0.25,
-        "Email",
-        ("winback_monthly", "product_updates"),
-    ),
-]
-
-# country: (share, currency, cities with postal codes (text: leading zeros, letters))
-COUNTRIES = {
-    "US": (
-        0.34,
-        "usd",
-        [
-            ("Boston", "MA", "02118"),
-            ("Austin", "TX", "78701"),
-            ("Seattle", "WA", "98101"),
-            ("Newark", "NJ", "07102"),
-        ],
-    ),
-    "CA": (0.05, "usd", [("Toronto", "ON", "M5V 2T6"), ("Vancouver", "BC", "V6B 1A1")]),
-    "GB": (
-        0.14,
-        "gbp",
-        [("London", "", "SW1A 1AA"), ("Manchester", "", "M1 1AE"), ("Edinburgh", "", "EH1 1YZ")],
-    ),
-    "DE": (
-        0.14,
-        "eur",
-        [("Berlin", "", "10115"), ("Dresden", "", "01067"), ("München", "", "80331")],
-    ),
-    "FR": (0.09, "eur", [("Paris", "", "75001"), ("Lyon", "", "69001")]),
-    "ES": (0.05, "eur", [("Madrid", "", "28001"), ("Barcelona", "", "08001")]),
-    "NL": (0.04, "eur", [("Amsterdam", "", "1012 AB"), ("Utrecht", "", "3511 AA")]),
-    "JP": (0.15, "jpy", [("Tokyo", "", "100-0001"), ("Osaka", "", "530-0001")]),
-}
-
-# Units of USD per unit of the currency, around which the daily rate drifts.
-USD_RATES = {"usd": 1.0, "eur": 1.085, "gbp": 1.265, "jpy": 0.0067}
-
-CARD_BRANDS = {
-    "default": [("visa", 0.52), ("mastercard", 0.32), ("amex", 0.12), ("discover", 0.04)],
-    "JP": [("jcb", 0.40), ("visa", 0.35), ("mastercard", 0.20), ("amex", 0.05)],
-}
-DEVICES = {
-    "iOS": ["iPhone 13", "iPhone 14", "iPhone 15", "iPhone 15 Pro", "iPad Air"],
-    "Android": ["Pixel 7", "Pixel 8", "Galaxy S23", "Galaxy A54", "Xiaomi 13", "OnePlus 11"],
-    "Web": ["Chrome", "Safari", "Firefox", "Edge"],
-}
-OS_SHARE = [("iOS", 0.46), ("Android", 0.41), ("Web", 0.13)]
-FIRST_NAMES = [
-    "Ada",
-    "Ben",
-    "Chloe",
-    "Dev",
-    "Elif",
-    "Felix",
-    "Grace",
-    "Hiro",
-    "Ines",
-    "Jon",
-    "Kaito",
-    "Lena",
-    "Mateo",
-    "Nora",
-    "Omar",
-    "Priya",
-    "Quinn",
-    "Rosa",
-    "Sam",
-    "Tara",
-    "Uma",
-    "Viktor",
-    "Wen",
-    "Yuki",
-    "Zoe",
-]
-LAST_NAMES = [
-    "Smith",
-    "Müller",
-    "Dubois",
-    "García",
-    "Tanaka",
-    "Rossi",
-    "Jansen",
-    "Brown",
-    "Sato",
-    "Martin",
-    "Schmidt",
-    "Novak",
-    "Silva",
-    "Kowalski",
-    "Evans",
-    "Ito",
-]
 
 
 @dataclass(frozen=True)
@@ -317,14 +124,6 @@ class DemoBusiness:
                 yield from dispute["balance_transactions"]
 
 
-def minor_unit_exponent(currency: str) -> int:
-    return 0 if currency.lower() in ZERO_DECIMAL_CURRENCIES else 2
-
-
-def _ts(moment: dt.datetime) -> int:
-    return int(moment.timestamp())
-
-
 def _add_months(moment: dt.datetime, months: int, day: int) -> dt.datetime:
     month_index = moment.month - 1 + months
     year, month = moment.year + month_index // 12, month_index % 12 + 1
@@ -343,10 +142,6 @@ def _add_months(moment: dt.datetime, months: int, day: int) -> dt.datetime:
         31,
     ][month - 1]
     return moment.replace(year=year, month=month, day=min(day, last_day))
-
-
-def _pick(rng: random.Random, weighted):
-    return rng.choices([item for item, _ in weighted], [w for _, w in weighted])[0]
 
 
 class _Ids:
@@ -397,8 +192,7 @@ class _Generator:
         if currency == SETTLEMENT_CURRENCY:
             return amount, None
         rate = self.usd_rate(currency, moment)
-        major = amount / 10 ** minor_unit_exponent(currency)
-        return round(major * rate * 100), rate
+        return settlement_minor(amount, currency, rate), rate
 
     def balance_transaction(
         self, *, amount, currency, moment, source, bt_type, category, fee, description
@@ -421,8 +215,8 @@ class _Generator:
             "id": self.ids.stripe("txn"),
             "object": "balance_transaction",
             "amount": settled,
-            "available_on": _ts(moment + dt.timedelta(days=2)),
-            "created": _ts(moment),
+            "available_on": ts(moment + dt.timedelta(days=2)),
+            "created": ts(moment),
             "currency": SETTLEMENT_CURRENCY,
             "description": description,
             "exchange_rate": rate,
@@ -485,9 +279,9 @@ class _Generator:
         yesterday = (self.end - dt.timedelta(days=1)).date()
         forced_same_day = 0
         for n in range(1, self.config.users + 1):
-            channel = _pick(self.rng, [(c, c.weight) for c in CHANNELS])
-            country = _pick(self.rng, [(k, v[0]) for k, v in COUNTRIES.items()])
-            os_name = _pick(self.rng, OS_SHARE)
+            channel = pick(self.rng, [(c, c.weight) for c in CHANNELS])
+            country = pick(self.rng, [(k, v[0]) for k, v in COUNTRIES.items()])
+            os_name = pick(self.rng, OS_SHARE)
             moment = self.install_moment()
             user = {
                 "user_id": f"user_{n:06d}",
@@ -561,7 +355,7 @@ class _Generator:
                 "state": state or None,
             },
             "balance": 0,
-            "created": _ts(created),
+            "created": ts(created),
             "currency": COUNTRIES[user["country"]][1],
             "default_source": None,
             "delinquent": False,
@@ -592,7 +386,7 @@ class _Generator:
 
     def payment_method_object(self, customer: dict, user, created: dt.datetime) -> dict:
         country = user["country"]
-        brand = _pick(self.rng, CARD_BRANDS.get(country, CARD_BRANDS["default"]))
+        brand = pick(self.rng, CARD_BRANDS.get(country, CARD_BRANDS["default"]))
         wallet = None
         if user["os_name"] == "iOS" and self.rng.random() < 0.35:
             wallet = {
@@ -631,14 +425,14 @@ class _Generator:
                 "exp_month": self.rng.randrange(1, 13),
                 "exp_year": created.year + self.rng.randrange(1, 6),
                 "fingerprint": fingerprint,
-                "funding": _pick(self.rng, [("credit", 0.62), ("debit", 0.35), ("prepaid", 0.03)]),
+                "funding": pick(self.rng, [("credit", 0.62), ("debit", 0.35), ("prepaid", 0.03)]),
                 "generated_from": None,
                 "last4": f"{self.rng.randrange(10000):04d}",
                 "networks": {"available": [brand], "preferred": None},
                 "three_d_secure_usage": {"supported": True},
                 "wallet": wallet,
             },
-            "created": _ts(created),
+            "created": ts(created),
             "customer": customer["id"],
             "livemode": False,
             "metadata": {},
@@ -662,7 +456,7 @@ class _Generator:
                 description="REFUND FOR CHARGE",
             ),
             "charge": charge["id"],
-            "created": _ts(moment),
+            "created": ts(moment),
             "currency": charge["currency"],
             "metadata": {},
             "payment_intent": None,
@@ -722,14 +516,14 @@ class _Generator:
             "amount": amount,
             "balance_transactions": transactions,
             "charge": charge["id"],
-            "created": _ts(opened),
+            "created": ts(opened),
             "currency": currency,
             "evidence": {
                 "customer_email_address": charge["receipt_email"],
                 "uncategorized_text": None,
             },
             "evidence_details": {
-                "due_by": _ts(opened + dt.timedelta(days=21)),
+                "due_by": ts(opened + dt.timedelta(days=21)),
                 "has_evidence": status in ("won", "lost", "under_review"),
                 "past_due": False,
                 "submission_count": 1 if status != "needs_response" else 0,
