@@ -12,10 +12,10 @@ Setup: the Stripe API double (localstripe) on a free port; customers, payment me
 payment intents created in it with stripe-python (each confirmed intent makes a charge);
 dj-stripe's WebhookEndpoint row for the local server in the benchmark database.
 
-Then, for each configuration, gunicorn (bench.wsgi, several sync workers, persistent DB
-connections) serves the project on a free port and `charge.succeeded` events for charges not
-yet seen are POSTed, signed as Stripe signs them (devtools.webhook_delivery), from a pool
-of client threads. dj-stripe verifies each event and re-retrieves the charge (and its
+Then, for each configuration, gunicorn (bench.wsgi, several workers of THREADS_PER_WORKER
+threads, persistent DB connections) serves the project on a free port and the events of
+charges not yet seen are POSTed, signed as Stripe signs them (devtools.webhook_delivery),
+from a pool of client threads. dj-stripe verifies each event and re-retrieves the charge (and its
 customer, payment method, ...) from the double, as in production; with the warehouse
 receivers on, the warehouse is upserted in the same transaction. Configurations alternate
 (off, on, off, on, ...) on fresh charges so a drift on the shared machine hits both alike.
@@ -36,6 +36,8 @@ from bench.stats import stop, summary_ms
 from devtools.ports import free_port, wait_for_port
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# gunicorn's threaded workers: workers x threads requests in flight, as many as the clients
+THREADS_PER_WORKER = 4
 # in-process p50 of a charge.succeeded, with the warehouse over dj-stripe alone (issue 12)
 TARGET_OVERHEAD = 0.10
 
@@ -64,7 +66,7 @@ def _mixed_events(charges: list[dict], api_base: str) -> list[dict]:
 
     import stripe
 
-    from stripe_dwh.webhook_delivery import event_envelope
+    from devtools.webhook_delivery import event_envelope
 
     events = []
     for number, charge in enumerate(charges):
@@ -158,8 +160,8 @@ def _start_gunicorn(port: int, workers: int, receivers: str, api_base: str):
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
-            "--worker-class",
-            "sync",
+            "--threads",
+            str(THREADS_PER_WORKER),
             "--timeout",
             "120",
             "--log-level",
@@ -250,7 +252,7 @@ def profile_in_process(api_base: str, charges: list[dict]) -> dict:
 
     The same signed charge.succeeded events, posted in this process one at a time, with a
     connection execute wrapper counting every statement the request runs; the warehouse
-    receivers are disconnected for the first half and reconnected for the second.
+    receivers are disconnected for every other event and reconnected for the next.
     """
     import stripe
     from django.conf import settings
@@ -273,10 +275,16 @@ def profile_in_process(api_base: str, charges: list[dict]) -> dict:
         for signal in gc.get_objects()
         if isinstance(signal, Signal)
     }
-    half = len(charges) // 2
+    # Interleaved (off, on, off, on, ...) so that a drift in the shared machine's load hits
+    # both alike.
+    measured = {
+        receivers: {"counts": [], "db": [], "wall": [], "by_statement": {}}
+        for receivers in ("off", "on")
+    }
     results = {}
     try:
-        for receivers, batch in (("off", charges[:half]), ("on", charges[half:])):
+        for number, charge in enumerate(charges):
+            receivers = ("off", "on")[number % 2]
             if receivers == "off":
                 disconnect_warehouse_receivers()
             else:
@@ -284,40 +292,41 @@ def profile_in_process(api_base: str, charges: list[dict]) -> dict:
                     with signal.lock:
                         signal.receivers[:] = entries
                         signal.sender_receivers_cache.clear()
-            counts, db_seconds, wall = [], [], []
-            by_statement = {}
-            for charge in batch:
-                body = json.dumps(event_envelope("charge.succeeded", charge)).encode()
-                timer = QueryTimer()
-                with connection.execute_wrapper(timer):
-                    started = time.perf_counter()
-                    response = client.post(
-                        path,
-                        data=body,
-                        content_type="application/json",
-                        HTTP_STRIPE_SIGNATURE=signature_header(
-                            body, settings.STRIPE_WEBHOOK_SECRET
-                        ),
-                    )
-                    wall.append(time.perf_counter() - started)
-                if response.status_code != 200:
-                    raise RuntimeError(f"in-process webhook answered {response.status_code}")
-                counts.append(len(timer.queries))
-                db_seconds.append(sum(q[0] for q in timer.queries))
-                for seconds, sql, _ in timer.queries:
-                    label = " ".join(sql.split())[:90]
-                    entry = by_statement.setdefault(label, [0, 0.0])
-                    entry[0] += 1
-                    entry[1] += seconds
+            body = json.dumps(event_envelope("charge.succeeded", charge)).encode()
+            timer = QueryTimer()
+            with connection.execute_wrapper(timer):
+                started = time.perf_counter()
+                response = client.post(
+                    path,
+                    data=body,
+                    content_type="application/json",
+                    HTTP_STRIPE_SIGNATURE=signature_header(body, settings.STRIPE_WEBHOOK_SECRET),
+                )
+                elapsed = time.perf_counter() - started
+            if response.status_code != 200:
+                raise RuntimeError(f"in-process webhook answered {response.status_code}")
+            entry = measured[receivers]
+            entry["wall"].append(elapsed)
+            entry["counts"].append(len(timer.queries))
+            entry["db"].append(sum(q[0] for q in timer.queries))
+            for seconds, sql, _ in timer.queries:
+                label = " ".join(sql.split())[:90]
+                statement = entry["by_statement"].setdefault(label, [0, 0.0])
+                statement[0] += 1
+                statement[1] += seconds
+        for receivers, entry in measured.items():
+            events = len(entry["wall"])
             results[receivers] = {
-                "events": len(batch),
-                "queries_per_event": round(sum(counts) / len(counts), 1),
-                "db_ms_per_event": round(1000 * sum(db_seconds) / len(db_seconds), 1),
-                "request": summary_ms(wall),
+                "events": events,
+                "queries_per_event": round(sum(entry["counts"]) / events, 1),
+                "db_ms_per_event": round(1000 * sum(entry["db"]) / events, 1),
+                "request": summary_ms(entry["wall"]),
                 # statements with the most database time: label -> [runs per event, ms per event]
                 "top_statements": {
-                    label: [round(n / len(batch), 1), round(1000 * t / len(batch), 2)]
-                    for label, (n, t) in sorted(by_statement.items(), key=lambda i: -i[1][1])[:12]
+                    label: [round(n / events, 1), round(1000 * t / events, 2)]
+                    for label, (n, t) in sorted(
+                        entry["by_statement"].items(), key=lambda i: -i[1][1]
+                    )[:12]
                 },
             }
     finally:

@@ -58,14 +58,15 @@ MUTATIONS = [
     # --- the five gaps of issue 10 --------------------------------------------------------
     Mutation(
         "refund dated at its charge's time",
-        "warehouse/sql/fact_refunds_upsert.sql",
-        "selected.created as occurred_at,",
-        "charge.created as occurred_at,",
+        "warehouse/sql/facts/fact_transaction.sql",
+        "refund.created as occurred_at,",
+        "(select charge.created from stg_stripe__charges as charge"
+        " where charge.charge_id = refund.charge_id) as occurred_at,",
         (E2E_REPORTS + "test_refund_made_months_after_its_charge_counts_in_its_own_month",),
     ),
     Mutation(
         "years folded in 'paid the month before'",
-        "warehouse/sql/customer_months_refresh.sql",
+        "warehouse/sql/marts/int_customer_month_changes.sql",
         "lag(month) over customer_history = (month - interval '1 month')::date",
         "extract(month from lag(month) over customer_history)"
         " = extract(month from month - interval '1 month')",
@@ -73,7 +74,7 @@ MUTATIONS = [
     ),
     Mutation(
         "years folded in 'pays the month after'",
-        "warehouse/sql/customer_months_refresh.sql",
+        "warehouse/sql/marts/int_customer_month_changes.sql",
         "lead(month) over customer_history = (month + interval '1 month')::date",
         "extract(month from lead(month) over customer_history)"
         " = extract(month from month + interval '1 month')",
@@ -96,7 +97,7 @@ MUTATIONS = [
     ],
     Mutation(
         "a refund that fails later stays counted",
-        "warehouse/sql/fact_refunds_upsert.sql",
+        "warehouse/sql/staging/stg_stripe__refunds.sql",
         "in ('failed', 'canceled') as reversed",
         "in ('canceled') as reversed",
         (
@@ -160,7 +161,7 @@ MUTATIONS = [
     *[
         Mutation(
             f"charge upsert leaves the status unchanged ({label})",
-            "warehouse/sql/fact_charges_upsert.sql",
+            "warehouse/sql/facts/fact_transaction.sql",
             "do update set status = excluded.status,",
             "do update set",
             (test,),
@@ -193,7 +194,7 @@ MUTATIONS = [
     ),
     Mutation(
         "failed charges counted as gross",
-        "warehouse/sql/customer_months_refresh.sql",
+        "warehouse/sql/marts/int_customer_months.sql",
         "where transaction_type = 'charge' and status = 'succeeded' ), 0) as gross,",
         "where transaction_type = 'charge' ), 0) as gross,",
         (

@@ -43,6 +43,7 @@ import time
 from aiohttp import web
 from localstripe import server as localstripe_server
 from localstripe.resources import BalanceTransaction, Charge, store
+
 from devtools.billing import double as billing_double
 
 ACCOUNT_ID = "acct_1LocalStripeDouble0"

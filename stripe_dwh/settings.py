@@ -62,9 +62,15 @@ TEMPLATES = [
 
 # Database: PostgreSQL only. DATABASE_URL when set, else the embedded server, which the
 # stripe_dwh.db_backend engine starts on the first connection (loading settings starts nothing).
+# Both engines are Django's PostgreSQL backend plus pre-commit callbacks
+# (stripe_dwh/postgresql/base.py): the warehouse flushes its change set there, inside the
+# transaction of every path that saves dj-stripe objects.
+DATABASE_ENGINE = "stripe_dwh.postgresql"
 EMBEDDED_DATABASE_ENGINE = "stripe_dwh.db_backend"
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = DATABASE_ENGINE
 else:
     DATABASES = {
         "default": {
@@ -74,13 +80,8 @@ else:
             "HOST": "",  # the embedded server's socket directory, filled in on connect
         }
     }
-if not DATABASES["default"]["ENGINE"].endswith("postgresql") and (
-    DATABASES["default"]["ENGINE"] != EMBEDDED_DATABASE_ENGINE
-):
+if DATABASES["default"]["ENGINE"] not in (DATABASE_ENGINE, EMBEDDED_DATABASE_ENGINE):
     raise environ.ImproperlyConfigured("stripe_dwh runs on PostgreSQL only.")
-# Django's PostgreSQL backend plus pre-commit callbacks (the warehouse flushes its change set
-# there, inside the transaction of every path that saves dj-stripe objects).
-DATABASES["default"]["ENGINE"] = "stripe_dwh.postgresql"
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 # A persistent connection that the server closed (restart, failover, pg_terminate_backend)
 # is replaced at the start of the next request instead of failing it.

@@ -27,6 +27,20 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The warehouse's views (warehouse/database_views.py) made again from the current `.sql`
+    files: a database kept with --reuse-db (or by `make mutants`) holds the versions of the
+    files it was migrated with."""
+    from django.db import connection
+
+    from warehouse.database_views import create_database_views, drop_database_views
+
+    with django_db_blocker.unblock():
+        drop_database_views(connection)
+        create_database_views(connection)
+
+
+@pytest.fixture(scope="session")
 def stripe_double_url():
     """One Stripe API double process (devtools/stripe_double.py) on a free port, for the
     session."""

@@ -2,7 +2,7 @@
 staging (views over dj-stripe's tables, and the settlement function they share) and the
 intermediate customer months the marts are computed from."""
 
-from warehouse import sql
+from warehouse import sql_files
 
 # In dependency order: each may read the ones before it.
 DATABASE_VIEWS = [
@@ -26,7 +26,7 @@ DROP = {
 def create_database_views(connection) -> None:
     with connection.cursor() as cursor:
         for _, path in DATABASE_VIEWS:
-            cursor.execute(sql.load(path))
+            cursor.execute(sql_files.load(path))
 
 
 def drop_database_views(connection) -> None:

@@ -44,3 +44,13 @@ def fetch_dicts(
         cursor.execute(load(name, directory), params)
         columns = [column.name for column in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def fetch_one(
+    name: str, params: dict | None = None, *, directory: Path = WAREHOUSE_SQL_DIR, using="default"
+) -> dict:
+    """Run a statement that answers one row; returns it keyed by the column names."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(load(name, directory), params)
+        columns = [column.name for column in cursor.description]
+        return dict(zip(columns, cursor.fetchone(), strict=True))

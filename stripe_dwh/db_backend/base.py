@@ -4,7 +4,8 @@ import contextvars
 from contextlib import contextmanager
 
 from django.db import OperationalError
-from django.db.backends.postgresql import base
+
+from stripe_dwh.postgresql import base
 
 _may_start_server = contextvars.ContextVar("may_start_embedded_server", default=True)
 

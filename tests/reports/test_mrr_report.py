@@ -168,14 +168,14 @@ def check_cohorts(oracle):
 
 
 def check_mrr_by_channel(oracle, cases):
-    from tests.factories import DimChannelFactory, FactUserFirstInstallFactory
+    from tests.factories import DimChannelFactory, FactInstallFactory
     from warehouse.models import DimCustomer
 
     ads, organic = DimChannelFactory(channel_name="ads"), DimChannelFactory(channel_name="organic")
     attributed = {"annual": ads, "quarterly": ads, "jpy": organic}
     for name, channel in attributed.items():
         DimCustomer.objects.filter(stripe_id=cases[name]).update(user_id=f"user-{name}")
-        FactUserFirstInstallFactory(user_id=f"user-{name}", channel=channel)
+        FactInstallFactory(user_id=f"user-{name}", channel=channel)
     day = dt.date(2025, 3, 31)
     mrr = {c: oracle.customer_mrr(c, day) for c in oracle.customers()}
     expected = defaultdict(lambda: [0, 0])

@@ -19,7 +19,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from stripe_dwh import webhook_delivery
+from devtools import webhook_delivery
 from warehouse.models import DimCustomer, FactCustomerMonth, FactTransaction
 
 pytestmark = pytest.mark.django_db(transaction=True)

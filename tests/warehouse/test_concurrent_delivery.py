@@ -25,8 +25,8 @@ import stripe
 from django.conf import settings
 from django.db import connection
 
-from stripe_dwh import webhook_delivery
-from stripe_dwh.ports import free_port, wait_for_port
+from devtools import webhook_delivery
+from devtools.ports import free_port, wait_for_port
 from tests.warehouse.conftest import StripeShop, report_aggregates_snapshot, warehouse_snapshot
 from tests.warehouse.test_report_aggregates import expected_aggregates
 from warehouse.models import FactCustomerMonth, FactTransaction
@@ -47,7 +47,7 @@ def slow_stripe_double_url():
         [
             sys.executable,
             "-m",
-            "stripe_dwh.stripe_double",
+            "devtools.stripe_double",
             "--port",
             str(port),
             "--read-delay-ms",

@@ -34,6 +34,8 @@ RETRIEVE_REFUND = "retrieve_refund"
 LIST_CHARGE_REFUNDS = "list_charge_refunds"
 # written by the facts step for the marts step: customers whose movements changed
 CUSTOMER_FACTS = "customer_facts"
+# installs inserted into fact_install (the install write paths)
+INSTALLS = "installs"
 
 
 @dataclass
@@ -124,7 +126,8 @@ def flush(change_set: ChangeSet) -> None:
     connection.warehouse_flushing = change_set
     change_set.flushing = True
     try:
-        with transaction.atomic():
+        # no savepoint: nothing here catches an error, the whole transaction rolls back
+        with transaction.atomic(savepoint=False):
             for step in STEPS:
                 step.run(change_set)
     finally:

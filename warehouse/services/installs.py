@@ -27,7 +27,9 @@ from warehouse import sql_files
 from warehouse.calendar import date_sk, day_of_date_sk, reporting_time_zone
 from warehouse.install_format import INSTALL_FIELDS, REQUIRED_FIELDS  # noqa: F401  (re-exported)
 from warehouse.models import DimChannel, DimClient, FactInstall
+from warehouse.services import change_set
 from warehouse.services.dim_date import ensure_dim_dates
+from warehouse.services.marts import refresh_marts
 
 # Plain text fields: everything but the timestamp and the IP address, which are parsed.
 _TEXT_FIELDS = tuple(name for name in INSTALL_FIELDS if name not in ("installed_at", "ip_address"))
@@ -386,9 +388,10 @@ def _load_batch(batch: _PreparedBatch) -> int:
         cursor.copy_expert(sql_files.load("install_stage_copy"), batch.staged_csv)
         cursor.execute(sql_files.load("install_stage_dim_client"))
         cursor.execute(sql_files.load("install_stage_dim_channel"))
-        # also keeps fact_user_acquisition and fact_install_day for the inserted installs
         cursor.execute(sql_files.load("install_stage_facts"))
-        return cursor.fetchone()[0]
+        inserted, inserted_install_ids = cursor.fetchone()
+        refresh_marts({change_set.INSTALLS: inserted_install_ids})
+        return inserted
 
 
 class _Failure:
@@ -451,13 +454,7 @@ def refresh_install_aggregates() -> None:
     The write path keeps both current; this is for installs written around it (bulk loads
     such as the benchmark generator) and for repairs.
     """
-    with transaction.atomic(), connection.cursor() as cursor:
-        # TRUNCATE refuses tables with deferred FK checks still pending in the transaction
-        cursor.execute("set constraints all immediate")
-        cursor.execute(sql_files.load("install_aggregates_clear"))
-        cursor.execute(sql_files.load("user_acquisition_fill"))
-        cursor.execute(sql_files.load("install_day_fill"))
-        cursor.execute("set constraints all deferred")  # Django's FKs are initially deferred
+    refresh_marts({change_set.INSTALLS: None})
 
 
 def import_install_rows(

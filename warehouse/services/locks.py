@@ -12,7 +12,7 @@ import stripe
 from django.db import connection
 from djstripe.settings import djstripe_settings
 
-from warehouse.services._sql_runner import fetch_one
+from warehouse.sql_files import fetch_one
 
 # Two-int advisory key space of the warehouse: (namespace, hashtext(stripe id)).
 CUSTOMER_LOCK_NAMESPACE = 20261
@@ -91,13 +91,18 @@ def _customers_of_unknown_charges(charge_ids: set[str], api_key: str | None) -> 
     return customers
 
 
-def lock_customers(customer_ids: list[str]) -> None:
-    """Per-customer locks for a refresh of these customers, in key order (see module doc)."""
-    with connection.cursor() as cursor:
-        cursor.execute("select pg_advisory_xact_lock_shared(%s, %s)", AGGREGATES_LOCK)
+def lock_customers(customer_ids: list[str], *, reporting_time_zone: str) -> None:
+    """Per-customer locks for a refresh of these customers, in key order (see module doc),
+    with the transaction's reporting time zone set (one statement per flush)."""
     fetch_one(
         "customers_lock",
-        {"lock_namespace": CUSTOMER_LOCK_NAMESPACE, "customer_ids": customer_ids},
+        {
+            "reporting_time_zone": reporting_time_zone,
+            "aggregates_lock_namespace": AGGREGATES_LOCK[0],
+            "aggregates_lock_key": AGGREGATES_LOCK[1],
+            "lock_namespace": CUSTOMER_LOCK_NAMESPACE,
+            "customer_ids": customer_ids,
+        },
     )
 
 

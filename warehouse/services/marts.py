@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from warehouse import sql
+from warehouse import sql_files
+from warehouse.calendar import reporting_time_zone_name
 from warehouse.services import change_set as changes
 from warehouse.services.locks import lock_all_customers, lock_customers
 
@@ -26,7 +27,7 @@ class Mart:
 
     @property
     def statement(self) -> str:
-        return sql.load(f"marts/{self.table}")
+        return sql_files.load(f"marts/{self.table}")
 
 
 # In delta order (see subtracts_previous); the full refresh runs fact_customer_month first.
@@ -37,6 +38,10 @@ CUSTOMER_MARTS = (
     Mart("fact_customer_lifetime", changes.CUSTOMER_FACTS),
     Mart("fact_customer_month", changes.CUSTOMER_FACTS),
 )
+INSTALL_MARTS = (
+    Mart("fact_user_acquisition", changes.INSTALLS),
+    Mart("fact_install_day", changes.INSTALLS),
+)
 
 
 def refresh_for_change_set(change_set: changes.ChangeSet) -> None:
@@ -44,24 +49,39 @@ def refresh_for_change_set(change_set: changes.ChangeSet) -> None:
     refresh_marts({changes.CUSTOMER_FACTS: change_set.take(changes.CUSTOMER_FACTS)})
 
 
-@transaction.atomic
-def refresh_marts(changed: dict[str, Iterable[str]] | None) -> None:
-    """Refresh the marts for these changes ({kind: ids}), or every mart in full (None).
+@transaction.atomic(savepoint=False)  # nothing here catches an error: no savepoint needed
+def refresh_marts(changed: dict[str, Iterable[str] | None] | None) -> None:
+    """Refresh the marts triggered by these changes ({kind: ids}), or every mart in full (None).
 
-    Idempotent. Refreshes of the same customer are serialised by a transaction-scoped
-    advisory lock, so neither sees a half-written month; refreshes of different customers run
-    side by side and add their deltas to the shared rows. A full refresh excludes them all.
+    A kind mapped to None refreshes its marts in full. Idempotent. Refreshes of the same
+    customer are serialised by a transaction-scoped advisory lock, so neither sees a
+    half-written month; refreshes of different customers run side by side and add their
+    deltas to the shared rows. A full refresh excludes them all.
     """
     if changed is None:
-        _refresh_customer_marts_in_full()
+        changed = {changes.CUSTOMER_FACTS: None, changes.INSTALLS: None}
+    if changes.CUSTOMER_FACTS in changed:
+        customer_ids = changed[changes.CUSTOMER_FACTS]
+        if customer_ids is None:
+            _refresh_customer_marts_in_full()
+        else:
+            _refresh_customer_marts(sorted(set(filter(None, customer_ids))))
+    if changes.INSTALLS in changed:
+        install_ids = changed[changes.INSTALLS]
+        if install_ids is None:
+            _refresh_install_marts_in_full()
+        else:
+            _refresh_install_marts(sorted(set(filter(None, install_ids))))
+
+
+def _refresh_customer_marts(customer_ids: list[str]) -> None:
+    if not customer_ids:
         return
-    customer_ids = sorted(set(filter(None, changed.get(changes.CUSTOMER_FACTS, ()))))
-    if customer_ids:
-        lock_customers(customer_ids)
-        params = {"all_customers": False, "customer_ids": customer_ids, "subtract_previous": True}
-        with connection.cursor() as cursor:
-            for mart in CUSTOMER_MARTS:
-                cursor.execute(mart.statement, params)
+    lock_customers(customer_ids, reporting_time_zone=reporting_time_zone_name())
+    params = {"all_customers": False, "customer_ids": customer_ids, "subtract_previous": True}
+    with connection.cursor() as cursor:
+        for mart in CUSTOMER_MARTS:
+            cursor.execute(mart.statement, params)
 
 
 def _refresh_customer_marts_in_full() -> None:
@@ -69,14 +89,39 @@ def _refresh_customer_marts_in_full() -> None:
     params = {"all_customers": True, "customer_ids": [], "subtract_previous": False}
     in_full_order = sorted(CUSTOMER_MARTS, key=lambda mart: mart.table != "fact_customer_month")
     with connection.cursor() as cursor:
-        cursor.execute(sql.load("report_aggregates_clear"))
+        _set_reporting_time_zone(cursor)
+        cursor.execute(sql_files.load("report_aggregates_clear"))
         for mart in in_full_order:
             cursor.execute(mart.statement, params)
 
 
+def _refresh_install_marts(install_ids: list[str]) -> None:
+    if not install_ids:
+        return
+    with connection.cursor() as cursor:
+        for mart in INSTALL_MARTS:
+            cursor.execute(mart.statement, {"all_installs": False, "install_ids": install_ids})
+
+
+def _refresh_install_marts_in_full() -> None:
+    with connection.cursor() as cursor:
+        # TRUNCATE refuses tables with deferred FK checks still pending in the transaction
+        cursor.execute("set constraints all immediate")
+        # its exclusive lock makes concurrent install writers wait for the refill's commit
+        cursor.execute(sql_files.load("install_aggregates_clear"))
+        for mart in INSTALL_MARTS:
+            cursor.execute(mart.statement, {"all_installs": True, "install_ids": []})
+        cursor.execute("set constraints all deferred")  # Django's FKs are initially deferred
+
+
+def _set_reporting_time_zone(cursor) -> None:
+    """The months of int_customer_months are taken in this zone, for this transaction."""
+    cursor.execute(
+        "select set_config('stripe_dwh.reporting_time_zone', %s, true)",
+        [reporting_time_zone_name()],
+    )
+
+
 def refresh_customer_months(customer_ids: Iterable[str] | None = None) -> None:
-    """The customer marts of these customers (None: every mart in full)."""
-    if customer_ids is None:
-        refresh_marts(None)
-    else:
-        refresh_marts({changes.CUSTOMER_FACTS: customer_ids})
+    """The customer marts of these customers (None: of everyone, in full)."""
+    refresh_marts({changes.CUSTOMER_FACTS: customer_ids})

@@ -19,8 +19,8 @@ import stripe
 from django.conf import settings
 from django.db import connection, transaction
 
-from warehouse.services import change_set as changes
 from warehouse.calendar import reporting_time_zone_name
+from warehouse.services import change_set as changes
 from warehouse.sql_files import execute, fetch
 
 logger = logging.getLogger(__name__)

@@ -1,11 +1,8 @@
 -- purpose: insert the staged installs into fact_install; an install_id already
 --          present (or repeated within the batch) is left as it is, so re-imports change
---          nothing. The installs actually inserted (and only those) then move their users'
---          first install in fact_user_acquisition when earlier, and add to fact_install_day.
--- grain: one row per install_id (fact); returns how many installs were inserted
--- Under concurrent loads, ON CONFLICT DO UPDATE re-checks its WHERE against the latest
--- committed row, so the earliest install wins whichever transaction commits first; rows are
--- upserted in key order so that concurrent batches lock them in the same order.
+--          nothing. Returns the installs actually inserted: the install marts
+--          (fact_user_acquisition, fact_install_day) take them as their delta.
+-- grain: one row per install_id (fact)
 with inserted_installs as (
     insert into fact_install (
         install_id, user_id, device_id, installed_at, date_sk, client_id, channel_id,
@@ -40,50 +37,10 @@ with inserted_installs as (
         on channel.channel_name = stage.channel_name
     order by stage.line_number
     on conflict (install_id) do nothing
-    returning install_id, user_id, installed_at, date_sk, channel_id, client_id
-),
-
-batch_first_installs as (
-    select distinct on (user_id)
-        user_id, install_id, installed_at, date_sk, channel_id, client_id
-    from inserted_installs
-    order by user_id, installed_at, install_id
-),
-
-upserted_acquisitions as (
-    insert into fact_user_acquisition as acquisition (
-        user_id, install_id, installed_at, date_sk, channel_id, client_id
-    )
-    select user_id, install_id, installed_at, date_sk, channel_id, client_id
-    from batch_first_installs
-    order by user_id
-    on conflict (user_id) do update
-        set
-            install_id = excluded.install_id,
-            installed_at = excluded.installed_at,
-            date_sk = excluded.date_sk,
-            channel_id = excluded.channel_id,
-            client_id = excluded.client_id
-        where (excluded.installed_at, excluded.install_id)
-            < (acquisition.installed_at, acquisition.install_id)
-    returning user_id
-),
-
-batch_install_days as (
-    select date_sk, channel_id, client_id, count(*)::integer as installs
-    from inserted_installs
-    group by date_sk, channel_id, client_id
-),
-
-incremented_install_days as (
-    insert into fact_install_day as install_day (date_sk, channel_id, client_id, installs)
-    select date_sk, channel_id, client_id, installs
-    from batch_install_days
-    order by date_sk, channel_id, client_id
-    on conflict (date_sk, channel_id, client_id) do update
-        set installs = install_day.installs + excluded.installs
-    returning date_sk
+    returning install_id
 )
 
-select count(*)::integer as inserted_installs
+select
+    count(*)::integer as inserted_installs,
+    coalesce(array_agg(install_id order by install_id), '{}') as inserted_install_ids
 from inserted_installs

@@ -1,5 +1,5 @@
--- purpose: empty the report aggregates before a full recompute (customer_months_refresh with
---   all_customers and subtract_previous = false fills them again in the same transaction)
+-- purpose: empty the report aggregates before a full recompute (the full form of each mart in
+--   warehouse/sql/marts/ fills them again in the same transaction)
 -- grain: fact_month (month), fact_cohort_month (cohort month x month), fact_follow_month
 --   (paying month x month), fact_customer_lifetime (customer)
 -- params: none

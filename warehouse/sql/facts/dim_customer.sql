@@ -159,10 +159,9 @@ placeholders as (
         now() as updated_at
     from unsynced_references as referenced
     left join payment_times on payment_times.customer_id = referenced.customer_id
-    where not exists (
-        select 1 from dim_customer as known where known.stripe_id = referenced.customer_id
-    )
     order by referenced.customer_id
+    -- a known customer is skipped through the primary-key index (no anti-join to misplan
+    -- when the rebuild's statistics still say "empty")
     on conflict (stripe_id) do nothing
     returning stripe_id
 ),

@@ -130,15 +130,12 @@ placeholders as (
         false as detached,
         now() as updated_at
     from referenced_payment_methods as referenced
-    where
-        referenced.payment_method_id not in (
-            select synced.payment_method_id from synced_payment_methods as synced
-        )
-        and not exists (
-            select 1 from dim_payment_method as known
-            where known.stripe_id = referenced.payment_method_id
-        )
+    where referenced.payment_method_id not in (
+        select synced.payment_method_id from synced_payment_methods as synced
+    )
     order by referenced.payment_method_id
+    -- a known payment method is skipped through the primary-key index (no anti-join to
+    -- misplan when the rebuild's statistics still say "empty")
     on conflict (stripe_id) do nothing
     returning stripe_id
 )

@@ -1,14 +1,17 @@
 -- purpose: every customer's months as fact_transaction says now: totals, cohort and the
 --   to-date columns. The delta and full forms of the customer marts read it.
--- grain: one row per customer per calendar month (reporting time zone, from date_sk) with
---   any movement
+-- grain: one row per customer per calendar month (reporting time zone) with any movement
 -- params: none (a view; filter it on customer_id: the filter reaches fact_transaction's
---   customer index through the grouping and the windows, which are all per customer)
+--   customer index through the grouping and the windows, which are all per customer). The
+--   reporting time zone is the transaction's setting stripe_dwh.reporting_time_zone, which
+--   warehouse.services.marts sets before reading it (an unset zone is an error, not UTC).
 create or replace view int_customer_months as
 with customer_movements as (
     select
         txn.customer_id,
-        make_date(txn.date_sk / 10000, txn.date_sk / 100 % 100, 1) as month,
+        date_trunc(
+            'month', txn.occurred_at at time zone current_setting('stripe_dwh.reporting_time_zone')
+        )::date as month,
         txn.transaction_type,
         txn.status,
         -- the balance transaction's settlement amount; the charged amount until it is known

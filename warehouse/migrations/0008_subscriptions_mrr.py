@@ -7,7 +7,7 @@ the SQL money functions they use. Filled by rebuild_warehouse (or the write path
 import django.db.models.deletion
 from django.db import migrations, models
 
-from warehouse import sql
+from warehouse import sql_files
 from warehouse.money import THREE_DECIMAL_CURRENCIES, ZERO_DECIMAL_CURRENCIES
 
 STAGING_VIEWS = [
@@ -26,11 +26,11 @@ def _quoted(codes) -> str:
 
 # Frozen at migration time: a later change of a view or function comes with its own migration.
 MONEY_FUNCTIONS = (
-    sql.load("functions/warehouse_money_functions")
+    sql_files.load("functions/warehouse_money_functions")
     .replace("{zero_decimal}", _quoted(ZERO_DECIMAL_CURRENCIES))
     .replace("{three_decimal}", _quoted(THREE_DECIMAL_CURRENCIES))
 )
-CREATE_VIEWS = ";\n".join(sql.load(f"staging/{name}") for name in STAGING_VIEWS)
+CREATE_VIEWS = ";\n".join(sql_files.load(f"staging/{name}") for name in STAGING_VIEWS)
 DROP_VIEWS = ";\n".join(f"drop view if exists {name}" for name in reversed(STAGING_VIEWS))
 # Invoice lines beyond the page an invoice embeds are read from dj-stripe's line items by
 # their invoice id (stg_stripe__invoice_lines).
@@ -42,7 +42,7 @@ LINEITEM_INVOICE_INDEX = (
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("warehouse", "0006_staging_and_intermediate_views"),
+        ("warehouse", "0007_staging_and_intermediate_views"),
         ("djstripe", "0003_2_11"),
     ]
 

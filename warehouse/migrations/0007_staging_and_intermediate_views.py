@@ -34,7 +34,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("warehouse", "0005_user_acquisition_install_day"),
+        ("warehouse", "0006_fact_install"),
         ("djstripe", "0003_2_11"),
     ]
 

@@ -5,8 +5,8 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0002_managers_group"),
-        ("warehouse", "0007_subscriptions_mrr"),
+        ("reports", "0004_installreport_on_fact_install"),
+        ("warehouse", "0008_subscriptions_mrr"),
     ]
 
     operations = [

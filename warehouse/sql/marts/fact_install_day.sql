@@ -1,0 +1,20 @@
+-- purpose: keep fact_install_day: installs per day, channel and client
+-- grain: one row per (date_sk, channel_id, client_id) with installs
+-- triggered by: installs inserted (change set kind installs: their install ids)
+-- params: install_ids (text[]; the delta form's new installs), all_installs (bool)
+-- forms: delta = the new installs (all_installs false) are added to their rows; full = every
+--   install (all_installs true), after install_aggregates_clear emptied the table
+-- Rows are incremented in key order so that concurrent batches lock them in the same order.
+with install_days as (
+    select install.date_sk, install.channel_id, install.client_id, count(*)::integer as installs
+    from fact_install as install
+    where %(all_installs)s or install.install_id = any(%(install_ids)s::text[])
+    group by install.date_sk, install.channel_id, install.client_id
+)
+
+insert into fact_install_day as install_day (date_sk, channel_id, client_id, installs)
+select date_sk, channel_id, client_id, installs
+from install_days
+order by date_sk, channel_id, client_id
+on conflict (date_sk, channel_id, client_id) do update
+    set installs = install_day.installs + excluded.installs
