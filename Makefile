@@ -35,6 +35,10 @@ lint: venv
 test: venv lint $(if $(CI),chromium)
 	$(BIN)/pytest --reuse-db $(PYTEST_ARGS)
 
+# The demo runs with DEBUG off like production, so it needs a SECRET_KEY: yours from the
+# environment, else a fresh random one per run (sessions then end with the demo).
+demo demo-data: export SECRET_KEY := $(or $(SECRET_KEY),$(shell $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))"))
+
 # Logins, the demo business, the Stripe API double and the web server; Ctrl-C stops it all.
 demo: venv
 	$(BIN)/python manage.py migrate --noinput

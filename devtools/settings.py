@@ -1,7 +1,15 @@
 """Development settings shared by the tests and the benchmarks: the project's settings with
 Stripe test keys, a known webhook secret, plain HTTP and fast password hashing."""
 
-from stripe_dwh.settings import *  # noqa: F401,F403
+import os
+
+from django.core.management.utils import get_random_secret_key
+
+# Their own key, generated per run; in the environment so that the `manage.py` subprocesses
+# of the tests and benchmarks (demo, checks, imports, gunicorn) start with the same one.
+os.environ.setdefault("SECRET_KEY", get_random_secret_key())
+
+from stripe_dwh.settings import *  # noqa: E402,F401,F403
 
 DEBUG = False
 SECURE_SSL_REDIRECT = False

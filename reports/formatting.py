@@ -36,6 +36,17 @@ def csv_value(value, kind: str, currency: str) -> str:
     return str(value)
 
 
+# What spreadsheets read as the start of a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_csv_formula(text: str) -> str:
+    """A text cell as a spreadsheet shows it literally: prefixed with a single quote when it
+    starts like a formula. Only for text from data (emails, ids, channel names): numbers
+    are written as numbers, minus sign and all."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def display_value(value, kind: str, currency: str) -> str:
     if value is None:
         return EMPTY

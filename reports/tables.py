@@ -4,6 +4,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from django.contrib.admin.utils import quote
 from django.urls import reverse
 
 from reports import formatting
@@ -52,7 +53,9 @@ class Table:
     def _cell(self, row: dict, column: Column) -> Cell:
         value = row.get(column.key)
         if column.kind == "customer":
-            url = reverse("admin:warehouse_dimcustomer_change", args=[value]) if value else ""
+            url = (
+                reverse("admin:warehouse_dimcustomer_change", args=[quote(value)]) if value else ""
+            )
             return Cell(text=value or formatting.EMPTY, url=url)
         return Cell(
             text=formatting.display_value(value, column.kind, self.currency),
@@ -60,12 +63,17 @@ class Table:
             url=row.get(f"{column.key}__url", ""),
         )
 
+    def _csv_cell(self, row: dict, column: Column) -> str:
+        value = row.get(column.key)
+        text = formatting.csv_value(value, column.kind, self.currency)
+        # Strings come from data (emails, ids, channel names); numbers and dates from us.
+        return formatting.neutralise_csv_formula(text) if isinstance(value, str) else text
+
     def to_csv(self) -> str:
+        """The one CSV writer of the report pages."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(self.header())
         for row in self.rows:
-            writer.writerow(
-                [formatting.csv_value(row.get(c.key), c.kind, self.currency) for c in self.columns]
-            )
+            writer.writerow([self._csv_cell(row, column) for column in self.columns])
         return buffer.getvalue()

@@ -11,12 +11,14 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from reports import forms, pages
+from reports.charts import escape_chart_text
 
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 
 
 def report_view(view):
     """Login (else redirect to the login page) and reports.view_reports (else 403)."""
+    view.report_page = True  # the pages whose tables export as CSV (see the tests' registry)
     return require_GET(
         login_required(login_url="reports:login")(
             permission_required("reports.view_reports", raise_exception=True)(wraps(view)(view))
@@ -45,6 +47,10 @@ def _respond(request, template, form, build_page, page_name, **page_kwargs):
         response = HttpResponse(tables[export].to_csv(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{page_name}-{export}.csv"'
         return response
+    # Every chart reaches the page through here: its text is escaped once, in one place.
+    context["charts"] = [
+        {**chart, "spec": escape_chart_text(chart["spec"])} for chart in context.get("charts", [])
+    ]
     return render(
         request,
         template,

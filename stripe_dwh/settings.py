@@ -1,8 +1,11 @@
 """Settings for stripe_dwh, read from the environment (see .env.example)."""
 
+import datetime as dt
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -10,8 +13,17 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# The fallback key only serves local development and tests; `check --deploy` flags it.
-SECRET_KEY = env("SECRET_KEY", default="django-insecure-local-development-key-do-not-deploy")
+SECRET_KEY = env("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise environ.ImproperlyConfigured(
+            "SECRET_KEY is not set. Set it in the environment or in .env to a long random "
+            "string, e.g. the output of: python -c 'from django.core.management.utils import "
+            "get_random_secret_key; print(get_random_secret_key())'. Only DEBUG=true runs "
+            "without one (`make demo` and the tests generate their own)."
+        )
+    # Local development with DEBUG on only; `check --deploy` flags it.
+    SECRET_KEY = "django-insecure-local-development-key-do-not-deploy"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -23,7 +35,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "djstripe",
+    "webhooks",
     "warehouse",
     "reports",
     # Development tooling (demo commands); it has no models and the apps above never import it.
@@ -39,6 +53,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "stripe_dwh.urls"
@@ -96,6 +113,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Failed logins are throttled by django-axes on every login (reports and admin): after
+# LOGIN_FAILURE_LIMIT failures for one username, or from one address (REMOTE_ADDR: behind a
+# proxy, make it pass the client's), further attempts answer 429 until
+# LOGIN_LOCKOUT_MINUTES have passed without another try.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful logins: Django's last_login is enough
+
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "/reports/"
 
@@ -125,6 +156,27 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy (django-csp), on every response: only this origin's scripts (no
+# inline script, no eval), styles and images; see the README's "Security" section.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        # plotly.js injects its own stylesheet (<style> + insertRule) when it first draws;
+        # without it the charts' overlays swallow clicks. Styles only: scripts stay strict.
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+# No endpoint takes more than a webhook event: Django answers 400 above this for any body
+# or form (the webhook view answers 413 itself, earlier, from Content-Length).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # --- Stripe / dj-stripe -----------------------------------------------------------
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
@@ -135,9 +187,19 @@ STRIPE_LIVE_PUBLIC_KEY = env("STRIPE_LIVE_PUBLIC_KEY", default="")
 # Only for the local Stripe API double; dj-stripe refuses it outside DEBUG in `check`.
 if env("STRIPE_API_HOST", default=""):
     STRIPE_API_HOST = env("STRIPE_API_HOST")
+    # dj-stripe warns about any API host outside DEBUG; one on this machine is the double.
+    if urlsplit(STRIPE_API_HOST).hostname in ("127.0.0.1", "localhost", "::1"):
+        SILENCED_SYSTEM_CHECKS = ["djstripe.W002"]
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
+# Webhook intake (webhooks app). Stripe's events are a few KiB (the largest: invoices with
+# their first page of lines, customers with 50 metadata values of 500 characters); anything
+# over this answers 413 before a byte of it is read or stored.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
+# Refused requests and triggers that failed validation are kept this long for debugging,
+# then deleted by `manage.py prune_webhook_triggers`.
+WEBHOOK_TRIGGER_RETENTION_DAYS = env.int("WEBHOOK_TRIGGER_RETENTION_DAYS", default=30)
 # The local WebhookEndpoint registered by `manage.py register_webhook_endpoint`.
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_WEBHOOK_UUID = env("STRIPE_WEBHOOK_UUID", default="")

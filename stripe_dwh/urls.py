@@ -5,7 +5,8 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="reports:overview", permanent=False)),
     path("admin/", admin.site.urls),
-    path("stripe/", include("djstripe.urls", namespace="djstripe")),
+    # Our webhook view under dj-stripe's URL name; dj-stripe's own view is not routed.
+    path("stripe/", include(("webhooks.urls", "djstripe"), namespace="djstripe")),
     path("warehouse/", include("warehouse.urls")),
     path("reports/", include("reports.urls")),
 ]

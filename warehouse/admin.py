@@ -6,6 +6,7 @@ dj-stripe primary key (djstripe_id) is looked up by Stripe id in the changelist'
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import quote
 from django.db import models as db_models
 from django.db.models import Case, OuterRef, Subquery, When
 from django.urls import reverse
@@ -20,7 +21,11 @@ T = models.FactTransaction.TransactionType
 
 
 def admin_change_url(model, pk) -> str:
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
+    # quote(): ids from data may hold "/", "_" or control characters (a newline in an
+    # install_id made the changelist raise NoReverseMatch); the change view unquotes them.
+    return reverse(
+        f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[quote(pk)]
+    )
 
 
 def admin_changelist_url(model, **filters) -> str:

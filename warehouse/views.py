@@ -2,14 +2,19 @@
 
 import hmac
 import json
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from stripe_dwh.bounded_json import nesting_exceeds
 from warehouse.services import installs
 
+# An install is a flat object; json.loads recurses once per level (RecursionError deeper).
+MAX_JSON_DEPTH = 32
+# Refused in the query string: URLs end up in access logs (ours, proxies', the provider's).
 TOKEN_QUERY_PARAMETER = "token"
 
 
@@ -18,7 +23,23 @@ def _presented_token(request: HttpRequest) -> str:
     scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
-    return request.headers.get("X-Attribution-Token") or request.GET.get(TOKEN_QUERY_PARAMETER, "")
+    return request.headers.get("X-Attribution-Token", "")
+
+
+def _query_errors(request: HttpRequest) -> dict[str, str]:
+    """Django decodes a query string leniently (bad UTF-8 becomes U+FFFD, which would be
+    stored in place of an id): name every parameter that is not valid percent-encoded UTF-8."""
+    errors = {}
+    raw_query = request.META.get("QUERY_STRING", "").encode("iso-8859-1", "replace")
+    for pair in raw_query.split(b"&"):
+        key, _, value = (
+            unquote_to_bytes(part.replace(b"+", b" ")) for part in pair.partition(b"=")
+        )
+        try:
+            key.decode("utf-8"), value.decode("utf-8")
+        except UnicodeDecodeError:
+            errors[key.decode("utf-8", "replace")] = "is not valid UTF-8"
+    return errors
 
 
 def _token_is_valid(request: HttpRequest) -> bool:
@@ -32,7 +53,14 @@ def _token_is_valid(request: HttpRequest) -> bool:
 
 def _payload(request: HttpRequest) -> dict:
     if request.method == "GET":
-        return {key: value for key, value in request.GET.items() if key != TOKEN_QUERY_PARAMETER}
+        errors = _query_errors(request)
+        if errors:
+            raise installs.InvalidInstallRow(errors)
+        return dict(request.GET.items())
+    if nesting_exceeds(request.body, MAX_JSON_DEPTH):
+        raise installs.InvalidInstallRow(
+            {"__all__": f"the body nests deeper than {MAX_JSON_DEPTH} levels"}
+        )
     try:
         payload = json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -47,6 +75,16 @@ def _payload(request: HttpRequest) -> dict:
 def install_callback(request: HttpRequest) -> JsonResponse:
     """An attribution provider reports one install: a JSON object (POST) or query parameters
     (GET), with the keys of the install file format. 201 when new, 200 when already known."""
+    if TOKEN_QUERY_PARAMETER in request.GET:
+        return JsonResponse(
+            {
+                "errors": {
+                    TOKEN_QUERY_PARAMETER: "tokens are refused in the query string (it is "
+                    "logged): send Authorization: Bearer <token> or X-Attribution-Token"
+                }
+            },
+            status=400,
+        )
     if not _token_is_valid(request):
         return JsonResponse({"error": "missing or wrong attribution token"}, status=403)
     try:

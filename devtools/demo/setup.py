@@ -5,6 +5,7 @@ from urllib.parse import quote, urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.management.utils import get_random_secret_key
 from django.db import transaction
 
 # Fixed on purpose: the demo prints them, and nothing in it is reachable from outside.
@@ -20,16 +21,20 @@ DEMO_WEBHOOK_ENDPOINT_ID = "we_stripedwhdemo"
 
 
 def demo_environment(host: str, port: int, stripe_port: int, base=None) -> dict:
-    """Environment for every demo process: DEBUG on, Stripe pointed at the local double.
+    """Environment for every demo process: DEBUG off, Stripe pointed at the local double.
 
     Forced rather than defaulted: the demo only ever talks to the double, so a real key or
-    webhook secret from `.env` has no business here.
+    webhook secret from `.env` has no business here. DEBUG stays off as in production (static
+    files come from WhiteNoise); only the HTTPS-only settings are relaxed for plain HTTP.
+    The Django secret key is the caller's (`make demo` generates one) or a fresh one.
     """
     env = dict(os.environ if base is None else base)
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    if not env.get("SECRET_KEY"):
+        env["SECRET_KEY"] = get_random_secret_key()
     env.update(
         {
-            "DEBUG": "true",
+            "DEBUG": "false",
             "SECURE_SSL_REDIRECT": "false",
             "SESSION_COOKIE_SECURE": "false",
             "CSRF_COOKIE_SECURE": "false",

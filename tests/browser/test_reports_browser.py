@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+HOSTILE_CHANNEL = '<a href="https://evil.example/">evil</a>'
 SCREENSHOTS = os.environ.get("REPORTS_SCREENSHOT_DIR", "")
 PAGES = [
     ("reports:overview", "month=2025-03", 1),
@@ -59,6 +60,13 @@ def report_data(settings, manager_user):
             channel=channel,
             client=DimClientFactory(os_name="Android"),
         )
+    # A channel named like a link: its chart label must show as text, not become a link.
+    FactInstallFactory(
+        user_id="user-eve",
+        installed_at=utc(2025, 3, 5, 12),
+        channel=DimChannelFactory(channel_name=HOSTILE_CHANNEL),
+        client=DimClientFactory(os_name="Android"),
+    )
     return manager_user
 
 
@@ -119,6 +127,16 @@ def test_manager_uses_every_report_page_in_chromium(browser_page, live_server):
         assert page.locator("section.report-table tbody tr").count() > 0, url_name
         if SCREENSHOTS:
             page.screenshot(path=f"{SCREENSHOTS}/{url_name.split(':')[1]}.png", full_page=True)
+
+    # Markup in data and in the query string is drawn as text (issue 15, finding 5).
+    page.goto(
+        f"{live_server.url}{reverse('reports:channels')}?start=2025-01-01&end=2025-12-31"
+        "&os_name=%3Cb%3EAndroid%3C%2Fb%3E"
+    )
+    page.locator("#chart-top-channels svg.main-svg g.trace").first.wait_for(state="attached")
+    assert page.locator(".chart svg a").count() == 0  # Plotly draws markup links as svg <a>
+    assert page.locator(".chart svg text", has_text='<a href="https://evil.example/">').count()
+    assert page.locator(".chart svg text", has_text="<b>Android</b>").count()
 
     page.goto(f"{live_server.url}{reverse('reports:ltv')}?start=2024-11&end=2025-05")
     with page.expect_download() as download_info:

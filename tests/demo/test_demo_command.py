@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
+from devtools import webhook_delivery
 from devtools.ports import free_port, is_listening
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -122,6 +123,25 @@ def test_demo_serves_with_working_logins_and_live_webhooks_then_stops_and_reruns
                 200,
                 base_url + page,
             )  # not the login page
+        # DEBUG is off (finding 1): no technical 404 page, static files still served (by
+        # WhiteNoise), and a webhook signed with a secret of the sender's choosing, carrying
+        # dj-stripe's secret header, is refused.
+        missing = requests.get(base_url + "/no-such-page/", timeout=30)
+        assert missing.status_code == 404 and "URLconf" not in missing.text
+        stylesheet = requests.get(base_url + "/static/reports/reports.css", timeout=30)
+        assert stylesheet.status_code == 200 and "text/css" in stylesheet.headers["Content-Type"]
+        webhook_url = re.search(r"Webhooks:\s+(\S+)", banner).group(1)
+        forged = b'{"id": "evt_forged", "livemode": false, "type": "customer.deleted"}'
+        forged_response = requests.post(
+            webhook_url,
+            data=forged,
+            headers={
+                "Stripe-Signature": webhook_delivery.signature_header(forged, "whsec_mine"),
+                "X-Djstripe-Webhook-Secret": "whsec_mine",
+            },
+            timeout=30,
+        )
+        assert forged_response.status_code == 400
         # Reports only: the manager is no staff member.
         assert "/admin/login/" in manager_session.get(base_url + "/admin/", timeout=30).url
 

@@ -31,16 +31,23 @@ def test_demo_environment_points_stripe_at_the_double_and_overrides_real_setting
         8000,
         8420,
         base={
-            "DEBUG": "false",
+            "DEBUG": "true",
             "STRIPE_TEST_SECRET_KEY": "sk_test_real",
             "DATABASE_URL": "postgres://x@y/z",
         },
     )
 
     assert env["STRIPE_API_HOST"] == "http://127.0.0.1:8420"
-    assert env["STRIPE_TEST_SECRET_KEY"] == setup.DEMO_API_KEY and env["DEBUG"] == "true"
+    assert env["STRIPE_TEST_SECRET_KEY"] == setup.DEMO_API_KEY and env["DEBUG"] == "false"
     assert env["PUBLIC_BASE_URL"] == "http://127.0.0.1:8000"
     assert env["DATABASE_URL"] == "postgres://x@y/z"  # the user's database is kept
+    assert len(env["SECRET_KEY"]) >= 50  # generated: the base had none
+
+
+def test_demo_environment_keeps_the_callers_secret_key():
+    env = setup.demo_environment("127.0.0.1", 8000, 8420, base={"SECRET_KEY": "k" * 60})
+
+    assert env["SECRET_KEY"] == "k" * 60
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,14 @@ def test_deploy_check_flags_the_development_defaults():
     assert "security.W018" in result.stderr + result.stdout  # DEBUG on in deployment
 
 
+def test_missing_secret_key_with_debug_off_refuses_to_start():
+    """Finding 2: the settings fell back to a hard-coded public key with DEBUG off."""
+    result = manage("check", env_overrides={"SECRET_KEY": "", "DEBUG": "false"})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is not set" in result.stderr
+
+
 def test_models_and_migrations_are_in_sync():
     result = manage("makemigrations", "--check", "--dry-run")
     assert result.returncode == 0, result.stdout + result.stderr

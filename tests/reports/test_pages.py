@@ -9,6 +9,7 @@ from pathlib import Path
 
 import plotly
 import pytest
+from django.contrib.admin.utils import quote
 from django.urls import reverse
 from django.utils import timezone
 
@@ -155,7 +156,7 @@ def test_ltv_page_links_customers_to_their_admin_page_and_sorts(manager_client, 
         {**PAGES["reports:ltv"], "sort": "active_months", "direction": "asc"},
     )
 
-    admin_url = reverse("admin:warehouse_dimcustomer_change", args=[dataset.ids["ada"]])
+    admin_url = reverse("admin:warehouse_dimcustomer_change", args=[quote(dataset.ids["ada"])])
     assert f'href="{admin_url}"'.encode() in response.content
     customers = page_tables(response)["customers"][1:]
     active = [int(row[4]) for row in customers]

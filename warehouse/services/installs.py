@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import json
 import queue
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -40,6 +41,9 @@ _MAX_LENGTHS = {
 }
 _TEXT_LIMITS = tuple((name, _MAX_LENGTHS[name]) for name in _TEXT_FIELDS)
 _REQUIRED_TEXT_FIELDS = tuple(name for name in REQUIRED_FIELDS if name in _TEXT_FIELDS)
+# Control characters (a newline in an id breaks admin links and log lines, NUL is refused
+# by PostgreSQL) and lone surrogates (JSON "\ud800" decodes to one; not encodable as UTF-8).
+_UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 # Timestamps outside this window are typos, and would fill dim_date with centuries of days.
 EARLIEST_INSTALL = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 FUTURE_TOLERANCE = dt.timedelta(days=1)
@@ -109,9 +113,12 @@ def clean_install_row(raw: Mapping[str, Any], *, now: dt.datetime | None = None)
                 continue
         if len(value) > max_length:
             errors[name] = f"must be at most {max_length} characters"
-        elif "\x00" in value:
-            errors[name] = "must not contain NUL characters"
         cleaned[name] = value
+    # One search over all the text for the rare bad row; then find the fields to name.
+    if _UNSTORABLE.search("".join(cleaned.values())):
+        for name, value in cleaned.items():
+            if _UNSTORABLE.search(value):
+                errors[name] = "must not contain control characters or lone surrogates"
 
     country_code = cleaned.get("country_code", "")
     if country_code:
@@ -386,6 +393,8 @@ def _load_batch(batch: _PreparedBatch) -> int:
         cursor.execute(sql_files.load("install_stage_create"))
         cursor.execute("truncate install_stage")
         cursor.copy_expert(sql_files.load("install_stage_copy"), batch.staged_csv)
+        # dimension rows only for installs that will be inserted (not for replays)
+        cursor.execute(sql_files.load("install_stage_drop_known"))
         cursor.execute(sql_files.load("install_stage_dim_client"))
         cursor.execute(sql_files.load("install_stage_dim_channel"))
         cursor.execute(sql_files.load("install_stage_facts"))

@@ -4,7 +4,7 @@
                           [--live] [--interval 4] [--users N] [--seed N]
 
 What `make demo` runs after `migrate`. Steps that read Stripe settings run as child
-processes with the demo's environment (DEBUG on, Stripe pointed at the local double, a
+processes with the demo's environment (DEBUG off, Stripe pointed at the local double, a
 known webhook secret; see devtools.demo.setup.demo_environment). Re-running reuses what is
 there: users are updated, demo data already loaded is skipped. Ctrl-C stops every child.
 """
@@ -138,10 +138,9 @@ class Command(BaseCommand):
             load_args += ["--users", str(users)]
         if seed is not None:
             load_args += ["--seed", str(seed)]
-        # Offline and without DEBUG's query log (it slows a bulk load): no STRIPE_API_HOST, so
-        # a Stripe call, if anything made one, would fail loudly instead of reaching the double.
+        # Offline: no STRIPE_API_HOST, so a Stripe call, if anything made one, would fail
+        # loudly instead of reaching the double.
         load_env = {key: value for key, value in env.items() if key != "STRIPE_API_HOST"}
-        load_env["DEBUG"] = "false"
         self._run_manage(["load_demo_data", *load_args], load_env)
 
         self.stdout.write("[3/4] Webhook endpoint")
