@@ -3,21 +3,20 @@
 Counts the statements a webhook runs (each fact, dimension and mart statement at most once
 per event, in-process so one connection sees them all), and checks each non-webhook path
 that saves dj-stripe objects: a manual sync in a transaction (written right before its
-commit, not at each save), a rolled-back one (nothing written, nothing left pending), and
-the admin's re-sync. `djstripe_sync_models` and the demo loader are covered by
-test_backfill_sync.py and tests/demo/test_load_demo_data.py.
+commit, not at each save) and a rolled-back one (nothing written, nothing left pending).
+`djstripe_sync_models` and the demo loader are covered by test_backfill_sync.py and
+tests/demo/test_load_demo_data.py. The admin no longer saves dj-stripe objects (issue 15 made
+dj-stripe's admin read-only, re-sync actions included).
 """
 
 import json
 from pathlib import Path
 
 import pytest
-import stripe
 from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from devtools import webhook_delivery
 from warehouse.models import DimCustomer, FactCustomerMonth, FactTransaction
@@ -155,23 +154,3 @@ def test_rolled_back_sync_writes_nothing_and_leaves_nothing_pending(stripe_doubl
     with CaptureQueriesContext(connection) as queries, transaction.atomic():
         DimCustomer.objects.exists()
     assert statements_per_table(queries.captured_queries)["fact_transaction"] == 0
-
-
-def test_admin_resync_of_a_customer_updates_the_warehouse(shop, admin_client):
-    from djstripe.models import Customer
-
-    customer = shop.customer(email="before@example.com")
-    Customer.sync_from_stripe_data(stripe.Customer.retrieve(customer.id))
-    assert DimCustomer.objects.get(stripe_id=customer.id).email == "before@example.com"
-    stripe.Customer.modify(customer.id, email="after@example.com")
-
-    response = admin_client.post(
-        reverse(
-            "admin:djstripe_custom_action",
-            kwargs={"action_name": "_resync_instances", "model_name": "Customer"},
-        ),
-        {"_selected_action": [Customer.objects.get(id=customer.id).pk]},
-    )
-
-    assert response.status_code == 302
-    assert DimCustomer.objects.get(stripe_id=customer.id).email == "after@example.com"
