@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 
 from devtools.billing.engine import BillingSimulator, add_months
-from devtools.business import PRICES
+from devtools.business import PRICES, pick
 
 # (basic, premium) monthly prices in minor units of each currency: the business's.
 MONTHLY_PRICES = PRICES
@@ -116,7 +116,7 @@ def subscription_life(
     customer, currency = profile.customer_id, profile.currency
     card = new_card(start - dt.timedelta(minutes=1))
     tier = "premium" if rng.random() < profile.premium_share else "basic"
-    plan = _pick(rng, PLAN_SHARE)
+    plan = pick(rng, PLAN_SHARE)
     quantity = 1 if rng.random() < 0.9 else rng.choice((2, 3))
     trial = rng.random() < 0.35
     coupon = None
@@ -152,7 +152,7 @@ def subscription_life(
         going = [s for s in live if not sim.subscriptions[s].cancel_at_period_end]
         if not live:
             if rng.random() < 0.035:  # reactivation: a new subscription after churn
-                tier, plan = rng.choice(TIERS), _pick(rng, PLAN_SHARE)
+                tier, plan = rng.choice(TIERS), pick(rng, PLAN_SHARE)
                 card = new_card(moment) if rng.random() < 0.5 else card
                 subs.append(
                     sim.subscribe(
@@ -178,7 +178,7 @@ def subscription_life(
         state = sim.subscriptions[sub]
         roll = rng.random()
         if roll < 0.03:  # the next renewal fails
-            outcome = _pick(rng, [("recover", 0.8), ("canceled", 0.15), ("unpaid", 0.05)])
+            outcome = pick(rng, [("recover", 0.8), ("canceled", 0.15), ("unpaid", 0.05)])
             sim.fail_payment(sub, at=moment, outcome=outcome)
         elif state.status == "active" and roll < 0.06:  # upgrade or downgrade
             tier_now, plan_now = state.items[0]["price"]["nickname"].split()
@@ -218,7 +218,3 @@ def _churn_factor(sim: BillingSimulator, sub_id: str) -> float:
     recurring = sim.subscriptions[sub_id].items[0]["price"]["recurring"]
     months = recurring["interval_count"] * (12 if recurring["interval"] == "year" else 1)
     return {1: 1.0, 3: 0.6}.get(months, 0.3)
-
-
-def _pick(rng, weighted):
-    return rng.choices([item for item, _ in weighted], [w for _, w in weighted])[0]

@@ -13,9 +13,10 @@ import random
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from warehouse.money import currency_exponent
+
 API_VERSION = "2026-05-27.dahlia"
 SETTLEMENT_CURRENCY = "usd"
-ZERO_DECIMAL_CURRENCIES = {"jpy", "krw", "vnd", "clp", "isk", "ugx", "xaf", "xof", "pyg"}
 # Major units of USD per major unit of each currency (Stripe's `exchange_rate`).
 DEFAULT_USD_RATES = {"usd": "1", "eur": "1.08", "gbp": "1.27", "jpy": "0.0067"}
 # Stripe finalises a subscription invoice about an hour after creating it, then charges.
@@ -31,10 +32,6 @@ def timestamp(moment) -> int:
             raise ValueError("naive datetime: give an aware (UTC) datetime")
         return int(moment.timestamp())
     return int(moment)
-
-
-def minor_unit_exponent(currency: str) -> int:
-    return 0 if currency.lower() in ZERO_DECIMAL_CURRENCIES else 2
 
 
 def round_half_up(value: Fraction) -> int:
@@ -1614,8 +1611,8 @@ class BillingSimulator:
         if currency == self.settlement_currency:
             return amount, None
         rate = Fraction(str(self._usd_rate(currency, when)))
-        settled = Fraction(amount, 10 ** minor_unit_exponent(currency)) * rate
-        settled *= 10 ** minor_unit_exponent(self.settlement_currency)
+        settled = Fraction(amount, 10 ** currency_exponent(currency)) * rate
+        settled *= 10 ** currency_exponent(self.settlement_currency)
         # Half to even, exactly: the demo generator's own conversions round the same way.
         return round(settled), float(rate)
 
@@ -1656,7 +1653,7 @@ def _day(moment: int) -> str:
 
 
 def _money(price: dict) -> str:
-    exponent = minor_unit_exponent(price["currency"])
+    exponent = currency_exponent(price["currency"])
     major = Fraction(price["unit_amount"], 10**exponent)
     return f"{float(major):.{exponent}f} {price['currency'].upper()}"
 

@@ -38,7 +38,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from devtools.billing.demo import CustomerProfile, DemoCatalog, subscription_life
-from devtools.billing.engine import BillingSimulator
+from devtools.billing.engine import BillingSimulator, add_months
 from devtools.business import (
     APP_NAME,
     CARD_BRANDS,
@@ -124,26 +124,6 @@ class DemoBusiness:
                 yield from dispute["balance_transactions"]
 
 
-def _add_months(moment: dt.datetime, months: int, day: int) -> dt.datetime:
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    last_day = [
-        31,
-        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ][month - 1]
-    return moment.replace(year=year, month=month, day=min(day, last_day))
-
-
 class _Ids:
     """Stripe-looking ids, deterministic for a seed (never the same across seeds)."""
 
@@ -165,7 +145,7 @@ class _Generator:
         self.rng = random.Random(config.seed)
         self.ids = _Ids(config.seed)
         self.end = config.end_moment()
-        self.start = _add_months(self.end, -config.months, self.end.day)
+        self.start = add_months(self.end, -config.months, self.end.day)
         self.decided_disputes = 0
         self.billing = BillingSimulator(
             seed=config.seed,
