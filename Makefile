@@ -7,7 +7,7 @@ DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
 STRIPE_DOUBLE_PORT ?= 8420
 
-.PHONY: venv lint test demo demo-live demo-data db-stop chromium bench mutants
+.PHONY: venv lint test demo demo-live demo-data db-stop chromium redis-server bench mutants
 
 venv: $(VENV)/.installed
 
@@ -27,12 +27,23 @@ chromium:
 		fi; \
 	fi
 
+# Debian's redis-server: the Celery tests start a throwaway broker from it; installed in CI.
+redis-server:
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's redis-server for the Celery tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+		else \
+			echo "redis-server not found and cannot be installed here: install it (apt-get install redis-server) for the Celery tests"; \
+		fi; \
+	fi
+
 # ruff (pinned in requirements-dev.txt, configured in pyproject.toml): lint and format check.
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: venv lint $(if $(CI),chromium)
+test: venv lint $(if $(CI),chromium redis-server)
 	$(BIN)/pytest --reuse-db $(PYTEST_ARGS)
 
 # The demo runs with DEBUG off like production, so it needs a SECRET_KEY: yours from the

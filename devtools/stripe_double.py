@@ -13,6 +13,8 @@ middleware to its aiohttp application and keeps its state in memory. Added, in m
 - `POST /_test/balance_transactions/{id}` (JSON: amount, currency, fee) re-states a
   balance transaction in another settlement currency, as Stripe does for a charge in a
   currency the account does not settle in;
+- an event log: every change records Stripe-shaped events, listed by `GET /v1/events` with
+  Stripe's paging parameters (devtools/stripe_event_log.py);
 - `POST /_test/objects/{object}/{id}` (JSON: top-level fields) overwrites fields of a stored
   localstripe object, e.g. `created` to backdate a charge, a refund or their balance
   transactions, or `status`/`failure_reason` to make a succeeded refund fail later;
@@ -44,6 +46,7 @@ from aiohttp import web
 from localstripe import server as localstripe_server
 from localstripe.resources import BalanceTransaction, Charge, store
 
+from devtools import stripe_event_log
 from devtools.billing import double as billing_double
 
 ACCOUNT_ID = "acct_1LocalStripeDouble0"
@@ -147,6 +150,8 @@ async def open_dispute(request: web.Request) -> web.Response:
         "reason": body.get("reason", "fraudulent"),
         "status": "needs_response",
     }
+    stripe_event_log.record("charge.dispute.created", dict(disputes[dispute_id]))
+    stripe_event_log.record("charge.dispute.funds_withdrawn", dict(disputes[dispute_id]))
     return web.json_response(disputes[dispute_id])
 
 
@@ -165,6 +170,8 @@ async def close_dispute(request: web.Request) -> web.Response:
                 "dispute_reversal",
             )
         )
+        stripe_event_log.record("charge.dispute.funds_reinstated", dict(dispute))
+    stripe_event_log.record("charge.dispute.closed", dict(dispute))
     return web.json_response(dispute)
 
 
@@ -237,8 +244,63 @@ async def read_delay_middleware(request: web.Request, handler):
     return await handler(request)
 
 
+LIST_PATH = re.compile(r"^/v1/(?P<collection>[a-z_]+)$")
+# List parameters Stripe takes that localstripe refuses; the double applies them itself.
+_LIST_PARAMETERS = ("created", "starting_after", "ending_before", "limit")
+
+
+async def list_disputes(request: web.Request) -> web.Response:
+    return web.json_response(
+        {
+            "object": "list",
+            "data": list(disputes.values()),
+            "has_more": False,
+            "url": "/v1/disputes",
+        }
+    )
+
+
+async def _stripe_shaped_list(request: web.Request, handler) -> web.Response:
+    """A list filtered by `created` (or paged back with `ending_before`), newest first, over
+    localstripe's whole list: localstripe knows neither, and refuses `created` on most
+    objects. Lists without them stay localstripe's."""
+    query = request.rel_url.query
+    kept = {
+        key: value
+        for key, value in query.items()
+        if not key.startswith(_LIST_PARAMETERS) and not (key == "status" and value == "all")
+    }
+    kept["limit"] = "1000000"
+    response = await handler(request.clone(rel_url=request.rel_url.with_query(kept)))
+    if response.status != 200:
+        return response
+    answer = json.loads(response.text)
+    if answer.get("object") != "list":
+        return response
+    items = answer["data"]
+    filters = stripe_event_log.created_filters(query)
+    items = [item for item in items if all(f(item) for f in filters)]
+    items.sort(key=lambda item: item.get("created", 0), reverse=True)
+    try:
+        page = stripe_event_log.page_newest_first(items, query, request.path)
+    except ValueError as exc:
+        return web.json_response(
+            {"error": {"type": "invalid_request_error", "message": str(exc)}}, status=400
+        )
+    except LookupError as exc:
+        return _missing(request.path.rsplit("/", 1)[-1].rstrip("s"), exc.args[0])
+    return web.json_response(page)
+
+
 @web.middleware
 async def stripe_shaped_middleware(request: web.Request, handler):
+    if (
+        request.method == "GET"
+        and LIST_PATH.match(request.path)
+        and request.path not in ("/v1/events", "/v1/accounts", "/v1/disputes")
+        and any(key.startswith(("created", "ending_before")) for key in request.rel_url.query)
+    ):
+        return await _stripe_shaped_list(request, handler)
     if request.method == "DELETE" and request.path == "/_config/data":
         # localstripe's "forget everything" also forgets what this module keeps.
         disputes.clear()
@@ -285,10 +347,13 @@ def build_app() -> web.Application:
         # Stripe-shaped answers must wrap localstripe's own handlers, so it goes first.
         app.middlewares.insert(0, stripe_shaped_middleware)
         app.middlewares.insert(0, read_delay_middleware)
+        # The event log sees every request first (and the Stripe-shaped answers last).
+        stripe_event_log.install(app)
         # localstripe's catch-all routes would not match these paths, so order is free.
         app.router.add_get("/v1/account", retrieve_account)
         app.router.add_get("/v1/accounts", list_connected_accounts)
         app.router.add_get("/v1/accounts/{id}", retrieve_account)
+        app.router.add_get("/v1/disputes", list_disputes)
         app.router.add_post("/_test/disputes", open_dispute)
         app.router.add_post("/_test/disputes/{id}/close", close_dispute)
         app.router.add_post("/_test/balance_transactions/{id}", restate_balance_transaction)
@@ -307,9 +372,13 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument("--read-delay-ms", type=int, default=0, help="delay of every API read")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0, help="wait this long before every /v1/ answer"
+    )
     args = parser.parse_args()
     global READ_DELAY_SECONDS
     READ_DELAY_SECONDS = args.read_delay_ms / 1000
+    stripe_event_log.latency["seconds"] = args.latency_ms / 1000
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))

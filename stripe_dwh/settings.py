@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "axes",
     "djstripe",
     "webhooks",
+    "stripe_events",
     "warehouse",
     "reports",
     # Development tooling (demo commands); it has no models and the apps above never import it.
@@ -205,6 +206,40 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_WEBHOOK_UUID = env("STRIPE_WEBHOOK_UUID", default="")
 STRIPE_WEBHOOK_ENDPOINT_ID = env("STRIPE_WEBHOOK_ENDPOINT_ID", default="we_local")
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# --- Celery (optional; README "Running at scale") ------------------------------------
+# Unset (the default): webhooks are processed inside the request, as before. Set, e.g.
+# redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//: the webhook stores the
+# event and answers at once; `celery -A stripe_dwh worker` processes it.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged after it ran, and given back when its worker dies mid-task.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Redis only: an unacknowledged message goes back to the queue after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900),
+    "socket_connect_timeout": 2,
+}
+# Events stored but still pending this long are enqueued again by the sweeper.
+STRIPE_EVENTS_REQUEUE_AFTER = env.int("STRIPE_EVENTS_REQUEUE_AFTER", default=120)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stored-stripe-events": {
+        "task": "stripe_events.tasks.sweep_stored_events",
+        "schedule": env.float("STRIPE_EVENTS_SWEEP_INTERVAL", default=60.0),
+    },
+    "catch-up-from-stripe-event-log": {
+        "task": "stripe_events.tasks.sync_stripe_events",
+        "schedule": env.float("STRIPE_EVENTS_CATCH_UP_INTERVAL", default=900.0),
+    },
+    "prune-webhook-triggers": {
+        "task": "stripe_events.tasks.prune_webhook_triggers",
+        "schedule": 86400.0,
+    },
+}
 
 # --- Warehouse ----------------------------------------------------------------------
 # Key of the Stripe customer's metadata that carries the app's user id (links installs to money).

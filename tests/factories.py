@@ -135,3 +135,27 @@ class FactInstallFactory(factory.django.DjangoModelFactory):
 
 def utc(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+class StripeEventReceiptFactory(factory.django.DjangoModelFactory):
+    """A stored Stripe event; `payload` defaults to a minimal charge.succeeded envelope."""
+
+    class Meta:
+        model = "stripe_events.StripeEventReceipt"
+
+    event_id = factory.Sequence(lambda n: f"evt_test{n:08d}")
+    event_type = "charge.succeeded"
+    livemode = False
+    stripe_created = factory.LazyFunction(timezone.now)
+    source = "webhook"
+    status = "processed"
+    payload = factory.LazyAttribute(
+        lambda o: {
+            "id": o.event_id,
+            "object": "event",
+            "type": o.event_type,
+            "livemode": o.livemode,
+            "created": int(o.stripe_created.timestamp()),
+            "data": {"object": {"id": "ch_test", "object": "charge"}},
+        }
+    )

@@ -1,8 +1,8 @@
 """The runtime apps import nothing from the tests, the benchmarks or the development tooling.
 
-Walks every .py file of stripe_dwh/, warehouse/, webhooks/ and reports/ with ast (imports
-anywhere in a module, including inside functions), resolving relative imports against the
-file's package.
+Walks every .py file of stripe_dwh/, warehouse/, webhooks/, stripe_events/ and reports/ with
+ast (imports anywhere in a module, including inside functions), resolving relative imports
+against the file's package.
 """
 
 import ast
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-RUNTIME_APPS = ("stripe_dwh", "warehouse", "webhooks", "reports")
+RUNTIME_APPS = ("stripe_dwh", "warehouse", "webhooks", "stripe_events", "reports")
 FORBIDDEN = ("tests", "bench", "devtools", "localstripe")
 
 

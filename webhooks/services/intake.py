@@ -102,13 +102,15 @@ def record_rejection(remote_addr: str, reason: str, body_bytes: int, now=None) -
 
 
 def process_verified_delivery(request, webhook_endpoint):
-    """Hand an authenticated, size- and shape-checked delivery to dj-stripe: it stores the
-    WebhookEventTrigger, re-validates, and processes it into an Event (sending
-    webhook_pre_process / webhook_post_process, which the warehouse's receivers hook).
+    """Hand an authenticated, size- and shape-checked delivery to the Stripe events app:
+    dj-stripe's WebhookEventTrigger is stored and re-validated, the event is stored as a
+    receipt, then processed now (inline, the default) or enqueued for a Celery worker
+    (CELERY_BROKER_URL); see stripe_events/services/intake.py.
 
-    The one place where a verified delivery is processed; an asynchronous mode would queue
-    here instead. Returns the trigger (its `valid` decides 200 or 400); processing errors
-    propagate as dj-stripe raises them (500, trigger kept with its traceback)."""
-    from djstripe.models import WebhookEventTrigger
+    The one place where a verified delivery is processed. Returns the trigger (its `valid`
+    decides 200 or 400); processing errors propagate (500, trigger kept with its traceback,
+    the event listed as failed); an event whose object Stripe cannot return is answered 200
+    and listed as unresolved."""
+    from stripe_events.services.intake import receive_verified_delivery
 
-    return WebhookEventTrigger.from_request(request, webhook_endpoint=webhook_endpoint)
+    return receive_verified_delivery(request, webhook_endpoint)
