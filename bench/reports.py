@@ -15,13 +15,15 @@ from bench.stats import summary_ms
 BASELINE_DIR = Path(__file__).resolve().parent / "baseline"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 PAGES = [
-    ("overview", "/reports/"),
+    ("home", "/reports/"),
+    ("overview", "/reports/overview/"),
     ("ltv", "/reports/ltv/"),
     ("cohorts", "/reports/cohorts/"),
     ("channels", "/reports/channels/"),
 ]
 # Which original queries answered the questions a page answers (the page's baseline).
 PAGE_BASELINES = {
+    "home": [],
     "overview": [],
     "ltv": ["arpu", "churn", "ltv", "customer_estimate"],
     "cohorts": ["new_retained_returning", "cohort_retention", "returning_from_january"],

@@ -27,7 +27,8 @@ def _receiver_function(reference):
 def disconnect_warehouse_receivers(package: str = "warehouse") -> list[str]:
     """Remove every receiver whose function lives in `package` from every Signal; return them."""
     removed = []
-    for signal in [obj for obj in gc.get_objects() if isinstance(obj, Signal)]:
+    # type(), not isinstance(): isinstance would evaluate lazy objects (e.g. a CSP nonce)
+    for signal in [obj for obj in gc.get_objects() if issubclass(type(obj), Signal)]:
         with signal.lock:
             kept = []
             for entry in signal.receivers:

@@ -26,5 +26,5 @@ ATTRIBUTION_CALLBACK_TOKEN = "test-attribution-token-0123456789"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "reports.staticfiles.IncrementalCompressedStaticFilesStorage"},
 }

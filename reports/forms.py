@@ -86,24 +86,61 @@ class MonthRangeForm(ReportFilterForm):
         return cleaned
 
 
-class OverviewFilterForm(ReportFilterForm):
-    month = MonthField(label="Month", help_text="Compared with the month before.")
+class TrailingMonthsForm(MonthRangeForm):
+    """A month range defaulting to the trailing 12 months (this month to date included)."""
 
     @classmethod
     def defaults(cls) -> dict:
-        return {"month": month_start(reporting_today()).strftime("%Y-%m")}
+        this_month = month_start(reporting_today())
+        return {
+            "start": add_months(this_month, -11).strftime("%Y-%m"),
+            "end": this_month.strftime("%Y-%m"),
+        }
+
+
+LTV_WINDOWS = (3, 6, 12)
 
 
 class LtvFilterForm(MonthRangeForm):
-    sort = forms.ChoiceField(
-        choices=[(key, key.replace("_", " ")) for key in CUSTOMER_VALUE_SORT_KEYS], label="Sort by"
+    window = forms.TypedChoiceField(
+        label="LTV window",
+        choices=[(n, f"{n} full months") for n in LTV_WINDOWS],
+        coerce=int,
+        help_text="Each month's LTV averages ARPU and churn over this many full months.",
     )
-    direction = forms.ChoiceField(choices=[("desc", "descending"), ("asc", "ascending")])
-    page = forms.IntegerField(min_value=1, max_value=1_000_000, label="Page")
+    # set by the table's header and pagination links, not shown as filters
+    sort = forms.ChoiceField(
+        choices=[(key, key.replace("_", " ")) for key in CUSTOMER_VALUE_SORT_KEYS],
+        widget=forms.HiddenInput,
+    )
+    direction = forms.ChoiceField(
+        choices=[("desc", "descending"), ("asc", "ascending")], widget=forms.HiddenInput
+    )
+    page = forms.IntegerField(min_value=1, max_value=1_000_000, widget=forms.HiddenInput)
 
     @classmethod
     def defaults(cls) -> dict:
-        return {**super().defaults(), "sort": "total_net", "direction": "desc", "page": 1}
+        return {
+            **super().defaults(),
+            "window": 6,
+            "sort": "total_net",
+            "direction": "desc",
+            "page": 1,
+        }
+
+
+class CustomerSearchForm(ReportFilterForm):
+    q = forms.CharField(
+        label="Email, user id or Stripe id",
+        required=False,
+        max_length=255,
+        help_text="Part of an email, or an exact app user id or Stripe customer id (cus_…).",
+    )
+    cohort = MonthField(required=False, widget=forms.HiddenInput)
+    month = MonthField(required=False, widget=forms.HiddenInput)
+
+    def clean_q(self):
+        return self.cleaned_data["q"].strip()
 
 
 class CohortFilterForm(MonthRangeForm):
@@ -153,7 +190,7 @@ class MrrFilterForm(MonthRangeForm):
 class ChannelFilterForm(ReportFilterForm):
     start = forms.DateField(label="From day", widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To day", widget=forms.DateInput(attrs={"type": "date"}))
-    os_name = forms.CharField(label="OS", max_length=64)
+    os_name = forms.ChoiceField(label="OS", help_text="The operating systems installs came from.")
     top = forms.IntegerField(label="Top N", min_value=1, max_value=100)
     day = forms.DateField(
         label="Duplicates on",
@@ -161,13 +198,25 @@ class ChannelFilterForm(ReportFilterForm):
         help_text="Default: yesterday in the reporting time zone.",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = self.os_names()
+        self.fields["os_name"].choices = [(name, name) for name in names]
+
+    @staticmethod
+    def os_names() -> list[str]:
+        from reports.models import ClientReport
+
+        return ClientReport.objects.os_names() or ["Android"]
+
     @classmethod
     def defaults(cls) -> dict:
         today = reporting_today()
+        names = cls.os_names()
         return {
             "start": add_months(month_start(today), -12).isoformat(),
             "end": today.isoformat(),
-            "os_name": "Android",
+            "os_name": "Android" if "Android" in names else names[0],
             "top": 5,
             "day": (today - dt.timedelta(days=1)).isoformat(),
         }

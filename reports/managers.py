@@ -35,17 +35,8 @@ class ReportManager(models.Manager):
         return sql_files.fetch_dicts(query_name, params, directory=SQL_DIR, using=self.db)
 
 
-class PaymentReportManager(ReportManager):
-    """Payments reports over fact_customer_month (and fact_transaction for the currency)."""
-
-    def settlement_currency(self, default: str = "usd") -> str:
-        rows = self._rows("settlement_currency", {})
-        return rows[0]["settlement_currency"].lower() if rows else default
-
-    def month_summary(self, month: dt.date | None = None) -> list[dict]:
-        """The month before `month` and `month` (default: this month), oldest first."""
-        month = month_start(month or reporting_today())
-        return self._rows("month_summary", {"month": month})
+class MonthReportManager(ReportManager):
+    """Reports over fact_month (one row per month): ARPU, churn, LTV, customers by kind."""
 
     def monthly_report(
         self, first_month: dt.date, last_month: dt.date, current_month: dt.date | None = None
@@ -76,6 +67,73 @@ class PaymentReportManager(ReportManager):
         """full_months, arpu_months, churn_months, average_arpu, average_churn, ltv."""
         return self.monthly_report(first_month, last_month, current_month)[1]
 
+    def ltv_over_time(
+        self,
+        first_month: dt.date,
+        last_month: dt.date,
+        *,
+        window_months: int = 6,
+        current_month: dt.date | None = None,
+    ) -> list[dict]:
+        """Per full month m from first_month to last_month (before `current_month`, default
+        this month): the LTV over the `window_months` months ending with m, and its inputs."""
+        if window_months < 1:
+            raise ValueError("window_months must be at least 1")
+        return self._rows(
+            "ltv_over_time",
+            {
+                "first_month": month_start(first_month),
+                "last_month": month_start(last_month),
+                "current_month": month_start(current_month or reporting_today()),
+                "window_months": window_months,
+                "window_preceding": window_months - 1,
+            },
+        )
+
+    def customer_flow(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
+        return self._rows(
+            "customer_flow",
+            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
+        )
+
+
+class CohortMonthReportManager(ReportManager):
+    """Reports over fact_cohort_month (one row per cohort and month)."""
+
+    def cohort_retention(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
+        return self._rows(
+            "cohort_retention",
+            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
+        )
+
+
+class FollowMonthReportManager(ReportManager):
+    """Reports over fact_follow_month (one row per paying month and later month)."""
+
+    def follow_cohort(
+        self, cohort_month: dt.date, last_month: dt.date, basis: str = "first_payment"
+    ) -> list[dict]:
+        """Customers of `cohort_month` paying in each month up to `last_month`.
+
+        basis "first_payment": customers whose first succeeded charge is in cohort_month;
+        basis "paid_in_month": every customer paying in cohort_month.
+        """
+        if basis not in FOLLOW_BASES:
+            raise ValueError(f"unknown basis {basis!r}")
+        return self._rows(
+            "follow_cohort",
+            {
+                "cohort_month": month_start(cohort_month),
+                "last_month": month_start(last_month),
+                "paid_in_month": basis == "paid_in_month",
+            },
+        )
+
+
+class CustomerLifetimeReportManager(ReportManager):
+    """Per-customer values over fact_customer_lifetime (and, for ranges in the past, the
+    to-date columns of fact_customer_month)."""
+
     def customer_values(
         self,
         first_month: dt.date,
@@ -103,36 +161,71 @@ class PaymentReportManager(ReportManager):
             },
         )
 
-    def cohort_retention(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
-        return self._rows(
-            "cohort_retention",
-            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
-        )
 
-    def customer_flow(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
-        return self._rows(
-            "customer_flow",
-            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
-        )
+class CustomerMonthReportManager(ReportManager):
+    """One customer's months over fact_customer_month."""
 
-    def follow_cohort(
-        self, cohort_month: dt.date, last_month: dt.date, basis: str = "first_payment"
+    def customer_months(self, customer_id: str) -> list[dict]:
+        return self._rows("customer_months", {"customer_id": customer_id})
+
+
+class TransactionReportManager(ReportManager):
+    """Reports over fact_transaction: the settlement currency, each month's refunds, disputes
+    and fees, one customer's movements."""
+
+    def settlement_currency(self, default: str = "usd") -> str:
+        rows = self._rows("settlement_currency", {})
+        return rows[0]["settlement_currency"].lower() if rows else default
+
+    def month_movements(
+        self, first_month: dt.date, last_month: dt.date, *, through_day: int | None = None
     ) -> list[dict]:
-        """Customers of `cohort_month` paying in each month up to `last_month`.
-
-        basis "first_payment": customers whose first succeeded charge is in cohort_month;
-        basis "paid_in_month": every customer paying in cohort_month.
-        """
-        if basis not in FOLLOW_BASES:
-            raise ValueError(f"unknown basis {basis!r}")
+        """Per month: net revenue, paying customers, ARPU, refunds, disputes (opened, won,
+        lost, funds withdrawn, funds reinstated), dispute and processing fees, failed
+        payments. `through_day` n keeps only each month's days 1..n ("to date")."""
         return self._rows(
-            "follow_cohort",
+            "month_movements",
             {
-                "cohort_month": month_start(cohort_month),
+                "first_month": month_start(first_month),
                 "last_month": month_start(last_month),
-                "paid_in_month": basis == "paid_in_month",
+                "through_day": through_day,
+                "time_zone": reporting_time_zone_name(),
             },
         )
+
+    def customer_transactions(self, customer_id: str) -> list[dict]:
+        return self._rows("customer_transactions", {"customer_id": customer_id})
+
+
+class CustomerReportManager(ReportManager):
+    """The manager's customer page and search, over dim_customer and what hangs off it."""
+
+    def search(
+        self,
+        search: str | None = None,
+        *,
+        cohort_month: dt.date | None = None,
+        month: dt.date | None = None,
+        limit: int = 50,
+    ) -> list[dict]:
+        """Customers whose email contains `search` or whose user id / Stripe id is `search`,
+        and (with cohort_month and month) the cohort's customers paying in that month."""
+        return self._rows(
+            "customer_search",
+            {
+                "search": search or None,
+                "cohort_month": cohort_month and month_start(cohort_month),
+                "month": month and month_start(month),
+                "row_limit": limit,
+            },
+        )
+
+    def profile(self, customer_id: str) -> dict | None:
+        rows = self._rows("customer_profile", {"customer_id": customer_id})
+        return rows[0] if rows else None
+
+    def installs(self, customer_id: str) -> list[dict]:
+        return self._rows("customer_installs", {"customer_id": customer_id})
 
 
 MOVEMENT_TYPES = ("new", "expansion", "reactivation", "contraction", "churn")
@@ -201,7 +294,7 @@ class MrrReportManager(ReportManager):
 
 
 class InstallReportManager(ReportManager):
-    """Install and channel reports over fact_install."""
+    """Reports over fact_install (one row per install)."""
 
     def duplicate_installs(self, day: dt.date | None = None) -> list[dict]:
         """Users with more than one install on `day` (default: yesterday in the reporting
@@ -211,6 +304,10 @@ class InstallReportManager(ReportManager):
         return self._rows(
             "duplicate_installs", {"day": day, "time_zone": reporting_time_zone_name()}
         )
+
+
+class InstallDayReportManager(ReportManager):
+    """Reports over fact_install_day (installs per day, channel and client)."""
 
     def top_channels_by_os(
         self,
@@ -239,8 +336,19 @@ class InstallReportManager(ReportManager):
             {"first_day": first_day, "last_day": last_day, "time_zone": reporting_time_zone_name()},
         )
 
+
+class AcquisitionReportManager(ReportManager):
+    """Reports over fact_user_acquisition (each user's first install)."""
+
     def channel_funnel(self, first_day: dt.date, last_day: dt.date) -> list[dict]:
         return self._rows(
             "channel_funnel",
             {"first_day": first_day, "last_day": last_day, "time_zone": reporting_time_zone_name()},
         )
+
+
+class ClientReportManager(ReportManager):
+    """Reports over dim_client."""
+
+    def os_names(self) -> list[str]:
+        return [row["os_name"] for row in self._rows("os_names", {})]

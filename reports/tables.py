@@ -4,10 +4,10 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from django.contrib.admin.utils import quote
 from django.urls import reverse
 
 from reports import formatting
+from reports.metrics import metric
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,19 @@ class Column:
     label: str
     kind: str = "text"  # text, int, money, rate, ratio, month, date, datetime, customer
     sortable: bool = False
+    html: bool = True  # shown on the page
+    csv: bool = True  # written to the CSV (codes beside their labels, for example)
+    sort_key: str = ""  # the server-side sort key, when it differs from `key`
+
+    @classmethod
+    def of(cls, key: str, **options) -> "Column":
+        """The column of a metric, with its wording from reports.metrics."""
+        entry = metric(key)
+        return cls(key, options.pop("label", entry.label), entry.kind, **options)
+
+    @property
+    def order_key(self) -> str:
+        return self.sort_key or self.key
 
     @property
     def numeric(self) -> bool:
@@ -27,10 +40,14 @@ class Cell:
     text: str
     numeric: bool = False
     url: str = ""
+    sort_value: str = ""
 
 
 @dataclass
 class Table:
+    """`sort`/`descending` name the server-side order of a paginated table (headers link to
+    re-sorted pages); other tables sort in the browser (reports/static/reports/tables.js)."""
+
     name: str
     title: str
     columns: list[Column]
@@ -38,29 +55,39 @@ class Table:
     currency: str = "usd"
     help_text: str = ""
     empty_text: str = "No data for this selection."
+    sort: str = ""
+    descending: bool = True
     extra: dict = field(default_factory=dict)
+
+    @property
+    def html_columns(self) -> list[Column]:
+        return [column for column in self.columns if column.html]
+
+    @property
+    def server_sorted(self) -> bool:
+        return bool(self.sort)
 
     def header(self) -> list[str]:
         currency = self.currency.upper()
         return [
             f"{column.key} ({currency})" if column.kind == "money" else column.key
             for column in self.columns
+            if column.csv
         ]
 
     def display_rows(self) -> list[list[Cell]]:
-        return [[self._cell(row, column) for column in self.columns] for row in self.rows]
+        return [[self._cell(row, column) for column in self.html_columns] for row in self.rows]
 
     def _cell(self, row: dict, column: Column) -> Cell:
         value = row.get(column.key)
         if column.kind == "customer":
-            url = (
-                reverse("admin:warehouse_dimcustomer_change", args=[quote(value)]) if value else ""
-            )
-            return Cell(text=value or formatting.EMPTY, url=url)
+            url = reverse("reports:customer", args=[value]) if value else ""
+            return Cell(text=value or formatting.EMPTY, url=url, sort_value=value or "")
         return Cell(
             text=formatting.display_value(value, column.kind, self.currency),
             numeric=column.numeric,
-            url=row.get(f"{column.key}__url", ""),
+            sort_value=formatting.csv_value(value, column.kind, self.currency),
+            url=row.get(f"{column.key}_url", ""),
         )
 
     def _csv_cell(self, row: dict, column: Column) -> str:
@@ -75,5 +102,5 @@ class Table:
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(self.header())
         for row in self.rows:
-            writer.writerow([self._csv_cell(row, column) for column in self.columns])
+            writer.writerow([self._csv_cell(row, column) for column in self.columns if column.csv])
         return buffer.getvalue()

@@ -2,20 +2,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from reports import views
+from reports.pages import EXTRA_PAGES, PAGES
 
 app_name = "reports"
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
-    path("ltv/", views.ltv, name="ltv"),
-    path("cohorts/", views.cohorts, name="cohorts"),
-    path("channels/", views.channels, name="channels"),
-    path("mrr/", views.mrr, name="mrr"),
-    path("vendor/plotly-<str:version>.min.js", views.plotly_js, name="plotly_js"),
+    *[path(page.route, views.VIEWS[page.name], name=page.name) for page in [*PAGES, *EXTRA_PAGES]],
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="reports/login.html", next_page="reports:overview"
+            template_name="reports/login.html",
+            next_page="reports:home",
+            redirect_authenticated_user=True,
         ),
         name="login",
     ),

@@ -47,7 +47,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "reports.staticfiles.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -142,10 +142,19 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "reports.staticfiles.IncrementalCompressedStaticFilesStorage"},
 }
-# Static files are found through the finders (no collectstatic step needed to serve).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # plotly.js of the installed plotly package, at a versioned URL
+    "reports.staticfiles.PlotlyFinder",
+]
+# Static files are found through the finders (no collectstatic step needed to serve); after
+# `make static` (collectstatic) their Brotli/gzip copies are served while they are current.
 WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = env.bool("WHITENOISE_AUTOREFRESH", default=DEBUG)
+WHITENOISE_IMMUTABLE_FILE_TEST = r"/vendor/plotly-[^/]+/"
 
 # Production hardening: on when DEBUG is off, overridable for plain-HTTP test setups.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

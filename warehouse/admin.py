@@ -5,6 +5,8 @@ dj-stripe primary key (djstripe_id) is looked up by Stripe id in the changelist'
 (a correlated subquery per row), so a page costs a fixed number of queries.
 """
 
+import datetime as dt
+
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.db import models as db_models
@@ -15,6 +17,7 @@ from django.utils.http import urlencode
 from djstripe import models as djstripe_models
 
 from warehouse import models
+from warehouse.calendar import month_start, reporting_today
 from warehouse.money import format_minor_units
 
 T = models.FactTransaction.TransactionType
@@ -71,6 +74,66 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The account's settlement currency: that of the latest settled movement. Not correlated with
+# the outer row, so PostgreSQL computes it once per changelist query (an InitPlan).
+SETTLEMENT_CURRENCY = Subquery(
+    models.FactTransaction.objects.exclude(settlement_currency="")
+    .order_by("-occurred_at")
+    .values("settlement_currency")[:1],
+    output_field=db_models.CharField(),
+)
+
+
+def this_month() -> dt.date:
+    return month_start(reporting_today())
+
+
+class AggregateAdmin(ReadOnlyAdmin):
+    """The aggregate tables: money in major units with the settlement currency, months as
+    YYYY-MM, and no row of a month after the current one (a month ahead can hold the
+    customers who will have churned by then)."""
+
+    money_fields: tuple[str, ...] = ()
+    month_fields: tuple[str, ...] = ()
+    activity_month_field = "month"  # rows after the current month are hidden
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for field in cls.money_fields:
+            setattr(cls, f"{field}_display", cls._money_column(field))
+        for field in cls.month_fields:
+            setattr(cls, f"{field}_display", cls._month_column(field))
+        shown = set(cls.money_fields) | set(cls.month_fields)
+        cls.list_display = [
+            f"{name}_display" if name in shown else name for name in cls.list_display
+        ]
+
+    @staticmethod
+    def _money_column(field):
+        @admin.display(description=field.replace("_", " "), ordering=field)
+        def column(self, obj):
+            return format_minor_units(getattr(obj, field), obj.settlement_currency_code or "usd")
+
+        return column
+
+    @staticmethod
+    def _month_column(field):
+        @admin.display(description=field.replace("_", " "), ordering=field)
+        def column(self, obj):
+            value = getattr(obj, field)
+            return value.strftime("%Y-%m") if value else ""
+
+        return column
+
+    def get_queryset(self, request):
+        queryset = (
+            super().get_queryset(request).annotate(settlement_currency_code=SETTLEMENT_CURRENCY)
+        )
+        if self.activity_month_field:
+            queryset = queryset.filter(**{f"{self.activity_month_field}__lte": this_month()})
+        return queryset
 
 
 @admin.register(models.DimDate)
@@ -311,7 +374,9 @@ class FactTransactionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(models.FactCustomerMonth)
-class FactCustomerMonthAdmin(ReadOnlyAdmin):
+class FactCustomerMonthAdmin(AggregateAdmin):
+    money_fields = ("gross", "refunds", "disputes", "net", "fees")
+    month_fields = ("month", "first_payment_month")
     list_display = [
         "month",
         "customer_link",
@@ -335,7 +400,9 @@ class FactCustomerMonthAdmin(ReadOnlyAdmin):
 
 
 @admin.register(models.FactMonth)
-class FactMonthAdmin(ReadOnlyAdmin):
+class FactMonthAdmin(AggregateAdmin):
+    money_fields = ("gross", "refunds", "disputes", "net", "fees")
+    month_fields = ("month",)
     list_display = [
         "month",
         "paying_customers",
@@ -355,19 +422,26 @@ class FactMonthAdmin(ReadOnlyAdmin):
 
 
 @admin.register(models.FactCohortMonth)
-class FactCohortMonthAdmin(ReadOnlyAdmin):
+class FactCohortMonthAdmin(AggregateAdmin):
+    money_fields = ("net",)
+    month_fields = ("cohort_month", "month")
     list_display = ["cohort_month", "month", "paying_customers", "net"]
     list_filter = ["cohort_month"]
 
 
 @admin.register(models.FactFollowMonth)
-class FactFollowMonthAdmin(ReadOnlyAdmin):
+class FactFollowMonthAdmin(AggregateAdmin):
+    money_fields = ("net",)
+    month_fields = ("paid_month", "month")
     list_display = ["paid_month", "month", "paying_customers", "net"]
     list_filter = ["paid_month"]
 
 
 @admin.register(models.FactCustomerLifetime)
-class FactCustomerLifetimeAdmin(ReadOnlyAdmin):
+class FactCustomerLifetimeAdmin(AggregateAdmin):
+    money_fields = ("total_net",)
+    month_fields = ("first_payment_month", "last_payment_month", "last_activity_month")
+    activity_month_field = ""
     list_display = [
         "customer_link",
         "first_payment_month",

@@ -50,6 +50,9 @@ def demo_environment(host: str, port: int, stripe_port: int, base=None) -> dict:
             "STRIPE_WEBHOOK_ENDPOINT_ID": DEMO_WEBHOOK_ENDPOINT_ID,
             "PUBLIC_BASE_URL": f"http://{public_host}:{port}",
             "PYTHONUNBUFFERED": "1",
+            # serve the collected, Brotli-compressed static files (make demo collects them)
+            # even with DEBUG on; the demo server does not reload edited files anyway
+            "WHITENOISE_AUTOREFRESH": "false",
         }
     )
     return env

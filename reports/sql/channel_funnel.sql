@@ -4,7 +4,8 @@
 -- A user's channel is the channel of their first install ever; users count when that first
 -- install falls in the range. Users become customers through dim_customer.user_id; a
 -- customer pays once they have a succeeded charge. Revenue is their net to date (settlement
--- minor units). Each user's first install comes pre-computed from fact_user_acquisition
+-- minor units); net revenue per paying customer is that net / paying customers (realised
+-- value to date, not the LTV of the LTV page). Each user's first install comes pre-computed from fact_user_acquisition
 -- (kept by the install write path), not from all installs.
 -- the range's bounds as moments, worked out once rather than once per row
 with range_bounds as materialized (
@@ -42,6 +43,7 @@ channel_revenue as (
 
 select
     channel.channel_name,
+    coalesce(nullif(channel.channel_label, ''), channel.channel_name) as channel_label,
     coalesce(channel_installs.installs, 0)::integer as installs,
     coalesce(channel_revenue.paying_customers, 0)::integer as paying_customers,
     round(coalesce(channel_revenue.paying_customers, 0)::numeric / nullif(channel_installs.installs, 0), 6)
@@ -50,7 +52,7 @@ select
     round(coalesce(channel_revenue.net_revenue, 0)::numeric / nullif(channel_installs.installs, 0), 2)
     as revenue_per_install,
     round(channel_revenue.net_revenue::numeric / nullif(channel_revenue.paying_customers, 0), 2)
-    as average_ltv_per_paying_customer
+    as net_revenue_per_paying_customer
 from dim_channel as channel
 left join channel_installs on channel_installs.channel_id = channel.channel_sk
 left join channel_revenue on channel_revenue.channel_id = channel.channel_sk

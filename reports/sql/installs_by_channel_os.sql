@@ -19,10 +19,11 @@ daily_installs as (
 select
     daily_installs.month_start as month,
     channel.channel_name,
+    coalesce(nullif(channel.channel_label, ''), channel.channel_name) as channel_label,
     client.os_name,
     sum(daily_installs.installs)::integer as installs
 from daily_installs
 inner join dim_channel as channel on channel.channel_sk = daily_installs.channel_id
 inner join dim_client as client on client.client_sk = daily_installs.client_id
-group by daily_installs.month_start, channel.channel_name, client.os_name
+group by daily_installs.month_start, channel.channel_name, channel.channel_label, client.os_name
 order by month, channel.channel_name, client.os_name

@@ -34,7 +34,7 @@ channel_installs as (
 select
     channel.channel_name,
     channel.channel_group,
-    channel.channel_label,
+    coalesce(nullif(channel.channel_label, ''), channel.channel_name) as channel_label,
     coalesce(channel_installs.os_installs, 0)::integer as os_installs,
     coalesce(channel_installs.total_installs, 0)::integer as total_installs
 from dim_channel as channel

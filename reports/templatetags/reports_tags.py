@@ -16,14 +16,22 @@ def query_with(context, **changes):
     return "?" + query.urlencode()
 
 
+@register.simple_tag
+def sort_state(table, column):
+    """How a server-sorted table is sorted by `column`, as aria-sort (the stylesheet draws
+    the arrow from it)."""
+    if table.sort != column.order_key:
+        return {"aria": "none"}
+    return {"aria": "descending" if table.descending else "ascending"}
+
+
 @register.simple_tag(takes_context=True)
-def sort_query(context, key):
-    """Link for sorting by `key`: descending first, toggling when already sorted by it."""
+def sort_query(context, table, column):
+    """Link sorting `table` by `column`, back at the table: descending first, toggling when
+    already sorted by it; back to the first page."""
     query = context["request"].GET.copy()
     query.pop("export", None)
     query.pop("page", None)
-    current = query.get("sort", "total_net")
-    direction = query.get("direction", "desc")
-    query["sort"] = key
-    query["direction"] = "asc" if current == key and direction == "desc" else "desc"
-    return "?" + query.urlencode()
+    query["sort"] = column.order_key
+    query["direction"] = "asc" if table.sort == column.order_key and table.descending else "desc"
+    return f"?{query.urlencode()}#table-{table.name}"

@@ -209,11 +209,13 @@ def _process_in_savepoint(payload, trigger, api_key) -> str | None:
                 sender=djstripe_models.WebhookEventTrigger, instance=trigger
             )
             trigger.event = djstripe_models.Event.process(payload, api_key=api_key)
-            if not already_processed:
-                _ensure_object_synced(payload)
+            # post-process first: its receivers may complete the sync (the warehouse's flush
+            # retrieves a refund event's refund there); an unresolved event rolls them back
             djstripe_signals.webhook_post_process.send(
                 sender=djstripe_models.WebhookEventTrigger, instance=trigger, api_key=api_key
             )
+            if not already_processed:
+                _ensure_object_synced(payload)
     except EventUnresolved as exc:
         trigger.event = None
         return exc.reason

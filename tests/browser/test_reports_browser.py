@@ -1,17 +1,39 @@
 """Headless Chromium (Debian's, driven by Playwright) logs in as a manager and uses every
-report page: charts drawn, tables filled, a CSV downloaded, no JavaScript console errors."""
+report page on a desktop (1440×900) and a phone (390×844): charts drawn without a toolbar,
+no page wider than the screen, no JavaScript console errors, the headline cards equal to
+their CSV, the customer page reached from the LTV customers table and from a cohort heatmap
+cell, and never an admin login. The desktop run saves the home page screenshot the README
+shows (docs/screenshots/home.png).
+
+The report server here is Django's live server thread without its static-files shortcut,
+so static files go through WhiteNoise as in production (Brotli, immutable caching).
+"""
 
 import csv
+import datetime as dt
 import io
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.test.testcases import LiveServerThread
 from django.urls import reverse
 
-from tests.factories import DimChannelFactory, DimClientFactory, FactInstallFactory, utc
+from reports.staticfiles import PLOTLY_STATIC_PATH
+from tests.factories import (
+    DimChannelFactory,
+    DimClientFactory,
+    DimCustomerFactory,
+    FactInstallFactory,
+    FactTransactionFactory,
+    utc,
+)
 from tests.reports import payments_dataset
+from warehouse import services
+from warehouse.calendar import reporting_today
+from warehouse.models import FactTransaction
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,13 +48,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 HOSTILE_CHANNEL = '<a href="https://evil.example/">evil</a>'
+HOSTILE_OS = "<b>Android</b>"
+# REPORTS_SCREENSHOT_DIR=dir saves a full-page screenshot of every page for each device.
 SCREENSHOTS = os.environ.get("REPORTS_SCREENSHOT_DIR", "")
-PAGES = [
-    ("reports:overview", "month=2025-03", 1),
-    ("reports:ltv", "start=2024-11&end=2025-05", 1),
-    ("reports:cohorts", "start=2024-01&end=2025-05&cohort=2025-01", 4),
-    ("reports:channels", "start=2025-01-01&end=2025-12-31&day=2025-03-09", 2),
-]
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "home.png"
+VIEWPORTS = {"desktop": (1440, 900), "phone": (390, 844)}
+T = FactTransaction.TransactionType
 
 
 @pytest.fixture
@@ -45,14 +66,64 @@ def chromium_path():
     return str(CHROMIUM if CHROMIUM.is_file() else shutil.which("chromium"))
 
 
+def add_months(month: dt.date, months: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def recent_business():
+    """A year of payments up to today, so the home cards have trends to show: a dozen
+    customers joining over the months, some leaving, a refund and a dispute now and then."""
+    this_month = reporting_today().replace(day=1)
+    today = reporting_today().day
+    for number in range(12):
+        customer = DimCustomerFactory(
+            stripe_id=f"cus_recent{number:02d}", email=f"recent{number:02d}@example.com"
+        )
+        joined = add_months(this_month, -12 + number)
+        for k in range(0, 13 - number - (number % 3)):
+            month = add_months(joined, k)
+            day = 1 + (number * 3) % max(today if month == this_month else 28, 1)
+            at = dt.datetime(month.year, month.month, day, 15, tzinfo=dt.UTC)
+            charge = FactTransactionFactory(
+                stripe_id=f"ch_recent{number:02d}_{k:02d}",
+                customer=customer,
+                occurred_at=at,
+                amount=900 + 100 * number,
+            )
+            if (3 * number + k) % 7 == 0:
+                FactTransactionFactory(
+                    stripe_id=f"re_recent{number:02d}_{k:02d}",
+                    transaction_type=T.REFUND,
+                    charge_id=charge.stripe_id,
+                    customer=customer,
+                    occurred_at=at + dt.timedelta(hours=1),
+                    amount=-charge.amount,
+                )
+            if (5 * number + k) % 11 == 0:
+                FactTransactionFactory(
+                    stripe_id=f"dp_recent{number:02d}_{k:02d}",
+                    transaction_type=T.DISPUTE_WITHDRAWAL,
+                    status="lost",
+                    charge_id=charge.stripe_id,
+                    customer=customer,
+                    occurred_at=at + dt.timedelta(hours=2),
+                    amount=-charge.amount,
+                    fee=1500,
+                )
+    services.refresh_customer_months()
+
+
 @pytest.fixture
 def report_data(settings, manager_user):
     payments_dataset.build(settings)
-    channel = DimChannelFactory(channel_name="search")
-    for user, at in [
-        ("user-ada", utc(2025, 3, 9, 20)),
-        ("user-ada", utc(2025, 3, 10, 1)),
-        ("user-bob", utc(2025, 2, 1)),
+    recent_business()
+    search = DimChannelFactory(channel_name="apple_search_ads", channel_label="Apple Search Ads")
+    for user, at, channel in [
+        ("user-ada", utc(2025, 3, 9, 20), search),
+        ("user-ada", utc(2025, 3, 10, 1), search),
+        ("user-bob", utc(2025, 2, 1), DimChannelFactory(channel_name="organic")),
+        ("user-gus", utc(2025, 4, 1), DimChannelFactory(channel_name="tiktok_ads")),
     ]:
         FactInstallFactory(
             user_id=user,
@@ -60,18 +131,32 @@ def report_data(settings, manager_user):
             channel=channel,
             client=DimClientFactory(os_name="Android"),
         )
-    # A channel named like a link: its chart label must show as text, not become a link.
+    # A channel named like a link and an OS named in markup: drawn as text, never as markup.
     FactInstallFactory(
         user_id="user-eve",
         installed_at=utc(2025, 3, 5, 12),
-        channel=DimChannelFactory(channel_name=HOSTILE_CHANNEL),
-        client=DimClientFactory(os_name="Android"),
+        channel=DimChannelFactory(channel_name=HOSTILE_CHANNEL, channel_label=HOSTILE_CHANNEL),
+        client=DimClientFactory(os_name=HOSTILE_OS),
     )
     return manager_user
 
 
 @pytest.fixture
-def browser_page(chromium_path, report_data, live_server, monkeypatch):
+def report_server(report_data, transactional_db):
+    """The project's WSGI app (WhiteNoise included) on a free port, static files collected."""
+    call_command("collectstatic", interactive=False, verbosity=0)
+    thread = LiveServerThread("127.0.0.1", static_handler=lambda handler: handler)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    yield f"http://127.0.0.1:{thread.port}"
+    thread.terminate()
+
+
+@pytest.fixture
+def browser(chromium_path, report_server, monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the test data is already in
     # place, and Django's own teardown (flush) must still be allowed to use the database.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -79,58 +164,133 @@ def browser_page(chromium_path, report_data, live_server, monkeypatch):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        context = browser.new_context(accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        problems = []
-        page.on(
-            "console",
-            lambda message: (
-                problems.append(f"console {message.type}: {message.text}")
-                if message.type == "error"
-                else None
-            ),
-        )
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
-        yield page, problems
-        context.close()
+        yield browser
         browser.close()
 
 
-def test_manager_uses_every_report_page_in_chromium(browser_page, live_server):
-    page, problems = browser_page
+def open_page(browser, viewport):
+    width, height = viewport
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        accept_downloads=True,
+        is_mobile=width < 500,
+        has_touch=width < 500,
+    )
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    problems = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text}")
+            if message.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+    return context, page, problems
 
-    page.goto(live_server.url + reverse("reports:ltv"))
-    assert page.url.startswith(live_server.url + reverse("reports:login"))
+
+def log_in(page, server):
+    page.goto(server + reverse("reports:ltv"))
+    assert page.url.startswith(server + reverse("reports:login"))
     page.fill("#id_username", "manager")
     page.fill("#id_password", "manager-password-1")
     page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + reverse("reports:ltv"))
+    page.wait_for_url(server + reverse("reports:ltv"))
 
-    for url_name, query, chart_count in PAGES:
-        response = page.goto(f"{live_server.url}{reverse(url_name)}?{query}")
-        assert response.status == 200, url_name
 
-        charts = page.locator("div.chart")
-        assert charts.count() == chart_count, url_name
-        for index in range(chart_count):
-            chart = charts.nth(index)
-            # something is drawn inside Plotly's SVG: bars, lines/markers or a heatmap
-            chart.locator("svg.main-svg g.trace, svg.main-svg g.hm").first.wait_for(
-                state="attached"
-            )
-            assert "js-plotly-plot" in chart.get_attribute("class")
-        for section in page.locator("section.report-table").all():
-            if section.locator("table").count():
-                assert section.locator("tbody tr").count() > 0
-        assert page.locator("section.report-table tbody tr").count() > 0, url_name
-        if SCREENSHOTS:
-            page.screenshot(path=f"{SCREENSHOTS}/{url_name.split(':')[1]}.png", full_page=True)
+def check_page(page, server, path, *, charts, width, name):
+    response = page.goto(server + path)
+    assert response.status == 200, name
+    assert "/admin" not in page.url, name
+    drawn = page.locator("div.chart")
+    assert drawn.count() == charts, name
+    for index in range(charts):
+        chart = drawn.nth(index)
+        # something is drawn inside Plotly's SVG: bars, lines/markers or a heatmap
+        chart.locator("svg.main-svg g.trace, svg.main-svg g.hm").first.wait_for(state="attached")
+        assert chart.locator(".chart-placeholder").count() == 0, name
+    # no Plotly toolbar over the titles
+    assert page.locator(".modebar-container .modebar").count() == 0, name
+    document_width = page.evaluate("document.documentElement.scrollWidth")
+    assert document_width <= width, f"{name}: {document_width}px wide"
+    if SCREENSHOTS:
+        page.screenshot(path=f"{SCREENSHOTS}/{name}-{width}.png", full_page=True)
 
-    # Markup in data and in the query string is drawn as text (issue 15, finding 5).
+
+def top_of(page, selector) -> float:
+    return page.locator(selector).first.bounding_box()["y"]
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+def test_manager_uses_every_report_page(browser, report_server, device):
+    width, height = VIEWPORTS[device]
+    context, page, problems = open_page(browser, VIEWPORTS[device])
+    server = report_server
+    plotly_sizes = []
+    page.on(
+        "requestfinished",
+        lambda request: (
+            plotly_sizes.append((request.sizes()["responseBodySize"], request.response().headers))
+            if PLOTLY_STATIC_PATH in request.url
+            else None
+        ),
+    )
+    log_in(page, server)
+
+    pages = [
+        ("home", reverse("reports:home"), 0),
+        ("overview", reverse("reports:overview"), 2),
+        ("ltv", reverse("reports:ltv") + "?start=2024-11&end=2025-05", 2),
+        ("cohorts", reverse("reports:cohorts") + "?start=2024-01&end=2025-05&cohort=2025-01", 4),
+        ("channels", reverse("reports:channels") + "?start=2025-01-01&end=2025-12-31", 3),
+        ("customers", reverse("reports:customers") + "?q=example.com", 0),
+        ("customer", reverse("reports:customer", args=["cus_ada"]), 1),
+    ]
+    for name, path, charts in pages:
+        check_page(page, server, path, charts=charts, width=width, name=name)
+
+    # Weight: plotly.js arrives Brotli-compressed, at most 1.5 MB, cached as immutable.
+    assert plotly_sizes, "plotly.js was not loaded"
+    size, headers = plotly_sizes[0]
+    assert headers.get("content-encoding") == "br"
+    assert "immutable" in headers.get("cache-control", "")
+    assert 0 < size <= 1_500_000
+
+    # Home: the cards show what the CSV holds, and the LTV and refunds/disputes cost cards
+    # are on the first screen.
+    page.goto(server + reverse("reports:home"))
+    with page.expect_download() as download_info:
+        page.click("#table-headline .export a")
+    header, *rows = list(csv.reader(io.StringIO(Path(download_info.value.path()).read_text())))
+    assert len(rows) == page.locator(".card").count() >= 7
+    for row in rows:
+        values = dict(zip(header, row, strict=True))
+        shown = page.locator(f"#card-{values['metric']} .card-value").inner_text()
+        assert shown.replace(",", "").removesuffix("%") == (values["value"] or "—"), values
+    for card in ("#card-ltv", "#card-refunds_and_disputes_cost", "#card-net_revenue"):
+        box = page.locator(card).bounding_box()
+        assert box["y"] + box["height"] <= height, f"{card} below the first screen"
+    if device == "desktop":
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT))
+
+    # The other questions, each from the first screen of its page.
+    page.goto(server + reverse("reports:ltv"))
+    assert top_of(page, ".card[data-card=ltv]") < height
+    assert top_of(page, "#chart-ltv-over-time") < height
+    page.goto(server + reverse("reports:channels") + "?start=2025-01-01&end=2025-12-31")
+    assert top_of(page, "#chart-channel-funnel") < height
+    assert "Apple Search Ads" in page.locator("#table-funnel").inner_text()
+    assert "apple_search_ads" not in page.locator("main").inner_text()
+    page.goto(server + reverse("reports:cohorts") + "?start=2024-01&end=2025-05&cohort=2025-01")
+    assert top_of(page, "#chart-cohort-heatmap") < height
+
+    # Markup in data and in the chosen OS is drawn as text (issue 15, finding 5).
     page.goto(
-        f"{live_server.url}{reverse('reports:channels')}?start=2025-01-01&end=2025-12-31"
+        server + reverse("reports:channels") + "?start=2025-01-01&end=2025-12-31"
         "&os_name=%3Cb%3EAndroid%3C%2Fb%3E"
     )
     page.locator("#chart-top-channels svg.main-svg g.trace").first.wait_for(state="attached")
@@ -138,13 +298,42 @@ def test_manager_uses_every_report_page_in_chromium(browser_page, live_server):
     assert page.locator(".chart svg text", has_text='<a href="https://evil.example/">').count()
     assert page.locator(".chart svg text", has_text="<b>Android</b>").count()
 
-    page.goto(f"{live_server.url}{reverse('reports:ltv')}?start=2024-11&end=2025-05")
-    with page.expect_download() as download_info:
-        page.click("#table-customers .export a")
-    download = download_info.value
-    assert download.suggested_filename == "ltv-customers.csv"
-    header, *rows = list(csv.reader(io.StringIO(Path(download.path()).read_text())))
-    assert header[0] == "customer_id" and "total_net (USD)" in header
-    assert len(rows) == 6
+    # The funnel table sorts by a click on its header, with an arrow.
+    page.goto(server + reverse("reports:channels") + "?start=2025-01-01&end=2025-12-31")
+    header_cell = page.locator("#table-funnel th[data-key=installs]")
+    header_cell.locator("button").click()
+    assert header_cell.get_attribute("aria-sort") == "descending"
+    installs = [
+        int(text)
+        for text in page.locator("#table-funnel tbody tr td:nth-child(2)").all_inner_texts()
+    ]
+    assert installs == sorted(installs, reverse=True)
+
+    # The customer page from the LTV customers table...
+    page.goto(server + reverse("reports:ltv") + "?start=2024-11&end=2025-05")
+    page.locator("#table-customers tbody a").first.click()
+    page.wait_for_load_state()
+    assert "/reports/customers/cus_" in page.url
+    assert page.locator("#table-transactions tbody tr").count() > 0
+    # ...and from a cohort heatmap cell (2024-11 cohort, two months later), then one of them
+    page.goto(server + reverse("reports:cohorts") + "?start=2024-01&end=2025-05&cohort=2025-01")
+    heatmap = page.locator("#chart-cohort-heatmap")
+    heatmap.locator("svg.main-svg g.hm").first.wait_for(state="attached")
+    cell = page.evaluate(
+        """() => {
+            const chart = document.getElementById('chart-cohort-heatmap');
+            const trace = chart.data[0];
+            const row = trace.y.indexOf('2024-11'), column = trace.x.indexOf('+2');
+            const xa = chart._fullLayout.xaxis, ya = chart._fullLayout.yaxis;
+            const box = chart.querySelector('.nsewdrag').getBoundingClientRect();
+            return {x: box.left + xa.c2p(column), y: box.top + ya.c2p(row)};
+        }"""
+    )
+    page.mouse.click(cell["x"], cell["y"])
+    page.wait_for_url("**/reports/customers/?cohort=2024-11&month=2025-01")
+    page.locator("#table-customers tbody a").first.click()
+    page.wait_for_load_state()
+    assert "/reports/customers/cus_" in page.url and "/admin" not in page.url
 
     assert problems == []
+    context.close()

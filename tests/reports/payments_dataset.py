@@ -206,30 +206,6 @@ class Expected:
             return None
         return Fraction(len(before - self.paying(month)), len(before))
 
-    def month_summary(self, month: dt.date) -> list[dict]:
-        rows = []
-        for m in (add_months(month, -1), month):
-            succeeded = sum(self.charges[(n, m)] for n in self.customers)
-            failed = sum(self.failed[(n, m)] for n in self.customers)
-            rows.append(
-                {
-                    "month": m,
-                    "gross": sum(self.gross[(n, m)] for n in self.customers),
-                    "refunds": sum(self.refunds[(n, m)] for n in self.customers),
-                    "disputes": sum(self.disputes[(n, m)] for n in self.customers),
-                    "net": self.month_net(m),
-                    "fees": sum(self.fees[(n, m)] for n in self.customers),
-                    "paying_customers": len(self.paying(m)),
-                    "new_customers": sum(1 for n in self.customers if self.first_payment(n) == m),
-                    "succeeded_charges": succeeded,
-                    "failed_charges": failed,
-                    "failed_payment_rate": rounded(Fraction(failed, succeeded + failed), 6)
-                    if succeeded + failed
-                    else None,
-                }
-            )
-        return rows
-
     def monthly_metrics(self, first: dt.date, last: dt.date) -> list[dict]:
         rows = []
         for month in months_from(first, last):

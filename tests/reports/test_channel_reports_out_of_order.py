@@ -6,12 +6,11 @@ from collections import Counter
 
 import pytest
 
-from reports.models import InstallReport
+from reports.models import AcquisitionReport, InstallDayReport
 from tests.factories import DimChannelFactory, DimClientFactory, FactInstallFactory, utc
 from warehouse.services.installs import upsert_install
 
 pytestmark = pytest.mark.django_db
-installs = InstallReport.objects
 
 # (install_id, user_id, channel, os_name, installed_at) in arrival order
 ARRIVALS = [
@@ -81,7 +80,7 @@ def _first_install_channels(first_day, last_day):
     [(dt.date(2025, 1, 1), dt.date(2025, 12, 31)), (dt.date(2025, 4, 1), dt.date(2025, 4, 30))],
 )
 def test_funnel_uses_each_users_earliest_install(out_of_order_installs, first_day, last_day):
-    rows = installs.channel_funnel(first_day, last_day)
+    rows = AcquisitionReport.objects.channel_funnel(first_day, last_day)
 
     expected = _first_install_channels(first_day, last_day)
     assert {row["channel_name"]: row["installs"] for row in rows} == {
@@ -93,10 +92,12 @@ def test_install_counts_count_every_install_once(out_of_order_installs):
     by_month = Counter(
         (at.date().replace(day=1), channel, os_name) for _, _, channel, os_name, at in ARRIVALS
     )
-    rows = installs.installs_by_channel_os(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    rows = InstallDayReport.objects.installs_by_channel_os(
+        dt.date(2025, 1, 1), dt.date(2025, 12, 31)
+    )
     assert {(r["month"], r["channel_name"], r["os_name"]): r["installs"] for r in rows} == by_month
 
-    top = installs.top_channels_by_os(
+    top = InstallDayReport.objects.top_channels_by_os(
         "android", 3, first_day=dt.date(2025, 4, 1), last_day=dt.date(2025, 4, 30)
     )
     april = [(channel, os_name) for _, _, channel, os_name, at in ARRIVALS if at.month == 4]

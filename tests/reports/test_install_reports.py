@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from reports.models import InstallReport
+from reports.models import AcquisitionReport, InstallDayReport, InstallReport
 from tests.factories import (
     DimChannelFactory,
     DimClientFactory,
@@ -21,7 +21,6 @@ from tests.reports.payments_dataset import rounded
 from warehouse import services
 
 pytestmark = pytest.mark.django_db
-installs = InstallReport.objects
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")
 # 20:00 UTC on 10 March 2025 is 09:00 on 11 March in Auckland (NZDT, UTC+13): "yesterday"
@@ -63,7 +62,7 @@ def _user_counts(rows):
 
 
 def test_duplicate_installs_default_to_yesterday_in_the_reporting_time_zone(auckland_installs):
-    rows = installs.duplicate_installs()
+    rows = InstallReport.objects.duplicate_installs()
 
     assert _user_counts(rows) == [
         {"user_id": "u3", "install_count": 3},
@@ -82,11 +81,13 @@ def test_duplicate_installs_default_to_yesterday_in_the_reporting_time_zone(auck
 
 @pytest.mark.parametrize("day", [dt.date(2025, 3, 9), dt.date(2025, 3, 10), dt.date(2025, 3, 11)])
 def test_duplicate_installs_on_a_chosen_day(auckland_installs, day):
-    assert _user_counts(installs.duplicate_installs(day)) == _duplicates_by_hand(day, AUCKLAND)
+    assert _user_counts(InstallReport.objects.duplicate_installs(day)) == _duplicates_by_hand(
+        day, AUCKLAND
+    )
 
 
 def test_duplicate_installs_none_on_a_quiet_day(auckland_installs):
-    assert installs.duplicate_installs(dt.date(2024, 1, 1)) == []
+    assert InstallReport.objects.duplicate_installs(dt.date(2024, 1, 1)) == []
 
 
 # channel -> installs per OS; "android" in lower case counts as Android.
@@ -135,7 +136,7 @@ def _ranking(rows):
 
 
 def test_top_channels_by_android_installs_then_total(channel_installs):
-    rows = installs.top_channels_by_os()
+    rows = InstallDayReport.objects.top_channels_by_os()
 
     # beta beats alpha on total installs; eta, theta and zeta tie and go by name
     assert _ranking(rows) == [
@@ -148,20 +149,20 @@ def test_top_channels_by_android_installs_then_total(channel_installs):
 
 
 def test_top_channels_include_channels_without_installs_last(channel_installs):
-    rows = installs.top_channels_by_os("Android", limit=20)
+    rows = InstallDayReport.objects.top_channels_by_os("Android", limit=20)
 
     assert _ranking(rows) == _ranking_by_hand("Android", {"zeta": {"Android": 1}})
     assert _ranking(rows)[-1] == ("epsilon", 0, 0)
 
 
 def test_top_channels_for_another_os_rank_by_that_os(channel_installs):
-    rows = installs.top_channels_by_os("iOS", limit=3)
+    rows = InstallDayReport.objects.top_channels_by_os("iOS", limit=3)
 
     assert _ranking(rows) == [("delta", 5, 5), ("beta", 3, 6), ("alpha", 1, 4)]
 
 
 def test_top_channels_within_a_day_range(channel_installs, settings):
-    rows = installs.top_channels_by_os(
+    rows = InstallDayReport.objects.top_channels_by_os(
         "Android", limit=20, first_day=dt.date(2025, 1, 1), last_day=dt.date(2025, 12, 31)
     )
 
@@ -169,7 +170,9 @@ def test_top_channels_within_a_day_range(channel_installs, settings):
 
 
 def test_installs_by_channel_and_os_per_month(channel_installs):
-    rows = installs.installs_by_channel_os(dt.date(2024, 1, 1), dt.date(2025, 12, 31))
+    rows = InstallDayReport.objects.installs_by_channel_os(
+        dt.date(2024, 1, 1), dt.date(2025, 12, 31)
+    )
 
     expected = sorted(
         [
@@ -214,7 +217,7 @@ def test_channel_funnel(settings):
     DimCustomerFactory(user_id="cat")  # a customer who never paid
     services.refresh_customer_months()
 
-    rows = installs.channel_funnel(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    rows = AcquisitionReport.objects.channel_funnel(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
 
     by_channel = defaultdict(lambda: {"installs": 0, "paying": 0, "net": 0})
     for user, (channel, at) in first_installs.items():
@@ -228,6 +231,7 @@ def test_channel_funnel(settings):
         totals = by_channel[name]
         return {
             "channel_name": name,
+            "channel_label": name.title(),
             "installs": totals["installs"],
             "paying_customers": totals["paying"],
             "conversion_rate": rounded(Decimal(totals["paying"]) / totals["installs"], 6)
@@ -237,7 +241,7 @@ def test_channel_funnel(settings):
             "revenue_per_install": rounded(Decimal(totals["net"]) / totals["installs"], 2)
             if totals["installs"]
             else None,
-            "average_ltv_per_paying_customer": rounded(Decimal(totals["net"]) / totals["paying"], 2)
+            "net_revenue_per_paying_customer": rounded(Decimal(totals["net"]) / totals["paying"], 2)
             if totals["paying"]
             else None,
         }

@@ -7,13 +7,17 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
+import brotli
 import plotly
 import pytest
-from django.contrib.admin.utils import quote
+from django.core.management import call_command
+from django.templatetags.static import static
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from reports.formatting import display_value, major_units
+from reports.formatting import display_value
+from reports.staticfiles import PLOTLY_STATIC_PATH
 from tests.factories import (
     DimChannelFactory,
     DimClientFactory,
@@ -25,18 +29,23 @@ from tests.factories import (
 from tests.reports import payments_dataset
 from tests.reports.payments_dataset import Expected
 from warehouse import services
+from warehouse.calendar import reporting_today
+from warehouse.money import major_units
 
 pytestmark = pytest.mark.django_db
 
 PAGES = {
-    "reports:overview": {"month": "2025-03"},
+    "reports:home": {},
+    "reports:overview": {"start": "2024-11", "end": "2025-05"},
     "reports:ltv": {"start": "2024-11", "end": "2025-05"},
     "reports:cohorts": {"start": "2024-01", "end": "2025-05", "cohort": "2025-01"},
     "reports:channels": {"start": "2025-01-01", "end": "2025-12-31", "day": "2025-03-09"},
+    "reports:customers": {"q": "example.com"},
 }
 TABLES = {
-    "reports:overview": ["summary"],
-    "reports:ltv": ["ltv", "monthly", "customers"],
+    "reports:home": ["headline"],
+    "reports:overview": ["refunds_disputes", "money"],
+    "reports:ltv": ["ltv_over_time", "ltv", "monthly", "customers"],
     "reports:cohorts": [
         "retention_customers",
         "retention_revenue",
@@ -44,7 +53,8 @@ TABLES = {
         "follow_cohort",
         "retention_detail",
     ],
-    "reports:channels": ["top_channels", "duplicate_installs", "installs_by_channel_os", "funnel"],
+    "reports:channels": ["funnel", "top_channels", "duplicate_installs", "installs_by_channel_os"],
+    "reports:customers": ["customers"],
 }
 
 
@@ -54,14 +64,18 @@ class TableParser(HTMLParser):
     def __init__(self):
         super().__init__()
         self.tables, self.current, self.row, self.cell = {}, None, None, None
+        self.keys = {}  # table -> the column keys of its header (th data-key), as in the CSV
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "section" and "data-table" in attrs:
             self.current = self.tables.setdefault(attrs["data-table"], [])
+            self.current_keys = self.keys.setdefault(attrs["data-table"], [])
         elif tag == "tr" and self.current is not None:
             self.row = []
         elif tag in ("td", "th") and self.row is not None:
+            if tag == "th" and "data-key" in attrs:
+                self.current_keys.append(attrs["data-key"])
             self.cell = ""
 
     def handle_endtag(self, tag):
@@ -83,6 +97,13 @@ def page_tables(response) -> dict:
     parser = TableParser()
     parser.feed(response.content.decode())
     return parser.tables
+
+
+def page_table_keys(response) -> dict:
+    """Each table's column keys as the page shows them (a CSV may hold more, e.g. codes)."""
+    parser = TableParser()
+    parser.feed(response.content.decode())
+    return parser.keys
 
 
 def csv_rows(response) -> list[list[str]]:
@@ -117,7 +138,8 @@ def test_every_table_downloads_as_csv_with_the_numbers_of_the_page(
     manager_client, dataset, url_name
 ):
     url = reverse(url_name)
-    tables = page_tables(manager_client.get(url, PAGES[url_name]))
+    page = manager_client.get(url, PAGES[url_name])
+    tables, keys_shown = page_tables(page), page_table_keys(page)
     assert set(tables) == set(TABLES[url_name])
 
     for name in TABLES[url_name]:
@@ -127,37 +149,53 @@ def test_every_table_downloads_as_csv_with_the_numbers_of_the_page(
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert response["Content-Disposition"].startswith("attachment;")
         header, *rows = csv_rows(response)
-        page_header, *page_rows = tables[name]
-        assert len(header) == len(page_header)
+        _, *page_rows = tables[name]
+        keys = [column.split(" (")[0] for column in header]
+        assert set(keys_shown[name]) <= set(keys), name
         assert rows, f"{name} has no rows"
-        assert rows == [[as_csv_text(cell) for cell in row] for row in page_rows], name
+        shown = [keys.index(key) for key in keys_shown[name]]
+        assert [[row[i] for i in shown] for row in rows] == [
+            [as_csv_text(cell) for cell in row] for row in page_rows
+        ], name
 
 
-def test_overview_page_shows_the_months_money_in_major_units(manager_client, dataset):
+def test_overview_shows_each_months_money_in_major_units(manager_client, dataset):
     response = manager_client.get(
-        reverse("reports:overview"), {"month": "2025-02", "export": "summary"}
+        reverse("reports:overview"), {"start": "2025-01", "end": "2025-02", "export": "money"}
     )
 
     header, january, february = csv_rows(response)
-    expected = dataset.month_summary(dt.date(2025, 2, 1))
-    net = header.index("net (USD)")
+    net = header.index("net_revenue (USD)")
     assert [january[net], february[net]] == [
-        str(major_units(row["net"], "usd")) for row in expected
+        str(major_units(dataset.month_net(dt.date(2025, month, 1)), "usd")) for month in (1, 2)
     ]
-    failed_rate = header.index("failed_payment_rate")
-    assert february[failed_rate] == str(
-        (expected[1]["failed_payment_rate"] * 100).quantize(Decimal("0.01"))
-    )
 
 
-def test_ltv_page_links_customers_to_their_admin_page_and_sorts(manager_client, dataset):
+def test_overview_defaults_to_the_trailing_twelve_months(manager_client):
+    FactTransactionFactory(customer=DimCustomerFactory(), occurred_at=timezone.now())
+    services.refresh_customer_months()
+
+    response = manager_client.get(reverse("reports:overview"), {"export": "money"})
+
+    _, *rows = csv_rows(response)
+    this_month = reporting_today().replace(day=1)
+    months = [dt.date.fromisoformat(row[0] + "-01") for row in rows]
+    assert len(months) == 12 and months[-1] == this_month
+
+
+def test_ltv_page_links_customers_to_their_customer_page_and_sorts(manager_client, dataset):
     response = manager_client.get(
         reverse("reports:ltv"),
         {**PAGES["reports:ltv"], "sort": "active_months", "direction": "asc"},
     )
 
-    admin_url = reverse("admin:warehouse_dimcustomer_change", args=[quote(dataset.ids["ada"])])
-    assert f'href="{admin_url}"'.encode() in response.content
+    customer_url = reverse("reports:customer", args=[dataset.ids["ada"]])
+    assert f'href="{customer_url}"'.encode() in response.content
+    assert b"/admin/" not in response.content
+    # the sorted header shows its arrow; re-sorting and paging links come back to the table
+    html = response.content.decode()
+    assert 'aria-sort="ascending"' in html
+    assert "direction=desc#table-customers" in html
     customers = page_tables(response)["customers"][1:]
     active = [int(row[4]) for row in customers]
     assert active == sorted(active) and len(active) == 6
@@ -166,12 +204,13 @@ def test_ltv_page_links_customers_to_their_admin_page_and_sorts(manager_client, 
 @pytest.mark.parametrize(
     "url_name,params,message",
     [
-        ("reports:overview", {"month": "2025-13"}, "Enter a month as YYYY-MM"),
+        ("reports:overview", {"start": "2025-13"}, "Enter a month as YYYY-MM"),
         (
             "reports:overview",
-            {"month": "'; drop table dim_customer; --"},
+            {"end": "'; drop table dim_customer; --"},
             "Enter a month as YYYY-MM",
         ),
+        ("reports:ltv", {"window": "5"}, "Select a valid choice"),
         ("reports:ltv", {"start": "2025-05", "end": "2025-01"}, "must not be after the last month"),
         ("reports:ltv", {"start": "1900-01"}, "Enter a month as YYYY-MM"),
         ("reports:ltv", {"start": "2000-01", "end": "2025-01"}, "Choose at most 240 months"),
@@ -188,7 +227,8 @@ def test_ltv_page_links_customers_to_their_admin_page_and_sorts(manager_client, 
         ("reports:channels", {"top": "0"}, "greater than or equal to 1"),
         ("reports:channels", {"top": "five"}, "Enter a whole number"),
         ("reports:channels", {"day": "2025-02-30"}, "Enter a valid date"),
-        ("reports:channels", {"os_name": "x" * 65}, "at most 64 characters"),
+        ("reports:channels", {"os_name": "Windows"}, "Select a valid choice"),
+        ("reports:customers", {"q": "x" * 256}, "at most 255 characters"),
         (
             "reports:channels",
             {"start": "2025-03-01", "end": "2025-01-01"},
@@ -211,16 +251,34 @@ def test_unknown_export_table_is_a_400_naming_the_tables(manager_client):
     response = manager_client.get(reverse("reports:ltv"), {"export": "nope"})
 
     assert response.status_code == 400
-    assert "ltv, monthly, customers" in response.content.decode()
+    assert "ltv_over_time, ltv, monthly, customers" in response.content.decode()
+
+
+EMPTY_STATES = {
+    "reports:home": "No payments yet",
+    "reports:overview": "No payments in these months",
+    "reports:ltv": "No full month in this range",
+    "reports:cohorts": "No cohort starts in these months",
+    "reports:channels": "No installs in these days",
+    "reports:customers": "No customer matches",
+}
 
 
 @pytest.mark.parametrize("url_name", PAGES)
-def test_empty_warehouse_shows_empty_states(manager_client, url_name):
-    response = manager_client.get(reverse(url_name))
+def test_empty_warehouse_shows_empty_states_saying_why(manager_client, url_name):
+    response = manager_client.get(reverse(url_name), PAGES[url_name])
 
     assert response.status_code == 200
-    assert b"No data for this selection." in response.content
+    assert EMPTY_STATES[url_name] in response.content.decode()
     assert b'data-spec="' not in response.content
+
+
+def test_a_range_of_only_the_current_month_says_ltv_needs_a_full_month(manager_client, dataset):
+    this_month = timezone.localdate().strftime("%Y-%m")
+
+    response = manager_client.get(reverse("reports:ltv"), {"start": this_month, "end": this_month})
+
+    assert "LTV needs at least one finished month" in response.content.decode()
 
 
 def test_zero_decimal_settlement_currency_is_shown_without_decimals(manager_client, settings):
@@ -237,10 +295,10 @@ def test_zero_decimal_settlement_currency_is_shown_without_decimals(manager_clie
 
     response = manager_client.get(reverse("reports:overview"))
 
-    this_month = page_tables(response)["summary"][2]
+    this_month = page_tables(response)["money"][-1]
     assert this_month[1] == "123,456"  # gross: yen, not 1,234.56
-    export = csv_rows(manager_client.get(reverse("reports:overview"), {"export": "summary"}))
-    assert export[0][1] == "gross (JPY)" and export[2][1] == "123456"
+    export = csv_rows(manager_client.get(reverse("reports:overview"), {"export": "money"}))
+    assert export[0][1] == "gross (JPY)" and export[-1][1] == "123456"
 
 
 @pytest.mark.parametrize(
@@ -259,21 +317,23 @@ def test_money_display_respects_the_currency_exponent(minor, currency, shown):
     assert display_value(minor, "money", currency) == shown
 
 
-def test_plotly_js_is_served_from_the_installed_package_with_a_long_cache(
-    client, manager_client, dataset
-):
+def test_plotly_js_is_a_compressed_immutable_static_file(client, manager_client, dataset):
+    call_command("collectstatic", interactive=False, verbosity=0)
     page = manager_client.get(reverse("reports:ltv"), PAGES["reports:ltv"]).content.decode()
-    url = reverse("reports:plotly_js", args=[plotly.__version__])
-    assert f'<script src="{url}">' in page
-    assert "cdn" not in page.lower()
+    url = static(PLOTLY_STATIC_PATH)
+    assert f'<script src="{url}" defer></script>' in page
+    assert plotly.__version__ in url and "cdn" not in page.lower()
 
-    response = client.get(url)
+    response = Client().get(url, headers={"accept-encoding": "gzip, br"})
 
     assert response.status_code == 200
-    assert "max-age=31536000" in response["Cache-Control"]
+    assert response["Content-Encoding"] == "br"
+    assert "immutable" in response["Cache-Control"]
+    body = b"".join(response.streaming_content)
+    assert len(body) <= 1_500_000
     bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    assert b"".join(response.streaming_content) == bundled.read_bytes()
-    assert client.get(reverse("reports:plotly_js", args=["0.0.1"])).status_code == 404
+    assert brotli.decompress(body) == bundled.read_bytes()
+    assert Client().get(url.replace(plotly.__version__, "0.0.1")).status_code == 404
 
 
 def test_customers_table_is_paginated_with_links_keeping_the_filter(manager_client):
@@ -293,7 +353,15 @@ def test_customers_table_is_paginated_with_links_keeping_the_filter(manager_clie
     assert "Page 1 of 2 (55 customers)" in first.content.decode()
     assert (
         "?start=2025-01&amp;end=2025-03&amp;sort=total_net&amp;direction=asc&amp;page=2"
-        in first.content.decode()
+        "#table-customers" in first.content.decode()
     )
     rows = page_tables(second)["customers"][1:]
     assert [row[1] for row in rows] == [f"c{n:02d}@example.com" for n in range(50, 55)]
+    past_end = manager_client.get(reverse("reports:ltv"), {**params, "page": "9999"})
+    assert past_end.status_code == 200
+    html = past_end.content.decode()
+    assert "Page 9999 is past the last page (2)." in html
+    assert "page=2#table-customers" in html and "Go to the last page (2)" in html
+    # page, sort and direction are not filter fields the reader sees
+    assert 'type="hidden" name="page"' not in html
+    assert 'name="sort"' in html and 'type="hidden" name="sort"' in html

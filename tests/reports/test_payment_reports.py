@@ -6,14 +6,20 @@ from decimal import Decimal
 
 import pytest
 
-from reports.models import CustomerMonthReport
+from reports.models import (
+    CohortMonthReport,
+    CustomerLifetimeReport,
+    FollowMonthReport,
+    MonthReport,
+    TransactionReport,
+)
 from tests.reports import payments_dataset
 from tests.reports.payments_dataset import Expected
 
 pytestmark = pytest.mark.django_db
 
 FIRST, LAST = dt.date(2024, 11, 1), dt.date(2025, 5, 1)
-reports = CustomerMonthReport.objects
+months = MonthReport.objects
 
 
 @pytest.fixture
@@ -25,13 +31,8 @@ def _without(rows, *keys):
     return [{k: v for k, v in row.items() if k not in keys} for row in rows]
 
 
-@pytest.mark.parametrize("month", [dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 4, 1)])
-def test_month_summary(expected, month):
-    assert reports.month_summary(month) == expected.month_summary(month)
-
-
 def test_monthly_arpu_and_churn(expected):
-    actual = reports.monthly_metrics(dt.date(2023, 12, 1), LAST)
+    actual = months.monthly_metrics(dt.date(2023, 12, 1), LAST)
 
     assert actual == expected.monthly_metrics(dt.date(2023, 12, 1), LAST)
     # the months of one calendar month a year apart stay apart (January 2024 vs 2025)
@@ -44,15 +45,42 @@ def test_monthly_arpu_and_churn(expected):
 
 @pytest.mark.parametrize("current", [dt.date(2025, 6, 1), dt.date(2025, 5, 1), dt.date(2025, 3, 1)])
 def test_ltv_over_full_months(expected, current):
-    actual = reports.ltv_summary(FIRST, LAST, current)
+    actual = months.ltv_summary(FIRST, LAST, current)
 
     assert actual == expected.ltv_summary(FIRST, LAST, current)
     assert actual["ltv"] is not None
 
 
+@pytest.mark.parametrize("window", [1, 3, 6])
+def test_ltv_over_time_is_each_months_trailing_window_ltv(expected, window):
+    current = dt.date(2025, 5, 1)
+
+    actual = months.ltv_over_time(FIRST, LAST, window_months=window, current_month=current)
+
+    # full months only: from FIRST to April 2025 (May is the current month)
+    assert [row["month"] for row in actual] == payments_dataset.months_from(
+        FIRST, dt.date(2025, 4, 1)
+    )
+    for row in actual:
+        window_start = payments_dataset.add_months(row["month"], -(window - 1))
+        oracle = expected.ltv_summary(
+            window_start, row["month"], payments_dataset.add_months(row["month"], 1)
+        )
+        assert row == {
+            "month": row["month"],
+            "window_months": window,
+            "arpu_months": oracle["arpu_months"],
+            "churn_months": oracle["churn_months"],
+            "average_arpu": oracle["average_arpu"],
+            "average_churn": oracle["average_churn"],
+            "ltv": oracle["ltv"],
+        }, row["month"]
+    assert any(row["ltv"] is not None for row in actual)
+
+
 def test_ltv_without_churn_is_none_not_a_division_by_zero(expected):
     # November 2024 alone: nobody paid in October, so there is no churn to divide by
-    actual = reports.ltv_summary(FIRST, FIRST, dt.date(2025, 6, 1))
+    actual = months.ltv_summary(FIRST, FIRST, dt.date(2025, 6, 1))
 
     assert actual == expected.ltv_summary(FIRST, FIRST, dt.date(2025, 6, 1))
     assert actual["average_churn"] is None and actual["ltv"] is None
@@ -60,9 +88,9 @@ def test_ltv_without_churn_is_none_not_a_division_by_zero(expected):
 
 @pytest.mark.parametrize("first,last", [(FIRST, LAST), (dt.date(2025, 1, 1), dt.date(2025, 3, 1))])
 def test_customer_values(expected, first, last):
-    churn = reports.ltv_summary(first, last, dt.date(2025, 6, 1))["average_churn"]
+    churn = months.ltv_summary(first, last, dt.date(2025, 6, 1))["average_churn"]
 
-    rows = reports.customer_values(first, last, churn_rate=churn)
+    rows = CustomerLifetimeReport.objects.customer_values(first, last, churn_rate=churn)
 
     assert {row["customer_id"]: row for row in _without(rows, "total_rows")} == (
         expected.customer_values(first, last, churn)
@@ -71,7 +99,9 @@ def test_customer_values(expected, first, last):
 
 
 def test_customer_values_single_month_customer_and_no_churn_do_not_divide_by_zero(expected):
-    rows = reports.customer_values(dt.date(2025, 3, 1), dt.date(2025, 3, 1), churn_rate=None)
+    rows = CustomerLifetimeReport.objects.customer_values(
+        dt.date(2025, 3, 1), dt.date(2025, 3, 1), churn_rate=None
+    )
 
     dara = next(row for row in rows if row["customer_id"] == expected.ids["dara"])
     assert dara["span_months"] == 1 and dara["average_monthly_spend"] == Decimal("2000.00")
@@ -84,7 +114,9 @@ def test_predicted_remaining_does_not_grow_with_inactivity(expected):
     predictions = [
         next(
             row
-            for row in reports.customer_values(FIRST, last, churn_rate=Decimal("0.25"))
+            for row in CustomerLifetimeReport.objects.customer_values(
+                FIRST, last, churn_rate=Decimal("0.25")
+            )
             if row["customer_id"] == ada
         )["predicted_remaining"]
         for last in [dt.date(2025, 3, 1), dt.date(2025, 4, 1), dt.date(2025, 5, 1)]
@@ -108,14 +140,14 @@ def test_predicted_remaining_does_not_grow_with_inactivity(expected):
 )
 @pytest.mark.parametrize("descending", [True, False])
 def test_customer_values_sorting_and_paging(expected, sort, descending):
-    every = reports.customer_values(
+    every = CustomerLifetimeReport.objects.customer_values(
         FIRST, LAST, churn_rate=Decimal("0.1"), sort=sort, descending=descending
     )
     key = "email" if sort == "customer" else sort
     values = [row[key] for row in every]
 
     assert values == sorted(values, reverse=descending)
-    page_two = reports.customer_values(
+    page_two = CustomerLifetimeReport.objects.customer_values(
         FIRST, LAST, churn_rate=Decimal("0.1"), sort=sort, descending=descending, limit=2, offset=2
     )
     assert [r["customer_id"] for r in page_two] == [r["customer_id"] for r in every[2:4]]
@@ -123,7 +155,7 @@ def test_customer_values_sorting_and_paging(expected, sort, descending):
 
 
 def test_cohort_retention(expected):
-    actual = reports.cohort_retention(dt.date(2024, 1, 1), LAST)
+    actual = CohortMonthReport.objects.cohort_retention(dt.date(2024, 1, 1), LAST)
 
     assert actual == expected.cohort_retention(dt.date(2024, 1, 1), LAST)
     by_cell = {(r["cohort_month"], r["months_since_first_payment"]): r for r in actual}
@@ -134,7 +166,7 @@ def test_cohort_retention(expected):
 
 
 def test_customer_flow(expected):
-    actual = reports.customer_flow(FIRST, LAST)
+    actual = months.customer_flow(FIRST, LAST)
 
     assert actual == expected.customer_flow(FIRST, LAST)
     april = next(row for row in actual if row["month"] == dt.date(2025, 4, 1))
@@ -146,17 +178,19 @@ def test_customer_flow(expected):
 def test_follow_cohort(expected, cohort, basis):
     last = max(cohort, LAST)
 
-    assert reports.follow_cohort(cohort, last, basis) == expected.follow_cohort(cohort, last, basis)
+    assert FollowMonthReport.objects.follow_cohort(cohort, last, basis) == expected.follow_cohort(
+        cohort, last, basis
+    )
 
 
 def test_settlement_currency(expected):
-    assert reports.settlement_currency() == "usd"
+    assert TransactionReport.objects.settlement_currency() == "usd"
 
 
 def test_reports_on_an_empty_warehouse_are_empty_not_errors():
-    assert [r["paying_customers"] for r in reports.monthly_metrics(FIRST, LAST)] == [0] * 7
-    assert reports.ltv_summary(FIRST, LAST, dt.date(2025, 6, 1))["ltv"] is None
-    assert reports.customer_values(FIRST, LAST, churn_rate=None) == []
-    assert reports.cohort_retention(FIRST, LAST) == []
-    assert reports.follow_cohort(FIRST, LAST)[0]["paying_share"] is None
-    assert reports.settlement_currency() == "usd"
+    assert [r["paying_customers"] for r in months.monthly_metrics(FIRST, LAST)] == [0] * 7
+    assert months.ltv_summary(FIRST, LAST, dt.date(2025, 6, 1))["ltv"] is None
+    assert CustomerLifetimeReport.objects.customer_values(FIRST, LAST, churn_rate=None) == []
+    assert CohortMonthReport.objects.cohort_retention(FIRST, LAST) == []
+    assert FollowMonthReport.objects.follow_cohort(FIRST, LAST)[0]["paying_share"] is None
+    assert TransactionReport.objects.settlement_currency() == "usd"

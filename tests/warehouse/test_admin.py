@@ -252,9 +252,9 @@ def test_install_rows_link_to_channel_client_and_customer(staff_client):
 
 def test_admin_index_links_to_the_report_pages(staff_client):
     page = staff_client.get(reverse("admin:index")).content.decode()
-    overview = reverse("reports:overview")
-    for path in ("", "ltv/", "cohorts/", "channels/"):
-        assert f'href="{overview}{path}"' in page
+    home = reverse("reports:home")
+    for path in ("", "overview/", "ltv/", "cohorts/", "channels/", "customers/"):
+        assert f'href="{home}{path}"' in page
     assert f'href="{_url(models.FactTransaction)}"' in page  # the app list is still there
 
 
@@ -303,6 +303,26 @@ def test_transaction_filters_narrow_the_list(staff_client):
     assert listed(status="failed") == {"ch_jpy"}
     assert listed(transaction_type__exact="refund") == {"re_usd"}
     assert listed(occurred_at__year="2025", occurred_at__month="2") == {"ch_jpy", "re_usd"}
+
+
+def test_aggregate_tables_show_major_units_with_currency_months_and_no_future_month(
+    staff_client,
+):
+    customer = DimCustomerFactory()
+    FactTransactionFactory(customer=customer, occurred_at=timezone.now(), amount=75069)
+    services.refresh_customer_months()
+    this_month = services.reporting_day(timezone.now()).replace(day=1)
+    # the refresh stores next month's row (this month's payers churn there, if they do not pay)
+    assert models.FactMonth.objects.filter(month__gt=this_month).exists()
+
+    response = staff_client.get(_url(models.FactMonth))
+
+    assert [row.month for row in response.context["cl"].result_list] == [this_month]
+    html = response.content.decode()
+    assert "750.69 USD" in html and ">75069<" not in html
+    assert f">{this_month:%Y-%m}<" in html
+    for model in (models.FactCustomerMonth, models.FactCohortMonth, models.FactCustomerLifetime):
+        assert "750.69 USD" in staff_client.get(_url(model)).content.decode(), model
 
 
 def test_ids_with_control_characters_do_not_break_the_admin(admin_client):

@@ -257,7 +257,7 @@ class Command(BaseCommand):
             "",
             f"stripe_dwh demo {'is serving' if serving else 'is ready'} (set up in {seconds:.0f} "
             f"s)",
-            f"  Reports:   {base_url}/reports/   (ltv/, cohorts/, channels/)",
+            f"  Reports:   {base_url}/reports/   (overview/, ltv/, cohorts/, channels/, …)",
             f"  Admin:     {base_url}/admin/",
             f"  Log in:    {base_url}{_login_path()}",
         ]

@@ -5,8 +5,8 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0004_installreport_on_fact_install"),
-        ("warehouse", "0008_subscriptions_mrr"),
+        ("reports", "0005_report_proxies_by_table"),
+        ("warehouse", "0009_subscriptions_mrr"),
     ]
 
     operations = [

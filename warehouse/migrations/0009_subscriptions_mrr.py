@@ -42,7 +42,7 @@ LINEITEM_INVOICE_INDEX = (
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("warehouse", "0007_staging_and_intermediate_views"),
+        ("warehouse", "0008_fact_transaction_non_charge_idx"),
         ("djstripe", "0003_2_11"),
     ]
 

@@ -1,0 +1,185 @@
+"""Metric wording, defined once: the label a page shows, the kind of value, and the definition.
+
+Pages build their columns and headline cards from these entries; the CSV header is the key
+(money keys name the currency); `docs/metrics.md` carries the glossary generated from them
+(`python -m reports.metrics`), and a test keeps the two identical.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    kind: str  # int, money, rate, ratio, month, text
+    definition: str
+
+
+_METRICS = [
+    Metric(
+        "net_revenue",
+        "Net revenue",
+        "money",
+        "Succeeded charges − refunds − dispute funds withdrawn + dispute funds reinstated, at "
+        "settlement amounts, before Stripe fees; each movement in the month it happened.",
+    ),
+    Metric("gross", "Gross", "money", "Succeeded charges at their settlement amounts."),
+    Metric(
+        "paying_customers",
+        "Paying customers",
+        "int",
+        "Customers with at least one succeeded charge in the period.",
+    ),
+    Metric(
+        "arpu",
+        "ARPU",
+        "money",
+        "Average revenue per paying customer: net revenue / paying customers of the period.",
+    ),
+    Metric(
+        "churn_rate",
+        "Churn",
+        "rate",
+        "Share of the customers paying in the month before who do not pay in the month.",
+    ),
+    Metric(
+        "ltv",
+        "LTV",
+        "money",
+        "Lifetime value: average ARPU / average churn over a trailing window of full months "
+        "(default 6); no churn in the window gives no LTV.",
+    ),
+    Metric(
+        "refunds_and_disputes_cost",
+        "Cost of refunds and disputes",
+        "money",
+        "Refunded + dispute funds withdrawn − dispute funds reinstated + dispute fees.",
+    ),
+    Metric("refund_count", "Refunds", "int", "Refunds made in the month."),
+    Metric("refunded", "Refunded", "money", "Money refunded in the month (settlement amounts)."),
+    Metric("refund_rate", "Refund rate", "rate", "Refunded / gross of the same month."),
+    Metric(
+        "disputes_opened",
+        "Disputes opened",
+        "int",
+        "Disputes whose funds were withdrawn in the month.",
+    ),
+    Metric(
+        "disputes_won",
+        "Won",
+        "int",
+        "Of the disputes opened in the month, those won so far.",
+    ),
+    Metric(
+        "disputes_lost",
+        "Lost",
+        "int",
+        "Of the disputes opened in the month, those lost so far.",
+    ),
+    Metric(
+        "dispute_funds_withdrawn",
+        "Funds withdrawn",
+        "money",
+        "Dispute funds taken back from the balance in the month.",
+    ),
+    Metric(
+        "dispute_funds_reinstated",
+        "Funds reinstated",
+        "money",
+        "Dispute funds returned in the month (disputes won); never netted against the "
+        "withdrawals of the same month.",
+    ),
+    Metric(
+        "dispute_fees",
+        "Dispute fees",
+        "money",
+        "Stripe's fees on dispute balance transactions (net of fees returned).",
+    ),
+    Metric(
+        "processing_fees",
+        "Processing fees",
+        "money",
+        "Stripe's fees on succeeded charges and refunds (dispute fees apart).",
+    ),
+    Metric(
+        "failed_payment_rate",
+        "Failed-payment rate",
+        "rate",
+        "Failed charges / (succeeded + failed charges).",
+    ),
+    Metric("succeeded_charges", "Succeeded charges", "int", "Charges that succeeded."),
+    Metric("failed_charges", "Failed charges", "int", "Charges that failed."),
+    Metric(
+        "installs",
+        "First installs",
+        "int",
+        "App users whose first install ever falls in the selected days, by its channel.",
+    ),
+    Metric(
+        "conversion_rate",
+        "Conversion",
+        "rate",
+        "Paying customers / first installs of the channel.",
+    ),
+    Metric(
+        "revenue_per_install",
+        "Revenue per install",
+        "money",
+        "Net revenue to date of the channel's customers / its first installs.",
+    ),
+    Metric(
+        "net_revenue_per_paying_customer",
+        "Net revenue per paying customer",
+        "money",
+        "Net revenue to date of the channel's customers / its paying customers (realised "
+        "value, not the LTV).",
+    ),
+    Metric(
+        "mrr",
+        "MRR",
+        "money",
+        "Monthly recurring revenue: each subscription's price × quantity per month after "
+        "discounts, excluding tax, in the settlement currency, at the end of the period "
+        "(trials, metered and one-off prices count 0).",
+    ),
+    Metric("arr", "ARR", "money", "Annual recurring revenue: 12 × MRR."),
+    Metric(
+        "net_new_mrr",
+        "Net new MRR",
+        "money",
+        "New + expansion + reactivation − contraction − churn MRR (the change in MRR).",
+    ),
+    Metric(
+        "quick_ratio",
+        "Quick Ratio",
+        "ratio",
+        "(New + expansion + reactivation MRR) / (contraction + churn MRR); none without losses.",
+    ),
+    Metric(
+        "arpa",
+        "ARPA",
+        "money",
+        "Average revenue per account: MRR / customers with MRR.",
+    ),
+]
+
+METRICS = {metric.key: metric for metric in _METRICS}
+
+
+def metric(key: str) -> Metric:
+    return METRICS[key]
+
+
+GLOSSARY_START = "<!-- glossary: generated by `python -m reports.metrics`, do not edit -->"
+GLOSSARY_END = "<!-- end of glossary -->"
+
+
+def glossary_markdown() -> str:
+    lines = [GLOSSARY_START, "", "| Metric | CSV column | Definition |", "|---|---|---|"]
+    lines += [f"| {m.label} | `{m.key}` | {m.definition} |" for m in _METRICS]
+    return "\n".join([*lines, "", GLOSSARY_END])
+
+
+if __name__ == "__main__":
+    print(glossary_markdown())

@@ -1,0 +1,192 @@
+"""Customers for managers: search by email, user id or Stripe id (or a cohort heatmap cell's
+customers), and one customer's page: identity, acquisition channel and installs, every
+payment, refund and dispute, and net revenue by month."""
+
+import datetime as dt
+
+from django.http import Http404
+
+from reports import charts
+from reports.charts import month_label
+from reports.forms import CustomerSearchForm
+from reports.models import CustomerMonthReport, CustomerReport, TransactionReport
+from reports.pages.base import Page
+from reports.tables import Column, Table
+from warehouse.calendar import month_range, month_start, reporting_today
+
+SEARCH_LIMIT = 50
+
+
+def customers_page(*, q: str, cohort: dt.date | None, month: dt.date | None) -> dict:
+    currency = TransactionReport.objects.settlement_currency()
+    searching = bool(q) or bool(cohort and month)
+    rows = (
+        CustomerReport.objects.search(q, cohort_month=cohort, month=month, limit=SEARCH_LIMIT)
+        if searching
+        else []
+    )
+    if cohort and month:
+        title = f"Customers of the {month_label(cohort)} cohort paying in {month_label(month)}"
+    elif q:
+        title = f"Customers matching “{q}”"
+    else:
+        title = "Customers"
+    table = Table(
+        name="customers",
+        title=title,
+        currency=currency,
+        columns=[
+            Column("customer_id", "Customer", "customer"),
+            Column("email", "Email"),
+            Column("name", "Name"),
+            Column("user_id", "User id"),
+            Column("first_payment_month", "First payment", "month"),
+            Column("last_payment_month", "Last payment", "month"),
+            Column("total_net", "Total net revenue", "money"),
+        ],
+        rows=rows,
+        empty_text="No customer matches: search by part of an email, or an exact user id or "
+        "Stripe id (cus_…)."
+        if searching
+        else "Search by part of an email, or an exact user id or Stripe id (cus_…).",
+        help_text=f"At most {SEARCH_LIMIT} customers, most net revenue first.",
+    )
+    return {"tables": [table], "charts": [], "currency": currency}
+
+
+TRANSACTION_LABELS = {
+    "charge": "Payment",
+    "refund": "Refund",
+    "dispute_withdrawal": "Dispute: funds withdrawn",
+    "dispute_reinstatement": "Dispute: funds reinstated",
+}
+
+
+def customer_page(*, customer_id: str) -> dict:
+    profile = CustomerReport.objects.profile(customer_id)
+    if profile is None:
+        raise Http404("No such customer.")
+    currency = TransactionReport.objects.settlement_currency()
+    installs = CustomerReport.objects.installs(customer_id)
+    months = CustomerMonthReport.objects.customer_months(customer_id)
+    transactions = [
+        {**row, "kind": TRANSACTION_LABELS.get(row["transaction_type"], row["transaction_type"])}
+        for row in TransactionReport.objects.customer_transactions(customer_id)
+    ]
+    identity = Table(
+        name="identity",
+        title="Customer",
+        currency=currency,
+        columns=[
+            Column("customer_id", "Stripe id"),
+            Column("email", "Email"),
+            Column("name", "Name"),
+            Column("user_id", "User id"),
+            Column("country", "Country"),
+            Column("created", "Created", "datetime"),
+            Column("channel_label", "Acquisition channel"),
+            Column("channel_name", "Channel code", html=False),
+            Column("first_installed_at", "First install", "datetime"),
+            Column("first_payment_month", "First payment", "month"),
+            Column("last_payment_month", "Last payment", "month"),
+            Column("active_months", "Paying months", "int"),
+            Column("total_net", "Total net revenue", "money"),
+        ],
+        rows=[profile],
+    )
+    installs_table = Table(
+        name="installs",
+        title="Installs",
+        currency=currency,
+        columns=[
+            Column("installed_at", "Installed", "datetime"),
+            *[
+                Column("channel_label", "Channel"),
+                Column("channel_name", "Channel code", html=False),
+            ],
+            Column("os_name", "OS"),
+            Column("app_version", "App version"),
+            Column("country_code", "Country"),
+            Column("install_id", "Install id"),
+        ],
+        rows=installs,
+        empty_text="No install is linked to this customer (no app user id, or no install of it).",
+    )
+    months_table = Table(
+        name="months",
+        title="Net revenue by month",
+        currency=currency,
+        columns=[
+            Column("month", "Month", "month"),
+            Column.of("gross"),
+            Column("refunds", "Refunds", "money"),
+            Column("disputes", "Disputes (withdrawn + reinstated)", "money"),
+            Column("net", "Net revenue", "money"),
+            Column("charge_count", "Succeeded charges", "int"),
+            Column("failed_charge_count", "Failed charges", "int"),
+            Column("net_to_date", "Net revenue to date", "money"),
+        ],
+        rows=months,
+        empty_text="No payment, refund or dispute yet.",
+    )
+    transactions_table = Table(
+        name="transactions",
+        title="Payments, refunds and disputes",
+        currency=currency,
+        columns=[
+            Column("occurred_at", "When", "datetime"),
+            Column("kind", "What"),
+            Column("transaction_type", "Type code", html=False),
+            Column("status", "Status"),
+            Column("settled_amount", "Amount (settled)", "money"),
+            Column("amount", "Amount charged (minor units)", "int"),
+            Column("currency", "Charged in"),
+            Column("fee", "Stripe fee", "money"),
+            Column("failure_code", "Failure / reason"),
+            Column("stripe_id", "Stripe id"),
+        ],
+        rows=transactions,
+        empty_text="No payment, refund or dispute yet.",
+    )
+    chart_list = []
+    if months:
+        all_months = month_range(
+            months[0]["month"], max(months[-1]["month"], month_start(reporting_today()))
+        )
+        net = {row["month"]: row["net"] for row in months}
+        chart_list.append(
+            charts.chart(
+                "customer-months",
+                charts.month_bars(
+                    f"Net revenue ({currency.upper()})",
+                    all_months,
+                    [charts.major(net.get(m, 0), currency) for m in all_months],
+                    month_start(reporting_today()),
+                ),
+                charts.layout(f"Net revenue by month ({currency.upper()})", showlegend=False),
+                table="months",
+            )
+        )
+    return {
+        "tables": [identity, installs_table, months_table, transactions_table],
+        "charts": chart_list,
+        "currency": currency,
+        "profile": profile,
+    }
+
+
+PAGE = Page(
+    name="customers",
+    title="Customers",
+    route="customers/",
+    build=customers_page,
+    form=CustomerSearchForm,
+    intro="Find a customer by email, app user id or Stripe id.",
+)
+CUSTOMER_PAGE = Page(
+    name="customer",
+    title="Customer",
+    route="customers/<path:customer_id>/",
+    build=customer_page,
+    nav=False,
+)

@@ -1,0 +1,42 @@
+-- purpose: find customers for the manager's customer page: by email, user id or Stripe id,
+--   or the customers of one cohort paying in one month (a retention heatmap cell)
+-- grain: one row per customer, most net revenue first
+-- params: search (text or null: part of the email, or the exact user id / Stripe id),
+--   cohort_month, month (first days of months, or null), row_limit
+-- Reads dim_customer, fact_customer_lifetime and (for a cohort cell) fact_customer_month.
+with cohort_cell_customers as (
+    select customer_month.customer_id
+    from fact_customer_month as customer_month
+    where customer_month.first_payment_month = %(cohort_month)s::date
+        and customer_month.month = %(month)s::date
+        and customer_month.charge_count > 0
+),
+
+matching_customers as (
+    select customer.stripe_id
+    from dim_customer as customer
+    where %(search)s::text is not null
+        and (
+            customer.email ilike '%%' || %(search)s::text || '%%'
+            or customer.user_id = %(search)s::text
+            or customer.stripe_id = %(search)s::text
+        )
+    union
+    select customer_id
+    from cohort_cell_customers
+    where %(cohort_month)s::date is not null
+)
+
+select
+    customer.stripe_id as customer_id,
+    customer.email,
+    customer.name,
+    customer.user_id,
+    lifetime.first_payment_month,
+    lifetime.last_payment_month,
+    coalesce(lifetime.total_net, 0)::bigint as total_net
+from matching_customers
+inner join dim_customer as customer on customer.stripe_id = matching_customers.stripe_id
+left join fact_customer_lifetime as lifetime on lifetime.customer_id = customer.stripe_id
+order by total_net desc, customer.email, customer.stripe_id
+limit %(row_limit)s
