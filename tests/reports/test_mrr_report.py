@@ -21,6 +21,7 @@ from reports.models import MrrMovementReport
 from tests.warehouse import mrr_scenarios
 from tests.warehouse.billing import sync
 from tests.warehouse.mrr_oracle import MrrOracle
+from warehouse.money import major_units
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +242,35 @@ def test_empty_page(manager_client):
     response = manager_client.get(reverse("reports:mrr"))
     assert response.status_code == 200
     assert "No recurring revenue" in response.content.decode()
+
+
+def test_home_leads_with_mrr_and_arr_cards_of_the_last_full_month(
+    filled, manager_client, monkeypatch
+):
+    oracle, _ = filled
+
+    def mrr_at(day):
+        return sum(oracle.customer_mrr(customer, day) for customer in oracle.customers())
+
+    # a last full month whose MRR differs from the month before's: the change is not 0
+    month, before = next(
+        (m, b)
+        for b, m in zip(months(FIRST, LAST), months(FIRST, LAST)[1:], strict=False)
+        if mrr_at(month_end(m)) != mrr_at(month_end(b))
+    )
+    today = month_end(month) + dt.timedelta(days=10)
+    monkeypatch.setattr("reports.pages.home.reporting_today", lambda: today)
+
+    response = manager_client.get(reverse("reports:home"))
+
+    cards = response.context["cards"]
+    assert [card["id"] for card in cards[:2]] == ["mrr", "arr"]
+    value, previous = mrr_at(month_end(month)), mrr_at(month_end(before))
+    assert (cards[0]["value"], cards[0]["previous"]) == (value, previous)
+    assert (cards[1]["value"], cards[1]["previous"]) == (12 * value, 12 * previous)
+    assert cards[0]["period"] == month.strftime("%Y-%m")
+    export = manager_client.get(reverse("reports:home"), {"export": "headline"})
+    header, *rows = list(csv.reader(io.StringIO(export.content.decode())))
+    by_key = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    currency = response.context["currency"]
+    assert by_key["arr"]["value"] == str(major_units(12 * value, currency))
