@@ -7,7 +7,7 @@ import datetime as dt
 from django import forms
 from django.core.exceptions import ValidationError
 
-from reports.managers import CUSTOMER_VALUE_SORT_KEYS, FOLLOW_BASES
+from reports.managers import CUSTOMER_VALUE_SORT_KEYS, FOLLOW_BASES, MOVEMENT_TYPES
 from warehouse.calendar import add_months, month_start, months_between, reporting_today
 
 MAX_MONTHS = 240
@@ -167,6 +167,23 @@ class CohortFilterForm(MonthRangeForm):
                 raise ValidationError("The followed month must not be after the last month.")
             elif months_between(cohort, end) >= MAX_MONTHS:
                 raise ValidationError(f"Follow at most {MAX_MONTHS} months.")
+        return cleaned
+
+
+class MrrFilterForm(MonthRangeForm):
+    """The MRR page: a month range, and optionally one month × movement type to list."""
+
+    movement_month = MonthField(label="Movements of month", required=False)
+    movement_type = forms.ChoiceField(
+        label="Movement type",
+        required=False,
+        choices=[("", "—"), *((kind, kind) for kind in MOVEMENT_TYPES)],
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool(cleaned.get("movement_month")) != bool(cleaned.get("movement_type")):
+            raise ValidationError("Choose both a month and a movement type to list movements.")
         return cleaned
 
 

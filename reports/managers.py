@@ -228,6 +228,71 @@ class CustomerReportManager(ReportManager):
         return self._rows("customer_installs", {"customer_id": customer_id})
 
 
+MOVEMENT_TYPES = ("new", "expansion", "reactivation", "contraction", "churn")
+MRR_LTV_COLUMNS = (
+    "full_months",
+    "arpa_months",
+    "churn_months",
+    "average_arpa",
+    "average_churn",
+    "ltv",
+)
+
+
+class MrrReportManager(ReportManager):
+    """Recurring-revenue reports over fact_mrr_movement, fact_mrr_change and the MRR marts.
+    Movements dated after today (scheduled cancellations, grace deadlines) stay out."""
+
+    def monthly_report(
+        self, first_month: dt.date, last_month: dt.date, today: dt.date | None = None
+    ) -> tuple[list[dict], dict]:
+        """Per month: MRR, ARR, movements (amount and customers per type), net new MRR,
+        Quick Ratio, ARPA, churn rates; and the MRR-based LTV over the range's full months."""
+        today = today or reporting_today()
+        rows = self._rows(
+            "mrr_monthly",
+            {
+                "first_month": month_start(first_month),
+                "last_month": month_start(last_month),
+                "current_month": month_start(today),
+                "today": today,
+            },
+        )
+        summary = {key: rows[0][key] for key in MRR_LTV_COLUMNS}
+        return [{k: v for k, v in row.items() if k not in MRR_LTV_COLUMNS} for row in rows], summary
+
+    def daily_mrr(self, first_day: dt.date, last_day: dt.date) -> list[dict]:
+        return self._rows("mrr_daily", {"first_day": first_day, "last_day": last_day})
+
+    def movements(
+        self, month: dt.date, movement_type: str, *, today: dt.date | None = None, limit=None
+    ) -> list[dict]:
+        if movement_type not in MOVEMENT_TYPES:
+            raise ValueError(f"unknown movement type {movement_type!r}")
+        return self._rows(
+            "mrr_movements",
+            {
+                "month": month_start(month),
+                "movement_type": movement_type,
+                "today": today or reporting_today(),
+                "row_limit": limit,
+            },
+        )
+
+    def by_plan(self, day: dt.date | None = None) -> list[dict]:
+        return self._rows("mrr_by_plan", {"day": day or reporting_today()})
+
+    def by_channel(self, day: dt.date | None = None) -> list[dict]:
+        """MRR per acquisition channel (channel of the user's first install) at a day's end."""
+        return self._rows("mrr_by_channel", {"day": day or reporting_today()})
+
+    def cohorts(self, first_month: dt.date, last_month: dt.date) -> list[dict]:
+        return self._rows(
+            "mrr_cohorts",
+            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
+        )
+
+
 class InstallReportManager(ReportManager):
     """Reports over fact_install (one row per install)."""
 

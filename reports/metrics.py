@@ -12,7 +12,7 @@ from dataclasses import dataclass
 class Metric:
     key: str
     label: str
-    kind: str  # int, money, rate, month, text
+    kind: str  # int, money, rate, ratio, month, text
     definition: str
 
 
@@ -134,6 +134,33 @@ _METRICS = [
         "money",
         "Net revenue to date of the channel's customers / its paying customers (realised "
         "value, not the LTV).",
+    ),
+    Metric(
+        "mrr",
+        "MRR",
+        "money",
+        "Monthly recurring revenue: each subscription's price × quantity per month after "
+        "discounts, excluding tax, in the settlement currency, at the end of the period "
+        "(trials, metered and one-off prices count 0).",
+    ),
+    Metric("arr", "ARR", "money", "Annual recurring revenue: 12 × MRR."),
+    Metric(
+        "net_new_mrr",
+        "Net new MRR",
+        "money",
+        "New + expansion + reactivation − contraction − churn MRR (the change in MRR).",
+    ),
+    Metric(
+        "quick_ratio",
+        "Quick Ratio",
+        "ratio",
+        "(New + expansion + reactivation MRR) / (contraction + churn MRR); none without losses.",
+    ),
+    Metric(
+        "arpa",
+        "ARPA",
+        "money",
+        "Average revenue per account: MRR / customers with MRR.",
     ),
 ]
 

@@ -94,6 +94,16 @@ class CustomerReport(warehouse.DimCustomer):
         verbose_name = "customer report"
 
 
+class MrrMovementReport(warehouse.FactMrrMovement):
+    """fact_mrr_movement (one row per customer per day with an MRR movement) and the MRR marts
+    built from it: MRR, movements, plans, cohorts, MRR by channel."""
+
+    objects = managers.MrrReportManager()
+
+    class Meta(_Report.Meta):
+        verbose_name = "MRR movement report"
+
+
 class InstallReport(warehouse.FactInstall):
     """fact_install (one row per install): duplicate installs."""
 

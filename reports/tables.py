@@ -14,7 +14,7 @@ from reports.metrics import metric
 class Column:
     key: str
     label: str
-    kind: str = "text"  # text, int, money, rate, month, date, datetime, customer
+    kind: str = "text"  # text, int, money, rate, ratio, month, date, datetime, customer
     sortable: bool = False
     html: bool = True  # shown on the page
     csv: bool = True  # written to the CSV (codes beside their labels, for example)
@@ -32,7 +32,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in {"int", "money", "rate"}
+        return self.kind in {"int", "money", "rate", "ratio"}
 
 
 @dataclass

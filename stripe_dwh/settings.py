@@ -253,6 +253,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- Warehouse ----------------------------------------------------------------------
 # Key of the Stripe customer's metadata that carries the app's user id (links installs to money).
 WAREHOUSE_USER_ID_METADATA_KEY = env("WAREHOUSE_USER_ID_METADATA_KEY", default="user_id")
+# Days an unpaid renewal keeps its MRR while Stripe retries, counted from the start of the
+# unpaid period (docs/metrics.md, "Churn timing").
+MRR_PAST_DUE_GRACE_DAYS = env.int("MRR_PAST_DUE_GRACE_DAYS", default=30)
 # Shared token that attribution callbacks must present.
 ATTRIBUTION_CALLBACK_TOKEN = env("ATTRIBUTION_CALLBACK_TOKEN", default="")
 

@@ -537,3 +537,317 @@ class FactInstallDay(models.Model):
 
     def __str__(self):
         return f"{self.date_id} {self.channel_id} {self.client_id}"
+
+
+# --- subscriptions and MRR ----------------------------------------------------------------
+# Definitions: docs/metrics.md ("Recurring revenue"). Money in integer minor units.
+
+
+class DimProduct(models.Model):
+    """One row per Stripe product (prod_…), keyed by its Stripe id."""
+
+    stripe_id = models.CharField(max_length=255, primary_key=True)
+    name = models.TextField(blank=True, default="")
+    active = models.BooleanField(null=True)
+    livemode = models.BooleanField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "dim_product"
+        ordering = ["stripe_id"]
+        verbose_name = "product"
+
+    def __str__(self):
+        return self.name or self.stripe_id
+
+
+class DimPrice(models.Model):
+    """One row per Stripe price (price_…, or a legacy plan id, which is also a price id).
+
+    `monthly_amount` is unit_amount normalised to a month (year = 12 months, week = 52/12,
+    day = 365/12, divided by interval_count), rounded half-even to the minor unit: a display
+    value. MRR itself is computed exactly from the invoice lines (fact_invoice_line).
+    `product_id` is not a foreign key: Stripe may deliver a price before its product.
+    """
+
+    stripe_id = models.CharField(max_length=255, primary_key=True)
+    product_id = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    nickname = models.CharField(max_length=255, blank=True, default="")
+    currency = models.CharField(max_length=3, blank=True, default="")
+    unit_amount = models.BigIntegerField(null=True, blank=True, help_text="Minor units.")
+    price_type = models.CharField(max_length=16, blank=True, default="")
+    billing_scheme = models.CharField(max_length=16, blank=True, default="")
+    interval = models.CharField(max_length=8, blank=True, default="")
+    interval_count = models.IntegerField(null=True, blank=True)
+    usage_type = models.CharField(max_length=16, blank=True, default="")
+    monthly_amount = models.BigIntegerField(
+        null=True, blank=True, help_text="unit_amount per month, minor units (display)."
+    )
+    active = models.BooleanField(null=True)
+    livemode = models.BooleanField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "dim_price"
+        ordering = ["stripe_id"]
+        verbose_name = "price"
+
+    def __str__(self):
+        return self.nickname or self.stripe_id
+
+
+class DimCoupon(models.Model):
+    """One row per Stripe coupon, keyed by its id (coupons may have chosen ids)."""
+
+    stripe_id = models.CharField(max_length=255, primary_key=True)
+    name = models.CharField(max_length=255, blank=True, default="")
+    percent_off = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
+    amount_off = models.BigIntegerField(null=True, blank=True, help_text="Minor units.")
+    currency = models.CharField(max_length=3, blank=True, default="")
+    duration = models.CharField(max_length=16, blank=True, default="")
+    duration_in_months = models.IntegerField(null=True, blank=True)
+    livemode = models.BooleanField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "dim_coupon"
+        ordering = ["stripe_id"]
+        verbose_name = "coupon"
+
+    def __str__(self):
+        return self.name or self.stripe_id
+
+
+class FactInvoiceLine(models.Model):
+    """One row per invoice line of a subscription item (il_…) on an invoice that is not
+    void, with its service period [period_start, period_end).
+
+    Amounts are minor units of the invoice `currency`. The line's MRR in that currency is
+    the exact fraction mrr_numerator / mrr_denominator (see docs/metrics.md: the line's
+    price × quantity after discounts, excluding tax, per month); `mrr` is that value in the
+    settlement currency at `fx_rate`, rounded half-even once. Credit prorations ("unused
+    time") have MRR 0: they end the item's previous price at period_start.
+    """
+
+    line_id = models.CharField(max_length=255, primary_key=True)
+    invoice_id = models.CharField(max_length=255, db_index=True)
+    customer = models.ForeignKey(
+        DimCustomer, on_delete=models.PROTECT, related_name="invoice_lines", db_index=False
+    )
+    subscription_id = models.CharField(max_length=255, db_index=True)
+    subscription_item_id = models.CharField(max_length=255)
+    price_id = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    product_id = models.CharField(max_length=255, blank=True, default="")
+    currency = models.CharField(max_length=3)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    is_proration = models.BooleanField(default=False)
+    is_credit = models.BooleanField(default=False, help_text="A negative proration line.")
+    is_recurring = models.BooleanField(
+        default=False, help_text="A licensed recurring price: counts for MRR."
+    )
+    quantity = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(help_text="Before discounts, minor units.")
+    discount_amount = models.BigIntegerField(default=0)
+    inclusive_tax_amount = models.BigIntegerField(default=0)
+    invoice_status = models.CharField(max_length=32)
+    invoice_created = models.DateTimeField()
+    invoice_paid_at = models.DateTimeField(null=True, blank=True)
+    mrr_numerator = models.DecimalField(max_digits=50, decimal_places=12)
+    mrr_denominator = models.BigIntegerField()
+    charge_id = models.CharField(max_length=255, blank=True, default="")
+    fx_rate = models.DecimalField(
+        max_digits=40,
+        decimal_places=20,
+        null=True,
+        blank=True,
+        help_text="Settlement minor units per invoice minor unit; null when no rate is known.",
+    )
+    settlement_currency = models.CharField(max_length=3, blank=True, default="")
+    mrr = models.BigIntegerField(
+        null=True, blank=True, help_text="Settlement minor units, rounded half-even."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "fact_invoice_line"
+        ordering = ["customer", "period_start"]
+        verbose_name = "invoice line"
+        indexes = [
+            models.Index(fields=["customer", "period_start"], name="fact_il_customer_idx"),
+        ]
+
+    def __str__(self):
+        return self.line_id
+
+
+class FactMrrChange(models.Model):
+    """One row per subscription × price × day (reporting time zone) on which the
+    subscription's MRR at that price changed: `amount` = the change (signed), settlement
+    minor units. The MRR timeline that fact_mrr_movement nets per customer; summing the
+    amounts up to a day gives each subscription's and price's MRR on that day (MRR by plan).
+    """
+
+    change_sk = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(
+        DimCustomer, on_delete=models.PROTECT, related_name="mrr_changes", db_index=False
+    )
+    subscription_id = models.CharField(max_length=255)
+    price_id = models.CharField(max_length=255)
+    date = models.DateField()
+    month = models.DateField(help_text="First day of the change's month.")
+    amount = models.BigIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "fact_mrr_change"
+        ordering = ["date", "subscription_id", "price_id"]
+        verbose_name = "MRR change"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription_id", "price_id", "date"], name="fact_mrr_change_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "date"], name="fact_mrr_change_customer_idx"),
+            models.Index(
+                fields=["date"], include=["price_id", "amount"], name="fact_mrr_change_date_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subscription_id} {self.price_id} {self.date}"
+
+
+class FactMrrMovement(models.Model):
+    """One row per customer per day (reporting time zone) on which the customer's MRR
+    changed: the day's changes netted into one movement.
+
+    `movement_type`: new, expansion, contraction, churn or reactivation. mrr_before /
+    mrr_after are the customer's MRR at the end of the previous changed day and of this
+    day; amount = mrr_after - mrr_before (signed). `subscription_id` and `price_id` name
+    the subscription and price whose MRR changed most that day. Settlement minor units.
+    Movements may lie in the future (a cancellation at period end, a grace deadline): the
+    reports show those up to today.
+    """
+
+    class MovementType(models.TextChoices):
+        NEW = "new", "New"
+        EXPANSION = "expansion", "Expansion"
+        REACTIVATION = "reactivation", "Reactivation"
+        CONTRACTION = "contraction", "Contraction"
+        CHURN = "churn", "Churn"
+
+    movement_sk = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(
+        DimCustomer, on_delete=models.PROTECT, related_name="mrr_movements", db_index=False
+    )
+    date = models.DateField()
+    month = models.DateField(help_text="First day of the movement's month.")
+    movement_type = models.CharField(max_length=16, choices=MovementType.choices)
+    mrr_before = models.BigIntegerField()
+    mrr_after = models.BigIntegerField()
+    amount = models.BigIntegerField()
+    subscription_id = models.CharField(max_length=255, blank=True, default="")
+    price_id = models.CharField(max_length=255, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "fact_mrr_movement"
+        ordering = ["date", "customer"]
+        verbose_name = "MRR movement"
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "date"], name="fact_mrr_movement_uniq"),
+        ]
+        indexes = [
+            models.Index(fields=["month", "movement_type"], name="fact_mrr_mv_month_idx"),
+            models.Index(fields=["date"], name="fact_mrr_mv_date_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.date} {self.movement_type}"
+
+
+class MartMrrCustomerMonth(models.Model):
+    """One row per customer per month from the month of their first movement to the month
+    of their latest movement: MRR at the month's end, the month's movements netted, and
+    the customer's cohort (month of first MRR). A later month without a row has the MRR
+    of the latest earlier row (`next_month` names the next row). Settlement minor units.
+    """
+
+    customer_month_sk = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(
+        DimCustomer, on_delete=models.PROTECT, related_name="mrr_months", db_index=False
+    )
+    month = models.DateField()
+    cohort_month = models.DateField()
+    mrr_start = models.BigIntegerField(help_text="MRR at the end of the previous month.")
+    mrr_end = models.BigIntegerField()
+    cohort_mrr = models.BigIntegerField(help_text="MRR at the end of the cohort month.")
+    next_month = models.DateField(null=True, blank=True)
+
+    class Meta:
+        db_table = "mart_mrr_customer_month"
+        ordering = ["month", "customer"]
+        verbose_name = "MRR customer month"
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "month"], name="mart_mrr_cm_uniq"),
+        ]
+        indexes = [
+            models.Index(fields=["month", "next_month"], name="mart_mrr_cm_month_idx"),
+            models.Index(fields=["cohort_month", "month"], name="mart_mrr_cm_cohort_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.month:%Y-%m}"
+
+
+class MartMrrMonthMovement(models.Model):
+    """One row per month × movement type with movements: their summed amount (signed:
+    contraction and churn are negative), their number (`movements`, one per customer per
+    day) and the distinct customers they belong to (`customers`). MRR at a month's end is
+    the running sum of the amounts up to it. Settlement minor units.
+    """
+
+    month = models.DateField()
+    movement_type = models.CharField(max_length=16)
+    amount = models.BigIntegerField()
+    movements = models.IntegerField()
+    customers = models.IntegerField()
+
+    class Meta:
+        db_table = "mart_mrr_month_movement"
+        ordering = ["month", "movement_type"]
+        verbose_name = "MRR month movement"
+        constraints = [
+            models.UniqueConstraint(fields=["month", "movement_type"], name="mart_mrr_mm_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.movement_type}"
+
+
+class MartMrrCohort(models.Model):
+    """One row per cohort month (month of first MRR) × month with a change in the cohort:
+    the change, that month, of the cohort's MRR at month end (`mrr_change`), of its gross
+    retained MRR (each customer's MRR capped at their cohort-month MRR,
+    `gross_mrr_change`) and of its customers with MRR > 0 (`customers_change`). Running
+    sums over months give the values; the cohort month's values are the starting point.
+    """
+
+    cohort_month = models.DateField()
+    month = models.DateField()
+    mrr_change = models.BigIntegerField()
+    gross_mrr_change = models.BigIntegerField()
+    customers_change = models.IntegerField()
+
+    class Meta:
+        db_table = "mart_mrr_cohort"
+        ordering = ["cohort_month", "month"]
+        verbose_name = "MRR cohort month"
+        constraints = [
+            models.UniqueConstraint(fields=["cohort_month", "month"], name="mart_mrr_cohort_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.cohort_month:%Y-%m} {self.month:%Y-%m}"

@@ -13,12 +13,13 @@
 
 import logging
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from djstripe import models as djstripe_models
 from djstripe import signals as djstripe_signals
 
 from warehouse.services import change_set as changes
+from warehouse.services import subscriptions
 from warehouse.services.locks import lock_event_subjects
 from warehouse.services.payments import latest_charge_id, record_balance_transaction_source
 
@@ -59,6 +60,54 @@ def balance_transaction_saved(sender, instance, raw=False, **kwargs):
 def payment_intent_saved(sender, instance, raw=False, **kwargs):
     if not raw:
         changes.record(changes.CHARGE, [latest_charge_id(instance.stripe_data)])
+
+
+# --- subscriptions: the catalogue, subscriptions and invoices -------------------------------
+
+CATALOGUE_KINDS = {
+    djstripe_models.Product: subscriptions.PRODUCT,
+    djstripe_models.Price: subscriptions.PRICE,
+    djstripe_models.Coupon: subscriptions.COUPON,
+}
+
+
+def catalogue_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        changes.record(CATALOGUE_KINDS[sender], [instance.id])
+
+
+for _model, _kind in CATALOGUE_KINDS.items():
+    post_save.connect(catalogue_saved, sender=_model, dispatch_uid=f"warehouse_{_kind}_saved")
+
+
+@receiver(post_save, sender=djstripe_models.Subscription, dispatch_uid="warehouse_subscription")
+def subscription_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        changes.record(subscriptions.SUBSCRIPTION_CUSTOMER, [instance.customer_id])
+
+
+@receiver(post_save, sender=djstripe_models.Invoice, dispatch_uid="warehouse_invoice")
+def invoice_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        changes.record(subscriptions.INVOICE, [instance.id], api_key=instance.default_api_key)
+        changes.record(subscriptions.SUBSCRIPTION_CUSTOMER, [instance.customer_id])
+
+
+@receiver(post_delete, sender=djstripe_models.Invoice, dispatch_uid="warehouse_invoice_deleted")
+def invoice_deleted(sender, instance, **kwargs):
+    """A deleted draft invoice takes its lines (and the MRR they carried) with it."""
+    changes.record(subscriptions.SUBSCRIPTION_CUSTOMER, [instance.customer_id])
+
+
+@receiver(djstripe_signals.WEBHOOK_SIGNALS["plan.created"], dispatch_uid="wh_plan_created")
+@receiver(djstripe_signals.WEBHOOK_SIGNALS["plan.updated"], dispatch_uid="wh_plan_updated")
+@receiver(djstripe_signals.WEBHOOK_SIGNALS["plan.deleted"], dispatch_uid="wh_plan_deleted")
+def plan_event(sender, event, **kwargs):
+    """dj-stripe 2.11 has no Plan model and ignores plan events; a plan is also a price with
+    the same id: the upstream step retrieves and syncs that price."""
+    data = _event_object(event)
+    if data.get("object") == "plan" and data.get("id"):
+        changes.record(subscriptions.RETRIEVE_PRICE, [data["id"]], api_key=event.default_api_key)
 
 
 # --- webhook processing ------------------------------------------------------------------

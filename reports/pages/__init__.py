@@ -4,7 +4,7 @@
 one entry here (the URLs, the navigation and the views come from this list).
 """
 
-from reports.pages import channels, cohorts, customers, home, ltv, overview
+from reports.pages import channels, cohorts, customers, home, ltv, mrr, overview
 from reports.pages.base import Page
 
 PAGES: list[Page] = [
@@ -13,6 +13,7 @@ PAGES: list[Page] = [
     ltv.PAGE,
     cohorts.PAGE,
     channels.PAGE,
+    mrr.PAGE,
     customers.PAGE,
 ]
 EXTRA_PAGES: list[Page] = [customers.CUSTOMER_PAGE]

@@ -13,6 +13,7 @@ from reports.models import (
     AcquisitionReport,
     InstallDayReport,
     InstallReport,
+    MrrMovementReport,
     TransactionReport,
 )
 from reports.pages.base import Page
@@ -220,8 +221,33 @@ def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: 
     }
     for chart_spec in chart_list:
         chart_spec["table"] = placement[chart_spec["id"]]
+    channel_mrr = MrrMovementReport.objects.by_channel(min(end, reporting_today()))
+    channel_mrr_table = Table(
+        name="channel_mrr",
+        title="MRR by acquisition channel",
+        currency=currency,
+        columns=[
+            Column("channel_name", "Channel"),
+            Column("customers_with_mrr", "Customers with MRR", "int"),
+            Column.of("mrr"),
+            Column.of("arpa"),
+        ],
+        rows=[
+            {**row, "channel_name": row["channel_name"] or "(no attributed install)"}
+            for row in channel_mrr
+        ],
+        help_text="MRR at the end of the last selected day (at most today), under the channel of "
+        "each customer's first install ever; ARPA = MRR / customers with MRR.",
+    )
     return {
-        "tables": [funnel_table, top_table, duplicates_table, over_time_table],
+        "tables": [
+            funnel_table,
+            top_table,
+            duplicates_table,
+            over_time_table,
+            # only for a business with recurring revenue
+            *([channel_mrr_table] if channel_mrr_table.rows else []),
+        ],
         "charts": chart_list,
         "currency": currency,
     }

@@ -3,8 +3,8 @@
 
 A card is one declaration in CARDS: the metric (wording from reports.metrics), the series it
 reads from HomeData, and whether it compares the current month to date with the same days of
-the previous month, or the last full month with the month before. MRR and ARR cards (from
-the subscriptions work) are two more entries with their series.
+the previous month, or the last full month with the month before. MRR and ARR lead: the
+recurring revenue at the end of the last full month (from the MRR marts).
 """
 
 import datetime as dt
@@ -15,7 +15,7 @@ from functools import cached_property
 
 from reports import charts, formatting
 from reports.metrics import metric
-from reports.models import MonthReport, TransactionReport
+from reports.models import MonthReport, MrrMovementReport, TransactionReport
 from reports.pages.base import Page
 from reports.tables import Column, Table
 from warehouse.calendar import add_months, month_start, reporting_today
@@ -65,6 +65,13 @@ class HomeData:
         )
         return {row["month"]: row for row in rows}
 
+    @cached_property
+    def mrr(self) -> dict:
+        rows, _ = MrrMovementReport.objects.monthly_report(
+            self.first_month, self.current_month, self.today
+        )
+        return {row["month"]: row for row in rows}
+
 
 def movements_series(key: str) -> Callable[[HomeData], dict]:
     return lambda data: {month: row[key] for month, row in data.movements.items()}
@@ -72,6 +79,14 @@ def movements_series(key: str) -> Callable[[HomeData], dict]:
 
 def churn_series(data: HomeData) -> dict:
     return {m: row["churn_rate"] for m, row in data.monthly.items() if m < data.current_month}
+
+
+def mrr_series(data: HomeData) -> dict:
+    return {month: row["mrr"] for month, row in data.mrr.items()}
+
+
+def arr_series(data: HomeData) -> dict:
+    return {month: row["arr"] for month, row in data.mrr.items()}
 
 
 def ltv_series(data: HomeData) -> dict:
@@ -93,19 +108,16 @@ class Card:
         return self.key or self.metric
 
 
-# MRR and ARR, once subscriptions are reported: a metric in reports.metrics, a series
-# (month -> value, e.g. read from an MRR mart) and one entry each in place of the first card:
-#     Card("mrr", mrr_series, to_date=False),
-#     Card("arr", arr_series, to_date=False),
 CARDS = [
-    # The revenue slot: MRR and ARR cards replace it once subscriptions land.
+    # recurring revenue first: MRR and ARR at the end of the last full month
+    Card("mrr", mrr_series, to_date=False, note="At the end of the month shown."),
+    Card("arr", arr_series, to_date=False, note="12 × MRR at the end of the month shown."),
     Card(
         "net_revenue",
         movements_series("net_revenue"),
         to_date=False,
         key="revenue_last_month",
         title="Net revenue (last full month)",
-        note="MRR and ARR will show here once subscriptions are reported.",
     ),
     Card("net_revenue", movements_series("net_revenue"), to_date=True),
     Card(

@@ -17,6 +17,7 @@ REPORT_URLS = [
     "reports:ltv",
     "reports:cohorts",
     "reports:channels",
+    "reports:mrr",
     "reports:customers",
 ]
 

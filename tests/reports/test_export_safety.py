@@ -46,7 +46,14 @@ PAGE_FILTERS = {
         "day": "2025-03-09",
         "os_name": HOSTILE_OS,
     },
+    "mrr": {
+        "start": "2025-01",
+        "end": "2025-05",
+        "movement_month": "2025-03",
+        "movement_type": "new",
+    },
 }
+HOSTILE_PLAN = '=HYPERLINK("https://evil.example/")'
 
 
 # Pages of one object: the object the hostile data makes.
@@ -97,6 +104,41 @@ def hostile_data(settings):
                 client=DimClientFactory(os_name=HOSTILE_OS),
             )
     assert FactTransaction.objects.filter(stripe_id="re_minus").exists()
+    _hostile_mrr(ids["ada"])
+
+
+def _hostile_mrr(customer_id):
+    """One MRR movement of the hostile customer on a plan with a hostile name, and the MRR
+    marts' full forms over it."""
+    import datetime as dt
+
+    from warehouse.models import DimPrice, FactMrrChange, FactMrrMovement
+    from warehouse.sql_files import execute
+
+    DimPrice.objects.create(stripe_id="price_hostile", nickname=HOSTILE_PLAN, currency="usd")
+    day = dt.date(2025, 3, 5)
+    FactMrrChange.objects.create(
+        customer_id=customer_id,
+        subscription_id="sub_hostile",
+        price_id="price_hostile",
+        date=day,
+        month=day.replace(day=1),
+        amount=2500,
+    )
+    FactMrrMovement.objects.create(
+        customer_id=customer_id,
+        date=day,
+        month=day.replace(day=1),
+        movement_type="new",
+        mrr_before=0,
+        mrr_after=2500,
+        amount=2500,
+        subscription_id="sub_hostile",
+        price_id="price_hostile",
+    )
+    execute("marts/mart_mrr_customer_month", {"all_customers": True, "customer_ids": []})
+    execute("marts/mart_mrr_month_movement", {"all_months": True, "months": []})
+    execute("marts/mart_mrr_cohort", {"all_cohorts": True, "cohorts": []})
 
 
 def _page_tables(client, page):
@@ -153,6 +195,8 @@ def test_hostile_text_is_quoted_and_negative_money_stays_numeric(manager_client,
     for name in ("top_channels", "installs_by_channel_os", "funnel"):
         channels = {cell for row in _export(manager_client, "channels", name) for cell in row}
         assert "'" + HOSTILE_CHANNEL in channels, name
+    movements = {cell for row in _export(manager_client, "mrr", "movements") for cell in row}
+    assert "'" + HOSTILE_PLAN in movements and "'" + HOSTILE_EMAIL in movements
     duplicates = _export(manager_client, "channels", "duplicate_installs")
     assert "'" + HOSTILE_USER in {row[0] for row in duplicates}
     over_time = _export(manager_client, "channels", "installs_by_channel_os")

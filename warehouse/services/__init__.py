@@ -9,7 +9,7 @@ from warehouse.calendar import (  # noqa: F401  (the calendar's home is warehous
     reporting_day,
     reporting_time_zone,
 )
-from warehouse.services import change_set, marts, payments
+from warehouse.services import change_set, marts, payments, subscriptions
 from warehouse.services.dim_date import ensure_dim_dates, ensure_dim_dates_for  # noqa: F401
 from warehouse.services.marts import refresh_customer_months, refresh_marts  # noqa: F401
 from warehouse.services.payments import (  # noqa: F401
@@ -22,6 +22,8 @@ from warehouse.services.payments import (  # noqa: F401
 )
 from warehouse.services.rebuild import RebuildSummary, rebuild_warehouse  # noqa: F401
 
+change_set.register_step("complete upstream: subscriptions", subscriptions.complete_upstream)
 change_set.register_step("complete upstream", payments.complete_upstream)
 change_set.register_step("facts", payments.write_payments)
+change_set.register_step("subscriptions", subscriptions.write_subscriptions)
 change_set.register_step("marts", marts.refresh_for_change_set)

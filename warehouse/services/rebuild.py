@@ -13,6 +13,7 @@ from warehouse.services.change_set import CUSTOMER_FACTS
 from warehouse.services.dim_date import ensure_dim_dates
 from warehouse.services.marts import refresh_marts
 from warehouse.services.payments import dimension_scope, fact_scope
+from warehouse.services.subscriptions import rebuild_subscriptions
 from warehouse.sql_files import execute, fetch, fetch_one
 
 # Charges and refunds are upserted in this many slices of creation time, to show progress.
@@ -35,7 +36,8 @@ def rebuild_warehouse(
 ) -> RebuildSummary:
     """Recompute dim_customer, dim_payment_method, fact_transaction (and the dim_date days
     they need) from the staging views over dj-stripe's tables, then the payments marts in
-    their full form (refresh_marts). Idempotent.
+    their full form (refresh_marts), then the catalogue, invoice lines, MRR movements and MRR
+    marts. Idempotent.
 
     `since` limits the work to objects dj-stripe synced (dimensions) or money that moved
     (facts) at or after that moment; customer payment times and months are recomputed
@@ -69,6 +71,10 @@ def rebuild_warehouse(
     refresh_marts({CUSTOMER_FACTS: None})
     summary.customer_months = FactCustomerMonth.objects.count()
     progress(f"customer months: {summary.customer_months} rows")
+    progress("subscriptions, invoice lines, MRR movements and marts…")
+    for label, count in rebuild_subscriptions().items():
+        summary.rows_written[label] = count
+    progress("subscriptions: done")
     progress("committing (the database checks every foreign key now)…")
     return summary
 

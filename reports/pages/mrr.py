@@ -1,0 +1,356 @@
+"""Recurring revenue (MRR): MRR and ARR now, MRR over time and its movements (new, expansion,
+reactivation, contraction, churn) with Quick Ratio, ARPA and churn rates; the MRR-based LTV
+beside the cash LTV; MRR by plan; net and gross MRR cohorts; and a month x movement cell's
+movements (the drill-down). Definitions: docs/metrics.md, "Recurring revenue"."""
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from reports import charts
+from reports.forms import MrrFilterForm
+from reports.models import MonthReport, MrrMovementReport, TransactionReport
+from reports.pages.base import Page
+from reports.tables import Column, Table
+from warehouse.calendar import add_months, month_start, reporting_today
+
+MOVEMENT_LABELS = {
+    "new": "New",
+    "expansion": "Expansion",
+    "reactivation": "Reactivation",
+    "contraction": "Contraction",
+    "churn": "Churn",
+}
+MOVEMENT_AMOUNT_KEYS = {
+    "new": ("new_mrr", "new_customers"),
+    "expansion": ("expansion_mrr", "expansion_customers"),
+    "reactivation": ("reactivation_mrr", "reactivation_customers"),
+    "contraction": ("contraction_mrr", "contraction_customers"),
+    "churn": ("churn_mrr", "churned_customers"),
+}
+DAILY_DAYS = 90
+DRILL_DOWN_ROWS = 500
+
+
+def _drill_url(month: dt.date, movement_type: str, start: dt.date, end: dt.date) -> str:
+    query = urlencode(
+        {
+            "start": charts.month_label(start),
+            "end": charts.month_label(end),
+            "movement_month": charts.month_label(month),
+            "movement_type": movement_type,
+        }
+    )
+    return f"?{query}#table-movements"
+
+
+def mrr_page(
+    *,
+    start: dt.date,
+    end: dt.date,
+    movement_month: dt.date | None = None,
+    movement_type: str = "",
+    exporting: bool = False,
+) -> dict:
+    manager = MrrMovementReport.objects
+    currency = TransactionReport.objects.settlement_currency()
+    today = reporting_today()
+    monthly, ltv = manager.monthly_report(start, end, today)
+    cash_ltv = MonthReport.objects.ltv_summary(start, end, month_start(today))
+    has_mrr = any(row["mrr"] or row["mrr_start"] or row["net_new_mrr"] for row in monthly)
+    for row in monthly:
+        for kind, (amount_key, count_key) in MOVEMENT_AMOUNT_KEYS.items():
+            if row[count_key]:
+                url = _drill_url(row["month"], kind, start, end)
+                row[f"{amount_key}_url"] = row[f"{count_key}_url"] = url
+
+    now_rows = manager.monthly_report(
+        add_months(month_start(today), -1), month_start(today), today
+    )[0]
+    last_month_row, this_month_row = now_rows
+    headline = Table(
+        name="now",
+        title="MRR and ARR now",
+        currency=currency,
+        columns=[
+            Column("measure", "Measure"),
+            Column("now", "Now", "money"),
+            Column("last_month_end", "End of last month", "money"),
+            Column("change", "Change", "money"),
+        ],
+        rows=[
+            {
+                "measure": measure,
+                "now": factor * this_month_row["mrr"],
+                "last_month_end": factor * last_month_row["mrr"],
+                "change": factor * (this_month_row["mrr"] - last_month_row["mrr"]),
+            }
+            for measure, factor in (("MRR", 1), ("ARR", 12))
+        ]
+        if this_month_row["mrr"] or last_month_row["mrr"]
+        else [],
+        help_text="MRR today (movements up to today) against MRR at the end of last month; "
+        "ARR = 12 × MRR.",
+        empty_text="No recurring revenue yet.",
+    )
+    monthly_table = Table(
+        name="monthly",
+        title="MRR movements by month",
+        currency=currency,
+        columns=[
+            Column("month", "Month", "month"),
+            Column.of("mrr", label="MRR (month end)"),
+            Column.of("arr"),
+            Column("customers", "Customers with MRR", "int"),
+            Column("new_mrr", "New", "money"),
+            Column("new_customers", "New (customers)", "int"),
+            Column("expansion_mrr", "Expansion", "money"),
+            Column("expansion_customers", "Expansion (customers)", "int"),
+            Column("reactivation_mrr", "Reactivation", "money"),
+            Column("reactivation_customers", "Reactivation (customers)", "int"),
+            Column("contraction_mrr", "Contraction", "money"),
+            Column("contraction_customers", "Contraction (customers)", "int"),
+            Column("churn_mrr", "Churn", "money"),
+            Column("churned_customers", "Churn (customers)", "int"),
+            Column.of("net_new_mrr"),
+            Column.of("quick_ratio"),
+            Column.of("arpa"),
+            Column("customer_churn_rate", "Customer churn", "rate"),
+            Column("gross_mrr_churn_rate", "Gross MRR churn", "rate"),
+            Column("net_mrr_churn_rate", "Net MRR churn", "rate"),
+        ],
+        rows=monthly if has_mrr else [],
+        help_text="Net new MRR = new + expansion + reactivation − contraction − churn. Quick Ratio "
+        "= (new + expansion + reactivation) / (contraction + churn). ARPA = MRR / customers with "
+        "MRR. Customer churn = churned customers / customers with MRR at the month's start; gross "
+        "MRR churn = (contraction + churn) / MRR at the start; net MRR churn also subtracts "
+        "expansion and reactivation. Click an amount to list its movements.",
+        empty_text="No recurring revenue in these months.",
+    )
+    ltv_table = Table(
+        name="ltv",
+        title="MRR-based LTV beside the cash LTV",
+        currency=currency,
+        columns=[
+            Column("basis", "Basis"),
+            Column("full_months", "Full months", "int"),
+            Column("average_value", "Average ARPA / ARPU", "money"),
+            Column("average_churn", "Average churn", "rate"),
+            Column("ltv", "LTV", "money"),
+        ],
+        rows=[
+            {
+                "basis": "MRR (ARPA / customer churn)",
+                "full_months": ltv["full_months"],
+                "average_value": ltv["average_arpa"],
+                "average_churn": ltv["average_churn"],
+                "ltv": ltv["ltv"],
+            },
+            {
+                "basis": "Cash (ARPU / paying-customer churn)",
+                "full_months": cash_ltv["full_months"],
+                "average_value": cash_ltv["average_arpu"],
+                "average_churn": cash_ltv["average_churn"],
+                "ltv": cash_ltv["ltv"],
+            },
+        ]
+        if has_mrr
+        else [],
+        help_text="Both average over the selected full months. The cash LTV counts what customers "
+        "paid (refunds, disputes, one-off charges; an annual plan in the month it is paid); the "
+        "MRR-based LTV what their subscriptions are worth per month while they last.",
+    )
+    plans = manager.by_plan(today)
+    plan_table = Table(
+        name="plans",
+        title="MRR by plan today",
+        currency=currency,
+        columns=[
+            Column("plan", "Plan"),
+            Column("product", "Product"),
+            Column("interval", "Interval"),
+            Column("interval_count", "Every", "int"),
+            Column("price_currency", "Price currency"),
+            Column("subscriptions", "Subscriptions", "int"),
+            Column.of("mrr"),
+        ],
+        rows=plans,
+        empty_text="No plan has MRR today.",
+    )
+    cohort_rows = manager.cohorts(start, end)
+    cohort_tables = [
+        _mrr_cohort_table(name, title, cohort_rows, key, currency)
+        for name, title, key in (
+            ("cohorts_net", "Net MRR retention by cohort", "net_retention"),
+            ("cohorts_gross", "Gross MRR retention by cohort", "gross_retention"),
+        )
+    ]
+    tables = [headline, monthly_table, ltv_table, plan_table, *cohort_tables]
+    if movement_month and movement_type:
+        movements = manager.movements(
+            movement_month, movement_type, today=today, limit=None if exporting else DRILL_DOWN_ROWS
+        )
+        label = (
+            f"{MOVEMENT_LABELS[movement_type]} movements in {charts.month_label(movement_month)}"
+        )
+        tables.append(
+            Table(
+                name="movements",
+                title=label,
+                currency=currency,
+                columns=[
+                    Column("date", "Date", "date"),
+                    Column("customer_id", "Customer", "customer"),
+                    Column("email", "Email"),
+                    Column("plan", "Plan"),
+                    Column("mrr_before", "MRR before", "money"),
+                    Column("mrr_after", "MRR after", "money"),
+                    Column("amount", "Change", "money"),
+                ],
+                rows=movements,
+                help_text=f"Largest changes first; the page lists at most {DRILL_DOWN_ROWS}, the "
+                "CSV all of them. The plan is the one whose MRR changed most that day.",
+                empty_text="No such movements.",
+            )
+        )
+    return {
+        "tables": tables,
+        "charts": _mrr_charts(monthly, manager, today, currency, cohort_rows) if has_mrr else [],
+        "currency": currency,
+    }
+
+
+def _mrr_cohort_table(name, title, rows, key, currency) -> Table:
+    cohorts = sorted({row["cohort_month"] for row in rows})
+    max_k = max((row["months_since"] for row in rows), default=-1)
+    cells = {(row["cohort_month"], row["months_since"]): row for row in rows}
+    table_rows = []
+    for cohort in cohorts:
+        row = {"cohort_month": cohort, "cohort_mrr": cells[(cohort, 0)]["mrr"]}
+        for k in range(max_k + 1):
+            cell = cells.get((cohort, k))
+            row[f"month_{k}"] = cell[key] if cell else None
+        table_rows.append(row)
+    return Table(
+        name=name,
+        title=title,
+        currency=currency,
+        columns=[
+            Column("cohort_month", "Cohort", "month"),
+            Column("cohort_mrr", "Cohort MRR", "money"),
+            *(Column(f"month_{k}", f"+{k}", "rate") for k in range(max_k + 1)),
+        ],
+        rows=table_rows,
+        help_text="Cohort: the month of a customer's first MRR. Net retention = the cohort's MRR "
+        "k months later / its MRR at the end of its first month; gross retention caps each "
+        "customer at their first-month MRR (expansion does not count).",
+        empty_text="No cohorts in these months.",
+    )
+
+
+def _mrr_charts(monthly, manager, today, currency, cohort_rows) -> list[dict]:
+    unit = currency.upper()
+    months = [charts.month_label(row["month"]) for row in monthly]
+    daily = manager.daily_mrr(today - dt.timedelta(days=DAILY_DAYS - 1), today)
+    over_time = {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": "MRR at month end",
+                "x": months,
+                "y": [charts.major(row["mrr"], currency) for row in monthly],
+            }
+        ],
+        "layout": {"title": {"text": f"MRR at month end ({unit})"}, "xaxis": {"type": "category"}},
+    }
+    last_days = {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "MRR",
+                "x": [row["day"].isoformat() for row in daily],
+                "y": [charts.major(row["mrr"], currency) for row in daily],
+            }
+        ],
+        "layout": {"title": {"text": f"MRR, last {DAILY_DAYS} days ({unit})"}},
+    }
+    movement_bars = [
+        {
+            "type": "bar",
+            "name": MOVEMENT_LABELS[kind],
+            "x": months,
+            "y": [charts.major(row[MOVEMENT_AMOUNT_KEYS[kind][0]], currency) for row in monthly],
+        }
+        for kind in MOVEMENT_LABELS
+    ]
+    movements = {
+        "data": [
+            *movement_bars,
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": "Net new MRR",
+                "x": months,
+                "y": [charts.major(row["net_new_mrr"], currency) for row in monthly],
+            },
+        ],
+        "layout": {
+            "title": {"text": f"MRR movements ({unit})"},
+            "barmode": "relative",
+            "xaxis": {"type": "category"},
+            "legend": {"orientation": "h"},
+        },
+    }
+    chart_list = [
+        {"id": "mrr-over-time", "spec": over_time},
+        {"id": "mrr-daily", "spec": last_days},
+        {"id": "mrr-movements", "spec": movements},
+    ]
+    cohorts = sorted({row["cohort_month"] for row in cohort_rows})
+    if cohorts:
+        max_k = max(row["months_since"] for row in cohort_rows)
+        cells = {(row["cohort_month"], row["months_since"]): row for row in cohort_rows}
+        for key, label in (("net_retention", "Net"), ("gross_retention", "Gross")):
+            chart_list.append(
+                {
+                    "id": f"mrr-cohorts-{key.split('_')[0]}",
+                    "spec": {
+                        "data": [
+                            {
+                                "type": "heatmap",
+                                "x": [f"+{k}" for k in range(max_k + 1)],
+                                "y": [charts.month_label(c) for c in cohorts],
+                                "z": [
+                                    [
+                                        charts.pct(cells[(c, k)][key]) if (c, k) in cells else None
+                                        for k in range(max_k + 1)
+                                    ]
+                                    for c in cohorts
+                                ],
+                                "colorscale": "Blues",
+                                "hoverongaps": False,
+                            }
+                        ],
+                        "layout": {
+                            "title": {"text": f"{label} MRR retention by cohort (%)"},
+                            "yaxis": {"type": "category", "autorange": "reversed"},
+                        },
+                    },
+                }
+            )
+    return chart_list
+
+
+PAGE = Page(
+    name="mrr",
+    title="MRR",
+    route="mrr/",
+    build=mrr_page,
+    form=MrrFilterForm,
+    paginated=True,
+    intro="MRR is each subscription's price × quantity per month after discounts, excluding "
+    "tax, from Stripe's invoice lines, in the settlement currency; trials, metered and one-off "
+    "prices count 0. Movements are netted per customer per day. Definitions: docs/metrics.md, "
+    '"Recurring revenue".',
+)

@@ -1,0 +1,263 @@
+"""MRR facts and marts against the plain-Python oracle (tests/warehouse/mrr_oracle.py),
+exactly, to the minor unit: after dj-stripe's manual sync path (signals), after
+rebuild_warehouse, and with the objects delivered out of order and twice.
+
+The Stripe objects come from tests/warehouse/billing.py in API 2025-03-31.basil+ shapes.
+"""
+
+import datetime as dt
+import random
+
+import pytest
+from django.conf import settings
+
+from tests.warehouse import mrr_scenarios
+from tests.warehouse.billing import sync
+from tests.warehouse.mrr_oracle import MrrOracle
+from warehouse.models import (
+    FactInvoiceLine,
+    FactMrrMovement,
+    MartMrrCohort,
+    MartMrrCustomerMonth,
+    MartMrrMonthMovement,
+)
+from warehouse.services import rebuild_warehouse
+
+pytestmark = pytest.mark.django_db
+
+
+def warehouse_movements() -> list[tuple]:
+    return sorted(
+        FactMrrMovement.objects.values_list(
+            "customer_id", "date", "movement_type", "mrr_before", "mrr_after", "amount"
+        )
+    )
+
+
+def oracle_movements(oracle) -> list[tuple]:
+    return sorted(
+        (m.customer_id, m.date, m.movement_type, m.mrr_before, m.mrr_after, m.amount)
+        for m in oracle.movements()
+    )
+
+
+def warehouse_customer_months() -> list[tuple]:
+    return sorted(
+        MartMrrCustomerMonth.objects.values_list(
+            "customer_id", "month", "cohort_month", "mrr_start", "mrr_end", "cohort_mrr"
+        )
+    )
+
+
+def warehouse_month_movements() -> list[tuple]:
+    return sorted(
+        MartMrrMonthMovement.objects.values_list(
+            "month", "movement_type", "amount", "movements", "customers"
+        )
+    )
+
+
+def warehouse_cohorts(last_month: dt.date) -> dict:
+    """Running sums of the cohort mart's changes, for every month up to last_month."""
+    changes = {}
+    for row in MartMrrCohort.objects.all():
+        changes[(row.cohort_month, row.month)] = row
+    result = {}
+    for cohort in sorted({key[0] for key in changes}):
+        mrr = gross = customers = 0
+        month = cohort
+        while month <= last_month:
+            row = changes.get((cohort, month))
+            if row is not None:
+                mrr += row.mrr_change
+                gross += row.gross_mrr_change
+                customers += row.customers_change
+            result[(cohort, month)] = (mrr, gross, customers)
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+    return result
+
+
+def assert_warehouse_equals(oracle) -> None:
+    assert warehouse_movements() == oracle_movements(oracle)
+    assert warehouse_customer_months() == oracle.customer_months()
+    assert warehouse_month_movements() == oracle.month_movements()
+    last_month = max(row[1] for row in oracle.customer_months())
+    assert warehouse_cohorts(last_month) == oracle.cohorts()
+
+
+@pytest.fixture
+def scenario(stripe_double):
+    billing, cases = mrr_scenarios.build()
+    return (
+        billing,
+        cases,
+        MrrOracle(
+            billing.objects(),
+            time_zone=settings.TIME_ZONE,
+            grace_days=settings.MRR_PAST_DUE_GRACE_DAYS,
+        ),
+    )
+
+
+def movements_of(customer_id: str) -> list[tuple]:
+    return list(
+        FactMrrMovement.objects.filter(customer_id=customer_id)
+        .order_by("date")
+        .values_list("date", "movement_type", "mrr_before", "mrr_after")
+    )
+
+
+def test_signals_rebuild_and_oracle_agree(scenario):
+    billing, _, oracle = scenario
+    sync(billing.objects())
+    assert_warehouse_equals(oracle)
+    signals_state = (
+        warehouse_movements(),
+        warehouse_customer_months(),
+        warehouse_month_movements(),
+        sorted(MartMrrCohort.objects.values_list()),
+    )
+    rebuild_warehouse()
+    assert_warehouse_equals(oracle)
+    rebuilt = (
+        warehouse_movements(),
+        warehouse_customer_months(),
+        warehouse_month_movements(),
+        sorted(MartMrrCohort.objects.values_list()),
+    )
+    assert [sorted(row[1:] for row in rows) for rows in signals_state[3:]] == [
+        sorted(row[1:] for row in rows) for rows in rebuilt[3:]
+    ]
+    assert signals_state[:3] == rebuilt[:3]
+
+
+def test_out_of_order_and_duplicate_delivery(scenario):
+    billing, _, oracle = scenario
+    objects = billing.objects()
+    catalogue = [obj for obj in objects if obj[0] in ("product", "price", "coupon", "customer")]
+    rest = [obj for obj in objects if obj not in catalogue]
+    shuffled = rest + rest[: len(rest) // 2]
+    random.Random(13).shuffle(shuffled)
+    # payments must exist before their refunds (dj-stripe retrieves a missing charge)
+    shuffled.sort(key=lambda obj: obj[0] == "refund")
+    sync(catalogue + shuffled)
+    assert_warehouse_equals(oracle)
+
+
+def test_cases_by_hand(scenario):
+    """The cases' movements, computed by hand from the scenario's prices."""
+    billing, cases, _ = scenario
+    sync(billing.objects())
+    d = dt.date
+    # a year is 12 months, a quarter 3, a week 52/12 of a month (4333.33 → 4333)
+    assert movements_of(cases["annual"]) == [(d(2025, 1, 10), "new", 0, 10000)]
+    assert movements_of(cases["quarterly"]) == [(d(2025, 1, 5), "new", 0, 10000)]
+    assert movements_of(cases["weekly"]) == [(d(2025, 2, 3), "new", 0, 4333)]
+    # quantity 1 → 3 mid-period, dated by the proration line
+    assert movements_of(cases["quantity"]) == [
+        (d(2025, 1, 1), "new", 0, 2000),
+        (d(2025, 1, 15), "expansion", 2000, 6000),
+    ]
+    # 50 % off for two invoices: the third invoice is expansion
+    assert movements_of(cases["coupon_expires"]) == [
+        (d(2025, 1, 8), "new", 0, 2000),
+        (d(2025, 3, 8), "expansion", 2000, 4000),
+    ]
+    assert movements_of(cases["amount_coupon"]) == [(d(2025, 3, 1), "new", 0, 1500)]
+    # trials count 0: new when the trial converts, nothing when it lapses
+    assert movements_of(cases["trial_converts"]) == [(d(2025, 2, 8), "new", 0, 2000)]
+    assert movements_of(cases["trial_lapses"]) == []
+    # at period end: the end of the paid period; immediately: the cancellation day
+    assert movements_of(cases["cancel_period_end"]) == [
+        (d(2025, 1, 20), "new", 0, 2000),
+        (d(2025, 3, 20), "churn", 2000, 0),
+    ]
+    assert movements_of(cases["cancel_now"]) == [
+        (d(2025, 1, 20), "new", 0, 2000),
+        (d(2025, 3, 1), "churn", 2000, 0),
+    ]
+    assert movements_of(cases["upgrade_downgrade"]) == [
+        (d(2025, 1, 1), "new", 0, 2000),
+        (d(2025, 1, 16), "expansion", 2000, 5000),
+        (d(2025, 2, 10), "contraction", 5000, 2000),
+    ]
+    assert movements_of(cases["two_subscriptions"]) == [
+        (d(2025, 1, 3), "new", 0, 2000),
+        (d(2025, 2, 14), "expansion", 2000, 7000),
+        (d(2025, 3, 20), "contraction", 7000, 2000),
+    ]
+    assert movements_of(cases["reactivation"]) == [
+        (d(2025, 1, 12), "new", 0, 2000),
+        (d(2025, 1, 30), "churn", 2000, 0),
+        (d(2025, 4, 2), "reactivation", 0, 5000),
+    ]
+    # paid within the grace period: no movement; beyond it: churn at the deadline (renewal
+    # on Feb 6 + 30 days), and a late payment reactivates
+    assert movements_of(cases["past_due_recovers"]) == [(d(2025, 1, 6), "new", 0, 2000)]
+    assert movements_of(cases["past_due_churns"]) == [
+        (d(2025, 1, 6), "new", 0, 2000),
+        (d(2025, 3, 8), "churn", 2000, 0),
+    ]
+    assert movements_of(cases["paid_after_grace"]) == [
+        (d(2025, 1, 6), "new", 0, 2000),
+        (d(2025, 3, 8), "churn", 2000, 0),
+        (d(2025, 3, 15), "reactivation", 0, 2000),
+    ]
+    # 1500 JPY at 0.0067 USD/JPY = 10.05 USD; later renewals at another rate move nothing
+    assert movements_of(cases["jpy"]) == [(d(2025, 1, 9), "new", 0, 1005)]
+    # 18.50 EUR at 1.08 = 19.98 USD; the quantity change converts at its invoice's 1.11:
+    # 2 × 18.50 × 1.11 = 41.07 USD
+    assert movements_of(cases["eur_fx"]) == [
+        (d(2025, 1, 9), "new", 0, 1998),
+        (d(2025, 2, 20), "expansion", 1998, 4107),
+    ]
+    assert movements_of(cases["refunded"]) == [(d(2025, 1, 14), "new", 0, 2000)]
+    assert movements_of(cases["metered_only"]) == []
+    assert movements_of(cases["item_removed"]) == [
+        (d(2025, 1, 2), "new", 0, 7000),
+        (d(2025, 1, 22), "contraction", 7000, 2000),
+    ]
+
+
+def test_invoice_lines_in_basil_shape(scenario):
+    billing, cases, _ = scenario
+    sync(billing.objects())
+    lines = FactInvoiceLine.objects.filter(customer_id=cases["upgrade_downgrade"]).order_by(
+        "period_start", "-is_credit"
+    )
+    assert [(line.is_proration, line.is_credit, line.mrr) for line in lines][:3] == [
+        (False, False, 2000),
+        (True, True, 0),
+        (True, False, 5000),
+    ]
+    jpy = FactInvoiceLine.objects.filter(customer_id=cases["jpy"]).order_by("period_start")
+    assert [(line.currency, line.settlement_currency, line.mrr) for line in jpy] == [
+        ("jpy", "usd", 1005),
+        ("jpy", "usd", 1005),
+        ("jpy", "usd", 1065),  # 1500 × 0.0071 × 100: the line's own value; the run keeps 1005
+    ]
+
+
+def test_mrr_by_price_sums_to_customer_mrr(scenario):
+    """fact_mrr_change summed per price up to a day = the customers' MRR that day."""
+    from django.db.models import Sum
+
+    from warehouse.models import FactMrrChange
+
+    billing, cases, oracle = scenario
+    sync(billing.objects())
+    for day in (dt.date(2025, 1, 31), dt.date(2025, 2, 28), dt.date(2025, 3, 31)):
+        by_price = dict(
+            FactMrrChange.objects.filter(date__lte=day)
+            .values_list("price_id")
+            .annotate(mrr=Sum("amount"))
+        )
+        total = sum(oracle.customer_mrr(customer_id, day) for customer_id in oracle.customers())
+        assert sum(by_price.values()) == total
+    # the two-item subscription: each price keeps its own MRR until the Pro item is removed
+    item_removed = FactMrrChange.objects.filter(customer_id=cases["item_removed"])
+    assert sorted(item_removed.values_list("date", "amount")) == [
+        (dt.date(2025, 1, 2), 2000),
+        (dt.date(2025, 1, 2), 5000),
+        (dt.date(2025, 1, 22), -5000),
+    ]

@@ -1,0 +1,206 @@
+"""Subscriptions and MRR into the warehouse: dim_product, dim_price, dim_coupon,
+fact_invoice_line, fact_mrr_change, fact_mrr_movement and the MRR marts.
+
+Receivers record the kinds below in the transaction's change set; the flush runs
+`complete_upstream` (before the payments facts) and `write_subscriptions` (after them, as
+invoice lines settle at their charges' balance transactions).
+
+Every writer runs the same set-based `.sql` files (warehouse/sql/facts, warehouse/sql/marts)
+as `rebuild_warehouse`, scoped to a few customers, so the write path and the rebuild cannot
+drift apart. A customer's facts are recomputed from their whole history (invoices,
+subscriptions), so running a writer twice, or for events out of order, leaves the same rows.
+Definitions: docs/metrics.md ("Recurring revenue").
+"""
+
+import logging
+from collections.abc import Iterable
+
+import stripe
+from django.conf import settings
+from django.db import connection, transaction
+
+from warehouse.calendar import reporting_time_zone_name
+from warehouse.services import change_set as changes
+from warehouse.sql_files import execute, fetch
+
+logger = logging.getLogger(__name__)
+
+# change set kinds: dj-stripe objects saved, and upstream work
+PRODUCT = "product"
+PRICE = "price"
+COUPON = "coupon"
+INVOICE = "invoice"
+SUBSCRIPTION_CUSTOMER = "subscription_customer"  # customers whose subscriptions or invoices changed
+RETRIEVE_PRICE = "retrieve_price"  # prices (or plans) to retrieve from Stripe and sync
+
+# Exclusive lock (two-int key space) taken by the full recompute of the MRR marts; the
+# per-customer refreshes take it shared, and one lock per customer (hashtext) exclusively.
+MRR_LOCK = (20260, 13)
+
+
+def _ids(values: Iterable[str | None] | None) -> list[str]:
+    return sorted(set(filter(None, values or ())))
+
+
+def _scope(customer_ids: list[str] | None) -> dict:
+    return {
+        "all_customers": customer_ids is None,
+        "customer_ids": customer_ids or [],
+        "time_zone": reporting_time_zone_name(),
+        "grace_days": settings.MRR_PAST_DUE_GRACE_DAYS,
+    }
+
+
+@transaction.atomic
+def record_catalogue(
+    product_ids: Iterable[str] = (),
+    price_ids: Iterable[str] = (),
+    coupon_ids: Iterable[str] = (),
+) -> None:
+    """Upsert dim_product, dim_price and dim_coupon rows; a price that arrives after invoice
+    lines naming it makes those customers' MRR count it (refreshes them)."""
+    for statement, ids in (
+        ("facts/dim_product", _ids(product_ids)),
+        ("facts/dim_price", _ids(price_ids)),
+        ("facts/dim_coupon", _ids(coupon_ids)),
+    ):
+        if ids:
+            execute(statement, {"all_rows": False, "ids": ids})
+    prices = _ids(price_ids)
+    if prices:
+        waiting = [
+            row[0] for row in fetch("facts/fact_invoice_line_customers", {"price_ids": prices})
+        ]
+        refresh_subscription_facts(waiting)
+
+
+def complete_upstream(change_set: changes.ChangeSet) -> None:
+    """Fetch what dj-stripe leaves out: the prices that invoice lines name but dj-stripe has
+    not synced (basil lines name the price by id only), the charges that paid the invoices
+    (their balance transactions convert MRR; a payment intent's charge is left to the
+    payments upstream step, which runs next), and the prices of plan events."""
+    from djstripe.models import Charge, Invoice, Price
+
+    api_key = change_set.api_key or None
+    wanted_prices = set(change_set.take(RETRIEVE_PRICE))
+    wanted_charges, wanted_intents = set(), set()
+    for invoice in Invoice.objects.filter(id__in=change_set[INVOICE]):
+        data = invoice.stripe_data
+        for line in (data.get("lines") or {}).get("data") or []:
+            price = ((line.get("pricing") or {}).get("price_details") or {}).get("price")
+            wanted_prices.add(price.get("id") if isinstance(price, dict) else price)
+        for payment in (data.get("payments") or {}).get("data") or []:
+            if payment.get("status") != "paid":
+                continue
+            charge = (payment.get("payment") or {}).get("charge")
+            intent = (payment.get("payment") or {}).get("payment_intent")
+            if charge:
+                wanted_charges.add(charge.get("id") if isinstance(charge, dict) else charge)
+            elif intent:
+                wanted_intents.add(intent.get("id") if isinstance(intent, dict) else intent)
+    wanted_prices.discard(None)
+    known_prices = set(Price.objects.filter(id__in=wanted_prices).values_list("id", flat=True))
+    for price_id in sorted(wanted_prices - known_prices):
+        _retrieve_and_sync(Price, price_id, api_key)
+    known_charges = set(Charge.objects.filter(id__in=wanted_charges).values_list("id", flat=True))
+    for charge_id in sorted(wanted_charges - known_charges):
+        _retrieve_and_sync(Charge, charge_id, api_key)
+    # a payment intent's succeeded charge: the payments upstream step retrieves it
+    settled = set(
+        Charge.objects.filter(payment_intent_id__in=wanted_intents, status="succeeded").values_list(
+            "payment_intent_id", flat=True
+        )
+    )
+    if wanted_intents - settled:
+        changes.record(changes.RETRIEVE_LATEST_CHARGE, sorted(wanted_intents - settled))
+
+
+def _retrieve_and_sync(model, object_id: str, api_key: str | None) -> None:
+    try:
+        kwargs = {"api_key": api_key} if api_key else {}
+        data = model(id=object_id).api_retrieve(**kwargs)
+    except stripe.InvalidRequestError as exc:
+        if getattr(exc, "code", None) == "resource_missing" or "No such " in str(exc):
+            logger.warning("Skipping %s %s: gone from Stripe", model.__name__, object_id)
+            return
+        raise
+    model.sync_from_stripe_data(data, **({"api_key": api_key} if api_key else {}))
+
+
+def write_subscriptions(change_set: changes.ChangeSet) -> None:
+    """The flush's subscriptions step: the catalogue, then the MRR facts and marts of the
+    customers whose subscriptions, invoices or charges changed."""
+    record_catalogue(change_set[PRODUCT], change_set[PRICE], change_set[COUPON])
+    customers = set(change_set[SUBSCRIPTION_CUSTOMER]) | set(customers_of(change_set[INVOICE]))
+    # a charge (or its balance transaction) settles an invoice's lines
+    charge_customers = change_set[changes.CUSTOMER_FACTS]
+    if charge_customers:
+        customers |= {
+            row[0]
+            for row in fetch("facts/invoice_line_customers", {"customer_ids": charge_customers})
+        }
+    refresh_subscription_facts(customers)
+
+
+def customers_of(
+    invoice_ids: Iterable[str] = (), subscription_ids: Iterable[str] = ()
+) -> list[str]:
+    """The customers of these invoices and subscriptions (as dj-stripe holds them)."""
+    params = {"invoice_ids": _ids(invoice_ids), "subscription_ids": _ids(subscription_ids)}
+    if not params["invoice_ids"] and not params["subscription_ids"]:
+        return []
+    return [row[0] for row in fetch("facts/invoice_customers", params)]
+
+
+@transaction.atomic
+def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
+    """Recompute fact_invoice_line, fact_mrr_change, fact_mrr_movement and the MRR marts for
+    these customers (None: everyone, the full-refresh form). Delta form: the marts are
+    recomputed for the months and cohorts that the customers' movements touch, before and
+    after."""
+    ids = None if customer_ids is None else _ids(customer_ids)
+    if ids is not None and not ids:
+        return
+    scope = _scope(ids)
+    with connection.cursor() as cursor:
+        if ids is None:
+            cursor.execute("select pg_advisory_xact_lock(%s, %s)", MRR_LOCK)
+        else:
+            cursor.execute("select pg_advisory_xact_lock_shared(%s, %s)", MRR_LOCK)
+            for customer_id in ids:
+                cursor.execute("select pg_advisory_xact_lock(hashtext(%s))", [customer_id])
+    touched = set() if ids is None else _movement_months(ids)
+    execute("facts/dim_customer_invoice_stubs", scope)
+    execute("facts/fact_invoice_line", scope)
+    execute("facts/fact_mrr_change", scope)
+    execute("facts/fact_mrr_movement", scope)
+    execute("marts/mart_mrr_customer_month", scope)
+    if ids is None:
+        execute("marts/mart_mrr_month_movement", {"all_months": True, "months": []})
+        execute("marts/mart_mrr_cohort", {"all_cohorts": True, "cohorts": []})
+        return
+    touched |= _movement_months(ids)
+    months = sorted({month for month, _ in touched})
+    cohorts = sorted({cohort for _, cohort in touched})
+    if months:
+        execute("marts/mart_mrr_month_movement", {"all_months": False, "months": months})
+    if cohorts:
+        execute("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": cohorts})
+
+
+def _movement_months(customer_ids: list[str]) -> set[tuple]:
+    return set(fetch("facts/fact_mrr_movement_months", {"customer_ids": customer_ids}))
+
+
+@transaction.atomic
+def rebuild_subscriptions() -> dict[str, int]:
+    """Full refresh: every dimension, fact and mart of this module, from dj-stripe's tables."""
+    written = {}
+    for label, statement in (
+        ("products", "facts/dim_product"),
+        ("prices", "facts/dim_price"),
+        ("coupons", "facts/dim_coupon"),
+    ):
+        written[label] = execute(statement, {"all_rows": True, "ids": []})
+    refresh_subscription_facts(None)
+    return written

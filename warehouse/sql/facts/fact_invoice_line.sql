@@ -1,0 +1,240 @@
+-- purpose: upsert fact_invoice_line for some customers (or all) from the staged invoices,
+--   their subscription-item lines and prices, with each line's exact MRR in the invoice
+--   currency and its settlement value; delete the rows of lines that are gone (void or
+--   deleted invoices, lines no longer on an invoice)
+-- grain: one row per subscription-item line of a non-void invoice
+-- params: all_customers (bool), customer_ids (text[]; ignored when all_customers)
+-- MRR of a line, in invoice minor units, exactly (docs/metrics.md):
+--   full-period line: (amount - inclusive tax - discounts) × month factor
+--   positive proration ("remaining time"): price unit amount × quantity × (amount - inclusive
+--     tax - discounts) / amount × month factor (the line's discount share, applied to the
+--     full price; the prorated amount itself only dates the change)
+--   negative proration ("unused time"): 0, ends the item's earlier price
+-- Settlement: the exchange rate of the balance transaction of the invoice's paid charge;
+--   unpaid and trial lines take the latest rate known for the currency at the invoice's
+--   creation (else the first one known after it).
+with selected_invoices as (
+    select
+        invoices.invoice_id, invoices.customer_id, invoices.subscription_id, invoices.status,
+        invoices.currency, invoices.created, invoices.paid_at, invoices.charge_id
+    from stg_stripe__invoices as invoices
+    where
+        (%(all_customers)s or invoices.customer_id = any(%(customer_ids)s::text[]))
+        and invoices.status not in ('void', 'deleted', '')
+),
+
+subscription_lines as (
+    select
+        lines.line_id,
+        selected_invoices.invoice_id,
+        selected_invoices.customer_id,
+        coalesce(lines.subscription_id, selected_invoices.subscription_id) as subscription_id,
+        lines.subscription_item_id,
+        coalesce(lines.price_id, '') as price_id,
+        coalesce(lines.product_id, prices.product_id, '') as product_id,
+        coalesce(lines.currency, selected_invoices.currency) as currency,
+        lines.period_start,
+        lines.period_end,
+        lines.is_proration,
+        lines.is_proration and lines.amount < 0 as is_credit,
+        coalesce(prices.is_recurring, false)
+        and (not lines.is_proration or lines.amount <= 0 or prices.unit_amount_decimal is not null)
+            as is_recurring,
+        lines.quantity,
+        lines.amount,
+        lines.discount_amount,
+        lines.inclusive_tax_amount,
+        selected_invoices.status as invoice_status,
+        selected_invoices.created as invoice_created,
+        selected_invoices.paid_at as invoice_paid_at,
+        case when selected_invoices.status = 'paid' then selected_invoices.charge_id end
+            as charge_id,
+        prices.unit_amount_decimal,
+        prices.month_factor_numerator,
+        prices.month_factor_denominator
+    from selected_invoices
+    inner join stg_stripe__invoice_lines as lines
+        on lines.invoice_id = selected_invoices.invoice_id
+    left join stg_stripe__prices as prices on prices.price_id = lines.price_id
+    where
+        lines.subscription_item_id is not null
+        and lines.line_id is not null
+        and lines.period_start is not null
+        and lines.period_end is not null
+),
+
+line_rates as (
+    select
+        subscription_lines.*,
+        case
+            when not subscription_lines.is_recurring or subscription_lines.is_credit then 0::numeric
+            when not subscription_lines.is_proration
+                then (
+                    subscription_lines.amount - subscription_lines.inclusive_tax_amount
+                    - subscription_lines.discount_amount
+                )::numeric * subscription_lines.month_factor_numerator
+            when subscription_lines.amount = 0 then 0::numeric
+            else subscription_lines.unit_amount_decimal * subscription_lines.quantity
+                * (
+                    subscription_lines.amount - subscription_lines.inclusive_tax_amount
+                    - subscription_lines.discount_amount
+                )
+                * subscription_lines.month_factor_numerator
+        end as mrr_numerator,
+        case
+            when not subscription_lines.is_recurring or subscription_lines.is_credit then 1::bigint
+            when not subscription_lines.is_proration
+                then subscription_lines.month_factor_denominator::bigint
+            when subscription_lines.amount = 0 then 1::bigint
+            else subscription_lines.amount * subscription_lines.month_factor_denominator
+        end as mrr_denominator
+    from subscription_lines
+),
+
+line_charges as (
+    select
+        line_rates.line_id,
+        coalesce(
+            line_rates.charge_id,
+            (
+                select txn.stripe_id
+                from fact_transaction as txn
+                where
+                    txn.transaction_type = 'charge' and txn.status = 'succeeded'
+                    and txn.currency = line_rates.currency
+                    and txn.settlement_currency <> ''
+                    and txn.occurred_at <= line_rates.invoice_created
+                order by txn.occurred_at desc, txn.stripe_id desc
+                limit 1
+            ),
+            (
+                select txn.stripe_id
+                from fact_transaction as txn
+                where
+                    txn.transaction_type = 'charge' and txn.status = 'succeeded'
+                    and txn.currency = line_rates.currency
+                    and txn.settlement_currency <> ''
+                    and txn.occurred_at > line_rates.invoice_created
+                order by txn.occurred_at, txn.stripe_id
+                limit 1
+            )
+        ) as rate_charge_id
+    from line_rates
+),
+
+-- the balance transaction of a charge: synced row, else the copy embedded in the charge
+charge_settlements as (
+    select
+        charge.id as charge_id,
+        lower(coalesce(balance.currency, charge.stripe_data -> 'balance_transaction' ->> 'currency'))
+            as settlement_currency,
+        coalesce(
+            (balance.stripe_data ->> 'exchange_rate')::numeric,
+            (charge.stripe_data -> 'balance_transaction' ->> 'exchange_rate')::numeric
+        ) as exchange_rate
+    from djstripe_charge as charge
+    left join djstripe_balancetransaction as balance
+        on balance.id = coalesce(
+            charge.balance_transaction_id,
+            charge.stripe_data -> 'balance_transaction' ->> 'id',
+            charge.stripe_data ->> 'balance_transaction'
+        )
+    where charge.id in (select line_charges.rate_charge_id from line_charges)
+),
+
+settled_lines as (
+    select
+        line_rates.*,
+        line_charges.rate_charge_id,
+        charge_settlements.settlement_currency,
+        case
+            when charge_settlements.settlement_currency is null then null
+            when charge_settlements.settlement_currency = line_rates.currency then 1::numeric
+            when charge_settlements.exchange_rate is null then null
+            -- minor units: scale by the difference of the currencies' exponents
+            else charge_settlements.exchange_rate
+                * power(10::numeric, warehouse_currency_exponent(charge_settlements.settlement_currency)
+                    - warehouse_currency_exponent(line_rates.currency))
+        end as fx_rate
+    from line_rates
+    inner join line_charges on line_charges.line_id = line_rates.line_id
+    left join charge_settlements on charge_settlements.charge_id = line_charges.rate_charge_id
+),
+
+upserted_lines as (
+    insert into fact_invoice_line (
+        line_id, invoice_id, customer_id, subscription_id, subscription_item_id, price_id,
+        product_id, currency, period_start, period_end, is_proration, is_credit, is_recurring,
+        quantity, amount, discount_amount, inclusive_tax_amount, invoice_status,
+        invoice_created, invoice_paid_at, mrr_numerator, mrr_denominator, charge_id, fx_rate,
+        settlement_currency, mrr, updated_at
+    )
+    select
+        settled_lines.line_id,
+        settled_lines.invoice_id,
+        settled_lines.customer_id,
+        coalesce(settled_lines.subscription_id, ''),
+        settled_lines.subscription_item_id,
+        settled_lines.price_id,
+        settled_lines.product_id,
+        settled_lines.currency,
+        settled_lines.period_start,
+        settled_lines.period_end,
+        settled_lines.is_proration,
+        settled_lines.is_credit,
+        settled_lines.is_recurring,
+        settled_lines.quantity,
+        settled_lines.amount,
+        settled_lines.discount_amount,
+        settled_lines.inclusive_tax_amount,
+        settled_lines.invoice_status,
+        settled_lines.invoice_created,
+        settled_lines.invoice_paid_at,
+        settled_lines.mrr_numerator,
+        settled_lines.mrr_denominator,
+        coalesce(settled_lines.rate_charge_id, ''),
+        settled_lines.fx_rate,
+        coalesce(settled_lines.settlement_currency, ''),
+        case
+            when settled_lines.fx_rate is not null
+                then warehouse_round_half_even(
+                    settled_lines.mrr_numerator * settled_lines.fx_rate,
+                    settled_lines.mrr_denominator
+                )
+        end as mrr,
+        now() as updated_at
+    from settled_lines
+    on conflict (line_id) do update set
+        invoice_id = excluded.invoice_id,
+        customer_id = excluded.customer_id,
+        subscription_id = excluded.subscription_id,
+        subscription_item_id = excluded.subscription_item_id,
+        price_id = excluded.price_id,
+        product_id = excluded.product_id,
+        currency = excluded.currency,
+        period_start = excluded.period_start,
+        period_end = excluded.period_end,
+        is_proration = excluded.is_proration,
+        is_credit = excluded.is_credit,
+        is_recurring = excluded.is_recurring,
+        quantity = excluded.quantity,
+        amount = excluded.amount,
+        discount_amount = excluded.discount_amount,
+        inclusive_tax_amount = excluded.inclusive_tax_amount,
+        invoice_status = excluded.invoice_status,
+        invoice_created = excluded.invoice_created,
+        invoice_paid_at = excluded.invoice_paid_at,
+        mrr_numerator = excluded.mrr_numerator,
+        mrr_denominator = excluded.mrr_denominator,
+        charge_id = excluded.charge_id,
+        fx_rate = excluded.fx_rate,
+        settlement_currency = excluded.settlement_currency,
+        mrr = excluded.mrr,
+        updated_at = excluded.updated_at
+    returning fact_invoice_line.line_id
+)
+
+delete from fact_invoice_line as stale
+where
+    (%(all_customers)s or stale.customer_id = any(%(customer_ids)s::text[]))
+    and not exists (select 1 from settled_lines where settled_lines.line_id = stale.line_id)

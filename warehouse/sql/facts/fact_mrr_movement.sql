@@ -1,0 +1,126 @@
+-- purpose: recompute fact_mrr_movement for some customers (or all) from fact_mrr_change: net
+--   each customer's changes per day into one movement, classify it, and delete the
+--   customers' movements that no longer hold
+-- grain: one row per customer per day (reporting time zone) on which their MRR changed
+-- params: all_customers (bool), customer_ids (text[]; ignored when all_customers)
+-- Definitions: docs/metrics.md. The subscription and price named are those whose MRR changed
+-- most that day (ties: the smaller ids).
+with subscription_changes as (
+    select
+        change.customer_id,
+        change.subscription_id,
+        change.price_id,
+        change.date as day,
+        change.amount as mrr_change
+    from fact_mrr_change as change
+    where %(all_customers)s or change.customer_id = any(%(customer_ids)s::text[])
+),
+
+customer_changes as (
+    select
+        subscription_changes.customer_id,
+        subscription_changes.day,
+        sum(subscription_changes.mrr_change) as mrr_change,
+        (array_agg(
+            subscription_changes.subscription_id
+            order by
+                abs(subscription_changes.mrr_change) desc, subscription_changes.subscription_id,
+                subscription_changes.price_id
+        ))[1] as subscription_id,
+        (array_agg(
+            subscription_changes.price_id
+            order by
+                abs(subscription_changes.mrr_change) desc, subscription_changes.subscription_id,
+                subscription_changes.price_id
+        ))[1] as price_id
+    from subscription_changes
+    group by subscription_changes.customer_id, subscription_changes.day
+    having sum(subscription_changes.mrr_change) <> 0
+),
+
+customer_movements as (
+    select
+        customer_changes.customer_id,
+        customer_changes.day,
+        customer_changes.subscription_id,
+        customer_changes.price_id,
+        customer_changes.mrr_change as amount,
+        sum(customer_changes.mrr_change) over customer_history as mrr_after,
+        sum(customer_changes.mrr_change) over customer_history - customer_changes.mrr_change
+            as mrr_before,
+        row_number() over customer_history as movement_number
+    from customer_changes
+    window customer_history as (
+        partition by customer_changes.customer_id order by customer_changes.day
+    )
+),
+
+classified_movements as (
+    select
+        customer_movements.customer_id,
+        customer_movements.day,
+        date_trunc('month', customer_movements.day)::date as month,
+        case
+            when customer_movements.mrr_before = 0 and customer_movements.movement_number = 1
+                then 'new'
+            when customer_movements.mrr_before = 0 then 'reactivation'
+            when customer_movements.mrr_after = 0 then 'churn'
+            when customer_movements.amount > 0 then 'expansion'
+            else 'contraction'
+        end as movement_type,
+        customer_movements.mrr_before,
+        customer_movements.mrr_after,
+        customer_movements.amount,
+        customer_movements.subscription_id,
+        customer_movements.price_id
+    from customer_movements
+),
+
+upserted_movements as (
+    insert into fact_mrr_movement (
+        customer_id, date, month, movement_type, mrr_before, mrr_after, amount,
+        subscription_id, price_id, updated_at
+    )
+    select
+        classified_movements.customer_id,
+        classified_movements.day,
+        classified_movements.month,
+        classified_movements.movement_type,
+        classified_movements.mrr_before,
+        classified_movements.mrr_after,
+        classified_movements.amount,
+        classified_movements.subscription_id,
+        classified_movements.price_id,
+        now() as updated_at
+    from classified_movements
+    order by classified_movements.customer_id, classified_movements.day
+    on conflict (customer_id, date) do update set
+        month = excluded.month,
+        movement_type = excluded.movement_type,
+        mrr_before = excluded.mrr_before,
+        mrr_after = excluded.mrr_after,
+        amount = excluded.amount,
+        subscription_id = excluded.subscription_id,
+        price_id = excluded.price_id,
+        updated_at = excluded.updated_at
+    where (
+        fact_mrr_movement.movement_type, fact_mrr_movement.mrr_before,
+        fact_mrr_movement.mrr_after, fact_mrr_movement.amount,
+        fact_mrr_movement.subscription_id, fact_mrr_movement.price_id
+    ) is distinct from (
+        excluded.movement_type, excluded.mrr_before, excluded.mrr_after, excluded.amount,
+        excluded.subscription_id, excluded.price_id
+    )
+    returning fact_mrr_movement.customer_id
+)
+
+delete from fact_mrr_movement as stale
+where
+    (%(all_customers)s or stale.customer_id = any(%(customer_ids)s::text[]))
+    and not exists (
+        select 1
+        from classified_movements
+        where
+            classified_movements.customer_id = stale.customer_id
+            and classified_movements.day = stale.date
+    )

@@ -1,0 +1,66 @@
+-- purpose: dj-stripe's invoices with the basil+ shapes read from the JSON: the subscription
+--   from parent.subscription_details, the paid charge through the invoice payments (a
+--   payment's charge, or its payment intent's succeeded charge), with the pre-basil
+--   top-level `subscription` and `charge` as fallbacks
+-- grain: one row per invoice
+-- params: none (a view, created by migration)
+create or replace view stg_stripe__invoices as
+with invoices as not materialized (
+    select invoice.id, invoice.customer_id, invoice.stripe_data, invoice.created,
+        invoice.livemode
+    from djstripe_invoice as invoice
+),
+
+paid_payments as not materialized (
+    select distinct on (invoices.id)
+        invoices.id as invoice_id,
+        payment.value -> 'payment' as payment
+    from invoices
+    cross join lateral jsonb_array_elements(
+        case
+            when jsonb_typeof(invoices.stripe_data -> 'payments' -> 'data') = 'array'
+                then invoices.stripe_data -> 'payments' -> 'data'
+            else '[]'::jsonb
+        end
+    ) as payment (value)
+    where payment.value ->> 'status' = 'paid'
+    order by
+        invoices.id,
+        (payment.value -> 'status_transitions' ->> 'paid_at')::bigint desc nulls last
+)
+
+select
+    invoices.id as invoice_id,
+    -- dj-stripe's required foreign key, kept bare so that filters on it use its index
+    invoices.customer_id,
+    coalesce(
+        invoices.stripe_data -> 'parent' -> 'subscription_details' -> 'subscription' ->> 'id',
+        invoices.stripe_data -> 'parent' -> 'subscription_details' ->> 'subscription',
+        invoices.stripe_data -> 'subscription' ->> 'id',
+        invoices.stripe_data ->> 'subscription'
+    ) as subscription_id,
+    coalesce(invoices.stripe_data ->> 'status', '') as status,
+    lower(invoices.stripe_data ->> 'currency') as currency,
+    invoices.created,
+    to_timestamp((invoices.stripe_data -> 'status_transitions' ->> 'paid_at')::bigint) as paid_at,
+    coalesce(
+        paid_payments.payment -> 'charge' ->> 'id',
+        paid_payments.payment ->> 'charge',
+        (
+            select charge.id
+            from djstripe_charge as charge
+            where
+                charge.payment_intent_id = coalesce(
+                    paid_payments.payment -> 'payment_intent' ->> 'id',
+                    paid_payments.payment ->> 'payment_intent'
+                )
+                and charge.status = 'succeeded'
+            order by charge.created desc, charge.id desc
+            limit 1
+        ),
+        invoices.stripe_data -> 'charge' ->> 'id',
+        invoices.stripe_data ->> 'charge'
+    ) as charge_id,
+    invoices.livemode
+from invoices
+left join paid_payments on paid_payments.invoice_id = invoices.id
