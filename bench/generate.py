@@ -102,6 +102,18 @@ def _text(value) -> str:
     return value
 
 
+# The leading columns of every dj-stripe object table, in the order the rows below write them.
+STRIPE_OBJECT_COLUMNS = (
+    "djstripe_created",
+    "djstripe_updated",
+    "stripe_data",
+    "id",
+    "livemode",
+    "created",
+    "metadata",
+)
+
+
 class CopyBuffer:
     """Rows for one table, flushed by COPY when large."""
 
@@ -186,13 +198,7 @@ class Generator:
         djstripe_customer = CopyBuffer(
             "djstripe_customer",
             [
-                "djstripe_created",
-                "djstripe_updated",
-                "stripe_data",
-                "id",
-                "livemode",
-                "created",
-                "metadata",
+                *STRIPE_OBJECT_COLUMNS,
                 "email",
                 "date_purged",
             ],
@@ -200,13 +206,7 @@ class Generator:
         djstripe_pm = CopyBuffer(
             "djstripe_paymentmethod",
             [
-                "djstripe_created",
-                "djstripe_updated",
-                "stripe_data",
-                "id",
-                "livemode",
-                "created",
-                "metadata",
+                *STRIPE_OBJECT_COLUMNS,
                 "customer_id",
             ],
         )
@@ -373,13 +373,7 @@ class Generator:
         bt = CopyBuffer(
             "djstripe_balancetransaction",
             [
-                "djstripe_created",
-                "djstripe_updated",
-                "stripe_data",
-                "id",
-                "livemode",
-                "created",
-                "metadata",
+                *STRIPE_OBJECT_COLUMNS,
                 "amount",
                 "currency",
                 "source",
@@ -389,13 +383,7 @@ class Generator:
         charge = CopyBuffer(
             "djstripe_charge",
             [
-                "djstripe_created",
-                "djstripe_updated",
-                "stripe_data",
-                "id",
-                "livemode",
-                "created",
-                "metadata",
+                *STRIPE_OBJECT_COLUMNS,
                 "amount",
                 "currency",
                 "status",
@@ -407,13 +395,7 @@ class Generator:
         refund = CopyBuffer(
             "djstripe_refund",
             [
-                "djstripe_created",
-                "djstripe_updated",
-                "stripe_data",
-                "id",
-                "livemode",
-                "created",
-                "metadata",
+                *STRIPE_OBJECT_COLUMNS,
                 "amount",
                 "currency",
                 "balance_transaction_id",
@@ -423,13 +405,7 @@ class Generator:
         dispute = CopyBuffer(
             "djstripe_dispute",
             [
-                "djstripe_created",
-                "djstripe_updated",
-                "stripe_data",
-                "id",
-                "livemode",
-                "created",
-                "metadata",
+                *STRIPE_OBJECT_COLUMNS,
                 "balance_transaction_id",
                 "charge_id",
             ],
