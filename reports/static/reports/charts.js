@@ -1,8 +1,12 @@
 // Draw each chart of the page from its JSON spec (rendered with json_script): no toolbar,
-// resized with its box, a heatmap cell opening its URL when the spec lists one per cell.
+// resized with its box, a heatmap cell opening its URL when the spec lists one per cell, and
+// heatmap cells never squeezed below a readable size (the chart scrolls inside its box).
 (function () {
   "use strict";
   var narrow = window.matchMedia("(max-width: 600px)").matches;
+  var MIN_CELL_WIDTH = 40; // px: a heatmap cell holds its label ("100%*") at the small font
+  var MIN_CELL_HEIGHT = 20;
+  var COLORBAR_WIDTH = 70;
   document.querySelectorAll("[data-spec]").forEach(function (element) {
     var spec = JSON.parse(document.getElementById(element.dataset.spec).textContent);
     var layout = Object.assign(
@@ -16,6 +20,24 @@
     );
     if (narrow && layout.title && layout.title.text) {
       layout.title = Object.assign({}, layout.title, { font: { size: 12 } });
+    }
+    var heatmap = spec.data.length && spec.data[0].type === "heatmap" ? spec.data[0] : null;
+    if (heatmap) {
+      // Cells big enough for their labels ("100%*") on any screen: a taller chart for many
+      // cohorts and, when the columns do not fit, a chart wider than its box that scrolls
+      // sideways inside it (the page itself never gets wider than the screen).
+      var columns = (heatmap.x || []).length;
+      var rows = (heatmap.y || []).length;
+      if (!spec.layout.margin) layout.margin = Object.assign({}, layout.margin, { l: 64 });
+      layout.height = Math.max(layout.height, layout.margin.t + layout.margin.b + rows * MIN_CELL_HEIGHT);
+      var width = layout.margin.l + layout.margin.r + COLORBAR_WIDTH + columns * MIN_CELL_WIDTH;
+      element.style.minWidth = width + "px";
+      if (width > element.parentElement.clientWidth) {
+        var hint = document.createElement("figcaption");
+        hint.className = "help scroll-hint";
+        hint.textContent = "Scroll the chart sideways for the later months.";
+        element.parentElement.insertBefore(hint, element);
+      }
     }
     Plotly.newPlot(element, spec.data, layout, {
       displayModeBar: false,
