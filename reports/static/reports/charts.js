@@ -7,6 +7,24 @@
   var MIN_CELL_WIDTH = 40; // px: a heatmap cell holds its label ("100%*") at the small font
   var MIN_CELL_HEIGHT = 20;
   var COLORBAR_WIDTH = 70;
+  // Plotly's default colours, handed out per legend group rather than per trace: the dashed
+  // continuation of a line into the current month (reports/charts.py month_line, same
+  // legendgroup) takes its line's colour instead of the next one.
+  var COLOURWAY = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+    "#7f7f7f", "#bcbd22", "#17becf"];
+  function shareGroupColours(data) {
+    var colours = {};
+    var next = 0;
+    data.forEach(function (trace, index) {
+      if (trace.type !== "scatter" && trace.type !== "bar") return;
+      var group = trace.legendgroup ? "group:" + trace.legendgroup : "trace:" + index;
+      if (!(group in colours)) colours[group] = COLOURWAY[next++ % COLOURWAY.length];
+      var colour = colours[group];
+      trace.marker = Object.assign({ color: colour }, trace.marker);
+      if (trace.type === "scatter") trace.line = Object.assign({ color: colour }, trace.line);
+    });
+  }
+
   document.querySelectorAll("[data-spec]").forEach(function (element) {
     var spec = JSON.parse(document.getElementById(element.dataset.spec).textContent);
     var layout = Object.assign(
@@ -33,12 +51,15 @@
       var width = layout.margin.l + layout.margin.r + COLORBAR_WIDTH + columns * MIN_CELL_WIDTH;
       element.style.minWidth = width + "px";
       if (width > element.parentElement.clientWidth) {
+        // the title over the part shown first, not centred over the whole scrolled width
+        layout.title = Object.assign({}, layout.title, { x: 0, xanchor: "left", xref: "paper" });
         var hint = document.createElement("figcaption");
         hint.className = "help scroll-hint";
         hint.textContent = "Scroll the chart sideways for the later months.";
         element.parentElement.insertBefore(hint, element);
       }
     }
+    shareGroupColours(spec.data);
     Plotly.newPlot(element, spec.data, layout, {
       displayModeBar: false,
       displaylogo: false,
