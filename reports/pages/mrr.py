@@ -350,7 +350,9 @@ def _mrr_charts(monthly, manager, today, currency, cohort_rows) -> list[dict]:
                             ],
                             "texttemplate": "%{text}",
                             "hovertemplate": "cohort %{y}, %{x} months: %{z:.2f}%<extra></extra>",
+                            # dark = high retention, as on the cohorts page
                             "colorscale": "Blues",
+                            "reversescale": True,
                             "hoverongaps": False,
                             "xgap": 1,
                             "ygap": 1,
