@@ -9,8 +9,8 @@ links, URLs built by reverse() that the page follows and Plotly never draws.
 
 Every chart of the reports goes through these helpers, so they all share the same rules:
 months on a category axis as YYYY-MM, the current (unfinished) month drawn as partial
-(dashed line, hatched bar), at most MAX_SERIES series, round ticks (Plotly's automatic
-ticks; a second axis does not sync its ticks to the first).
+(dashed line, hatched bar, heatmap cell marked *), at most MAX_SERIES series, round ticks
+(Plotly's automatic ticks; a second axis does not sync its ticks to the first).
 """
 
 import datetime as dt
@@ -91,6 +91,14 @@ def month_bars(name, months, values, current_month, **trace):
             **trace,
         }
     ]
+
+
+def heatmap_cell_text(percent, month: dt.date, current_month: dt.date) -> str:
+    """A heatmap cell's label: its value in whole %, marked * when the cell's month is the
+    current (unfinished) one; blank for an empty cell."""
+    if percent is None:
+        return ""
+    return f"{percent:.0f}%" + ("*" if month >= current_month else "")
 
 
 def count_axis(values, **extra) -> dict:

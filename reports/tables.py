@@ -21,9 +21,12 @@ class Column:
     sort_key: str = ""  # the server-side sort key, when it differs from `key`
 
     @classmethod
-    def of(cls, key: str, **options) -> "Column":
-        """The column of a metric, with its wording from reports.metrics."""
-        entry = metric(key)
+    def of(cls, metric_key: str, **options) -> "Column":
+        """The column of a metric, with its wording and kind from reports.metrics; `key`
+        names the rows' value when it differs from the metric's (a cohort matrix's +k
+        columns all hold the same metric)."""
+        entry = metric(metric_key)
+        key = options.pop("key", metric_key)
         return cls(key, options.pop("label", entry.label), entry.kind, **options)
 
     @property

@@ -48,13 +48,10 @@ def _matrix_table(name, title, retention, value_key, help_text, currency):
             if cell:
                 row[f"month_{k}_url"] = cell_url(cohort, k)
         rows.append(row)
-    columns = [
-        Column("cohort_month", "Cohort", "month"),
-        Column("cohort_customers", "Customers", "int"),
-    ]
+    columns = [Column.of("cohort_month"), Column.of("cohort_customers")]
     if value_key == "revenue_retention_rate":
-        columns.append(Column("month_zero_net_revenue", "Month 0 net revenue", "money"))
-    columns += [Column(f"month_{k}", f"+{k}", "rate") for k in range(max_k + 1)]
+        columns.append(Column.of("month_zero_net_revenue"))
+    columns += [Column.of(value_key, key=f"month_{k}", label=f"+{k}") for k in range(max_k + 1)]
     return (
         Table(
             name=name,
@@ -98,14 +95,14 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
         title="Retention cells (counts and revenue)",
         currency=currency,
         columns=[
-            Column("cohort_month", "Cohort", "month"),
-            Column("months_since_first_payment", "k", "int"),
+            Column.of("cohort_month"),
+            Column.of("months_since_first_payment"),
             Column("month", "Month", "month"),
-            Column("cohort_customers", "Cohort customers", "int"),
-            Column("paying_customers", "Paying", "int"),
-            Column("retention_rate", "Retention", "rate"),
-            Column("net_revenue", "Net revenue", "money"),
-            Column("revenue_retention_rate", "Revenue retention", "rate"),
+            Column.of("cohort_customers"),
+            Column.of("paying_customers"),
+            Column.of("retention_rate"),
+            Column.of("net_revenue"),
+            Column.of("revenue_retention_rate"),
         ],
         rows=[
             {
@@ -131,10 +128,10 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
         currency=currency,
         columns=[
             Column("month", "Month", "month"),
-            Column("new_customers", "New", "int"),
-            Column("retained_customers", "Retained", "int"),
-            Column("returning_customers", "Returning", "int"),
-            Column("churned_customers", "Churned", "int"),
+            Column.of("new_customers"),
+            Column.of("retained_customers"),
+            Column.of("returning_customers"),
+            Column.of("churned_customers"),
         ],
         rows=flow if has_flow else [],
         empty_text="No paying customers in these months: choose months after the first payment.",
@@ -147,10 +144,10 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
         currency=currency,
         columns=[
             Column("month", "Month", "month"),
-            Column("followed_customers", "Followed customers", "int"),
-            Column("paying_customers", "Paying", "int"),
-            Column("paying_share", "Share paying", "rate"),
-            Column("net_revenue", "Net revenue", "money"),
+            Column.of("followed_customers"),
+            Column.of("paying_customers"),
+            Column.of("paying_share"),
+            Column.of("net_revenue"),
         ],
         rows=followed if followed and followed[0]["followed_customers"] else [],
         empty_text=f"Nobody paid in {_month_label(cohort)}: choose another month to follow.",
@@ -209,14 +206,10 @@ def cohorts_page(*, start: dt.date, end: dt.date, cohort: dt.date, basis: str) -
                                 # each cell labelled with its value; empty cells stay blank
                                 "text": [
                                     [
-                                        ""
-                                        if row[f"month_{k}"] is None
-                                        else f"{_pct(row[f'month_{k}']):.0f}%"
-                                        # the current month is partial: marked with *
-                                        + (
-                                            "*"
-                                            if add_months(row["cohort_month"], k) == current_month
-                                            else ""
+                                        charts.heatmap_cell_text(
+                                            _pct(row[f"month_{k}"]),
+                                            add_months(row["cohort_month"], k),
+                                            current_month,
                                         )
                                         for k in range(max_k + 1)
                                     ]

@@ -248,23 +248,58 @@ def _mrr_cohort_table(name, title, rows, key, currency) -> Table:
 
 
 def _mrr_charts(monthly, manager, today, currency, cohort_rows) -> list[dict]:
+    """The movements (what moved MRR) first, then MRR over time, above the monthly table;
+    each cohort heatmap above its table. The current month is partial: hatched bars, dashed
+    lines, heatmap cells marked * (reports.charts)."""
     unit = currency.upper()
-    months = [charts.month_label(row["month"]) for row in monthly]
+    current_month = month_start(today)
+    months = [row["month"] for row in monthly]
     daily = manager.daily_mrr(today - dt.timedelta(days=DAILY_DAYS - 1), today)
-    over_time = {
-        "data": [
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": "MRR at month end",
-                "x": months,
-                "y": [charts.major(row["mrr"], currency) for row in monthly],
-            }
+    movements = charts.chart(
+        "mrr-movements",
+        [
+            *(
+                trace
+                for kind in MOVEMENT_LABELS
+                for trace in charts.month_bars(
+                    MOVEMENT_LABELS[kind],
+                    months,
+                    [charts.major(row[MOVEMENT_AMOUNT_KEYS[kind][0]], currency) for row in monthly],
+                    current_month,
+                )
+            ),
+            *charts.month_line(
+                "Net new MRR",
+                months,
+                [charts.major(row["net_new_mrr"], currency) for row in monthly],
+                current_month,
+            ),
         ],
-        "layout": {"title": {"text": f"MRR at month end ({unit})"}, "xaxis": {"type": "category"}},
-    }
-    last_days = {
-        "data": [
+        charts.layout(
+            f"What moved MRR ({unit})",
+            barmode="relative",
+            yaxis={"title": {"text": unit}},
+        ),
+        table="monthly",
+    )
+    over_time = charts.chart(
+        "mrr-over-time",
+        charts.month_line(
+            "MRR at month end",
+            months,
+            [charts.major(row["mrr"], currency) for row in monthly],
+            current_month,
+        ),
+        charts.layout(
+            f"MRR at month end ({unit}; this month: today)",
+            showlegend=False,
+            yaxis={"title": {"text": unit}, "rangemode": "tozero"},
+        ),
+        table="monthly",
+    )
+    last_days = charts.chart(
+        "mrr-daily",
+        [
             {
                 "type": "scatter",
                 "mode": "lines",
@@ -273,71 +308,63 @@ def _mrr_charts(monthly, manager, today, currency, cohort_rows) -> list[dict]:
                 "y": [charts.major(row["mrr"], currency) for row in daily],
             }
         ],
-        "layout": {"title": {"text": f"MRR, last {DAILY_DAYS} days ({unit})"}},
-    }
-    movement_bars = [
         {
-            "type": "bar",
-            "name": MOVEMENT_LABELS[kind],
-            "x": months,
-            "y": [charts.major(row[MOVEMENT_AMOUNT_KEYS[kind][0]], currency) for row in monthly],
-        }
-        for kind in MOVEMENT_LABELS
-    ]
-    movements = {
-        "data": [
-            *movement_bars,
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": "Net new MRR",
-                "x": months,
-                "y": [charts.major(row["net_new_mrr"], currency) for row in monthly],
-            },
-        ],
-        "layout": {
-            "title": {"text": f"MRR movements ({unit})"},
-            "barmode": "relative",
-            "xaxis": {"type": "category"},
-            "legend": {"orientation": "h"},
+            "title": {"text": f"MRR, last {DAILY_DAYS} days ({unit})"},
+            "showlegend": False,
+            "yaxis": {"title": {"text": unit}},
         },
-    }
-    chart_list = [
-        {"id": "mrr-over-time", "spec": over_time},
-        {"id": "mrr-daily", "spec": last_days},
-        {"id": "mrr-movements", "spec": movements},
-    ]
+        table="monthly",
+    )
+    chart_list = [movements, over_time, last_days]
     cohorts = sorted({row["cohort_month"] for row in cohort_rows})
     if cohorts:
         max_k = max(row["months_since"] for row in cohort_rows)
         cells = {(row["cohort_month"], row["months_since"]): row for row in cohort_rows}
-        for key, label in (("net_retention", "Net"), ("gross_retention", "Gross")):
+        for key, label, table in (
+            ("net_retention", "Net", "cohorts_net"),
+            ("gross_retention", "Gross", "cohorts_gross"),
+        ):
+            values = [
+                [
+                    charts.pct(cells[(c, k)][key]) if (c, k) in cells else None
+                    for k in range(max_k + 1)
+                ]
+                for c in cohorts
+            ]
             chart_list.append(
-                {
-                    "id": f"mrr-cohorts-{key.split('_')[0]}",
-                    "spec": {
-                        "data": [
-                            {
-                                "type": "heatmap",
-                                "x": [f"+{k}" for k in range(max_k + 1)],
-                                "y": [charts.month_label(c) for c in cohorts],
-                                "z": [
-                                    [
-                                        charts.pct(cells[(c, k)][key]) if (c, k) in cells else None
-                                        for k in range(max_k + 1)
-                                    ]
-                                    for c in cohorts
-                                ],
-                                "colorscale": "Blues",
-                                "hoverongaps": False,
-                            }
-                        ],
-                        "layout": {
-                            "title": {"text": f"{label} MRR retention by cohort (%)"},
-                            "yaxis": {"type": "category", "autorange": "reversed"},
-                        },
-                    },
-                }
+                charts.chart(
+                    f"mrr-cohorts-{key.split('_')[0]}",
+                    [
+                        {
+                            "type": "heatmap",
+                            "x": [f"+{k}" for k in range(max_k + 1)],
+                            "y": [charts.month_label(c) for c in cohorts],
+                            "z": values,
+                            # each cell labelled with its value, the current month's with *
+                            "text": [
+                                [
+                                    charts.heatmap_cell_text(value, add_months(c, k), current_month)
+                                    for k, value in enumerate(row)
+                                ]
+                                for c, row in zip(cohorts, values, strict=True)
+                            ],
+                            "texttemplate": "%{text}",
+                            "hovertemplate": "cohort %{y}, %{x} months: %{z:.2f}%<extra></extra>",
+                            # dark = high retention, as on the cohorts page
+                            "colorscale": "Blues",
+                            "reversescale": True,
+                            "hoverongaps": False,
+                            "xgap": 1,
+                            "ygap": 1,
+                            "colorbar": {"title": {"text": "%"}},
+                        }
+                    ],
+                    charts.layout(
+                        f"{label} MRR retention by cohort (%)",
+                        yaxis={"type": "category", "autorange": "reversed"},
+                    ),
+                    table=table,
+                )
             )
     return chart_list
 

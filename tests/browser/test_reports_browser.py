@@ -5,6 +5,11 @@ their CSV, the customer page reached from the LTV customers table and from a coh
 cell, and never an admin login. The desktop run saves the home page screenshot the README
 shows (docs/screenshots/home.png).
 
+The data: the payments of tests/reports/payments_dataset.py, a year of payments up to today,
+and a small subscription business run by the Stripe Billing simulator (devtools.billing) and
+synced through dj-stripe as the demo loads it, so the MRR page and cards have something to
+show.
+
 The report server here is Django's live server thread without its static-files shortcut,
 so static files go through WhiteNoise as in production (Brotli, immutable caching).
 """
@@ -17,10 +22,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+import stripe
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.test.testcases import LiveServerThread
 from django.urls import reverse
 
+from devtools.billing.engine import BillingSimulator
+from devtools.billing.sync import sync_objects
+from devtools.demo.loader import ensure_demo_account
 from reports.staticfiles import PLOTLY_STATIC_PATH
 from tests.factories import (
     DimChannelFactory,
@@ -114,10 +124,62 @@ def recent_business():
     services.refresh_customer_months()
 
 
+def subscription_business():
+    """Nine subscribers over the last seven months and this one, in USD (monthly Starter and
+    Pro) and EUR (a yearly plan): an upgrade, a downgrade, two cancellations, a comeback and
+    a subscriber this month, so every kind of MRR movement shows. Synced offline through
+    dj-stripe (the warehouse's receivers build the MRR facts and marts from it)."""
+    this_month = reporting_today().replace(day=1)
+    now = dt.datetime.now(dt.UTC)
+
+    def day(months_ago: int, day: int) -> dt.datetime:
+        month = add_months(this_month, -months_ago)
+        return dt.datetime(month.year, month.month, day, 15, tzinfo=dt.UTC)
+
+    sim = BillingSimulator(seed=14)
+    start = day(8, 1)
+    product = sim.product("Stridely", at=start)
+    starter = sim.price(product, 1500, "usd", nickname="Starter monthly", at=start)
+    pro = sim.price(product, 4900, "usd", nickname="Pro monthly", at=start)
+    pro_yearly = sim.price(product, 45000, "eur", interval="year", nickname="Pro yearly", at=start)
+
+    def subscriber(number: int, price, at, quantity: int = 1) -> str:
+        customer = sim.customer(at=at, email=f"subscriber{number}@example.com")
+        return sim.subscribe(customer["id"], [(price, quantity)], at=at)
+
+    upgrades = subscriber(0, starter, day(7, 3))
+    sim.change_price(upgrades, at=day(3, 10), price=pro)
+    downgrades = subscriber(1, pro, day(6, 5))
+    # Late in its period, so the renewal invoice (with the prorations) still charges: an
+    # invoice without a charge takes its exchange rate from another charge of the currency,
+    # and this data's factory-made payments have no dj-stripe charge to read one from.
+    sim.change_price(downgrades, at=day(2, 28), price=starter)
+    sim.cancel(subscriber(2, starter, day(6, 8)), at=day(1, 20))
+    subscriber(3, pro_yearly, day(5, 2))
+    subscriber(4, starter, day(4, 6))
+    leaves = subscriber(5, pro, day(3, 4))
+    sim.cancel(leaves, at=day(2, 15))
+    sim.subscribe(sim.subscriptions[leaves].customer, [(pro, 1)], at=day(1, 9))
+    subscriber(6, starter, day(2, 7), quantity=3)
+    subscriber(7, pro, day(1, 11))
+    if day(0, 1) < now:
+        subscriber(8, starter, day(0, 1))
+    sim.advance(now)
+
+    api_key = django_settings.STRIPE_TEST_SECRET_KEY
+    previous_base, stripe.api_base = stripe.api_base, "http://127.0.0.1:9"  # offline
+    try:
+        ensure_demo_account(api_key)
+        sync_objects(sim, api_key)
+    finally:
+        stripe.api_base = previous_base
+
+
 @pytest.fixture
 def report_data(settings, manager_user):
     payments_dataset.build(settings)
     recent_business()
+    subscription_business()
     search = DimChannelFactory(channel_name="apple_search_ads", channel_label="Apple Search Ads")
     for user, at, channel in [
         ("user-ada", utc(2025, 3, 9, 20), search),
@@ -248,6 +310,7 @@ def test_manager_uses_every_report_page(browser, report_server, device):
         ("channels", reverse("reports:channels") + "?start=2025-01-01&end=2025-12-31", 3),
         ("customers", reverse("reports:customers") + "?q=example.com", 0),
         ("customer", reverse("reports:customer", args=["cus_ada"]), 1),
+        ("mrr", reverse("reports:mrr"), 5),
     ]
     for name, path, charts in pages:
         check_page(page, server, path, charts=charts, width=width, name=name)
@@ -273,9 +336,41 @@ def test_manager_uses_every_report_page(browser, report_server, device):
     for card in ("#card-ltv", "#card-refunds_and_disputes_cost", "#card-net_revenue"):
         box = page.locator(card).bounding_box()
         assert box["y"] + box["height"] <= height, f"{card} below the first screen"
+    # The MRR and ARR cards (the last full month, and the month before) equal the MRR page's
+    # monthly CSV, and are not zero.
+    cards = {
+        metric: (
+            page.locator(f"#card-{metric} .card-period").inner_text(),
+            page.locator(f"#card-{metric} .card-value").inner_text().replace(",", ""),
+            page.locator(f"#card-{metric} .card-previous").inner_text().replace(",", ""),
+        )
+        for metric in ("mrr", "arr")
+    }
     if device == "desktop":
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT))
+    page.goto(server + reverse("reports:mrr"))
+    with page.expect_download() as download_info:
+        page.click("#table-monthly .export a")
+    mrr_rows = {
+        row["month"]: row
+        for row in csv.DictReader(io.StringIO(Path(download_info.value.path()).read_text()))
+    }
+    last_month = add_months(reporting_today().replace(day=1), -1)
+    month_before = add_months(last_month, -1)
+    # subscription_business by hand, at the end of last month: Pro (upgraded), Starter
+    # (downgraded), the yearly EUR plan at 1.08 USD / 12, Starter, Pro (back), 3 × Starter, Pro;
+    # the Starter cancelled last month is gone, this month's subscriber not yet there.
+    by_hand = 4900 + 1500 + 45000 * 108 // 100 // 12 + 1500 + 4900 + 3 * 1500 + 4900
+    assert cards["mrr"][1] == f"{by_hand / 100:.2f}"
+    for kind in ("new", "expansion", "reactivation", "contraction", "churn"):
+        assert any(float(row[f"{kind}_mrr (USD)"]) for row in mrr_rows.values()), kind
+    for metric, (period, value, previous) in cards.items():
+        assert period == last_month.strftime("%Y-%m")
+        assert value == mrr_rows[period][f"{metric} (USD)"], metric
+        assert float(value) > 0, metric
+        before = mrr_rows[month_before.strftime("%Y-%m")][f"{metric} (USD)"]
+        assert previous == f"vs {before} in {month_before:%Y-%m}", metric
 
     # The other questions, each from the first screen of its page.
     page.goto(server + reverse("reports:ltv"))
@@ -287,6 +382,31 @@ def test_manager_uses_every_report_page(browser, report_server, device):
     assert "apple_search_ads" not in page.locator("main").inner_text()
     page.goto(server + reverse("reports:cohorts") + "?start=2024-01&end=2025-05&cohort=2025-01")
     assert top_of(page, "#chart-cohort-heatmap") < height
+    # Many cohorts and months stay readable on a phone: each cell at least 36 × 18 px, the
+    # chart scrolling sideways inside its box (check_page: the page stays within the screen).
+    page.locator("#chart-cohort-heatmap svg.main-svg g.hm").first.wait_for(state="attached")
+    cell_size = page.evaluate(
+        """() => {
+            const chart = document.getElementById('chart-cohort-heatmap');
+            const trace = chart.data[0], layout = chart._fullLayout;
+            return {width: layout.xaxis._length / trace.x.length,
+                    height: layout.yaxis._length / trace.y.length, columns: trace.x.length};
+        }"""
+    )
+    assert cell_size["columns"] >= 12  # many columns: a year and more
+    assert cell_size["width"] >= 36 and cell_size["height"] >= 18, cell_size
+    # "What is MRR and what moved it?": MRR and ARR now against the end of last month, whole,
+    # then the start of the movements chart (its bars and net new MRR line drawn).
+    page.goto(server + reverse("reports:mrr"))
+    now_box = page.locator("#table-now table").bounding_box()
+    assert now_box["y"] + now_box["height"] <= height, "MRR now below the first screen"
+    measures = page.locator("#table-now tbody tr td:first-child").all_inner_texts()
+    assert measures == ["MRR", "ARR"]
+    now_values = page.locator("#table-now tbody tr td:nth-child(2)").all_inner_texts()
+    assert all(float(v.replace(",", "")) > 0 for v in now_values), now_values
+    movements = page.locator("#chart-mrr-movements")
+    movements.locator("svg.main-svg g.trace.bars").first.wait_for(state="attached")
+    assert movements.bounding_box()["y"] + 150 < height, "MRR movements below the first screen"
 
     # Markup in data and in the chosen OS is drawn as text (issue 15, finding 5).
     page.goto(

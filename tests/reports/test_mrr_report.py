@@ -274,3 +274,46 @@ def test_home_leads_with_mrr_and_arr_cards_of_the_last_full_month(
     by_key = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
     currency = response.context["currency"]
     assert by_key["arr"]["value"] == str(major_units(12 * value, currency))
+
+
+def test_charts_draw_the_current_month_as_partial(filled, manager_client, monkeypatch):
+    """July 2025 is the current month (today 2025-07-15): its bars are hatched, the lines
+    into it dashed, and the cohort heatmap cells falling in it marked *; no full month is."""
+    monkeypatch.setattr("reports.pages.mrr.reporting_today", lambda: TODAY)
+    current = "2025-07"
+
+    response = manager_client.get(reverse("reports:mrr"), {"start": "2025-01", "end": current})
+
+    specs = {chart["id"]: chart["spec"]["data"] for chart in response.context["charts"]}
+    labels = [f"2025-0{n}" for n in range(1, 8)]
+    movements = specs["mrr-movements"]
+    bars = [trace for trace in movements if trace["type"] == "bar"]
+    assert [bar["name"] for bar in bars] == [
+        "New",
+        "Expansion",
+        "Reactivation",
+        "Contraction",
+        "Churn",
+    ]
+    for bar in bars:
+        assert bar["x"] == labels
+        assert bar["marker"]["pattern"]["shape"] == [""] * 6 + ["/"]
+    for chart_id, name in (("mrr-movements", "Net new MRR"), ("mrr-over-time", "MRR at month end")):
+        lines = [t for t in specs[chart_id] if t["type"] == "scatter"]
+        solid, dashed = lines
+        assert solid["name"] == name and "dash" not in solid.get("line", {})
+        assert solid["y"][-1] is None and None not in solid["y"][:-1]
+        assert dashed["line"]["dash"] == "dash"
+        assert dashed["y"][:5] == [None] * 5  # only June (its start) to July
+        assert dashed["y"][5:] == solid["y"][5:6] + [dashed["y"][6]] and dashed["y"][6] is not None
+    marked = 0
+    for chart_id in ("mrr-cohorts-net", "mrr-cohorts-gross"):
+        (heatmap,) = specs[chart_id]
+        for cohort, row in zip(heatmap["y"], heatmap["text"], strict=True):
+            first = dt.date.fromisoformat(f"{cohort}-01")
+            for k, text in enumerate(row):
+                month = (first + dt.timedelta(days=31 * k + 1)).strftime("%Y-%m")
+                if text:
+                    assert text.endswith("*") == (month == current), (chart_id, cohort, k, text)
+                    marked += month == current
+    assert marked >= 2  # at least one cohort reaches July, in each heatmap
