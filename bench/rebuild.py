@@ -15,6 +15,8 @@ import io
 import time
 from pathlib import Path
 
+# rebuild_warehouse from scratch against the INSERT … SELECT lower bound (issue 17)
+TARGET_RATIO = 0.8
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 PAYMENT_TABLES = ["fact_customer_month", "fact_transaction", "dim_payment_method", "dim_customer"]
 CHECKSUM_SQL = {
@@ -231,6 +233,6 @@ def run(timeout_seconds: int = 180, with_analyze_variant: bool = False) -> dict:
         "speed_ratio_with_analyze": (
             round(fixed["rows_per_s"] / bound["rows_per_s"], 2) if "error" not in fixed else None
         ),
-        "target_met": ratio >= 0.5,
+        "target_met": ratio >= TARGET_RATIO,
         "mismatches": mismatches,
     }

@@ -142,14 +142,16 @@ def _register_endpoint(base_url: str):
     return endpoint
 
 
-def _start_gunicorn(port: int, workers: int, receivers: str, api_base: str):
+def _start_gunicorn(port: int, workers: int, receivers: str, api_base: str | None):
+    """gunicorn on bench.wsgi; api_base None leaves the Stripe API host as configured."""
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="bench.settings",
         BENCH_WAREHOUSE_RECEIVERS=receivers,
-        STRIPE_API_HOST=api_base,
         LOG_LEVEL="ERROR",
     )
+    if api_base is not None:
+        env["STRIPE_API_HOST"] = api_base
     process = subprocess.Popen(
         [
             sys.executable,
