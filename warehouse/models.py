@@ -486,13 +486,15 @@ class FactUserAcquisition(models.Model):
 
     user_id = models.CharField(max_length=255, primary_key=True)
     # no database foreign keys (see FactInstall): the install write path fills it from
-    # fact_install's rows in the same transaction
-    install = models.OneToOneField(
+    # fact_install's rows in the same transaction. Not unique either: an install has one
+    # user, so it is the first install of one user at most; the user_id key says it.
+    install = models.ForeignKey(
         FactInstall,
         on_delete=models.PROTECT,
         db_column="install_id",
-        related_name="acquisition",
+        related_name="acquisitions",
         db_constraint=False,
+        db_index=False,
     )
     installed_at = models.DateTimeField()
     date = models.ForeignKey(

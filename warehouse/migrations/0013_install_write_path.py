@@ -3,6 +3,8 @@
 - No database foreign keys on fact_install, fact_user_acquisition and fact_install_day: the
   install load takes every key from a join with its dimension in the same statement, and the
   deferred checks cost each new install several index probes at commit.
+- fact_user_acquisition.install_id is no longer unique (an install has one user, so it is the
+  first install of one user at most: the user_id key says it) nor indexed.
 - fact_install drops its single-column indexes on user_id, date_sk, client_id and channel_id
   (user_id and channel_id lead fact_install_user_first_idx and fact_install_channel_idx) and
   fact_install_day_idx (the day x channel x client counts are fact_install_day's).
@@ -36,8 +38,6 @@ $$
 """
 CREATE_LIKE_INDEXES = """
 create index fact_install_install_id_like on fact_install (install_id varchar_pattern_ops);
-create index fact_user_acquisition_install_id_like
-    on fact_user_acquisition (install_id varchar_pattern_ops);
 create index fact_user_acquisition_user_id_like
     on fact_user_acquisition (user_id varchar_pattern_ops);
 """
@@ -165,11 +165,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="factuseracquisition",
             name="install",
-            field=models.OneToOneField(
+            field=models.ForeignKey(
                 db_column="install_id",
                 db_constraint=False,
+                db_index=False,
                 on_delete=django.db.models.deletion.PROTECT,
-                related_name="acquisition",
+                related_name="acquisitions",
                 to="warehouse.factinstall",
             ),
         ),
