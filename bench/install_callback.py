@@ -11,12 +11,11 @@ warm-up opens every worker's connection first. The stored installs are checked, 
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from bench.installs_import import delete_installs, install_rows
-from bench.stats import stop, summary_ms
+from bench.installs_import import backends_started_since, delete_installs, install_rows
+from bench.stats import run_concurrently, stop, summary_ms
 from bench.webhooks import _start_gunicorn
 from devtools.ports import free_port
 from warehouse.install_format import INSTALL_FIELDS
@@ -38,19 +37,13 @@ def _post_all(url: str, token: str, bodies: list[dict], concurrency: int) -> dic
         response = session.post(url, json=body, headers=headers, timeout=120)
         return time.perf_counter() - started, response.status_code
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        outcomes = list(pool.map(post, bodies))
-    wall = time.perf_counter() - started
-    statuses: dict[int, int] = {}
-    for _, status in outcomes:
-        statuses[status] = statuses.get(status, 0) + 1
+    outcome = run_concurrently(post, bodies, concurrency)
     return {
         "installs": len(bodies),
-        "wall_s": round(wall, 2),
-        "installs_per_s": round(len(bodies) / wall, 1),
-        "statuses": statuses,
-        "latency": summary_ms([seconds for seconds, _ in outcomes]),
+        "wall_s": round(outcome["wall_s"], 2),
+        "installs_per_s": round(len(bodies) / outcome["wall_s"], 1),
+        "statuses": outcome["statuses"],
+        "latency": summary_ms(outcome["latency"]),
     }
 
 
@@ -58,7 +51,6 @@ def _server_cpu(gunicorn_pid: int, since: float) -> dict:
     """User + system CPU seconds so far of gunicorn's processes and of the local PostgreSQL
     backends of the benchmark database started since `since` (0 when not visible)."""
     import psutil
-    from django.db import connection
 
     def cpu(process) -> float:
         try:
@@ -69,13 +61,7 @@ def _server_cpu(gunicorn_pid: int, since: float) -> dict:
 
     master = psutil.Process(gunicorn_pid)
     gunicorn = cpu(master) + sum(cpu(child) for child in master.children(recursive=True))
-    marker = f" {connection.settings_dict['NAME']} "
-    postgresql = 0.0
-    for process in psutil.process_iter(["cmdline", "create_time"]):
-        cmdline = " ".join(process.info["cmdline"] or ())
-        if cmdline.startswith("postgres:") and marker in cmdline:
-            if (process.info["create_time"] or 0) >= since - 1:
-                postgresql += cpu(process)
+    postgresql = sum(cpu(backend) for backend in backends_started_since(since))
     return {"gunicorn": gunicorn, "postgresql": postgresql}
 
 

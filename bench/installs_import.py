@@ -120,7 +120,7 @@ def import_file(path: Path, rows: int, extra_args: tuple = ()) -> dict:
             except psutil.Error:
                 break
             if ticks % 25 == 0:
-                backends = _backends_started_since(child.create_time())
+                backends = backends_started_since(child.create_time())
             for backend in backends:
                 try:
                     times = backend.cpu_times()
@@ -160,7 +160,7 @@ def import_file(path: Path, rows: int, extra_args: tuple = ()) -> dict:
     }
 
 
-def _backends_started_since(moment: float) -> list:
+def backends_started_since(moment: float) -> list:
     """The local PostgreSQL backends of the benchmark database started after `moment`."""
     import psutil
     from django.db import connection
