@@ -192,6 +192,20 @@ def table(results: dict) -> str:
                 "",
             )
         )
+        scratch = rebuild.get("scratch", {})
+        if scratch.get("payments_rows_per_s"):
+            rows.append(
+                (
+                    "",
+                    "rebuild_warehouse's payments part (the bound's work)",
+                    f"{scratch['payments_rows_per_s']:,} rows/s",
+                    f"{scratch['payments_seconds']} s",
+                    f"{bound['rows_per_s']:,} rows/s",
+                    f"{rebuild['payments_speed_ratio']:.2f}x",
+                    ">= 0.8 x bound",
+                    met(rebuild["target_met"]),
+                )
+            )
         for mode, label in (
             ("scratch", "rebuild_warehouse, empty warehouse"),
             ("scratch_analyze", "same + ANALYZE inside (suggested fix)"),
@@ -223,8 +237,8 @@ def table(results: dict) -> str:
                     f"{built['seconds']} s",
                     f"{bound['rows_per_s']:,} rows/s",
                     f"{ratio:.2f}x",
-                    ">= 0.8 x bound" if mode == "scratch" else "",
-                    met(rebuild["target_met"]) if mode == "scratch" else "",
+                    "",
+                    "",
                 )
             )
     imported = results.get("import")
