@@ -525,7 +525,11 @@ def test_plain_and_field_by_field_cleaning_agree(tmp_path):
             continue
         if plain is not None:
             taken += 1
-            assert installs._plain_row(full) == plain
+            assert plain.texts.split("\t") == [full[name] for name in installs._TEXT_FIELDS]
+            assert (plain.installed_at, plain.ip_address) == (
+                full["installed_at"],
+                full["ip_address"],
+            )
         assert installs.clean_install_row(row, now=now) == full
     assert taken >= 50
 

@@ -110,20 +110,21 @@ def clean_install_row(raw: Mapping[str, Any], *, now: dt.datetime | None = None)
     plain = _clean_plain_row(raw, now)
     if plain is None:
         return _clean_any_row(raw, now)
-    texts, installed_at, ip_address = plain
-    cleaned = dict(zip(_TEXT_FIELDS, texts.split("\t"), strict=True))
-    cleaned["installed_at"] = installed_at
-    cleaned["ip_address"] = ip_address
+    cleaned = dict(zip(_TEXT_FIELDS, plain.texts.split("\t"), strict=True))
+    cleaned["installed_at"] = plain.installed_at
+    cleaned["ip_address"] = plain.ip_address
     return cleaned
 
 
 class _PlainRow(NamedTuple):
     """A cleaned row as the import stages it: its text fields in _TEXT_FIELDS order, joined
-    by tabs (cleaned text holds no control characters, so no tab of its own)."""
+    by tabs. From _clean_plain_row they hold no control character (so no tab of their own)
+    and are not escaped; from _plain_row they are escaped for COPY text already."""
 
     texts: str
     installed_at: dt.datetime
     ip_address: str | None
+    escaped: bool = False
 
 
 def _clean_plain_row(raw: Mapping[str, Any], now: dt.datetime) -> _PlainRow | None:
@@ -398,7 +399,7 @@ class _PreparedBatch:
         installed_at = row.installed_at
         day = date_sk(installed_at.astimezone(tz))
         texts = row.texts
-        if "\\" in texts:
+        if not row.escaped and "\\" in texts:
             texts = texts.replace("\\", "\\\\")
         self.staged_lines.append(
             f"{line_number}\t{texts}\t{installed_at.isoformat()}\t{day}\t"
@@ -417,9 +418,14 @@ class _PreparedBatch:
 NULL_IN_COPY_TEXT = "\\N"
 
 
+# COPY text's escapes; a cleaned value has none of these but the backslash, yet upsert_install
+# also stores rows from Python callers as given (such as ids stored before validation).
+_COPY_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
 def _plain_row(cleaned: dict) -> _PlainRow:
-    texts = "\t".join(_text_values(cleaned))
-    return _PlainRow(texts, cleaned["installed_at"], cleaned["ip_address"])
+    texts = "\t".join(value.translate(_COPY_TEXT_ESCAPES) for value in _text_values(cleaned))
+    return _PlainRow(texts, cleaned["installed_at"], cleaned["ip_address"], escaped=True)
 
 
 def _prepare_batches(
