@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.generate import CHANNELS, DEVICES, attribution_fields
@@ -23,51 +24,59 @@ from warehouse.install_format import INSTALL_FIELDS
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 COLUMNS = list(INSTALL_FIELDS)  # the install row format (warehouse/install_format.py)
 ID_PREFIX = "imp_bench"
-TARGET_ROWS_PER_S = 50_000
+TARGET_ROWS_PER_S = 100_000
 
 
-def write_csv(path: Path, rows: int, seed: int = 11, end: dt.datetime | None = None) -> float:
+def install_rows(
+    rows: int, seed: int = 11, end: dt.datetime | None = None, id_prefix: str = ID_PREFIX
+) -> Iterator[list[str]]:
+    """Synthetic install rows in the INSTALL_FIELDS order, with new install ids."""
     rng = random.Random(seed)
     end = end or dt.datetime.now(dt.UTC)
     start = end - dt.timedelta(days=730)
     span = int((end - start).total_seconds())
+    for number in range(1, rows + 1):
+        os_name = "Android" if rng.random() < 0.55 else "iOS"
+        channel = rng.choices(CHANNELS, weights=[c[3] for c in CHANNELS])[0]
+        installed_at = start + dt.timedelta(seconds=rng.randint(0, span))
+        yield [
+            f"{id_prefix}{number:09d}",
+            f"u{rng.randint(1, 800_000):08d}",
+            f"dev{rng.getrandbits(40):010x}",
+            installed_at.isoformat(timespec="seconds"),
+            os_name,
+            APP_NAME,
+            rng.choice(["5.2.0", "5.3.1", "6.0.0"]),
+            rng.choice(DEVICES[os_name]),
+            channel[0],
+            channel[1],
+            channel[2],
+            *attribution_fields(rng),
+        ]
+
+
+def write_csv(path: Path, rows: int, seed: int = 11, end: dt.datetime | None = None) -> float:
     started = time.perf_counter()
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
-        for number in range(1, rows + 1):
-            os_name = "Android" if rng.random() < 0.55 else "iOS"
-            channel = rng.choices(CHANNELS, weights=[c[3] for c in CHANNELS])[0]
-            installed_at = start + dt.timedelta(seconds=rng.randint(0, span))
-            writer.writerow(
-                [
-                    f"{ID_PREFIX}{number:09d}",
-                    f"u{rng.randint(1, 800_000):08d}",
-                    f"dev{rng.getrandbits(40):010x}",
-                    installed_at.isoformat(timespec="seconds"),
-                    os_name,
-                    APP_NAME,
-                    rng.choice(["5.2.0", "5.3.1", "6.0.0"]),
-                    rng.choice(DEVICES[os_name]),
-                    channel[0],
-                    channel[1],
-                    channel[2],
-                    *attribution_fields(rng),
-                ]
-            )
+        writer.writerows(install_rows(rows, seed, end))
     return time.perf_counter() - started
 
 
-def _delete_imported() -> int:
+def delete_installs(id_prefix: str = ID_PREFIX) -> int:
+    """Delete the installs a benchmark stored (ids starting with id_prefix) and recompute the
+    install aggregates; returns how many installs were deleted."""
     from django.db import connection
 
     from warehouse.services.installs import refresh_install_aggregates
 
+    # (a sequential scan since fact_install keeps no pattern-ops index: untimed)
     with connection.cursor() as cursor:
         cursor.execute(
-            "delete from fact_user_acquisition where install_id like %s", [ID_PREFIX + "%"]
+            "delete from fact_user_acquisition where install_id like %s", [id_prefix + "%"]
         )
-        cursor.execute("delete from fact_install where install_id like %s", [ID_PREFIX + "%"])
+        cursor.execute("delete from fact_install where install_id like %s", [id_prefix + "%"])
         removed = cursor.rowcount
     # the imported installs were counted in the install pre-aggregates (and may have been
     # some users' first installs): recompute them from the installs left
@@ -88,20 +97,37 @@ def import_file(path: Path, rows: int, extra_args: tuple = ()) -> dict:
     )
     # Peak RSS by sampling the child (every 20 ms): the kernel's ru_maxrss of a forked child
     # also counts the parent's pages at fork time, which is large after `generate`.
+    # CPU time: the child's from its rusage, and that of the PostgreSQL backends serving it
+    # (when the server runs on this machine), sampled: on a shared machine the wall time
+    # mostly measures the other processes, the CPU time what the import itself costs.
+    import resource
     import threading
 
     import psutil
 
     peak = {"rss": 0}
+    backend_cpu: dict[int, float] = {}
     done = threading.Event()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     def sample():
         child = psutil.Process(process.pid)
+        backends: list[psutil.Process] = []
+        ticks = 0
         while not done.is_set():
             try:
                 peak["rss"] = max(peak["rss"], child.memory_info().rss)
             except psutil.Error:
                 break
+            if ticks % 25 == 0:
+                backends = backends_started_since(child.create_time())
+            for backend in backends:
+                try:
+                    times = backend.cpu_times()
+                    backend_cpu[backend.pid] = times.user + times.system
+                except psutil.Error:
+                    pass
+            ticks += 1
             done.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -113,6 +139,11 @@ def import_file(path: Path, rows: int, extra_args: tuple = ()) -> dict:
     done.set()
     sampler.join()
     seconds = time.perf_counter() - started
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_cpu = (children_after.ru_utime - children_before.ru_utime) + (
+        children_after.ru_stime - children_before.ru_stime
+    )
+    server_cpu = sum(backend_cpu.values())
     lines = [line for line in output.decode(errors="replace").splitlines() if line.strip()]
     return {
         "rows": rows,
@@ -120,9 +151,28 @@ def import_file(path: Path, rows: int, extra_args: tuple = ()) -> dict:
         "rows_per_s": round(rows / seconds),
         "exit_code": process.returncode,
         "peak_rss_mb": round(peak["rss"] / 2**20, 1),
+        "import_process_cpu_s": round(client_cpu, 2),
+        "postgresql_backend_cpu_s": round(server_cpu, 2) if backend_cpu else None,
+        # rows per second of CPU, both sides together: what one idle core would do
+        "rows_per_cpu_s": round(rows / (client_cpu + server_cpu)),
         "summary": lines[-1] if lines else "",
         "output_tail": lines[-5:],
     }
+
+
+def backends_started_since(moment: float) -> list:
+    """The local PostgreSQL backends of the benchmark database started after `moment`."""
+    import psutil
+    from django.db import connection
+
+    marker = f" {connection.settings_dict['NAME']} "
+    found = []
+    for process in psutil.process_iter(["cmdline", "create_time"]):
+        cmdline = " ".join(process.info["cmdline"] or ())
+        if cmdline.startswith("postgres:") and marker in cmdline:
+            if (process.info["create_time"] or 0) >= moment - 1:
+                found.append(process)
+    return found
 
 
 def parse_only(path: Path) -> dict:
@@ -149,6 +199,13 @@ def parse_only(path: Path) -> dict:
     return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds)}
 
 
+def _cpu(result: dict) -> str:
+    return (
+        f"CPU: import {result['import_process_cpu_s']} s + PostgreSQL "
+        f"{result['postgresql_backend_cpu_s']} s = {result['rows_per_cpu_s']:,} rows per CPU-s"
+    )
+
+
 def run(rows: int) -> dict:
     from django.db import connection
 
@@ -160,7 +217,7 @@ def run(rows: int) -> dict:
         for label, size in (("tenth", max(1, rows // 10)), ("full", rows)):
             path = Path(directory) / f"installs-{size}.csv"
             written = write_csv(path, size)
-            _delete_imported()
+            delete_installs()
             result = import_file(path, size)
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -172,12 +229,13 @@ def run(rows: int) -> dict:
             result["csv_mb"] = round(path.stat().st_size / 1e6, 1)
             if label == "tenth":
                 # The same file with ten times larger transactions (the command's option).
-                _delete_imported()
+                delete_installs()
                 big = import_file(path, size, ("--batch-size", "50000"))
                 result["batch_size_50000"] = big
                 print(
                     f"  {size:>9,} rows with --batch-size 50000: {big['seconds']:7.1f} s = "
-                    f"{big['rows_per_s']:>8,} rows/s, peak RSS {big['peak_rss_mb']} MB",
+                    f"{big['rows_per_s']:>8,} rows/s ({_cpu(big)}), peak RSS "
+                    f"{big['peak_rss_mb']} MB",
                     flush=True,
                 )
                 result["python_side_only"] = parse_only(path)
@@ -189,12 +247,13 @@ def run(rows: int) -> dict:
             results[label] = result
             print(
                 f"  {size:>9,} rows ({result['csv_mb']} MB): {result['seconds']:7.1f} s = "
-                f"{result['rows_per_s']:>8,} rows/s, peak RSS {result['peak_rss_mb']} MB, exit "
+                f"{result['rows_per_s']:>8,} rows/s ({_cpu(result)}), peak RSS "
+                f"{result['peak_rss_mb']} MB, exit "
                 f"{result['exit_code']}, {result['rows_in_table']:,} rows stored | "
                 f"{result['summary']}",
                 flush=True,
             )
-    removed = _delete_imported()
+    removed = delete_installs()
     with connection.cursor() as cursor:
         # Leave the table as the report step found it (no million dead rows to skip).
         cursor.execute("vacuum analyze fact_install")

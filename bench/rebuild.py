@@ -12,9 +12,12 @@
 """
 
 import io
+import re
 import time
 from pathlib import Path
 
+# rebuild_warehouse from scratch against the INSERT … SELECT lower bound (issue 17)
+TARGET_RATIO = 0.8
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 PAYMENT_TABLES = ["fact_customer_month", "fact_transaction", "dim_payment_method", "dim_customer"]
 CHECKSUM_SQL = {
@@ -160,14 +163,32 @@ def rebuild(mode: str, timeout_seconds: int) -> dict:
         checksums = _checksums(cursor)
     rows = sum(values[0] for values in checksums.values())
     lines = [line for line in output.getvalue().splitlines() if line.strip()]
+    payments_seconds = _payments_part_seconds(lines)
     return {
         "rows": rows,
         "seconds": round(seconds, 2),
         "rows_per_s": round(rows / seconds),
+        # the part the lower bound also does: the payments tables and their marts, before
+        # the subscriptions step (whose rows the bound neither writes nor counts)
+        "payments_seconds": payments_seconds,
+        "payments_rows_per_s": round(rows / payments_seconds) if payments_seconds else None,
         "checksums": checksums,
         "summary": lines[-1] if lines else "",
         "output": lines[-45:],
     }
+
+
+PAYMENTS_DONE = re.compile(r"^\[\s*([0-9.]+)s\] customer months: ")
+
+
+def _payments_part_seconds(lines: list[str]) -> float | None:
+    """When the rebuild's progress said the payments marts were done (its
+    "[   19.9s] customer months: N rows" line), None if it did not."""
+    for line in lines:
+        match = PAYMENTS_DONE.match(line)
+        if match:
+            return float(match.group(1))
+    return None
 
 
 def _describe(label: str, result: dict) -> str:
@@ -175,7 +196,8 @@ def _describe(label: str, result: dict) -> str:
         return f"  {label:<28} FAILED after {result['seconds']} s: {result['error']}"
     return (
         f"  {label:<28} {result['rows']:>10,} rows in {result['seconds']:7.1f} s = "
-        f"{result['rows_per_s']:>9,} rows/s"
+        f"{result['rows_per_s']:>9,} rows/s; the payments part (as the bound) in "
+        f"{result['payments_seconds']} s = {result['payments_rows_per_s']} rows/s"
     )
 
 
@@ -223,14 +245,22 @@ def run(timeout_seconds: int = 180, with_analyze_variant: bool = False) -> dict:
         if mismatches:
             print(f"  ! rebuild and lower bound differ: {mismatches}", flush=True)
     ratio = (scratch["rows_per_s"] / bound["rows_per_s"]) if "error" not in scratch else 0.0
+    payments_ratio = (
+        scratch["payments_rows_per_s"] / bound["rows_per_s"]
+        if "error" not in scratch and scratch["payments_rows_per_s"]
+        else 0.0
+    )
     fixed = results.get("scratch_analyze", {"error": "not run"})
     return {
         **results,
         "rebuild": scratch,
         "speed_ratio": round(ratio, 2),
+        "payments_speed_ratio": round(payments_ratio, 2),
         "speed_ratio_with_analyze": (
             round(fixed["rows_per_s"] / bound["rows_per_s"], 2) if "error" not in fixed else None
         ),
-        "target_met": ratio >= 0.5,
+        # the same work as the bound: the payments part (the whole rebuild also rebuilds
+        # subscriptions and MRR, which the bound does not)
+        "target_met": payments_ratio >= TARGET_RATIO,
         "mismatches": mismatches,
     }

@@ -5,7 +5,7 @@
     .venv/bin/python -m bench.run --only reports          # one step on the data already generated
     .venv/bin/python -m bench.run --only generate,rebuild --scale full
 
-Steps: generate, reports, rebuild, import, webhooks (in that order). A step other than
+Steps: generate, reports, rebuild, import, callback, webhooks (in that order). A step other than
 `generate` reuses the data in the benchmark database; when the database is empty, or was
 generated at another scale, `generate` runs first.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 from bench.db import setup
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-STEPS = ["generate", "reports", "rebuild", "import", "webhooks"]
+STEPS = ["generate", "reports", "rebuild", "import", "callback", "webhooks"]
 SCALES = {
     "small": {
         "customers": 5_000,
@@ -30,6 +30,7 @@ SCALES = {
         "subscriptions": 5_000,
         "installs": 25_000,
         "import_rows": 100_000,
+        "callback_installs": 2_000,
         "webhook_events": 120,
     },
     "full": {
@@ -38,6 +39,7 @@ SCALES = {
         "subscriptions": 100_000,
         "installs": 500_000,
         "import_rows": 1_000_000,
+        "callback_installs": 5_000,
         "webhook_events": 400,
     },
 }
@@ -190,6 +192,20 @@ def table(results: dict) -> str:
                 "",
             )
         )
+        scratch = rebuild.get("scratch", {})
+        if scratch.get("payments_rows_per_s"):
+            rows.append(
+                (
+                    "",
+                    "rebuild_warehouse's payments part (the bound's work)",
+                    f"{scratch['payments_rows_per_s']:,} rows/s",
+                    f"{scratch['payments_seconds']} s",
+                    f"{bound['rows_per_s']:,} rows/s",
+                    f"{rebuild['payments_speed_ratio']:.2f}x",
+                    ">= 0.8 x bound",
+                    met(rebuild["target_met"]),
+                )
+            )
         for mode, label in (
             ("scratch", "rebuild_warehouse, empty warehouse"),
             ("scratch_analyze", "same + ANALYZE inside (suggested fix)"),
@@ -207,7 +223,7 @@ def table(results: dict) -> str:
                         "",
                         "",
                         "",
-                        ">= 0.5 x bound" if mode == "scratch" else "",
+                        ">= 0.8 x bound" if mode == "scratch" else "",
                         "NO" if mode == "scratch" else "",
                     )
                 )
@@ -221,12 +237,14 @@ def table(results: dict) -> str:
                     f"{built['seconds']} s",
                     f"{bound['rows_per_s']:,} rows/s",
                     f"{ratio:.2f}x",
-                    ">= 0.5 x bound" if mode == "scratch" else "",
-                    met(rebuild["target_met"]) if mode == "scratch" else "",
+                    "",
+                    "",
                 )
             )
     imported = results.get("import")
     if imported:
+        from bench import installs_import
+
         full = imported["full"]
         rows.append(
             (
@@ -236,10 +254,23 @@ def table(results: dict) -> str:
                 "",
                 "",
                 "",
-                ">= 50,000 rows/s",
+                f">= {installs_import.TARGET_ROWS_PER_S:,} rows/s",
                 met(imported["target_met"]),
             )
         )
+        if full.get("rows_per_cpu_s"):
+            rows.append(
+                (
+                    "",
+                    "CPU: import process + its PostgreSQL backend",
+                    f"{full['rows_per_cpu_s']:,} rows/CPU-s",
+                    f"{full['import_process_cpu_s']} + {full['postgresql_backend_cpu_s']} s",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
         rows.append(
             (
                 "",
@@ -250,6 +281,23 @@ def table(results: dict) -> str:
                 f"{imported['memory_growth_full_vs_tenth']}x",
                 "flat",
                 "",
+            )
+        )
+    callback = results.get("callback")
+    if callback:
+        from bench import install_callback
+
+        rows.append(
+            (
+                "callback",
+                f"{callback['installs']:,} installs, 16 clients over HTTP, "
+                f"statuses {callback['statuses']}; {callback['installs_per_cpu_s']} per CPU-s",
+                f"{callback['installs_per_s']:,} installs/s",
+                f"p50 {callback['latency']['p50_ms']} ms, p95 {callback['latency']['p95_ms']} ms",
+                "",
+                "",
+                f">= {install_callback.TARGET_INSTALLS_PER_S} installs/s",
+                met(callback["target_met"]),
             )
         )
     hooks = results.get("webhooks")
@@ -413,6 +461,12 @@ def main(argv=None):
             from bench import installs_import
 
             results["import"] = installs_import.run(sizes["import_rows"])
+        elif step == "callback":
+            from bench import install_callback
+
+            results["callback"] = install_callback.run(
+                sizes["callback_installs"], workers=args.workers, concurrency=args.concurrency
+            )
         elif step == "webhooks":
             from bench import webhooks
 

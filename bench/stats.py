@@ -2,6 +2,8 @@
 
 import math
 import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 
 def percentile(values, fraction: float) -> float | None:
@@ -38,3 +40,16 @@ def stop(process: subprocess.Popen, timeout: float = 20) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=timeout)
+
+
+def run_concurrently(call, items, concurrency: int) -> dict:
+    """`call(item)` returns (seconds, HTTP status); run it on every item from `concurrency`
+    threads. Wall seconds, each call's seconds, and the count of each status."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        outcomes = list(pool.map(call, items))
+    wall = time.perf_counter() - started
+    statuses: dict[int, int] = {}
+    for _, status in outcomes:
+        statuses[status] = statuses.get(status, 0) + 1
+    return {"wall_s": wall, "latency": [seconds for seconds, _ in outcomes], "statuses": statuses}

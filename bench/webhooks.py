@@ -27,12 +27,11 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 
-from bench.stats import stop, summary_ms
+from bench.stats import run_concurrently, stop, summary_ms
 from devtools.ports import free_port, wait_for_port
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -142,14 +141,16 @@ def _register_endpoint(base_url: str):
     return endpoint
 
 
-def _start_gunicorn(port: int, workers: int, receivers: str, api_base: str):
+def _start_gunicorn(port: int, workers: int, receivers: str, api_base: str | None):
+    """gunicorn on bench.wsgi; api_base None leaves the Stripe API host as configured."""
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="bench.settings",
         BENCH_WAREHOUSE_RECEIVERS=receivers,
-        STRIPE_API_HOST=api_base,
         LOG_LEVEL="ERROR",
     )
+    if api_base is not None:
+        env["STRIPE_API_HOST"] = api_base
     process = subprocess.Popen(
         [
             sys.executable,
@@ -189,20 +190,13 @@ def _post_all(url: str, secret: str, events: list[dict], concurrency: int) -> di
         response = deliver(url, event, secret, timeout=120, session=session)
         return time.perf_counter() - started, response.status_code
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        outcomes = list(pool.map(post, events))
-    wall = time.perf_counter() - started
-    latencies = [seconds for seconds, _ in outcomes]
-    statuses = {}
-    for _, status in outcomes:
-        statuses[status] = statuses.get(status, 0) + 1
+    outcome = run_concurrently(post, events, concurrency)
     return {
         "events": len(events),
-        "wall_s": round(wall, 2),
-        "events_per_s": round(len(events) / wall, 1),
-        "statuses": statuses,
-        "latency": latencies,
+        "wall_s": round(outcome["wall_s"], 2),
+        "events_per_s": round(len(events) / outcome["wall_s"], 1),
+        "statuses": outcome["statuses"],
+        "latency": outcome["latency"],
     }
 
 

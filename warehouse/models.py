@@ -413,18 +413,38 @@ class FactInstall(models.Model):
     """
 
     install_id = models.CharField(max_length=255, primary_key=True)
-    user_id = models.CharField(max_length=255, db_index=True)
+    # looked up through fact_install_user_first_idx, which leads with it
+    user_id = models.CharField(max_length=255)
     device_id = models.CharField(max_length=255, blank=True, default="")
     installed_at = models.DateTimeField()
+    # No database foreign keys on the install tables (migration 0013): the only writer
+    # (warehouse.services.installs) takes every key from a join with its dimension in the
+    # same statement, so a key cannot dangle, and the deferred checks cost each new install
+    # three index probes at commit.
     date = models.ForeignKey(
         DimDate,
         on_delete=models.PROTECT,
         db_column="date_sk",
         related_name="installs",
+        db_constraint=False,
+        db_index=False,
         help_text="Day of installed_at in the reporting time zone.",
     )
-    client = models.ForeignKey(DimClient, on_delete=models.PROTECT, related_name="installs")
-    channel = models.ForeignKey(DimChannel, on_delete=models.PROTECT, related_name="installs")
+    client = models.ForeignKey(
+        DimClient,
+        on_delete=models.PROTECT,
+        related_name="installs",
+        db_constraint=False,
+        db_index=False,
+    )
+    # looked up through fact_install_channel_idx, which leads with it
+    channel = models.ForeignKey(
+        DimChannel,
+        on_delete=models.PROTECT,
+        related_name="installs",
+        db_constraint=False,
+        db_index=False,
+    )
     country_code = models.CharField(max_length=2, blank=True, default="")
     network_name = models.CharField(max_length=255, blank=True, default="")
     campaign_name = models.CharField(max_length=255, blank=True, default="")
@@ -442,8 +462,7 @@ class FactInstall(models.Model):
         indexes = [
             models.Index(fields=["installed_at"], name="fact_install_at_idx"),
             models.Index(fields=["channel", "client"], name="fact_install_channel_idx"),
-            # install counts per day, channel and client (channel reports) from the index alone
-            models.Index(fields=["date", "channel", "client"], name="fact_install_day_idx"),
+            # (install counts per day, channel and client are fact_install_day's: no index here)
             # each user's first install (the funnel's channel) read in order, from the index alone
             models.Index(
                 fields=["user_id", "installed_at", "install_id"],
@@ -466,11 +485,16 @@ class FactUserAcquisition(models.Model):
     """
 
     user_id = models.CharField(max_length=255, primary_key=True)
-    install = models.OneToOneField(
+    # no database foreign keys (see FactInstall): the install write path fills it from
+    # fact_install's rows in the same transaction. Not unique either: an install has one
+    # user, so it is the first install of one user at most; the user_id key says it.
+    install = models.ForeignKey(
         FactInstall,
         on_delete=models.PROTECT,
         db_column="install_id",
-        related_name="acquisition",
+        related_name="acquisitions",
+        db_constraint=False,
+        db_index=False,
     )
     installed_at = models.DateTimeField()
     date = models.ForeignKey(
@@ -479,13 +503,22 @@ class FactUserAcquisition(models.Model):
         db_column="date_sk",
         related_name="acquisitions",
         db_index=False,
+        db_constraint=False,
         help_text="Day of installed_at in the reporting time zone.",
     )
     channel = models.ForeignKey(
-        DimChannel, on_delete=models.PROTECT, related_name="acquisitions", db_index=False
+        DimChannel,
+        on_delete=models.PROTECT,
+        related_name="acquisitions",
+        db_index=False,
+        db_constraint=False,
     )
     client = models.ForeignKey(
-        DimClient, on_delete=models.PROTECT, related_name="acquisitions", db_index=False
+        DimClient,
+        on_delete=models.PROTECT,
+        related_name="acquisitions",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
@@ -514,14 +547,20 @@ class FactInstallDay(models.Model):
     """
 
     install_day_sk = models.BigAutoField(primary_key=True)
+    # no database foreign keys (see FactInstall): counted from fact_install's rows
     date = models.ForeignKey(
-        DimDate, on_delete=models.PROTECT, db_column="date_sk", related_name="+", db_index=False
+        DimDate,
+        on_delete=models.PROTECT,
+        db_column="date_sk",
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     channel = models.ForeignKey(
-        DimChannel, on_delete=models.PROTECT, related_name="+", db_index=False
+        DimChannel, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     client = models.ForeignKey(
-        DimClient, on_delete=models.PROTECT, related_name="+", db_index=False
+        DimClient, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     installs = models.IntegerField(default=0)
 

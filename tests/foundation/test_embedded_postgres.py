@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 from stripe_dwh import embedded_postgres
 
 
@@ -33,3 +35,30 @@ def test_a_stale_pid_file_is_not_a_running_server(tmp_path):
 
 def test_no_pid_file_means_no_server(tmp_path):
     assert embedded_postgres.running_socket_dir(tmp_path / "missing") is None
+
+
+GIB = 2**30
+
+
+@pytest.mark.parametrize(
+    ("memory", "expected"),
+    [
+        # shared_buffers = memory / 16 (128 MB .. 1 GB), work_mem = memory / 512 (8 .. 64 MB),
+        # effective_cache_size = memory / 2 (512 MB .. 16 GB)
+        (1 * GIB, {"shared_buffers": "128MB", "work_mem": "8MB", "effective_cache_size": "512MB"}),
+        (
+            8 * GIB,
+            {"shared_buffers": "512MB", "work_mem": "16MB", "effective_cache_size": "4096MB"},
+        ),
+        (
+            16 * GIB,
+            {"shared_buffers": "1024MB", "work_mem": "32MB", "effective_cache_size": "8192MB"},
+        ),
+        (
+            64 * GIB,
+            {"shared_buffers": "1024MB", "work_mem": "64MB", "effective_cache_size": "16384MB"},
+        ),
+    ],
+)
+def test_analytics_settings_grow_with_memory_within_their_bounds(memory, expected):
+    assert embedded_postgres.analytics_settings(memory) == expected

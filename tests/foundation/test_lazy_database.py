@@ -12,6 +12,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import psutil
 import pytest
 from django.db import connection
 
@@ -113,3 +114,33 @@ def test_djstripe_database_checks_still_query_a_running_server():
 
     assert "djstripe.W005" in {m.id for m in checks.run_checks(databases=["default"])}
     assert "djstripe.W005" in {m.id for m in checks.run_checks()}
+
+
+SETTINGS_QUERY = (
+    "from django.db import connection;"
+    "cursor = connection.cursor();"
+    "cursor.execute(\"select string_agg(name || '=' || pg_size_bytes(current_setting(name)), ' '"
+    " order by name) from unnest(array['shared_buffers', 'work_mem', 'effective_cache_size'])"
+    ' as name");'
+    "print(cursor.fetchone()[0])"
+)
+
+
+def test_the_embedded_server_runs_with_the_analytics_settings(fresh_data_dir):
+    """From its first start (pgserver creates the data directory), and after a restart."""
+    memory = psutil.virtual_memory().total
+    # the documented sizing (stripe_dwh/embedded_postgres.analytics_settings), in bytes
+    mb = 2**20
+    expected = {
+        "effective_cache_size": max(512, min(16384, memory // mb // 2)) * mb,
+        "shared_buffers": max(128, min(1024, memory // mb // 16)) * mb,
+        "work_mem": max(8, min(64, memory // mb // 512)) * mb,
+    }
+    assert expected["work_mem"] != 4 * mb  # PostgreSQL's default: the check would prove nothing
+
+    for _start in ("first", "again"):
+        output = run(["manage.py", "shell", "-c", SETTINGS_QUERY], fresh_data_dir)
+        embedded_postgres.stop(fresh_data_dir)
+
+        running = dict(pair.split("=") for pair in output.split())
+        assert {name: int(size) for name, size in running.items()} == expected

@@ -465,6 +465,75 @@ class TestCleanInstallRow:
         )
 
 
+# Rows whose cleaning is not a plain copy: each must be stored as field-by-field cleaning says.
+AWKWARD_VALUES = [
+    {"campaign_name": "back\\slash \\N", "adgroup_name": "\\", "creative_name": "\\."},
+    {"campaign_name": "  padded  ", "user_id": " user-7", "channel_name": "organic "},
+    {"country_code": "de", "network_name": "Ünïcödé — ads", "device_name": "Pixel\u00a08"},
+    {"campaign_name": "tab\tinside", "ip_address": ""},
+    {"app_version": "v" * 64, "campaign_id": "c" * 255},
+    {"installed_at": " 1740832496 ", "ip_address": " 2001:DB8::1 "},
+]
+
+
+@pytest.mark.parametrize("overrides", AWKWARD_VALUES)
+def test_awkward_values_are_stored_as_cleaned(tmp_path, overrides):
+    row = install_row("awkward-1", **overrides)
+    expected = {}
+    for name in HEADER:  # the cleaning rules, independently: strip; country upper case
+        value = row[name].strip()
+        expected[name] = value.upper() if name == "country_code" else value
+    path = write_csv(tmp_path / "awkward.csv", [row])
+
+    out, err, error = run_import(path)
+
+    if "\t" in row["campaign_name"]:  # a control character: rejected with its field
+        assert error is not None and "line 2: rejected: campaign_name" in err
+        assert not FactInstall.objects.exists()
+        return
+    assert error is None, err
+    ((install_id, stored),) = stored_installs().items()
+    # stored_installs' columns: every field but install_id (the key), date_sk after installed_at
+    columns = [name for name in HEADER if name != "install_id"]
+    columns.insert(columns.index("installed_at") + 1, "date_sk")
+    stored = dict(zip(columns, stored, strict=True))
+    text_fields = [
+        name for name in columns if name not in ("installed_at", "date_sk", "ip_address")
+    ]
+    assert install_id == expected["install_id"]
+    assert {name: stored[name] for name in text_fields} == {
+        name: expected[name] for name in text_fields
+    }
+    if overrides.get("installed_at"):
+        assert stored["installed_at"] == utc(2025, 3, 1, 12, 34, 56)
+        assert stored["ip_address"] == "2001:db8::1"
+
+
+def test_plain_and_field_by_field_cleaning_agree(tmp_path):
+    """The whole-row fast path gives what the field-by-field path gives, on generated rows
+    and on awkward ones (where it may decline, never differ)."""
+    now = dt.datetime.now(dt.UTC)
+    rows = [install_row(f"p-{n}", user_id=f"user-{n}", campaign_name=f"c{n}") for n in range(50)]
+    rows += [install_row("awkward", **overrides) for overrides in AWKWARD_VALUES]
+    taken = 0
+    for row in rows:
+        plain = installs._clean_plain_row(row, now)
+        try:
+            full = installs._clean_any_row(row, now)
+        except installs.InvalidInstallRow:
+            assert plain is None
+            continue
+        if plain is not None:
+            taken += 1
+            assert plain.texts.split("\t") == [full[name] for name in installs._TEXT_FIELDS]
+            assert (plain.installed_at, plain.ip_address) == (
+                full["installed_at"],
+                full["ip_address"],
+            )
+        assert installs.clean_install_row(row, now=now) == full
+    assert taken >= 50
+
+
 def test_progress_is_printed_while_importing(tmp_path, monkeypatch):
     from warehouse.management.commands import import_installs as command_module
 

@@ -11,8 +11,10 @@ fact_install_day (install counts per day, channel and client).
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
+import operator
 import queue
 import re
 import socket
@@ -29,7 +31,6 @@ from warehouse.calendar import date_sk, day_of_date_sk, reporting_time_zone
 from warehouse.install_format import INSTALL_FIELDS, REQUIRED_FIELDS  # noqa: F401  (re-exported)
 from warehouse.models import DimChannel, DimClient, FactInstall
 from warehouse.services import change_set
-from warehouse.services.dim_date import ensure_dim_dates
 from warehouse.services.marts import refresh_marts
 
 # Plain text fields: everything but the timestamp and the IP address, which are parsed.
@@ -41,6 +42,13 @@ _MAX_LENGTHS = {
 }
 _TEXT_LIMITS = tuple((name, _MAX_LENGTHS[name]) for name in _TEXT_FIELDS)
 _REQUIRED_TEXT_FIELDS = tuple(name for name in REQUIRED_FIELDS if name in _TEXT_FIELDS)
+# For the common row (see _clean_plain_row): the text fields at once, in _TEXT_FIELDS order,
+# the positions of the required ones and of the country code, and the shortest length limit
+# but the country code's (any text no longer than it fits every field but that one).
+_text_values = operator.itemgetter(*_TEXT_FIELDS)
+_required_texts = operator.itemgetter(*(_TEXT_FIELDS.index(n) for n in _REQUIRED_TEXT_FIELDS))
+_COUNTRY_CODE_POSITION = _TEXT_FIELDS.index("country_code")
+_SHORTEST_TEXT_LIMIT = min(limit for name, limit in _TEXT_LIMITS if name != "country_code")
 # Control characters (a newline in an id breaks admin links and log lines, NUL is refused
 # by PostgreSQL) and lone surrogates (JSON "\ud800" decodes to one; not encodable as UTF-8).
 _UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
@@ -98,6 +106,79 @@ def clean_install_row(raw: Mapping[str, Any], *, now: dt.datetime | None = None)
     are empty strings. `installed_at` becomes an aware datetime, `ip_address` a normalised
     address or None, `country_code` upper case.
     """
+    now = now or timezone.now()
+    plain = _clean_plain_row(raw, now)
+    if plain is None:
+        return _clean_any_row(raw, now)
+    cleaned = dict(zip(_TEXT_FIELDS, plain.texts.split("\t"), strict=True))
+    cleaned["installed_at"] = plain.installed_at
+    cleaned["ip_address"] = plain.ip_address
+    return cleaned
+
+
+class _PlainRow(NamedTuple):
+    """A cleaned row as the import stages it: its text fields in _TEXT_FIELDS order, joined
+    by tabs. From _clean_plain_row they hold no control character (so no tab of their own)
+    and are not escaped; from _plain_row they are escaped for COPY text already."""
+
+    texts: str
+    installed_at: dt.datetime
+    ip_address: str | None
+    escaped: bool = False
+
+
+def _clean_plain_row(raw: Mapping[str, Any], now: dt.datetime) -> _PlainRow | None:
+    """clean_install_row for the common row, in a few whole-row checks: every key present,
+    every value a printable ASCII string without surrounding spaces, nothing wrong. None for
+    any other row, which _clean_any_row then checks field by field (with the reasons). It
+    accepts a subset of what _clean_any_row accepts and cleans it the same way, so which of
+    the two ran never shows; a million rows spend most of their Python time here, hence
+    whole-row checks in C (join, isascii, isprintable, substring tests) and no per-field
+    loop in Python."""
+    try:
+        texts = _text_values(raw)
+        flat = "".join(texts)  # TypeError unless every value is a string
+        installed_at_text = raw["installed_at"].strip()
+        ip_text = raw["ip_address"]
+        ip_text = "" if ip_text is None else ip_text.strip()
+    except (KeyError, AttributeError, TypeError):
+        return None
+    # ASCII and printable: no control character (tab included) and no lone surrogate; then
+    # the only whitespace is the space, so a field needs no strip unless one starts or ends
+    # its tab-joined text.
+    if not (flat.isascii() and flat.isprintable()):
+        return None
+    joined = "\t".join(texts)
+    if (
+        " \t" in joined
+        or "\t " in joined
+        or joined.startswith(" ")
+        or joined.endswith(" ")
+        or max(map(len, texts)) > _SHORTEST_TEXT_LIMIT
+        or not all(_required_texts(texts))
+        or not installed_at_text
+    ):
+        return None
+    country_code = texts[_COUNTRY_CODE_POSITION]
+    if country_code:
+        if not (len(country_code) == 2 and country_code.isascii() and country_code.isalpha()):
+            return None
+        if not country_code.isupper():
+            texts = list(texts)
+            texts[_COUNTRY_CODE_POSITION] = country_code.upper()
+            joined = "\t".join(texts)
+    try:
+        installed_at = parse_installed_at(installed_at_text)
+        ip_address = normalise_ip_address(ip_text) if ip_text else None
+    except (ValueError, OverflowError, OSError):
+        return None
+    if not EARLIEST_INSTALL <= installed_at <= now + FUTURE_TOLERANCE:
+        return None
+    return _PlainRow(joined, installed_at, ip_address)
+
+
+def _clean_any_row(raw: Mapping[str, Any], now: dt.datetime) -> dict:
+    """clean_install_row field by field: any row, with every field's error."""
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
     get = raw.get
@@ -144,7 +225,6 @@ def clean_install_row(raw: Mapping[str, Any], *, now: dt.datetime | None = None)
                 "2025-03-01T12:34:56+00:00"
             )
         else:
-            now = now or timezone.now()
             if not EARLIEST_INSTALL <= installed_at <= now + FUTURE_TOLERANCE:
                 errors["installed_at"] = f"timestamp {installed_at_text[:40]!r} is out of range"
             cleaned["installed_at"] = installed_at
@@ -301,14 +381,51 @@ class ImportSummary:
 
 @dataclass
 class _PreparedBatch:
-    """Validated rows of one batch as CSV for COPY, with the rows rejected on the way."""
+    """Validated rows of one batch as COPY text for install_stage, with the rows rejected on
+    the way."""
 
     read: int = 0
     size: int = 0
-    staged_csv: io.StringIO = field(default_factory=io.StringIO)
+    staged_lines: list[str] = field(default_factory=list)
     first_day: int | None = None
     last_day: int | None = None
     rejections: list[Rejection] = field(default_factory=list)
+
+    def stage(self, line_number: int, row: _PlainRow, tz) -> None:
+        """Add a cleaned row as one line of COPY text in install_stage_copy's column order.
+
+        Cleaned text holds no control characters (tab, newline), so only backslashes need
+        escaping; an empty field is '' and \\N is NULL (ip_address)."""
+        installed_at = row.installed_at
+        day = date_sk(installed_at.astimezone(tz))
+        texts = row.texts
+        if not row.escaped and "\\" in texts:
+            texts = texts.replace("\\", "\\\\")
+        self.staged_lines.append(
+            f"{line_number}\t{texts}\t{installed_at.isoformat()}\t{day}\t"
+            f"{row.ip_address or NULL_IN_COPY_TEXT}\n"
+        )
+        self.size += 1
+        if self.first_day is None or day < self.first_day:
+            self.first_day = day
+        if self.last_day is None or day > self.last_day:
+            self.last_day = day
+
+    def copy_text(self) -> io.StringIO:
+        return io.StringIO("".join(self.staged_lines))
+
+
+NULL_IN_COPY_TEXT = "\\N"
+
+
+# COPY text's escapes; a cleaned value has none of these but the backslash, yet upsert_install
+# also stores rows from Python callers as given (such as ids stored before validation).
+_COPY_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _plain_row(cleaned: dict) -> _PlainRow:
+    texts = "\t".join(value.translate(_COPY_TEXT_ESCAPES) for value in _text_values(cleaned))
+    return _PlainRow(texts, cleaned["installed_at"], cleaned["ip_address"], escaped=True)
 
 
 def _prepare_batches(
@@ -316,88 +433,65 @@ def _prepare_batches(
 ) -> Iterator[_PreparedBatch]:
     tz = reporting_time_zone()
     batch = _PreparedBatch()
-    writer = csv.writer(batch.staged_csv, lineterminator="\n")
     for ordinal, item in enumerate(rows, start=1):
         batch.read += 1
-        if isinstance(item, SourceRow):
+        if item.__class__ is SourceRow:
             line_number, values = item.line_number, item.values
             if values is None:
                 batch.rejections.append(Rejection(line_number, item.error))
                 continue
         else:
             line_number, values = ordinal, item
-        try:
-            cleaned = clean_install_row(values, now=now)
-        except InvalidInstallRow as exc:
-            batch.rejections.append(Rejection(line_number, str(exc)))
-            # Bounded memory even when a whole file is bad.
-            if len(batch.rejections) >= batch_size:
-                yield batch
-                batch = _PreparedBatch()
-                writer = csv.writer(batch.staged_csv, lineterminator="\n")
-            continue
-        day = _write_stage_line(writer, line_number, cleaned, tz)
-        batch.size += 1
-        if batch.first_day is None or day < batch.first_day:
-            batch.first_day = day
-        if batch.last_day is None or day > batch.last_day:
-            batch.last_day = day
+        row = _clean_plain_row(values, now)
+        if row is None:
+            try:
+                row = _plain_row(_clean_any_row(values, now))
+            except InvalidInstallRow as exc:
+                batch.rejections.append(Rejection(line_number, str(exc)))
+                # Bounded memory even when a whole file is bad.
+                if len(batch.rejections) >= batch_size:
+                    yield batch
+                    batch = _PreparedBatch()
+                continue
+        batch.stage(line_number, row, tz)
         if batch.size >= batch_size:
             yield batch
             batch = _PreparedBatch()
-            writer = csv.writer(batch.staged_csv, lineterminator="\n")
     if batch.read:
         yield batch
 
 
-def _write_stage_line(writer, line_number: int, row: dict, tz) -> int:
-    """Write one cleaned row in install_stage's column order; returns its date_sk."""
-    installed_at = row["installed_at"]
-    day_key = date_sk(installed_at.astimezone(tz))
-    writer.writerow(
-        (
-            line_number,
-            row["install_id"],
-            row["user_id"],
-            row["device_id"],
-            installed_at.isoformat(),
-            day_key,
-            row["os_name"],
-            row["app_name"],
-            row["app_version"],
-            row["device_name"],
-            row["channel_name"],
-            row["channel_group"],
-            row["channel_label"],
-            row["country_code"],
-            row["network_name"],
-            row["campaign_name"],
-            row["adgroup_name"],
-            row["creative_name"],
-            row["campaign_id"],
-            row["adgroup_id"],
-            row["creative_id"],
-            row["ip_address"] or "",
-        )
-    )
-    return day_key
+@functools.cache
+def _statements(*names: str) -> str:
+    """Statements sent as one query string: one round trip instead of several
+    (a callback stores one install at a time, so its round trips are most of its time); the
+    cursor then holds the last statement's result."""
+    return ";\n".join(sql_files.load(name) for name in names)
 
 
 def _load_batch(batch: _PreparedBatch) -> int:
     """Store a prepared batch in one transaction; returns how many installs were new."""
     if not batch.size:
         return 0
-    batch.staged_csv.seek(0)
     with transaction.atomic(), connection.cursor() as cursor:
-        ensure_dim_dates(day_of_date_sk(batch.first_day), day_of_date_sk(batch.last_day))
-        cursor.execute(sql_files.load("install_stage_create"))
-        cursor.execute("truncate install_stage")
-        cursor.copy_expert(sql_files.load("install_stage_copy"), batch.staged_csv)
+        # dim_date_fill is ensure_dim_dates' statement, sent with the other two
+        cursor.execute(
+            _statements("install_stage_create", "install_stage_empty", "dim_date_fill"),
+            {
+                "first_day": day_of_date_sk(batch.first_day),
+                "last_day": day_of_date_sk(batch.last_day),
+            },
+        )
+        cursor.copy_expert(sql_files.load("install_stage_copy"), batch.copy_text())
         # dimension rows only for installs that will be inserted (not for replays)
-        cursor.execute(sql_files.load("install_stage_drop_known"))
-        cursor.execute(sql_files.load("install_stage_dim_client"))
-        cursor.execute(sql_files.load("install_stage_dim_channel"))
-        cursor.execute(sql_files.load("install_stage_facts"))
+        cursor.execute(
+            _statements(
+                "install_stage_drop_known",
+                "install_stage_dim_client",
+                "install_stage_dim_channel",
+                "install_stage_facts",
+            )
+        )
         inserted, inserted_install_ids = cursor.fetchone()
         refresh_marts({change_set.INSTALLS: inserted_install_ids})
         return inserted
@@ -451,9 +545,8 @@ def _in_background(items: Iterator, depth: int = 2) -> Iterator:
 def upsert_install(cleaned: dict) -> bool:
     """Store one cleaned install (see clean_install_row). True if it was new, False if its
     install_id was already present (the stored row is then left unchanged)."""
-    batch = _PreparedBatch(read=1, size=1)
-    writer = csv.writer(batch.staged_csv, lineterminator="\n")
-    batch.first_day = batch.last_day = _write_stage_line(writer, 1, cleaned, reporting_time_zone())
+    batch = _PreparedBatch(read=1)
+    batch.stage(1, _plain_row(cleaned), reporting_time_zone())
     return _load_batch(batch) == 1
 
 

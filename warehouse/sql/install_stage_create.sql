@@ -1,4 +1,4 @@
--- purpose: the per-connection staging table that a batch of validated install rows is copied into
+-- purpose: the per-connection staging table (temporary: never WAL-logged) that a batch of validated install rows is copied into
 -- grain: one row per validated source row of the current batch (emptied at each batch and commit)
 create temporary table if not exists install_stage (
     line_number integer not null,
