@@ -417,7 +417,7 @@ class FactInstall(models.Model):
     user_id = models.CharField(max_length=255)
     device_id = models.CharField(max_length=255, blank=True, default="")
     installed_at = models.DateTimeField()
-    # No database foreign keys on the install tables (migration 0013): the only writer
+    # No database foreign keys on the install tables (migration 0010): the only writer
     # (warehouse.services.installs) takes every key from a join with its dimension in the
     # same statement, so a key cannot dangle, and the deferred checks cost each new install
     # three index probes at commit.
