@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from bench.generate import CHANNELS, DEVICES, attribution_fields
-from devtools.business import APP_NAME
+from devtools.business.model import APP_NAME
 from warehouse.install_format import INSTALL_FIELDS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
