@@ -9,15 +9,14 @@ bounded memory means the two peaks are about the same. The imported rows are del
 import csv
 import datetime as dt
 import os
-import random
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.generate import CHANNELS, DEVICES, attribution_fields
-from devtools.business.model import APP_NAME
+from devtools.business.generator import BusinessGenerator, SerialIds
+from devtools.business.stripe_objects import install_row
 from warehouse.install_format import INSTALL_FIELDS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -27,34 +26,22 @@ TARGET_ROWS_PER_S = 50_000
 
 
 def write_csv(path: Path, rows: int, seed: int = 11, end: dt.datetime | None = None) -> float:
-    rng = random.Random(seed)
+    """`rows` installs of the synthetic business (devtools/business/generator.py) over two
+    years, numbered apart from the generated dataset's (ID_PREFIX)."""
     end = end or dt.datetime.now(dt.UTC)
-    start = end - dt.timedelta(days=730)
-    span = int((end - start).total_seconds())
+    business = BusinessGenerator(
+        seed=seed, start=end - dt.timedelta(days=730), end=end, ids=SerialIds(ID_PREFIX), months=24
+    )
     started = time.perf_counter()
     with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        for number in range(1, rows + 1):
-            os_name = "Android" if rng.random() < 0.55 else "iOS"
-            channel = rng.choices(CHANNELS, weights=[c[3] for c in CHANNELS])[0]
-            installed_at = start + dt.timedelta(seconds=rng.randint(0, span))
-            writer.writerow(
-                [
-                    f"{ID_PREFIX}{number:09d}",
-                    f"u{rng.randint(1, 800_000):08d}",
-                    f"dev{rng.getrandbits(40):010x}",
-                    installed_at.isoformat(timespec="seconds"),
-                    os_name,
-                    APP_NAME,
-                    rng.choice(["5.2.0", "5.3.1", "6.0.0"]),
-                    rng.choice(DEVICES[os_name]),
-                    channel[0],
-                    channel[1],
-                    channel[2],
-                    *attribution_fields(rng),
-                ]
-            )
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        written = number = 0
+        while written < rows:
+            number += 1
+            for install in business.user(number)[1][: rows - written]:
+                writer.writerow(install_row(install))
+                written += 1
     return time.perf_counter() - started
 
 

@@ -210,7 +210,7 @@ class BusinessGenerator:
     the same business.
     """
 
-    def __init__(self, *, seed: int, start: dt.datetime, end: dt.datetime, ids, months: int):
+    def __init__(self, *, seed, start, end, ids, months: int, channels=CHANNELS):
         self.seed = seed
         self.rng = random.Random(seed)
         self.ids = ids
@@ -218,7 +218,7 @@ class BusinessGenerator:
         self.decided_disputes = 0
         self.forced_same_day = 0
         self.yesterday = (end - dt.timedelta(days=1)).date()
-        self._channels = [(c, c.weight) for c in CHANNELS]
+        self._channels = [(c, c.weight) for c in channels]
         self._countries = [(code, country[0]) for code, country in COUNTRIES.items()]
 
     # --- money -------------------------------------------------------------------------
