@@ -122,8 +122,8 @@ def djstripe_row(table: str, obj: dict, *, now: dt.datetime, purged: bool = Fals
         bt = obj["balance_transaction"]
         return (*common, obj["amount"], obj["currency"], bt["id"], obj["charge"])
     if table == "djstripe_dispute":
-        # dj-stripe links a dispute to its first balance transaction (the withdrawal).
-        return (*common, obj["balance_transactions"][0]["id"], obj["charge"])
+        # dj-stripe leaves the column NULL (the movements are in `balance_transactions`).
+        return (*common, None, obj["charge"])
     raise ValueError(f"no rows for {table}")
 
 
