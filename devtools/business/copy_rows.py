@@ -241,6 +241,10 @@ def dim_payment_method_row(card: Card, now) -> tuple:
     )
 
 
+# fact_install's columns after the network, named as the install record's attributes.
+_ATTRIBUTION = tuple(COLUMNS["fact_install"][COLUMNS["fact_install"].index("network_name") + 1 :])
+
+
 def fact_install_row(install: Install, date_sk: int, client_id: int, channel_id: int) -> tuple:
     return (
         install.install_id,
@@ -252,13 +256,7 @@ def fact_install_row(install: Install, date_sk: int, client_id: int, channel_id:
         channel_id,
         install.country_code,
         install.channel.network,
-        install.campaign_name,
-        install.adgroup_name,
-        install.creative_name,
-        install.campaign_id,
-        install.adgroup_id,
-        install.creative_id,
-        install.ip_address,
+        *(getattr(install, name) for name in _ATTRIBUTION),
     )
 
 

@@ -40,28 +40,22 @@ def install_row(install: Install) -> dict:
     }
 
 
-def customer_object(customer: Customer, metadata: dict) -> dict:
-    country = customer.user.country
+def customer_shape(
+    customer_id: str, created: int, *, address, currency, email, invoice_prefix, metadata, name
+) -> dict:
+    """A Stripe customer object (also the Billing engine's minimal customers)."""
     return {
-        "id": customer.id,
+        "id": customer_id,
         "object": "customer",
-        "address": {
-            "city": customer.city,
-            "country": country,
-            "line1": customer.line1,
-            "line2": None,
-            "postal_code": customer.postal_code,
-            "state": customer.state or None,
-        },
+        "address": address,
         "balance": 0,
-        "created": ts(customer.created),
-        "currency": customer.currency,
+        "created": created,
+        "currency": currency,
         "default_source": None,
         "delinquent": False,
         "description": None,
-        "discount": None,
-        "email": customer.email,
-        "invoice_prefix": customer.invoice_prefix,
+        "email": email,
+        "invoice_prefix": invoice_prefix,
         "invoice_settings": {
             "custom_fields": None,
             "default_payment_method": None,
@@ -70,13 +64,35 @@ def customer_object(customer: Customer, metadata: dict) -> dict:
         },
         "livemode": False,
         "metadata": metadata,
-        "name": f"{customer.first_name} {customer.last_name}",
+        "name": name,
         "phone": None,
         "preferred_locales": [],
         "shipping": None,
         "tax_exempt": "none",
         "test_clock": None,
     }
+
+
+def customer_object(customer: Customer, metadata: dict) -> dict:
+    address = {
+        "city": customer.city,
+        "country": customer.user.country,
+        "line1": customer.line1,
+        "line2": None,
+        "postal_code": customer.postal_code,
+        "state": customer.state or None,
+    }
+    shape = customer_shape(
+        customer.id,
+        ts(customer.created),
+        address=address,
+        currency=customer.currency,
+        email=customer.email,
+        invoice_prefix=customer.invoice_prefix,
+        metadata=metadata,
+        name=f"{customer.first_name} {customer.last_name}",
+    )
+    return {**shape, "discount": None}
 
 
 def payment_method_object(card: Card, customer: dict) -> dict:
@@ -231,36 +247,35 @@ def one_off_charge_object(charge: Charge, payment_method: dict, end) -> dict:
         "receipt_email": None,
         "receipt_url": None,
         "refunded": False,
-        "refunds": {
-            "object": "list",
-            "data": [],
-            "has_more": False,
-            "total_count": 0,
-            "url": f"/v1/charges/{charge.id}/refunds",
-        },
+        "refunds": no_refunds(charge.id),
         "status": "failed" if failed else "succeeded",
     }
 
 
-def refund_object(refund: Refund, charge: dict, end) -> dict:
+def no_refunds(charge_id: str) -> dict:
+    """A new charge's `refunds` list (also the Billing engine's charges)."""
     return {
-        "id": refund.id,
+        "object": "list",
+        "data": [],
+        "has_more": False,
+        "total_count": 0,
+        "url": f"/v1/charges/{charge_id}/refunds",
+    }
+
+
+def refund_shape(refund_id, amount, balance_transaction, charge, created, reason) -> dict:
+    """A Stripe refund object of `charge` (also the Billing engine's refunds)."""
+    return {
+        "id": refund_id,
         "object": "refund",
-        "amount": refund.amount,
-        "balance_transaction": balance_transaction(
-            refund.movement,
-            source=refund.id,
-            bt_type="refund",
-            category="refund",
-            description="REFUND FOR CHARGE",
-            end=end,
-        ),
+        "amount": amount,
+        "balance_transaction": balance_transaction,
         "charge": charge["id"],
-        "created": ts(refund.moment),
+        "created": created,
         "currency": charge["currency"],
         "metadata": {},
         "payment_intent": charge.get("payment_intent"),
-        "reason": refund.reason,
+        "reason": reason,
         "receipt_number": None,
         "source_transfer_reversal": None,
         "status": "succeeded",
@@ -268,29 +283,37 @@ def refund_object(refund: Refund, charge: dict, end) -> dict:
     }
 
 
+def refund_object(refund: Refund, charge: dict, end) -> dict:
+    movement = balance_transaction(
+        refund.movement,
+        source=refund.id,
+        bt_type="refund",
+        category="refund",
+        description="REFUND FOR CHARGE",
+        end=end,
+    )
+    return refund_shape(
+        refund.id, refund.amount, movement, charge, ts(refund.moment), refund.reason
+    )
+
+
 def dispute_object(dispute: Dispute, charge: dict, end) -> dict:
     charge_id = charge["id"]
     transactions = [
         balance_transaction(
-            dispute.withdrawal,
+            movement,
             source=dispute.id,
             bt_type="adjustment",
-            category="dispute",
-            description=f"Chargeback withdrawal for {charge_id}",
+            category=category,
+            description=f"Chargeback {what} for {charge_id}",
             end=end,
         )
-    ]
-    if dispute.reinstatement:
-        transactions.append(
-            balance_transaction(
-                dispute.reinstatement,
-                source=dispute.id,
-                bt_type="adjustment",
-                category="dispute_reversal",
-                description=f"Chargeback reversal for {charge_id}",
-                end=end,
-            )
+        for movement, category, what in (
+            (dispute.withdrawal, "dispute", "withdrawal"),
+            (dispute.reinstatement, "dispute_reversal", "reversal"),
         )
+        if movement
+    ]
     status = dispute.status
     return {
         "id": dispute.id,
