@@ -28,7 +28,7 @@ TARGET_ROWS_PER_S = 50_000
 def write_csv(path: Path, rows: int, seed: int = 11, end: dt.datetime | None = None) -> float:
     """`rows` installs of the synthetic business (devtools/business/generator.py) over two
     years, numbered apart from the generated dataset's (ID_PREFIX)."""
-    end = end or dt.datetime.now(dt.UTC)
+    end = (end or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     business = BusinessGenerator(
         seed=seed, start=end - dt.timedelta(days=730), end=end, ids=SerialIds(ID_PREFIX), months=24
     )
