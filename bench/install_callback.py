@@ -18,7 +18,6 @@ from bench.installs_import import backends_started_since, delete_installs, insta
 from bench.stats import run_concurrently, stop, summary_ms
 from bench.webhooks import _start_gunicorn
 from devtools.ports import free_port
-from warehouse.install_format import INSTALL_FIELDS
 
 ID_PREFIX = "cb_bench"
 TARGET_INSTALLS_PER_S = 500
@@ -77,10 +76,7 @@ def run(installs: int, workers: int = 4, concurrency: int = 16) -> dict:
         flush=True,
     )
     warm_up = workers * 8
-    bodies = [
-        dict(zip(INSTALL_FIELDS, row, strict=True))
-        for row in install_rows(warm_up + installs, seed=17, id_prefix=ID_PREFIX)
-    ]
+    bodies = list(install_rows(warm_up + installs, seed=17, id_prefix=ID_PREFIX))
     delete_installs(ID_PREFIX)
     port = free_port()
     server_started = time.time()

@@ -9,7 +9,6 @@ bounded memory means the two peaks are about the same. The imported rows are del
 import csv
 import datetime as dt
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -17,8 +16,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.generate import CHANNELS, DEVICES, attribution_fields
-from devtools.business import APP_NAME
+from devtools.business.generator import BusinessGenerator, SerialIds
+from devtools.business.stripe_objects import install_row
 from warehouse.install_format import INSTALL_FIELDS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -29,37 +28,26 @@ TARGET_ROWS_PER_S = 100_000
 
 def install_rows(
     rows: int, seed: int = 11, end: dt.datetime | None = None, id_prefix: str = ID_PREFIX
-) -> Iterator[list[str]]:
-    """Synthetic install rows in the INSTALL_FIELDS order, with new install ids."""
-    rng = random.Random(seed)
-    end = end or dt.datetime.now(dt.UTC)
-    start = end - dt.timedelta(days=730)
-    span = int((end - start).total_seconds())
-    for number in range(1, rows + 1):
-        os_name = "Android" if rng.random() < 0.55 else "iOS"
-        channel = rng.choices(CHANNELS, weights=[c[3] for c in CHANNELS])[0]
-        installed_at = start + dt.timedelta(seconds=rng.randint(0, span))
-        yield [
-            f"{id_prefix}{number:09d}",
-            f"u{rng.randint(1, 800_000):08d}",
-            f"dev{rng.getrandbits(40):010x}",
-            installed_at.isoformat(timespec="seconds"),
-            os_name,
-            APP_NAME,
-            rng.choice(["5.2.0", "5.3.1", "6.0.0"]),
-            rng.choice(DEVICES[os_name]),
-            channel[0],
-            channel[1],
-            channel[2],
-            *attribution_fields(rng),
-        ]
+) -> Iterator[dict]:
+    """`rows` installs of the synthetic business (devtools/business/generator.py) over two
+    years, as install-format rows, numbered apart from the generated dataset's (id_prefix)."""
+    end = (end or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    business = BusinessGenerator(
+        seed=seed, start=end - dt.timedelta(days=730), end=end, ids=SerialIds(id_prefix), months=24
+    )
+    written = number = 0
+    while written < rows:
+        number += 1
+        for install in business.user(number)[1][: rows - written]:
+            yield install_row(install)
+            written += 1
 
 
 def write_csv(path: Path, rows: int, seed: int = 11, end: dt.datetime | None = None) -> float:
     started = time.perf_counter()
     with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
         writer.writerows(install_rows(rows, seed, end))
     return time.perf_counter() - started
 

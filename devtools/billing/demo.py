@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 
 from devtools.billing.engine import BillingSimulator, add_months
-from devtools.business import PRICES, pick
+from devtools.business.model import PRICES, pick
 
 # (basic, premium) monthly prices in minor units of each currency: the business's.
 MONTHLY_PRICES = PRICES

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from devtools.business.stripe_objects import customer_shape, no_refunds, refund_shape
 from warehouse.money import currency_exponent
 
 API_VERSION = "2026-05-27.dahlia"
@@ -325,33 +326,16 @@ class BillingSimulator:
     def customer(self, *, at=0, email: str | None = None, name: str | None = None, id=None) -> dict:
         """A minimal customer, for scenarios that do not bring their own customers."""
         created = timestamp(at)
-        customer = {
-            "id": id or self.new_id("cus"),
-            "object": "customer",
-            "address": None,
-            "balance": 0,
-            "created": created,
-            "currency": None,
-            "default_source": None,
-            "delinquent": False,
-            "description": None,
-            "email": email,
-            "invoice_prefix": None,
-            "invoice_settings": {
-                "custom_fields": None,
-                "default_payment_method": None,
-                "footer": None,
-                "rendering_options": None,
-            },
-            "livemode": False,
-            "metadata": {},
-            "name": name,
-            "phone": None,
-            "preferred_locales": [],
-            "shipping": None,
-            "tax_exempt": "none",
-            "test_clock": None,
-        }
+        customer = customer_shape(
+            id or self.new_id("cus"),
+            created,
+            address=None,
+            currency=None,
+            email=email,
+            invoice_prefix=None,
+            metadata={},
+            name=name,
+        )
         self.customers[customer["id"]] = customer
         self._emit("customer.created", customer, created)
         return customer
@@ -581,24 +565,10 @@ class BillingSimulator:
         charge = self.charges[self._paid_charge_id(invoice)]
         amount = charge["amount"] - charge["amount_refunded"] if amount is None else amount
         refund_id = self.new_id("re")
-        refund = {
-            "id": refund_id,
-            "object": "refund",
-            "amount": amount,
-            "balance_transaction": self._balance_transaction(
-                -amount, charge["currency"], now, refund_id, "refund", 0, "REFUND FOR CHARGE"
-            ),
-            "charge": charge["id"],
-            "created": now,
-            "currency": charge["currency"],
-            "metadata": {},
-            "payment_intent": charge["payment_intent"],
-            "reason": "requested_by_customer",
-            "receipt_number": None,
-            "source_transfer_reversal": None,
-            "status": "succeeded",
-            "transfer_reversal": None,
-        }
+        movement = self._balance_transaction(
+            -amount, charge["currency"], now, refund_id, "refund", 0, "REFUND FOR CHARGE"
+        )
+        refund = refund_shape(refund_id, amount, movement, charge, now, "requested_by_customer")
         charge["refunds"]["data"].append(refund)
         charge["refunds"]["total_count"] += 1
         charge["amount_refunded"] += amount
@@ -1585,13 +1555,7 @@ class BillingSimulator:
             "receipt_number": None,
             "receipt_url": None,
             "refunded": False,
-            "refunds": {
-                "object": "list",
-                "data": [],
-                "has_more": False,
-                "total_count": 0,
-                "url": f"/v1/charges/{charge_id}/refunds",
-            },
+            "refunds": no_refunds(charge_id),
             "review": None,
             "shipping": None,
             "source": None,

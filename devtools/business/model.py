@@ -1,19 +1,14 @@
-"""The synthetic business: one model of the company behind the demo and the benchmarks.
+"""The synthetic business's model: what the company behind the demo and the benchmarks is.
 
 What the business sells, where its users come from and how they pay: channels (with their
 conversion, churn and premium share), countries (each with its currency and cities), prices,
-exchange rates into the settlement currency, card brands, devices, decline reasons. Two
-emitters build data from it:
-
-- devtools/demo/generator.py: a realistic, deterministic history as Stripe-shaped JSON,
-  loaded through dj-stripe's own sync_from_stripe_data (the demo, `load_demo_data`);
-- bench/generate.py: the same business at scale, written by COPY (the benchmarks).
-
-Pure Python, no Django. Extend the model here (a new product, subscriptions, a currency) so
-both emitters see it; each emitter decides how much of it to render.
+exchange rates into the settlement currency (and how they drift), Stripe's fee, card brands,
+devices, decline reasons. The generator (devtools/business/generator.py) draws the
+business's events from it. Pure Python, no Django.
 """
 
 import datetime as dt
+import math
 import random
 from dataclasses import dataclass
 
@@ -243,3 +238,22 @@ def pick(rng: random.Random, weighted):
 def ts(moment: dt.datetime) -> int:
     """Unix seconds, as Stripe's `created` fields."""
     return int(moment.timestamp())
+
+
+def usd_rate(currency: str, moment: dt.datetime, start: dt.datetime) -> float:
+    """Units of the settlement currency per unit of `currency` at `moment`: the base rate,
+    drifting ±3.5 % over a year from `start` (each currency in its own phase)."""
+    if currency == SETTLEMENT_CURRENCY:
+        return 1.0
+    phase = {"eur": 0.0, "gbp": 1.7, "jpy": 3.1}.get(currency, 0.5)
+    days = (moment - start).total_seconds() / 86400
+    return round(USD_RATES[currency] * (1 + 0.035 * math.sin(2 * math.pi * days / 365 + phase)), 6)
+
+
+def stripe_fee(settled: int, foreign: bool) -> int:
+    """Stripe's fee on a charge of `settled` minor units of the settlement currency: 2.9 %
+    + 30 ¢, plus 1.5 % for a foreign card; each percentage rounded half up."""
+    fee = (settled * 29 + 500) // 1000 + 30
+    if foreign:
+        fee += (settled * 15 + 500) // 1000
+    return fee
