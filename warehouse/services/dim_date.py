@@ -11,7 +11,9 @@ def ensure_dim_dates(first_day: dt.date, last_day: dt.date) -> None:
     """Make sure dim_date holds every day from first_day to last_day (idempotent)."""
     if last_day < first_day:
         first_day, last_day = last_day, first_day
-    sql_files.execute("dim_date_fill", {"first_day": first_day, "last_day": last_day})
+    sql_files.execute(
+        "dim_date_fill", {"first_day": first_day, "last_day": last_day}, prepared=True
+    )
 
 
 def ensure_dim_dates_for(moments: Iterable[dt.datetime | dt.date]) -> None:

@@ -69,6 +69,7 @@ def lock_event_subjects(event: dict, *, api_key: str | None = None) -> int:
             "stripe_ids": sorted(subjects),
             "charge_ids": sorted(charges),
         },
+        prepared=True,
     )["locks_taken"]
 
 
@@ -103,6 +104,7 @@ def lock_customers(customer_ids: list[str], *, reporting_time_zone: str) -> None
             "lock_namespace": CUSTOMER_LOCK_NAMESPACE,
             "customer_ids": customer_ids,
         },
+        prepared=True,
     )
 
 

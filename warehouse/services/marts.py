@@ -79,9 +79,8 @@ def _refresh_customer_marts(customer_ids: list[str]) -> None:
         return
     lock_customers(customer_ids, reporting_time_zone=reporting_time_zone_name())
     params = {"all_customers": False, "customer_ids": customer_ids, "subtract_previous": True}
-    with connection.cursor() as cursor:
-        for mart in CUSTOMER_MARTS:
-            cursor.execute(mart.statement, params)
+    for mart in CUSTOMER_MARTS:
+        sql_files.execute(f"marts/{mart.table}", params, prepared=True)
 
 
 def _refresh_customer_marts_in_full() -> None:

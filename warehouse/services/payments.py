@@ -209,6 +209,7 @@ def write_payments(change_set: changes.ChangeSet) -> None:
                 "dispute_ids": dispute_ids,
                 "report_changes": True,
             },
+            prepared=True,
         )
         change_set.add(changes.CUSTOMER_FACTS, facts["customer_ids"] or [])
     fact_customers = set(change_set[changes.CUSTOMER_FACTS])
@@ -221,6 +222,7 @@ def write_payments(change_set: changes.ChangeSet) -> None:
                 "ids": sorted(payment_method_ids),
                 "referenced_ids": sorted(fact_payment_methods),
             },
+            prepared=True,
         )
     if customer_ids or fact_customers or payment_method_ids:
         fetch_one(
@@ -231,6 +233,7 @@ def write_payments(change_set: changes.ChangeSet) -> None:
                 "referenced_ids": sorted(fact_customers),
                 "payment_method_ids": sorted(payment_method_ids | fact_payment_methods),
             },
+            prepared=True,
         )
     if facts and facts["first_occurred_at"] is not None:
         ensure_dim_dates(

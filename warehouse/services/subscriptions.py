@@ -65,11 +65,14 @@ def record_catalogue(
         ("facts/dim_coupon", _ids(coupon_ids)),
     ):
         if ids:
-            execute(statement, {"all_rows": False, "ids": ids})
+            execute(statement, {"all_rows": False, "ids": ids}, prepared=True)
     prices = _ids(price_ids)
     if prices:
         waiting = [
-            row[0] for row in fetch("facts/fact_invoice_line_customers", {"price_ids": prices})
+            row[0]
+            for row in fetch(
+                "facts/fact_invoice_line_customers", {"price_ids": prices}, prepared=True
+            )
         ]
         refresh_subscription_facts(waiting)
 
@@ -137,7 +140,9 @@ def write_subscriptions(change_set: changes.ChangeSet) -> None:
     if charge_customers:
         customers |= {
             row[0]
-            for row in fetch("facts/invoice_line_customers", {"customer_ids": charge_customers})
+            for row in fetch(
+                "facts/invoice_line_customers", {"customer_ids": charge_customers}, prepared=True
+            )
         }
     refresh_subscription_facts(customers)
 
@@ -149,7 +154,7 @@ def customers_of(
     params = {"invoice_ids": _ids(invoice_ids), "subscription_ids": _ids(subscription_ids)}
     if not params["invoice_ids"] and not params["subscription_ids"]:
         return []
-    return [row[0] for row in fetch("facts/invoice_customers", params)]
+    return [row[0] for row in fetch("facts/invoice_customers", params, prepared=True)]
 
 
 @transaction.atomic
@@ -189,7 +194,9 @@ def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
 
 
 def _movement_months(customer_ids: list[str]) -> set[tuple]:
-    return set(fetch("facts/fact_mrr_movement_months", {"customer_ids": customer_ids}))
+    return set(
+        fetch("facts/fact_mrr_movement_months", {"customer_ids": customer_ids}, prepared=True)
+    )
 
 
 @transaction.atomic
