@@ -43,11 +43,13 @@ def _bound_at_execute(value) -> bool:
     return isinstance(value, list | tuple | dt.date)
 
 
-def _run(cursor, connection, name: str, params: dict | None, directory: Path, prepared: bool):
+def _call(cursor, connection, name, params, directory, prepared, preparing) -> tuple:
+    """(SQL, its arguments, the name it prepares or None) to run one file.
+
+    `preparing`: the names the same round trip prepares before this call (a batch)."""
     text = load(name, directory)
     if not (prepared and params is not None and settings.WAREHOUSE_PREPARED_STATEMENTS):
-        cursor.execute(text, params)
-        return
+        return text, params, None
     bound: list[str] = []
 
     def placeholder(match):
@@ -63,9 +65,9 @@ def _run(cursor, connection, name: str, params: dict | None, directory: Path, pr
     digest = hashlib.md5(body.encode()).hexdigest()[:12]  # noqa: S324 (a name, not security)
     statement = f"{name.replace('/', '__')}__{digest}"
     known = connection.prepared_statements
-    if statement not in known and len(known) >= MAX_PREPARED_PER_SESSION:
-        cursor.execute(text, params)
-        return
+    new = statement not in known and statement not in preparing
+    if new and len(known) + len(preparing) >= MAX_PREPARED_PER_SESSION:
+        return text, params, None
     arguments = ", ".join(["%s"] * len(bound))
     # PostgreSQL would keep planning each call (its estimate of the generic plan, blind to
     # how few ids come, exceeds the custom plans'): use the generic plan, for this
@@ -74,20 +76,65 @@ def _run(cursor, connection, name: str, params: dict | None, directory: Path, pr
     run = "set local plan_cache_mode = force_generic_plan; " + (
         f'execute "{statement}"({arguments})' if bound else f'execute "{statement}"'
     )
-    if statement not in known:
-        # one round trip: prepare and run. A session whose prepare state is unknown (a
-        # transaction failed around a prepare, which a rollback does not undo) starts clean.
-        reset = "deallocate all; " if connection.prepared_statements_unknown else ""
-        run = f'{reset}prepare "{statement}" as {body.replace("%", "%%")}; {run}'
+    if new:
+        # prepared in the same round trip as its first run
+        run = f'prepare "{statement}" as {body.replace("%", "%%")}; {run}'
+    return run, [params[key] for key in bound], statement if new else None
+
+
+def _run_calls(cursor, connection, calls: list[tuple], directory: Path, prepared: bool):
+    """Run (name, params) calls in one round trip; the last one's result is the cursor's."""
+    pieces, preparing = [], []
+    for name, params in calls:
+        sql, arguments, new = _call(
+            cursor, connection, name, params, directory, prepared, preparing
+        )
+        pieces.append((sql, arguments))
+        if new:
+            preparing.append(new)
+    if preparing and connection.prepared_statements_unknown:
+        # a transaction failed around a prepare, which a rollback does not undo: start clean
+        pieces.insert(0, ("deallocate all", None))
+    if len(pieces) == 1:
+        sql, arguments = pieces[0]
+    else:
+        # one string of statements (the simple query protocol runs them in order)
+        sql = ";\n".join(
+            cursor.mogrify(piece, arguments).decode() if arguments is not None else piece
+            for piece, arguments in pieces
+        )
+        sql, arguments = sql.replace("%", "%%"), ()
     try:
-        cursor.execute(run, [params[key] for key in bound])
+        cursor.execute(sql, arguments)
     except BaseException:
-        connection.prepared_statements_unknown = True
-        known.clear()
+        if prepared:
+            connection.prepared_statements_unknown = True
+            connection.prepared_statements.clear()
         raise
-    if statement not in known:
+    if preparing:
         connection.prepared_statements_unknown = False
-        known.add(statement)
+        connection.prepared_statements.update(preparing)
+
+
+def _run(cursor, connection, name: str, params: dict | None, directory: Path, prepared: bool):
+    _run_calls(cursor, connection, [(name, params)], directory, prepared)
+
+
+def execute_all(
+    calls: list[tuple[str, dict]],
+    *,
+    directory: Path = WAREHOUSE_SQL_DIR,
+    using="default",
+    prepared: bool = False,
+) -> None:
+    """Run several statements, (name, params) each, in order, in one round trip to the
+    server (their results are discarded). Used where a flush runs statements that do not
+    depend on each other's answers."""
+    if not calls:
+        return
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        _run_calls(cursor, connection, calls, directory, prepared)
 
 
 def execute(
