@@ -256,6 +256,10 @@ WAREHOUSE_USER_ID_METADATA_KEY = env("WAREHOUSE_USER_ID_METADATA_KEY", default="
 # Days an unpaid renewal keeps its MRR while Stripe retries, counted from the start of the
 # unpaid period (docs/metrics.md, "Churn timing").
 MRR_PAST_DUE_GRACE_DAYS = env.int("MRR_PAST_DUE_GRACE_DAYS", default=30)
+# The webhook flush runs its statements as server-side prepared statements of the session
+# (warehouse/sql_files.py). Turn off behind a transaction-pooling pgbouncer, which hands a
+# client's next transaction to another server session that never saw the PREPARE.
+WAREHOUSE_PREPARED_STATEMENTS = env.bool("WAREHOUSE_PREPARED_STATEMENTS", default=True)
 # Shared token that attribution callbacks must present.
 ATTRIBUTION_CALLBACK_TOKEN = env("ATTRIBUTION_CALLBACK_TOKEN", default="")
 

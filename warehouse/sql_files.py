@@ -2,14 +2,34 @@
 
 The warehouse's files are in warehouse/sql/, the reports' in reports/sql/ (passed as
 `directory`); the benchmarks use it for theirs. Files are read once per process.
+
+`prepared=True` runs a file as a server-side prepared statement of the session (PREPARE once
+per connection, then EXECUTE with the generic plan). The webhook flush uses it: its
+statements read the staging views, whose inlined joins cost more to parse and plan than to
+run for a few ids; prepared, they are parsed and planned once per connection. Parameters
+that are not ids or dates (the scope flags, the time zone, lock namespaces: bool, None, int,
+str) are folded into the prepared text as literals, so `%(all_rows)s or id = any(...)`
+becomes `false or id = any($1)` and the generic plan uses the
+indexes; lists and dates are bound at each EXECUTE. It pays with persistent connections
+(CONN_MAX_AGE > 0); with a new connection per request it costs what a plain statement does.
+Session-level prepared statements do not survive a transaction-pooling pgbouncer: set
+WAREHOUSE_PREPARED_STATEMENTS = False there (README, Write path).
 """
 
+import datetime as dt
+import hashlib
+import re
 from functools import cache
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connections
 
 WAREHOUSE_SQL_DIR = Path(__file__).resolve().parent / "sql"
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+# Literals folded into a prepared text make one statement per distinct value: past this many
+# on one session (a value that varies per call), run the rest unprepared.
+MAX_PREPARED_PER_SESSION = 200
 
 
 @cache
@@ -18,21 +38,132 @@ def load(name: str, directory: Path = WAREHOUSE_SQL_DIR) -> str:
     return (Path(directory) / f"{name}.sql").read_text()
 
 
+def _bound_at_execute(value) -> bool:
+    """Ids (lists) and dates vary per call: bound at EXECUTE; the rest is folded in."""
+    return isinstance(value, list | tuple | dt.date)
+
+
+def _call(cursor, connection, name, params, directory, prepared, preparing) -> tuple:
+    """(SQL, its arguments, the name it prepares or None) to run one file.
+
+    `preparing`: the names the same round trip prepares before this call (a batch)."""
+    text = load(name, directory)
+    if not (prepared and params is not None and settings.WAREHOUSE_PREPARED_STATEMENTS):
+        return text, params, None
+    bound: list[str] = []
+
+    def placeholder(match):
+        key = match.group(1)
+        if not _bound_at_execute(params[key]):
+            return match.group(0)  # a literal, quoted by mogrify below
+        if key not in bound:
+            bound.append(key)
+        return f"${bound.index(key) + 1}"
+
+    constants = {key: value for key, value in params.items() if not _bound_at_execute(value)}
+    body = cursor.mogrify(PLACEHOLDER.sub(placeholder, text), constants).decode()
+    digest = hashlib.md5(body.encode()).hexdigest()[:12]  # noqa: S324 (a name, not security)
+    statement = f"{name.replace('/', '__')}__{digest}"
+    known = connection.prepared_statements
+    new = statement not in known and statement not in preparing
+    if new and len(known) + len(preparing) >= MAX_PREPARED_PER_SESSION:
+        return text, params, None
+    arguments = ", ".join(["%s"] * len(bound))
+    # PostgreSQL would keep planning each call (its estimate of the generic plan, blind to
+    # how few ids come, exceeds the custom plans'): use the generic plan, for this
+    # transaction only. Each file prepared here has been checked with EXPLAIN to use its
+    # indexes in its generic plan (docs/benchmarks.md, Write path v2).
+    run = "set local plan_cache_mode = force_generic_plan; " + (
+        f'execute "{statement}"({arguments})' if bound else f'execute "{statement}"'
+    )
+    if new:
+        # prepared in the same round trip as its first run
+        run = f'prepare "{statement}" as {body.replace("%", "%%")}; {run}'
+    return run, [params[key] for key in bound], statement if new else None
+
+
+def _run_calls(cursor, connection, calls: list[tuple], directory: Path, prepared: bool):
+    """Run (name, params) calls in one round trip; the last one's result is the cursor's."""
+    pieces, preparing = [], []
+    for name, params in calls:
+        sql, arguments, new = _call(
+            cursor, connection, name, params, directory, prepared, preparing
+        )
+        pieces.append((sql, arguments))
+        if new:
+            preparing.append(new)
+    if preparing and connection.prepared_statements_unknown:
+        # a transaction failed around a prepare, which a rollback does not undo: start clean
+        pieces.insert(0, ("deallocate all", None))
+    if len(pieces) == 1:
+        sql, arguments = pieces[0]
+    else:
+        # one string of statements (the simple query protocol runs them in order)
+        sql = ";\n".join(
+            cursor.mogrify(piece, arguments).decode() if arguments is not None else piece
+            for piece, arguments in pieces
+        )
+        sql, arguments = sql.replace("%", "%%"), ()
+    try:
+        cursor.execute(sql, arguments)
+    except BaseException:
+        if prepared:
+            connection.prepared_statements_unknown = True
+            connection.prepared_statements.clear()
+        raise
+    if preparing:
+        connection.prepared_statements_unknown = False
+        connection.prepared_statements.update(preparing)
+
+
+def _run(cursor, connection, name: str, params: dict | None, directory: Path, prepared: bool):
+    _run_calls(cursor, connection, [(name, params)], directory, prepared)
+
+
+def execute_all(
+    calls: list[tuple[str, dict]],
+    *,
+    directory: Path = WAREHOUSE_SQL_DIR,
+    using="default",
+    prepared: bool = False,
+) -> None:
+    """Run several statements, (name, params) each, in order, in one round trip to the
+    server (their results are discarded). Used where a flush runs statements that do not
+    depend on each other's answers."""
+    if not calls:
+        return
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        _run_calls(cursor, connection, calls, directory, prepared)
+
+
 def execute(
-    name: str, params: dict | None = None, *, directory: Path = WAREHOUSE_SQL_DIR, using="default"
+    name: str,
+    params: dict | None = None,
+    *,
+    directory: Path = WAREHOUSE_SQL_DIR,
+    using="default",
+    prepared: bool = False,
 ) -> int:
     """Run one statement; returns the number of rows it wrote."""
-    with connections[using].cursor() as cursor:
-        cursor.execute(load(name, directory), params)
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        _run(cursor, connection, name, params, directory, prepared)
         return max(cursor.rowcount, 0)
 
 
 def fetch(
-    name: str, params: dict | None = None, *, directory: Path = WAREHOUSE_SQL_DIR, using="default"
+    name: str,
+    params: dict | None = None,
+    *,
+    directory: Path = WAREHOUSE_SQL_DIR,
+    using="default",
+    prepared: bool = False,
 ) -> list[tuple]:
     """Run one query; returns its rows."""
-    with connections[using].cursor() as cursor:
-        cursor.execute(load(name, directory), params)
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        _run(cursor, connection, name, params, directory, prepared)
         return cursor.fetchall()
 
 
@@ -47,10 +178,16 @@ def fetch_dicts(
 
 
 def fetch_one(
-    name: str, params: dict | None = None, *, directory: Path = WAREHOUSE_SQL_DIR, using="default"
+    name: str,
+    params: dict | None = None,
+    *,
+    directory: Path = WAREHOUSE_SQL_DIR,
+    using="default",
+    prepared: bool = False,
 ) -> dict:
     """Run a statement that answers one row; returns it keyed by the column names."""
-    with connections[using].cursor() as cursor:
-        cursor.execute(load(name, directory), params)
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        _run(cursor, connection, name, params, directory, prepared)
         columns = [column.name for column in cursor.description]
         return dict(zip(columns, cursor.fetchone(), strict=True))

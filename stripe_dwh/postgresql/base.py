@@ -7,6 +7,9 @@ transaction back and reaches the caller. Outside any atomic block (autocommit) t
 nothing to wait for, so `func` runs at once. Under a test case's wrapping atomic blocks
 (which never commit), "outermost" means the outermost block of the code under test, as
 for `atomic(durable=True)`. Callbacks are dropped when the transaction rolls back.
+
+It also keeps the names of the statements prepared on the current session
+(`prepared_statements`, see warehouse/sql_files.py), emptied when a new session opens.
 """
 
 from django.db.backends.postgresql import base
@@ -17,6 +20,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(*args, **kwargs)
         self.run_before_commit: list = []
         self._running_before_commit = False
+        self.prepared_statements: set[str] = set()
+        self.prepared_statements_unknown = False
+
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        self.prepared_statements = set()  # a new session has none
+        self.prepared_statements_unknown = False
+        return connection
 
     def in_outermost_transaction(self) -> bool:
         """True inside an atomic block of the code (not only a test case's wrapping blocks)."""

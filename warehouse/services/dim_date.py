@@ -9,9 +9,14 @@ from warehouse.calendar import reporting_day
 
 def ensure_dim_dates(first_day: dt.date, last_day: dt.date) -> None:
     """Make sure dim_date holds every day from first_day to last_day (idempotent)."""
+    sql_files.execute("dim_date_fill", dim_date_fill_params(first_day, last_day), prepared=True)
+
+
+def dim_date_fill_params(first_day: dt.date, last_day: dt.date) -> dict:
+    """Parameters of dim_date_fill.sql, for the days from first_day to last_day."""
     if last_day < first_day:
         first_day, last_day = last_day, first_day
-    sql_files.execute("dim_date_fill", {"first_day": first_day, "last_day": last_day})
+    return {"first_day": first_day, "last_day": last_day}
 
 
 def ensure_dim_dates_for(moments: Iterable[dt.datetime | dt.date]) -> None:

@@ -69,6 +69,7 @@ def lock_event_subjects(event: dict, *, api_key: str | None = None) -> int:
             "stripe_ids": sorted(subjects),
             "charge_ids": sorted(charges),
         },
+        prepared=True,
     )["locks_taken"]
 
 
@@ -91,19 +92,17 @@ def _customers_of_unknown_charges(charge_ids: set[str], api_key: str | None) -> 
     return customers
 
 
-def lock_customers(customer_ids: list[str], *, reporting_time_zone: str) -> None:
-    """Per-customer locks for a refresh of these customers, in key order (see module doc),
-    with the transaction's reporting time zone set (one statement per flush)."""
-    fetch_one(
-        "customers_lock",
-        {
-            "reporting_time_zone": reporting_time_zone,
-            "aggregates_lock_namespace": AGGREGATES_LOCK[0],
-            "aggregates_lock_key": AGGREGATES_LOCK[1],
-            "lock_namespace": CUSTOMER_LOCK_NAMESPACE,
-            "customer_ids": customer_ids,
-        },
-    )
+def customers_lock_params(customer_ids: list[str], *, reporting_time_zone: str) -> dict:
+    """Parameters of customers_lock.sql: per-customer locks for a refresh of these customers,
+    in key order (see module doc), with the transaction's reporting time zone set (one
+    statement per flush; the marts send it with their deltas)."""
+    return {
+        "reporting_time_zone": reporting_time_zone,
+        "aggregates_lock_namespace": AGGREGATES_LOCK[0],
+        "aggregates_lock_key": AGGREGATES_LOCK[1],
+        "lock_namespace": CUSTOMER_LOCK_NAMESPACE,
+        "customer_ids": customer_ids,
+    }
 
 
 def lock_all_customers() -> None:

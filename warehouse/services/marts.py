@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from warehouse import sql_files
 from warehouse.calendar import reporting_time_zone_name
 from warehouse.services import change_set as changes
-from warehouse.services.locks import lock_all_customers, lock_customers
+from warehouse.services.locks import customers_lock_params, lock_all_customers
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,18 @@ def refresh_marts(changed: dict[str, Iterable[str] | None] | None) -> None:
 def _refresh_customer_marts(customer_ids: list[str]) -> None:
     if not customer_ids:
         return
-    lock_customers(customer_ids, reporting_time_zone=reporting_time_zone_name())
     params = {"all_customers": False, "customer_ids": customer_ids, "subtract_previous": True}
-    with connection.cursor() as cursor:
-        for mart in CUSTOMER_MARTS:
-            cursor.execute(mart.statement, params)
+    # the locks first, then each delta in order; one round trip for the six statements
+    sql_files.execute_all(
+        [
+            (
+                "customers_lock",
+                customers_lock_params(customer_ids, reporting_time_zone=reporting_time_zone_name()),
+            ),
+            *((f"marts/{mart.table}", params) for mart in CUSTOMER_MARTS),
+        ],
+        prepared=True,
+    )
 
 
 def _refresh_customer_marts_in_full() -> None:

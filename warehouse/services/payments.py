@@ -23,9 +23,9 @@ from djstripe.settings import djstripe_settings
 
 from warehouse.calendar import reporting_day, reporting_time_zone_name
 from warehouse.services import change_set as changes
-from warehouse.services.dim_date import ensure_dim_dates
+from warehouse.services.dim_date import dim_date_fill_params
 from warehouse.services.locks import stripe_id_of
-from warehouse.sql_files import fetch_one
+from warehouse.sql_files import execute_all, fetch_one
 
 logger = logging.getLogger(__name__)
 
@@ -209,33 +209,40 @@ def write_payments(change_set: changes.ChangeSet) -> None:
                 "dispute_ids": dispute_ids,
                 "report_changes": True,
             },
+            prepared=True,
         )
         change_set.add(changes.CUSTOMER_FACTS, facts["customer_ids"] or [])
     fact_customers = set(change_set[changes.CUSTOMER_FACTS])
     fact_payment_methods = set(facts["payment_method_ids"] or []) if facts else set()
+    # The dimensions need only the facts' answer, not each other's: one round trip, in order.
+    dimensions = []
     if payment_method_ids or fact_payment_methods:
-        fetch_one(
-            "facts/dim_payment_method",
-            {
-                **dimension_scope(),
-                "ids": sorted(payment_method_ids),
-                "referenced_ids": sorted(fact_payment_methods),
-            },
+        dimensions.append(
+            (
+                "facts/dim_payment_method",
+                {
+                    **dimension_scope(),
+                    "ids": sorted(payment_method_ids),
+                    "referenced_ids": sorted(fact_payment_methods),
+                },
+            )
         )
     if customer_ids or fact_customers or payment_method_ids:
-        fetch_one(
-            "facts/dim_customer",
-            {
-                **dimension_scope(),
-                "ids": sorted(customer_ids),
-                "referenced_ids": sorted(fact_customers),
-                "payment_method_ids": sorted(payment_method_ids | fact_payment_methods),
-            },
+        dimensions.append(
+            (
+                "facts/dim_customer",
+                {
+                    **dimension_scope(),
+                    "ids": sorted(customer_ids),
+                    "referenced_ids": sorted(fact_customers),
+                    "payment_method_ids": sorted(payment_method_ids | fact_payment_methods),
+                },
+            )
         )
     if facts and facts["first_occurred_at"] is not None:
-        ensure_dim_dates(
-            reporting_day(facts["first_occurred_at"]), reporting_day(facts["last_occurred_at"])
-        )
+        days = reporting_day(facts["first_occurred_at"]), reporting_day(facts["last_occurred_at"])
+        dimensions.append(("dim_date_fill", dim_date_fill_params(*days)))
+    execute_all(dimensions, prepared=True)
 
 
 def fact_scope(since=None, until=None) -> dict:
