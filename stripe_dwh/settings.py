@@ -100,7 +100,9 @@ else:
     }
 if DATABASES["default"]["ENGINE"] not in (DATABASE_ENGINE, EMBEDDED_DATABASE_ENGINE):
     raise environ.ImproperlyConfigured("stripe_dwh runs on PostgreSQL only.")
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections by default: the webhook flush's prepared statements live as long as
+# the session (README, "Prepared flush statements"); health checks below replace dead ones.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 # A persistent connection that the server closed (restart, failover, pg_terminate_backend)
 # is replaced at the start of the next request instead of failing it.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
