@@ -61,6 +61,15 @@ DEVICES = business.DEVICES
 APP_VERSIONS = ["5.0.0", "5.1.0", "5.2.0", "5.3.1", "6.0.0"]
 
 WAREHOUSE_TABLES = [
+    "mart_mrr_cohort",
+    "mart_mrr_month_movement",
+    "mart_mrr_customer_month",
+    "fact_mrr_movement",
+    "fact_mrr_change",
+    "fact_invoice_line",
+    "dim_coupon",
+    "dim_price",
+    "dim_product",
     "fact_user_acquisition",
     "fact_install_day",
     "fact_install",
@@ -983,6 +992,7 @@ def generate(args) -> dict:
 
     from warehouse.services import ensure_dim_dates, refresh_customer_months
     from warehouse.services.installs import refresh_install_aggregates
+    from warehouse.services.subscriptions import rebuild_subscriptions
 
     generator = Generator(args)
     timings = {}
@@ -1049,6 +1059,19 @@ def generate(args) -> dict:
     print(
         f"  {timings['fact_customer_month']:7.1f} s  fact_customer_month "
         "(warehouse.services.refresh_customer_months)",
+        flush=True,
+    )
+    step_started = time.perf_counter()
+    mrr_rows = rebuild_subscriptions()  # the subscriptions were copied in around the write path
+    timings["mrr"] = time.perf_counter() - step_started
+    with connection.cursor() as cursor:
+        for table in ("fact_invoice_line", "fact_mrr_change", "fact_mrr_movement"):
+            cursor.execute(f"select count(*) from {table}")
+            generator.counts[table] = cursor.fetchone()[0]
+    print(
+        f"  {timings['mrr']:7.1f} s  dim_product/price/coupon ({mrr_rows}), fact_invoice_line, "
+        "fact_mrr_change, fact_mrr_movement, MRR marts "
+        "(warehouse.services.subscriptions.rebuild_subscriptions)",
         flush=True,
     )
     step("installs + dim_client/dim_channel", generator.installs)
