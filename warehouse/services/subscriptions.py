@@ -82,7 +82,10 @@ def complete_upstream(change_set: changes.ChangeSet) -> None:
     from djstripe.models import Charge, Invoice, Price
 
     api_key = change_set.api_key or None
-    wanted_prices = set(change_set.take(RETRIEVE_PRICE))
+    # plan events: dj-stripe ignores them, so the price is re-read even when it is known
+    # (a plan.updated renames it)
+    plan_prices = set(change_set.take(RETRIEVE_PRICE))
+    wanted_prices = set()
     wanted_charges, wanted_intents = set(), set()
     for invoice in Invoice.objects.filter(id__in=change_set[INVOICE]):
         data = invoice.stripe_data
@@ -100,7 +103,7 @@ def complete_upstream(change_set: changes.ChangeSet) -> None:
                 wanted_intents.add(intent.get("id") if isinstance(intent, dict) else intent)
     wanted_prices.discard(None)
     known_prices = set(Price.objects.filter(id__in=wanted_prices).values_list("id", flat=True))
-    for price_id in sorted(wanted_prices - known_prices):
+    for price_id in sorted(plan_prices | (wanted_prices - known_prices)):
         _retrieve_and_sync(Price, price_id, api_key)
     known_charges = set(Charge.objects.filter(id__in=wanted_charges).values_list("id", flat=True))
     for charge_id in sorted(wanted_charges - known_charges):
@@ -163,6 +166,10 @@ def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
         return
     scope = _scope(ids)
     with connection.cursor() as cursor:
+        # The staging views unnest invoice JSON, which the planner guesses at 100 lines per
+        # invoice: a few thousand lines look like millions, and PostgreSQL would spend
+        # seconds JIT-compiling statements that run in milliseconds (docs/benchmarks.md).
+        cursor.execute("set local jit = off")
         if ids is None:
             cursor.execute("select pg_advisory_xact_lock(%s, %s)", MRR_LOCK)
         else:
