@@ -61,6 +61,7 @@ DEVICES = business.DEVICES
 APP_VERSIONS = ["5.0.0", "5.1.0", "5.2.0", "5.3.1", "6.0.0"]
 
 WAREHOUSE_TABLES = [
+    "mart_mrr_price_month",
     "mart_mrr_cohort",
     "mart_mrr_month_movement",
     "mart_mrr_customer_month",

@@ -1,23 +1,43 @@
 -- purpose: MRR by plan (price) at the end of a day, with its product and subscriptions
 -- grain: one row per price with MRR > 0 that day
 -- params: day (date)
--- MRR of a price on a day = the sum of fact_mrr_change up to that day; its subscriptions are
--- those whose MRR at that price is > 0 then. One pass over the changes, grouped twice (a
--- count per price from a correlated subquery re-read the grouped changes for every price).
-with subscription_prices as (
-    select change.price_id, change.subscription_id, sum(change.amount) as mrr
+-- MRR of a price on a day = the sum of its changes up to that day: the months before the
+-- day's month from mart_mrr_price_month, the day's month from fact_mrr_change (its
+-- month index). Its subscriptions are those whose MRR at that price is > 0 then, counted the
+-- same way (a change moves a subscription in when its MRR at the price goes from <= 0 to
+-- > 0, out the other way round).
+with closed_months as (
+    select
+        price_month.price_id,
+        sum(price_month.mrr_change) as mrr,
+        sum(price_month.subscriptions_change) as subscriptions
+    from mart_mrr_price_month as price_month
+    where price_month.month < date_trunc('month', %(day)s::date)::date
+    group by price_month.price_id
+),
+
+open_month as (
+    select
+        change.price_id,
+        sum(change.amount) as mrr,
+        count(*) filter (where change.mrr_after > 0 and change.mrr_after - change.amount <= 0)
+        - count(*) filter (where change.mrr_after <= 0 and change.mrr_after - change.amount > 0)
+            as subscriptions
     from fact_mrr_change as change
-    where change.date <= %(day)s::date
-    group by change.price_id, change.subscription_id
+    where
+        change.month = date_trunc('month', %(day)s::date)::date
+        and change.date <= %(day)s::date
+    group by change.price_id
 ),
 
 price_totals as (
     select
-        subscription_prices.price_id,
-        sum(subscription_prices.mrr) as mrr,
-        count(*) filter (where subscription_prices.mrr > 0) as subscriptions
-    from subscription_prices
-    group by subscription_prices.price_id
+        coalesce(closed_months.price_id, open_month.price_id) as price_id,
+        coalesce(closed_months.mrr, 0) + coalesce(open_month.mrr, 0) as mrr,
+        coalesce(closed_months.subscriptions, 0) + coalesce(open_month.subscriptions, 0)
+            as subscriptions
+    from closed_months
+    full outer join open_month on open_month.price_id = closed_months.price_id
 )
 
 select

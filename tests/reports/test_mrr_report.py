@@ -154,6 +154,14 @@ def check_daily_mrr_and_by_plan(oracle):
     assert sum(row["mrr"] for row in plans) == sum(
         oracle.customer_mrr(c, dt.date(2025, 3, 31)) for c in oracle.customers()
     )
+    # per price, on a month end and mid-month (mart_mrr_price_month + that month's changes)
+    for day in (dt.date(2025, 3, 31), dt.date(2025, 2, 14), dt.date(2025, 5, 1)):
+        expected = oracle.price_mrr(day)
+        assert expected
+        assert {
+            row["price_id"]: (row["mrr"], row["subscriptions"])
+            for row in MrrMovementReport.objects.by_plan(day)
+        } == expected
 
 
 def check_cohorts(oracle):

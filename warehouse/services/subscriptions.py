@@ -1,5 +1,6 @@
 """Subscriptions and MRR into the warehouse: dim_product, dim_price, dim_coupon,
-fact_invoice_line, fact_mrr_change, fact_mrr_movement and the MRR marts.
+fact_invoice_line, fact_mrr_change, fact_mrr_movement and the MRR marts (customer months,
+month movements, cohorts, and MRR by price per month).
 
 Receivers record the kinds below in the transaction's change set; the flush runs
 `complete_upstream` (before the payments facts) and `write_subscriptions` (after them, as
@@ -177,6 +178,7 @@ def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
             for customer_id in ids:
                 cursor.execute("select pg_advisory_xact_lock(hashtext(%s))", [customer_id])
     touched = set() if ids is None else _movement_months(ids)
+    price_months = set() if ids is None else _change_months(ids)
     execute("facts/dim_customer_invoice_stubs", scope)
     execute("facts/fact_invoice_line", scope)
     execute("facts/fact_mrr_change", scope)
@@ -185,18 +187,26 @@ def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
     if ids is None:
         execute("marts/mart_mrr_month_movement", {"all_months": True, "months": []})
         execute("marts/mart_mrr_cohort", {"all_cohorts": True, "cohorts": []})
+        execute("marts/mart_mrr_price_month", {"all_months": True, "months": []})
         return
     touched |= _movement_months(ids)
+    price_months |= _change_months(ids)
     months = sorted({month for month, _ in touched})
     cohorts = sorted({cohort for _, cohort in touched})
     if months:
         execute("marts/mart_mrr_month_movement", {"all_months": False, "months": months})
     if cohorts:
         execute("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": cohorts})
+    if price_months:
+        execute("marts/mart_mrr_price_month", {"all_months": False, "months": sorted(price_months)})
 
 
 def _movement_months(customer_ids: list[str]) -> set[tuple]:
     return set(fetch("facts/fact_mrr_movement_months", {"customer_ids": customer_ids}))
+
+
+def _change_months(customer_ids: list[str]) -> set:
+    return {row[0] for row in fetch("facts/fact_mrr_change_months", {"customer_ids": customer_ids})}
 
 
 @transaction.atomic
