@@ -8,30 +8,17 @@ import datetime as dt
 import io
 
 import pytest
-import requests
-import stripe
-from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
 from devtools.billing import BillingSimulator
 from stripe_events.models import StripeEventReceipt
 from tests.stripe_events.conftest import event_log
-from tests.warehouse.mrr_oracle import MrrOracle
 from tests.warehouse.test_mrr import assert_warehouse_equals
+from tests.warehouse.test_mrr_webhooks_e2e import oracle_of, serve
 from warehouse.models import FactInvoiceLine, FactMrrMovement
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-KINDS = {
-    "products": "product",
-    "prices": "price",
-    "coupons": "coupon",
-    "customers": "customer",
-    "subscriptions": "subscription",
-    "invoices": "invoice",
-    "charges": "charge",
-}
 
 
 def recent_business() -> BillingSimulator:
@@ -64,13 +51,7 @@ def recent_business() -> BillingSimulator:
 
 def test_catch_up_over_subscription_events_fills_mrr_as_the_oracle(empty_stripe_double):
     sim = recent_business()
-    response = requests.post(
-        f"{empty_stripe_double}/_test/billing/objects",
-        json={**sim.objects(), "events": sim.events},
-        timeout=60,
-        auth=(stripe.api_key, ""),
-    )
-    response.raise_for_status()
+    serve(empty_stripe_double, sim, with_events=True)
     log = event_log(empty_stripe_double)
     assert [event["id"] for event in log] == [event["id"] for event in sim.sorted_events()]
     types = {event["type"] for event in log}
@@ -91,15 +72,7 @@ def test_catch_up_over_subscription_events_fills_mrr_as_the_oracle(empty_stripe_
 
     assert f"seen {len(log)}, new {len(log)}, already processed 0, failed 0" in out.getvalue()
     assert StripeEventReceipt.objects.filter(status="processed").count() == len(log)
-    objects = [
-        (KINDS[collection], obj)
-        for collection, items in sim.objects().items()
-        if collection in KINDS
-        for obj in items
-    ]
-    oracle = MrrOracle(
-        objects, time_zone=settings.TIME_ZONE, grace_days=settings.MRR_PAST_DUE_GRACE_DAYS
-    )
+    oracle = oracle_of(sim)
     assert_warehouse_equals(oracle)
     assert {m.movement_type for m in oracle.movements()} >= {"new", "expansion", "churn"}
     stored = set(FactInvoiceLine.objects.values_list("line_id", flat=True))
@@ -113,13 +86,8 @@ def test_catch_up_over_subscription_events_fills_mrr_as_the_oracle(empty_stripe_
     ]
     movements = FactMrrMovement.objects.count()
 
-    # loading the same events again adds none; a second run processes nothing
-    requests.post(
-        f"{empty_stripe_double}/_test/billing/objects",
-        json={"events": sim.events},
-        timeout=60,
-        auth=(stripe.api_key, ""),
-    ).raise_for_status()
+    # loading the same objects and events again adds no event; a second run processes none
+    serve(empty_stripe_double, sim, with_events=True)
     rerun = io.StringIO()
     call_command("sync_stripe_events", stdout=rerun)
     assert ", new 0, " in rerun.getvalue()

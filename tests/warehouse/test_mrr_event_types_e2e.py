@@ -26,7 +26,7 @@ from tests.warehouse.test_mrr import (
     warehouse_customer_months,
     warehouse_movements,
 )
-from tests.warehouse.test_mrr_webhooks_e2e import oracle_of
+from tests.warehouse.test_mrr_webhooks_e2e import oracle_of, serve
 from warehouse.models import (
     DimPrice,
     FactInvoiceLine,
@@ -42,16 +42,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def at(month, day, hour=10):
     return dt.datetime(2025, month, day, hour, tzinfo=dt.UTC)
-
-
-def load(double_url: str, sim: BillingSimulator) -> None:
-    response = requests.post(
-        f"{double_url}/_test/billing/objects",
-        json=sim.objects(),
-        timeout=60,
-        auth=(stripe.api_key, ""),
-    )
-    response.raise_for_status()
 
 
 def deliver_all(deliver_event, events) -> None:
@@ -188,7 +178,7 @@ def test_event_type_alone_brings_the_warehouse_to_the_oracle(
 ):
     scenario, changes_mrr = CASES[event_type]
     sim, stage_two = scenario()
-    load(empty_stripe_double, sim)
+    serve(empty_stripe_double, sim)
     deliver_all(deliver_event, sim.events)
     assert_warehouse_equals(oracle_of(sim))
     assert line_statuses() == expected_line_statuses(sim)
@@ -198,7 +188,7 @@ def test_event_type_alone_brings_the_warehouse_to_the_oracle(
     new_events = sim.events[before:]
     under_test = [event for event in new_events if event["type"] == event_type]
     assert under_test, f"stage two made no {event_type}"
-    load(empty_stripe_double, sim)
+    serve(empty_stripe_double, sim)
     deliver_all(deliver_event, [event for event in new_events if event["type"] != event_type])
     oracle = oracle_of(sim)
     if changes_mrr:
@@ -221,7 +211,7 @@ def test_plan_events_sync_the_price_with_the_plan_id(empty_stripe_double, delive
     sim = BillingSimulator(seed=48)
     product = sim.product("Team", at=at(1, 1))
     quarterly = sim.price(product, 6000, "eur", interval="month", interval_count=3, at=at(1, 1))
-    load(empty_stripe_double, sim)
+    serve(empty_stripe_double, sim)
 
     def plan_from_the_double() -> dict:
         response = requests.get(
@@ -247,7 +237,7 @@ def test_plan_events_sync_the_price_with_the_plan_id(empty_stripe_double, delive
     assert row.product_id == product["id"]
 
     sim.update_price(quarterly, at=at(1, 5), nickname="Team quarterly")
-    load(empty_stripe_double, sim)
+    serve(empty_stripe_double, sim)
     deliver_ok("plan.updated", plan_from_the_double())
     assert DimPrice.objects.get(stripe_id=quarterly["id"]).nickname == "Team quarterly"
 

@@ -97,16 +97,20 @@ def oracle_of(sim: BillingSimulator) -> MrrOracle:
     )
 
 
+def serve(double_url: str, sim: BillingSimulator, *, with_events: bool = False) -> None:
+    """Load the simulator's objects (and, if asked, its events, into the double's event log)
+    into the Stripe double."""
+    body = {**sim.objects(), "events": sim.events} if with_events else sim.objects()
+    response = requests.post(
+        f"{double_url}/_test/billing/objects", json=body, timeout=60, auth=(stripe.api_key, "")
+    )
+    response.raise_for_status()
+
+
 @pytest.fixture
 def served(empty_stripe_double):
     sim = business()
-    response = requests.post(
-        f"{empty_stripe_double}/_test/billing/objects",
-        json=sim.objects(),
-        timeout=60,
-        auth=(stripe.api_key, ""),
-    )
-    response.raise_for_status()
+    serve(empty_stripe_double, sim)
     return sim
 
 
