@@ -60,6 +60,16 @@ UTC = dt.UTC
 DELETED_CUSTOMERS = 0.01  # customers deleted since (dj-stripe keeps them, purged)
 
 WAREHOUSE_TABLES = [
+    "mart_mrr_price_month",
+    "mart_mrr_cohort",
+    "mart_mrr_month_movement",
+    "mart_mrr_customer_month",
+    "fact_mrr_movement",
+    "fact_mrr_change",
+    "fact_invoice_line",
+    "dim_coupon",
+    "dim_price",
+    "dim_product",
     "fact_user_acquisition",
     "fact_install_day",
     "fact_install",
@@ -337,6 +347,7 @@ def generate(args) -> dict:
 
     from warehouse.services import ensure_dim_dates, refresh_customer_months
     from warehouse.services.installs import refresh_install_aggregates
+    from warehouse.services.subscriptions import rebuild_subscriptions
 
     generator = Generator(args)
     timings = {}
@@ -413,6 +424,16 @@ def generate(args) -> dict:
         refresh_customer_months,
         "fact_customer_month (warehouse.services.refresh_customer_months)",
     )
+    service(  # the subscriptions were copied in around the write path
+        "mrr",
+        rebuild_subscriptions,
+        "dim_product/price/coupon, fact_invoice_line, fact_mrr_change, fact_mrr_movement, "
+        "MRR marts (warehouse.services.subscriptions.rebuild_subscriptions)",
+    )
+    with connection.cursor() as cursor:
+        for table in ("fact_invoice_line", "fact_mrr_change", "fact_mrr_movement"):
+            cursor.execute(f"select count(*) from {table}")
+            generator.counts[table] = cursor.fetchone()[0]
     service(  # the installs were copied in around the write path
         "install aggregates",
         refresh_install_aggregates,

@@ -20,6 +20,7 @@ PAGES = [
     ("ltv", "/reports/ltv/"),
     ("cohorts", "/reports/cohorts/"),
     ("channels", "/reports/channels/"),
+    ("mrr", "/reports/mrr/"),
 ]
 # Which original queries answered the questions a page answers (the page's baseline).
 PAGE_BASELINES = {
@@ -28,8 +29,11 @@ PAGE_BASELINES = {
     "ltv": ["arpu", "churn", "ltv", "customer_estimate"],
     "cohorts": ["new_retained_returning", "cohort_retention", "returning_from_january"],
     "channels": ["duplicate_installs", "top_android_channels"],
+    "mrr": [],
 }
 PAGE_TARGET_MS = 300
+# Issue 13: the MRR page has its own, tighter target.
+PAGE_TARGETS_MS = {"mrr": 100}
 
 
 class QueryTimer:
@@ -172,6 +176,7 @@ def run(runs: int = 5, baseline_budget_seconds: float = 120, explain_slowest: bo
             flush=True,
         )
     for name, page in pages.items():
+        page["target_ms"] = PAGE_TARGETS_MS.get(name, PAGE_TARGET_MS)
         names = PAGE_BASELINES[name]
         baseline_p50 = sum(baselines[b]["p50_ms"] for b in names) if names else None
         page["baseline"] = names
@@ -181,7 +186,7 @@ def run(runs: int = 5, baseline_budget_seconds: float = 120, explain_slowest: bo
             round(baseline_p50 / queries_p50, 1) if baseline_p50 and queries_p50 else None
         )
         page["target_met"] = (
-            page["status"] == [200] and page["page"].get("p50_ms", 1e9) <= PAGE_TARGET_MS
+            page["status"] == [200] and page["page"].get("p50_ms", 1e9) <= page["target_ms"]
         )
         slowest = page.get("slowest_query")
         if explain_slowest and slowest and page["status"] == [200]:

@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.run --scale full            # 1M charges (make bench SCALE=full)
     .venv/bin/python -m bench.run --only reports          # one step on the data already generated
     .venv/bin/python -m bench.run --only generate,rebuild --scale full
+    .venv/bin/python -m bench.run --only reports --scale mrr   # 100k subscriptions (issue 13)
 
 Steps: generate, reports, rebuild, import, callback, webhooks (in that order). A step other than
 `generate` reuses the data in the benchmark database; when the database is empty, or was
@@ -41,6 +42,17 @@ SCALES = {
         "import_rows": 1_000_000,
         "callback_installs": 5_000,
         "webhook_events": 400,
+    },
+    # Issue 13's MRR scale: the full 100,000 subscriptions (24 months of invoice lines) for
+    # 100,000 customers, with fewer one-off charges and installs, which the MRR page does
+    # not read, so that generating it takes minutes, not an hour.
+    "mrr": {
+        "customers": 100_000,
+        "charges": 100_000,
+        "subscriptions": 100_000,
+        "installs": 25_000,
+        "import_rows": 100_000,
+        "webhook_events": 120,
     },
 }
 
@@ -147,7 +159,7 @@ def table(results: dict) -> str:
                     f"{page['page'].get('p95_ms')} ms",
                     "",
                     "",
-                    "p50 <= 300 ms",
+                    f"p50 <= {page.get('target_ms', 300)} ms",
                     met(page["target_met"]),
                 )
             )

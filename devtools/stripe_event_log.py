@@ -125,6 +125,17 @@ def _add(event: dict) -> None:
     _events_by_id[event["id"]] = event
 
 
+def add_once(events: list[dict]) -> int:
+    """Add complete events (a simulator's) to the log, skipping ids it already holds;
+    returns how many were added."""
+    added = 0
+    for event in events:
+        if event["id"] not in _events_by_id:
+            _add(event)
+            added += 1
+    return added
+
+
 def clear() -> None:
     _events.clear()
     _sort_keys.clear()

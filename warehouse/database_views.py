@@ -1,6 +1,8 @@
 """The views the warehouse's statements read, created by migrations from their `.sql` files:
-staging (views over dj-stripe's tables, and the settlement function they share) and the
-intermediate customer months the marts are computed from."""
+staging (views over dj-stripe's tables, and the settlement function they share; the
+billing views of subscriptions and MRR too) and the intermediate customer months the marts
+are computed from. The test session drops and re-creates all of them (tests/conftest.py), so
+a database kept with --reuse-db reads the current files."""
 
 from warehouse import sql_files
 
@@ -14,6 +16,13 @@ DATABASE_VIEWS = [
     ("view", "staging/stg_stripe__dispute_balance_transactions"),
     ("view", "staging/stg_stripe__customers"),
     ("view", "staging/stg_stripe__payment_methods"),
+    # billing (migration 0009; they read dj-stripe's tables only)
+    ("view", "staging/stg_stripe__products"),
+    ("view", "staging/stg_stripe__prices"),
+    ("view", "staging/stg_stripe__coupons"),
+    ("view", "staging/stg_stripe__subscriptions"),
+    ("view", "staging/stg_stripe__invoices"),
+    ("view", "staging/stg_stripe__invoice_lines"),
     ("view", "marts/int_customer_months"),
     ("view", "marts/int_customer_month_changes"),
 ]

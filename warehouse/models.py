@@ -736,6 +736,9 @@ class FactMrrChange(models.Model):
     date = models.DateField()
     month = models.DateField(help_text="First day of the change's month.")
     amount = models.BigIntegerField()
+    mrr_after = models.BigIntegerField(
+        default=0, help_text="The subscription's MRR at this price after the change."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -751,6 +754,11 @@ class FactMrrChange(models.Model):
             models.Index(fields=["customer", "date"], name="fact_mrr_change_customer_idx"),
             models.Index(
                 fields=["date"], include=["price_id", "amount"], name="fact_mrr_change_date_idx"
+            ),
+            models.Index(
+                fields=["month", "date"],
+                include=["price_id", "amount", "mrr_after"],
+                name="fact_mrr_change_month_idx",
             ),
         ]
 
@@ -799,7 +807,12 @@ class FactMrrMovement(models.Model):
             models.UniqueConstraint(fields=["customer", "date"], name="fact_mrr_movement_uniq"),
         ]
         indexes = [
-            models.Index(fields=["month", "movement_type"], name="fact_mrr_mv_month_idx"),
+            # covering: the MRR page's current month reads it index-only, in group order
+            models.Index(
+                fields=["month", "movement_type"],
+                include=["date", "amount", "customer_id"],
+                name="fact_mrr_mv_month_cover_idx",
+            ),
             models.Index(fields=["date"], name="fact_mrr_mv_date_idx"),
         ]
 
@@ -864,6 +877,31 @@ class MartMrrMonthMovement(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.movement_type}"
+
+
+class MartMrrPriceMonth(models.Model):
+    """One row per price × month in which some subscription's MRR at that price changed:
+    the month's change of the price's MRR (`mrr_change`, settlement minor units) and of its
+    subscriptions with MRR > 0 (`subscriptions_change`). Running sums over the months give
+    MRR by plan at a month's end; the page adds the current month's fact_mrr_change rows up
+    to today, so it never sums the whole history of changes.
+    """
+
+    price_id = models.CharField(max_length=255)
+    month = models.DateField()
+    mrr_change = models.BigIntegerField()
+    subscriptions_change = models.IntegerField()
+
+    class Meta:
+        db_table = "mart_mrr_price_month"
+        ordering = ["month", "price_id"]
+        verbose_name = "MRR price month"
+        constraints = [
+            models.UniqueConstraint(fields=["price_id", "month"], name="mart_mrr_pm_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.price_id} {self.month:%Y-%m}"
 
 
 class MartMrrCohort(models.Model):

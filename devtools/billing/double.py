@@ -4,7 +4,10 @@ localstripe's own billing objects have pre-basil shapes, so the double serves Bi
 this module instead, for the objects a test or the demo loads (the output of
 `BillingSimulator.objects()`):
 - `POST /_test/billing/objects` (JSON `{collection: [objects]}`, collections as in
-  `objects()`) stores or replaces them by id; `DELETE /_config/data` forgets them;
+  `objects()`) stores or replaces them by id; `DELETE /_config/data` forgets them; an
+  `events` collection (the simulator's `events`) goes into the double's event log
+  (`GET /v1/events`, devtools/stripe_event_log.py), each event once, so the catch-up
+  (`sync_stripe_events`) sees the scenario's events as Stripe would list them;
 - lists, newest first, with `limit` (≤ 100), `starting_after`, `ending_before` and
   equality filters on top-level fields (and `subscription` on invoices and invoice items,
   `invoice` on invoice payments; subscriptions without `status` omit canceled ones, as
@@ -12,7 +15,10 @@ this module instead, for the objects a test or the demo loads (the output of
   `/v1/subscriptions`, `/v1/subscription_items`, `/v1/invoices`, `/v1/invoiceitems`,
   `/v1/invoice_payments`, and `/v1/invoices/{id}/lines`;
 - retrieval of each of those by id, and of the scenario's charges, payment intents,
-  balance transactions and customers (other ids fall through to localstripe);
+  balance transactions, refunds and customers (other ids fall through to localstripe);
+- `GET /v1/refunds?charge=` for a scenario's charge lists its refunds (the charge's
+  `refunds`, as the simulator keeps them; what `charge.refunded` makes the warehouse ask
+  for); other refund lists fall through to localstripe;
   `GET /v1/products/{id}/features` answers an empty list (dj-stripe asks on every product);
 - `expand[]` on any path whose value is an id (or a list of ids) the double holds, e.g.
   dj-stripe's `discounts`, `lines.data.discounts`, `balance_transaction`, `product`; an
@@ -25,6 +31,8 @@ import json
 
 from aiohttp import web
 
+from devtools import stripe_event_log
+
 LISTED = {
     "products",
     "prices",
@@ -36,10 +44,22 @@ LISTED = {
     "invoiceitems",
     "invoice_payments",
 }
-RETRIEVED_ONLY = {"charges", "payment_intents", "balance_transactions", "customers", "discounts"}
-# Plans, subscription items and balance transactions come inside prices, subscriptions
-# and charges.
-LOADABLE = (LISTED | RETRIEVED_ONLY) - {"plans", "subscription_items", "balance_transactions"}
+RETRIEVED_ONLY = {
+    "charges",
+    "payment_intents",
+    "balance_transactions",
+    "customers",
+    "discounts",
+    "refunds",
+}
+# Plans, subscription items, balance transactions and refunds come inside prices,
+# subscriptions and charges.
+LOADABLE = (LISTED | RETRIEVED_ONLY | {"events"}) - {
+    "plans",
+    "subscription_items",
+    "balance_transactions",
+    "refunds",
+}
 MAX_LOAD_BYTES = 64 * 1024 * 1024
 
 collections: dict[str, dict[str, dict]] = {name: {} for name in LISTED | RETRIEVED_ONLY}
@@ -65,24 +85,39 @@ def load(objects: dict[str, list[dict]]) -> dict[str, int]:
     unknown = set(objects) - LOADABLE
     if unknown:
         raise ValueError(f"unknown collections: {', '.join(sorted(unknown))}")
-    counts = {}
-    for collection, rows in objects.items():
+    for collection, rows in objects.items():  # all checked before anything is stored
         if not isinstance(rows, list) or not all(
             isinstance(row, dict) and isinstance(row.get("id"), str) for row in rows
         ):
             raise ValueError(f"{collection}: a list of objects with ids")
+        if collection == "events" and not all(
+            isinstance(row.get("created"), int) and isinstance(row.get("type"), str) for row in rows
+        ):
+            raise ValueError("events: each with an integer `created` and a `type`")
+    counts = {}
+    for collection, rows in objects.items():
+        counts[collection] = len(rows)
+        if collection == "events":
+            stripe_event_log.add_once(copy.deepcopy(rows))
+            continue
         for row in rows:
             row = copy.deepcopy(row)
             if collection == "charges" and isinstance(row.get("balance_transaction"), dict):
                 _put("balance_transactions", row["balance_transaction"])
                 row["balance_transaction"] = row["balance_transaction"]["id"]
+            if collection == "charges":
+                for refund in (row.get("refunds") or {}).get("data") or []:
+                    refund = copy.deepcopy(refund)
+                    if isinstance(refund.get("balance_transaction"), dict):
+                        _put("balance_transactions", refund["balance_transaction"])
+                        refund["balance_transaction"] = refund["balance_transaction"]["id"]
+                    _put("refunds", refund)
             if collection == "subscriptions":
                 for item in row["items"]["data"]:
                     _put("subscription_items", item)
             if collection == "prices" and row.get("recurring"):
                 _put("plans", _plan(row))
             _put(collection, row)
-        counts[collection] = len(rows)
     return counts
 
 
@@ -264,6 +299,12 @@ async def billing_middleware(request: web.Request, handler):
     collection = parts[0]
     query = request.query
     if collection in LISTED and len(parts) == 1:
+        return _list(request.path, collection, list(collections[collection].values()), query)
+    if (
+        collection == "refunds"
+        and len(parts) == 1
+        and query.get("charge") in collections["charges"]
+    ):
         return _list(request.path, collection, list(collections[collection].values()), query)
     if collection in LISTED | RETRIEVED_ONLY and len(parts) == 2:
         obj = collections[collection].get(parts[1])

@@ -63,10 +63,14 @@ def mrr_page(
                 url = _drill_url(row["month"], kind, start, end)
                 row[f"{amount_key}_url"] = row[f"{count_key}_url"] = url
 
-    now_rows = manager.monthly_report(
-        add_months(month_start(today), -1), month_start(today), today
-    )[0]
-    last_month_row, this_month_row = now_rows
+    # MRR at a month's end does not depend on the range: the range's rows serve the
+    # headline when they hold last month and this month (the default range does)
+    by_month = {row["month"]: row for row in monthly}
+    last_month, this_month = add_months(month_start(today), -1), month_start(today)
+    if last_month in by_month and this_month in by_month:
+        last_month_row, this_month_row = by_month[last_month], by_month[this_month]
+    else:
+        last_month_row, this_month_row = manager.monthly_report(last_month, this_month, today)[0]
     headline = Table(
         name="now",
         title="MRR and ARR now",

@@ -1,23 +1,43 @@
 -- purpose: MRR by plan (price) at the end of a day, with its product and subscriptions
 -- grain: one row per price with MRR > 0 that day
 -- params: day (date)
--- MRR of a price on a day = the sum of fact_mrr_change up to that day.
-with price_totals as (
+-- MRR of a price on a day = the sum of its changes up to that day: the months before the
+-- day's month from mart_mrr_price_month, the day's month from fact_mrr_change (its
+-- month index). Its subscriptions are those whose MRR at that price is > 0 then, counted the
+-- same way (a change moves a subscription in when its MRR at the price goes from <= 0 to
+-- > 0, out the other way round).
+with closed_months as (
+    select
+        price_month.price_id,
+        sum(price_month.mrr_change) as mrr,
+        sum(price_month.subscriptions_change) as subscriptions
+    from mart_mrr_price_month as price_month
+    where price_month.month < date_trunc('month', %(day)s::date)::date
+    group by price_month.price_id
+),
+
+open_month as (
     select
         change.price_id,
         sum(change.amount) as mrr,
-        count(distinct change.subscription_id) filter (where change.amount <> 0) as changes
+        count(*) filter (where change.mrr_after > 0 and change.mrr_after - change.amount <= 0)
+        - count(*) filter (where change.mrr_after <= 0 and change.mrr_after - change.amount > 0)
+            as subscriptions
     from fact_mrr_change as change
-    where change.date <= %(day)s::date
+    where
+        change.month = date_trunc('month', %(day)s::date)::date
+        and change.date <= %(day)s::date
     group by change.price_id
 ),
 
-subscription_totals as (
-    select change.price_id, change.subscription_id
-    from fact_mrr_change as change
-    where change.date <= %(day)s::date
-    group by change.price_id, change.subscription_id
-    having sum(change.amount) > 0
+price_totals as (
+    select
+        coalesce(closed_months.price_id, open_month.price_id) as price_id,
+        coalesce(closed_months.mrr, 0) + coalesce(open_month.mrr, 0) as mrr,
+        coalesce(closed_months.subscriptions, 0) + coalesce(open_month.subscriptions, 0)
+            as subscriptions
+    from closed_months
+    full outer join open_month on open_month.price_id = closed_months.price_id
 )
 
 select
@@ -27,10 +47,7 @@ select
     coalesce(price.interval, '') as interval,
     price.interval_count,
     coalesce(price.currency, '') as price_currency,
-    (
-        select count(*) from subscription_totals
-        where subscription_totals.price_id = price_totals.price_id
-    ) as subscriptions,
+    price_totals.subscriptions,
     price_totals.mrr
 from price_totals
 left join dim_price as price on price.stripe_id = price_totals.price_id

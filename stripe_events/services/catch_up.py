@@ -8,9 +8,11 @@ run lists from that second on.
 """
 
 import dataclasses
+import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import stripe
 from django.conf import settings
@@ -77,6 +79,19 @@ def list_event_log(since: datetime, types: list[str] | None, api_key: str):
     ).auto_paging_iter()
 
 
+def _as_sent(event: stripe.Event) -> dict:
+    """The event as Stripe sent it: stripe-python turns `*_decimal` strings (a price's
+    `unit_amount_decimal`, an invoice line's) into Decimal, which the stored JSON payload
+    and dj-stripe's webhook body cannot hold; they go back to Stripe's strings."""
+    return json.loads(json.dumps(event.to_dict(), default=_decimal_string))
+
+
+def _decimal_string(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def sync_events(
     *,
     since: datetime | None = None,
@@ -97,7 +112,7 @@ def sync_events(
     progress(f"Listing Stripe's event log from {since:%Y-%m-%d %H:%M:%S} UTC")
     log = []
     for event in list_event_log(since, types, api_key):
-        log.append(event.to_dict())
+        log.append(_as_sent(event))
         if len(log) % 1000 == 0:
             progress(f"  listed {len(log)} events")
     log.reverse()  # oldest first, as Stripe created them

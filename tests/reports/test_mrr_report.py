@@ -154,6 +154,14 @@ def check_daily_mrr_and_by_plan(oracle):
     assert sum(row["mrr"] for row in plans) == sum(
         oracle.customer_mrr(c, dt.date(2025, 3, 31)) for c in oracle.customers()
     )
+    # per price, on a month end and mid-month (mart_mrr_price_month + that month's changes)
+    for day in (dt.date(2025, 3, 31), dt.date(2025, 2, 14), dt.date(2025, 5, 1)):
+        expected = oracle.price_mrr(day)
+        assert expected
+        assert {
+            row["price_id"]: (row["mrr"], row["subscriptions"])
+            for row in MrrMovementReport.objects.by_plan(day)
+        } == expected
 
 
 def check_cohorts(oracle):
@@ -317,3 +325,34 @@ def test_charts_draw_the_current_month_as_partial(filled, manager_client, monkey
                     assert text.endswith("*") == (month == current), (chart_id, cohort, k, text)
                     marked += month == current
     assert marked >= 2  # at least one cohort reaches July, in each heatmap
+
+
+def test_headline_now_and_last_month_end_equal_the_oracle_whatever_the_range(
+    filled, manager_client, monkeypatch
+):
+    """The headline reuses the range's rows when they hold last and this month, and asks
+    for those two months otherwise: the same values either way."""
+    oracle, _ = filled
+
+    def mrr_at(day):
+        return sum(oracle.customer_mrr(customer, day) for customer in oracle.customers())
+
+    last_month_end = dt.date(2025, 3, 31)
+    # a day whose MRR differs from last month end's, so a swapped month would show
+    today = next(
+        dt.date(2025, 4, day)
+        for day in range(1, 31)
+        if mrr_at(dt.date(2025, 4, day)) != mrr_at(last_month_end)
+    )
+    monkeypatch.setattr("reports.pages.mrr.reporting_today", lambda: today)
+    expected = (mrr_at(today), mrr_at(last_month_end))
+    for end in ("2025-02", "2025-04"):  # without, then with last and this month
+        export = manager_client.get(
+            reverse("reports:mrr"), {"start": "2025-01", "end": end, "export": "now"}
+        )
+        assert export.status_code == 200
+        header, *rows = list(csv.reader(io.StringIO(export.content.decode())))
+        currency = header[1].split("(")[1].rstrip(")").lower()
+        by_measure = {row[0]: row for row in rows}
+        assert by_measure["MRR"][1:3] == [str(major_units(value, currency)) for value in expected]
+        assert by_measure["ARR"][1] == str(major_units(12 * expected[0], currency))

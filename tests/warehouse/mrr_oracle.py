@@ -216,7 +216,7 @@ class MrrOracle:
                 end = line.end
             if ended_at is not None:
                 end = min(end, ended_at)
-            segments.append((line.start, end, run_value))
+            segments.append((line.start, end, run_value, line.price_id))
         return segments
 
     def _lapsed(self, subscription_id: str, moment: dt.datetime) -> bool:
@@ -232,24 +232,48 @@ class MrrOracle:
                 return True
         return False
 
+    @staticmethod
+    def _day_end(zone, day: dt.date) -> dt.datetime:
+        next_midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+        return next_midnight - dt.timedelta(microseconds=1)
+
+    def _subscription_values(self, subscription_id: str, moment: dt.datetime):
+        """(price id, value) of each of the subscription's item segments that count at this
+        moment."""
+        sub = self.subscriptions.get(subscription_id) or {}
+        if sub.get("status") in ("incomplete", "incomplete_expired"):
+            return
+        if self._lapsed(subscription_id, moment):
+            return
+        items = {ln.item_id for ln in self.lines if ln.subscription_id == subscription_id}
+        for item_id in items:
+            for start, end, value, price_id in self._item_segments(item_id):
+                if start <= moment < end:
+                    yield price_id, value
+
     def customer_mrr(self, customer_id: str, day: dt.date) -> int:
         """MRR at the last moment of the day (reporting time zone)."""
-        next_midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), self.zone)
-        moment = next_midnight - dt.timedelta(microseconds=1)
-        total = 0
+        moment = self._day_end(self.zone, day)
         subscriptions = {ln.subscription_id for ln in self.lines if ln.customer_id == customer_id}
-        for subscription_id in subscriptions:
-            sub = self.subscriptions.get(subscription_id) or {}
-            if sub.get("status") in ("incomplete", "incomplete_expired"):
-                continue
-            if self._lapsed(subscription_id, moment):
-                continue
-            items = {ln.item_id for ln in self.lines if ln.subscription_id == subscription_id}
-            for item_id in items:
-                for start, end, value in self._item_segments(item_id):
-                    if start <= moment < end:
-                        total += value
-        return total
+        return sum(
+            value
+            for subscription_id in subscriptions
+            for _, value in self._subscription_values(subscription_id, moment)
+        )
+
+    def price_mrr(self, day: dt.date) -> dict[str, tuple[int, int]]:
+        """MRR by price at the last moment of the day: {price id: (MRR, subscriptions with
+        MRR > 0 at that price)}, prices with MRR > 0 only (MRR by plan)."""
+        moment = self._day_end(self.zone, day)
+        by_subscription = defaultdict(int)  # (price, subscription) -> MRR
+        for subscription_id in {line.subscription_id for line in self.lines}:
+            for price_id, value in self._subscription_values(subscription_id, moment):
+                by_subscription[(price_id, subscription_id)] += value
+        prices = defaultdict(lambda: [0, 0])
+        for (price_id, _), mrr in by_subscription.items():
+            prices[price_id][0] += mrr
+            prices[price_id][1] += mrr > 0
+        return {price: (mrr, count) for price, (mrr, count) in prices.items() if mrr > 0}
 
     # --- movements and marts --------------------------------------------------------------
 

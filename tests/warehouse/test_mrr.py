@@ -20,6 +20,7 @@ from warehouse.models import (
     MartMrrCohort,
     MartMrrCustomerMonth,
     MartMrrMonthMovement,
+    MartMrrPriceMonth,
 )
 from warehouse.services import rebuild_warehouse
 
@@ -99,6 +100,14 @@ def scenario(stripe_double):
     )
 
 
+def price_months() -> list[tuple]:
+    return sorted(
+        MartMrrPriceMonth.objects.values_list(
+            "price_id", "month", "mrr_change", "subscriptions_change"
+        )
+    )
+
+
 def movements_of(customer_id: str) -> list[tuple]:
     return list(
         FactMrrMovement.objects.filter(customer_id=customer_id)
@@ -117,6 +126,7 @@ def test_signals_rebuild_and_oracle_agree(scenario):
         warehouse_month_movements(),
         sorted(MartMrrCohort.objects.values_list()),
     )
+    signals_price_months = price_months()
     rebuild_warehouse()
     assert_warehouse_equals(oracle)
     rebuilt = (
@@ -129,6 +139,8 @@ def test_signals_rebuild_and_oracle_agree(scenario):
         sorted(row[1:] for row in rows) for rows in rebuilt[3:]
     ]
     assert signals_state[:3] == rebuilt[:3]
+    assert signals_price_months == price_months()
+    assert signals_price_months
 
 
 def test_out_of_order_and_duplicate_delivery(scenario):

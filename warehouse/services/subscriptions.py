@@ -1,5 +1,6 @@
 """Subscriptions and MRR into the warehouse: dim_product, dim_price, dim_coupon,
-fact_invoice_line, fact_mrr_change, fact_mrr_movement and the MRR marts.
+fact_invoice_line, fact_mrr_change, fact_mrr_movement and the MRR marts (customer months,
+month movements, cohorts, and MRR by price per month).
 
 Receivers record the kinds below in the transaction's change set; the flush runs
 `complete_upstream` (before the payments facts) and `write_subscriptions` (after them, as
@@ -85,7 +86,10 @@ def complete_upstream(change_set: changes.ChangeSet) -> None:
     from djstripe.models import Charge, Invoice, Price
 
     api_key = change_set.api_key or None
-    wanted_prices = set(change_set.take(RETRIEVE_PRICE))
+    # plan events: dj-stripe ignores them, so the price is re-read even when it is known
+    # (a plan.updated renames it)
+    plan_prices = set(change_set.take(RETRIEVE_PRICE))
+    wanted_prices = set()
     wanted_charges, wanted_intents = set(), set()
     for invoice in Invoice.objects.filter(id__in=change_set[INVOICE]):
         data = invoice.stripe_data
@@ -103,7 +107,7 @@ def complete_upstream(change_set: changes.ChangeSet) -> None:
                 wanted_intents.add(intent.get("id") if isinstance(intent, dict) else intent)
     wanted_prices.discard(None)
     known_prices = set(Price.objects.filter(id__in=wanted_prices).values_list("id", flat=True))
-    for price_id in sorted(wanted_prices - known_prices):
+    for price_id in sorted(plan_prices | (wanted_prices - known_prices)):
         _retrieve_and_sync(Price, price_id, api_key)
     known_charges = set(Charge.objects.filter(id__in=wanted_charges).values_list("id", flat=True))
     for charge_id in sorted(wanted_charges - known_charges):
@@ -174,6 +178,10 @@ def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
 def _refresh_subscription_facts(ids: list[str] | None) -> None:
     scope = _scope(ids)
     with connection.cursor() as cursor:
+        # The staging views unnest invoice JSON, which the planner guesses at 100 lines per
+        # invoice: a few thousand lines look like millions, and PostgreSQL would spend
+        # seconds JIT-compiling statements that run in milliseconds (docs/benchmarks.md).
+        cursor.execute("set local jit = off")
         if ids is None:
             cursor.execute("select pg_advisory_xact_lock(%s, %s)", MRR_LOCK)
         else:
@@ -181,6 +189,7 @@ def _refresh_subscription_facts(ids: list[str] | None) -> None:
             for customer_id in ids:
                 cursor.execute("select pg_advisory_xact_lock(hashtext(%s))", [customer_id])
     touched = set() if ids is None else _movement_months(ids)
+    price_months = set() if ids is None else _change_months(ids)
     execute("facts/dim_customer_invoice_stubs", scope)
     execute("facts/fact_invoice_line", scope)
     execute("facts/fact_mrr_change", scope)
@@ -189,20 +198,28 @@ def _refresh_subscription_facts(ids: list[str] | None) -> None:
     if ids is None:
         execute("marts/mart_mrr_month_movement", {"all_months": True, "months": []})
         execute("marts/mart_mrr_cohort", {"all_cohorts": True, "cohorts": []})
+        execute("marts/mart_mrr_price_month", {"all_months": True, "months": []})
         return
     touched |= _movement_months(ids)
+    price_months |= _change_months(ids)
     months = sorted({month for month, _ in touched})
     cohorts = sorted({cohort for _, cohort in touched})
     if months:
         execute("marts/mart_mrr_month_movement", {"all_months": False, "months": months})
     if cohorts:
         execute("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": cohorts})
+    if price_months:
+        execute("marts/mart_mrr_price_month", {"all_months": False, "months": sorted(price_months)})
 
 
 def _movement_months(customer_ids: list[str]) -> set[tuple]:
     return set(
         fetch("facts/fact_mrr_movement_months", {"customer_ids": customer_ids}, prepared=True)
     )
+
+
+def _change_months(customer_ids: list[str]) -> set:
+    return {row[0] for row in fetch("facts/fact_mrr_change_months", {"customer_ids": customer_ids})}
 
 
 @transaction.atomic

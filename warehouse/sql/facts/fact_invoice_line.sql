@@ -91,9 +91,11 @@ line_rates as (
     from subscription_lines
 ),
 
+-- the charge whose exchange rate converts each line (a column of line_rates, not a CTE to join
+-- back on line_id: the planner cannot estimate that self-join and over-sizes what follows)
 line_charges as (
     select
-        line_rates.line_id,
+        line_rates.*,
         coalesce(
             line_rates.charge_id,
             (
@@ -144,20 +146,18 @@ charge_settlements as (
 
 settled_lines as (
     select
-        line_rates.*,
-        line_charges.rate_charge_id,
+        line_charges.*,
         charge_settlements.settlement_currency,
         case
             when charge_settlements.settlement_currency is null then null
-            when charge_settlements.settlement_currency = line_rates.currency then 1::numeric
+            when charge_settlements.settlement_currency = line_charges.currency then 1::numeric
             when charge_settlements.exchange_rate is null then null
             -- minor units: scale by the difference of the currencies' exponents
             else charge_settlements.exchange_rate
                 * power(10::numeric, warehouse_currency_exponent(charge_settlements.settlement_currency)
-                    - warehouse_currency_exponent(line_rates.currency))
+                    - warehouse_currency_exponent(line_charges.currency))
         end as fx_rate
-    from line_rates
-    inner join line_charges on line_charges.line_id = line_rates.line_id
+    from line_charges
     left join charge_settlements on charge_settlements.charge_id = line_charges.rate_charge_id
 ),
 

@@ -261,6 +261,7 @@ price_changes as (
         price_history.subscription_id,
         price_history.price_id,
         price_history.day,
+        price_history.effective_mrr as mrr_after,
         price_history.effective_mrr - coalesce(
             lag(price_history.effective_mrr) over (
                 partition by price_history.subscription_id, price_history.price_id
@@ -278,14 +279,15 @@ current_changes as (
         price_changes.price_id,
         price_changes.day,
         date_trunc('month', price_changes.day)::date as month,
-        price_changes.amount
+        price_changes.amount,
+        price_changes.mrr_after
     from price_changes
     where price_changes.amount <> 0
 ),
 
 upserted_changes as (
     insert into fact_mrr_change (
-        customer_id, subscription_id, price_id, date, month, amount, updated_at
+        customer_id, subscription_id, price_id, date, month, amount, mrr_after, updated_at
     )
     select
         current_changes.customer_id,
@@ -294,6 +296,7 @@ upserted_changes as (
         current_changes.day,
         current_changes.month,
         current_changes.amount,
+        current_changes.mrr_after,
         now() as updated_at
     from current_changes
     order by current_changes.subscription_id, current_changes.price_id, current_changes.day
@@ -301,9 +304,10 @@ upserted_changes as (
         customer_id = excluded.customer_id,
         month = excluded.month,
         amount = excluded.amount,
+        mrr_after = excluded.mrr_after,
         updated_at = excluded.updated_at
-    where (fact_mrr_change.customer_id, fact_mrr_change.amount)
-        is distinct from (excluded.customer_id, excluded.amount)
+    where (fact_mrr_change.customer_id, fact_mrr_change.amount, fact_mrr_change.mrr_after)
+        is distinct from (excluded.customer_id, excluded.amount, excluded.mrr_after)
     returning fact_mrr_change.customer_id
 )
 
