@@ -37,7 +37,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("warehouse", "0009_subscriptions_mrr"),
+        ("warehouse", "0010_install_write_path"),
     ]
 
     operations = [
