@@ -18,8 +18,16 @@ PAGES = [
     ("home", "/reports/"),
     ("overview", "/reports/overview/"),
     ("ltv", "/reports/ltv/"),
+    # the customers table's last page at the default sort ({ltv_last_page} is worked out first)
+    ("ltv_last", "/reports/ltv/?page={ltv_last_page}"),
     ("cohorts", "/reports/cohorts/"),
     ("channels", "/reports/channels/"),
+    ("mrr", "/reports/mrr/"),
+    ("customers", "/reports/customers/"),
+    # a search by a customer's whole email, and that customer's page ({customer_*} from the
+    # customer with the most net revenue)
+    ("customer_search", "/reports/customers/?q={customer_email}"),
+    ("customer", "/reports/customers/{customer_id}/"),
 ]
 # Which original queries answered the questions a page answers (the page's baseline).
 PAGE_BASELINES = {
@@ -29,7 +37,9 @@ PAGE_BASELINES = {
     "cohorts": ["new_retained_returning", "cohort_retention", "returning_from_january"],
     "channels": ["duplicate_installs", "top_android_channels"],
 }
-PAGE_TARGET_MS = 300
+# Issue 17's targets at 1,000,000 charges: the page's queries and its full render (p50).
+QUERIES_TARGET_MS = 50
+PAGE_TARGET_MS = 100
 
 
 class QueryTimer:
@@ -67,6 +77,33 @@ def _superuser_client():
     client = Client()
     client.force_login(user)
     return client
+
+
+def page_parameters() -> dict:
+    """The values the PAGES paths need: the LTV table's last page at the default selection,
+    and the customer with the most net revenue (its id and email)."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    from reports.forms import LtvFilterForm
+    from reports.pages.ltv import ltv_page
+
+    form = LtvFilterForm.for_query({})
+    form.is_valid()
+    ltv = ltv_page(**form.cleaned_data)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "select customer.stripe_id, customer.email from fact_customer_lifetime as lifetime"
+            " inner join dim_customer as customer on customer.stripe_id = lifetime.customer_id"
+            " order by lifetime.total_net desc, lifetime.customer_id limit 1"
+        )
+        customer_id, email = cursor.fetchone() or ("none", "none")
+    return {
+        "ltv_last_page": ltv["pagination"]["last"],
+        "customer_id": quote(customer_id),
+        "customer_email": quote(email),
+    }
 
 
 def time_page(client, path: str, runs: int) -> dict:
@@ -152,9 +189,10 @@ def run(runs: int = 5, baseline_budget_seconds: float = 120, explain_slowest: bo
     print(
         f"reports: {runs} runs per page after a warm-up, as_of {as_of:%Y-%m-%d %H:%M}", flush=True
     )
+    parameters = page_parameters()
     pages = {}
     for name, path in PAGES:
-        pages[name] = result = time_page(client, path, runs)
+        pages[name] = result = time_page(client, path.format(**parameters), runs)
         print(
             f"  page {name:<9} status {result['status']} page p50 "
             f"{result['page'].get('p50_ms')} ms, queries p50 {result['queries'].get('p50_ms')} "
@@ -172,7 +210,7 @@ def run(runs: int = 5, baseline_budget_seconds: float = 120, explain_slowest: bo
             flush=True,
         )
     for name, page in pages.items():
-        names = PAGE_BASELINES[name]
+        names = PAGE_BASELINES.get(name, [])
         baseline_p50 = sum(baselines[b]["p50_ms"] for b in names) if names else None
         page["baseline"] = names
         page["baseline_p50_ms"] = round(baseline_p50, 1) if baseline_p50 is not None else None
@@ -181,7 +219,9 @@ def run(runs: int = 5, baseline_budget_seconds: float = 120, explain_slowest: bo
             round(baseline_p50 / queries_p50, 1) if baseline_p50 and queries_p50 else None
         )
         page["target_met"] = (
-            page["status"] == [200] and page["page"].get("p50_ms", 1e9) <= PAGE_TARGET_MS
+            page["status"] == [200]
+            and page["page"].get("p50_ms", 1e9) <= PAGE_TARGET_MS
+            and page["queries"].get("p50_ms", 1e9) <= QUERIES_TARGET_MS
         )
         slowest = page.get("slowest_query")
         if explain_slowest and slowest and page["status"] == [200]:

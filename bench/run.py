@@ -32,11 +32,30 @@ SCALES = {
         "import_rows": 100_000,
         "webhook_events": 120,
     },
+    # 100,000 charges: the low end of the scaling table (issue 17), a tenth of "full".
+    "100k": {
+        "customers": 10_000,
+        "charges": 100_000,
+        "subscriptions": 10_000,
+        "installs": 50_000,
+        "import_rows": 100_000,
+        "webhook_events": 120,
+    },
     "full": {
         "customers": 100_000,
         "charges": 1_000_000,
         "subscriptions": 100_000,
         "installs": 500_000,
+        "import_rows": 1_000_000,
+        "webhook_events": 400,
+    },
+    # 3,000,000 charges: three times "full" in every table (subscriptions in proportion), so
+    # the scaling table shows whether a page's cost grows with history.
+    "3m": {
+        "customers": 300_000,
+        "charges": 3_000_000,
+        "subscriptions": 300_000,
+        "installs": 1_500_000,
         "import_rows": 1_000_000,
         "webhook_events": 400,
     },
@@ -145,7 +164,7 @@ def table(results: dict) -> str:
                     f"{page['page'].get('p95_ms')} ms",
                     "",
                     "",
-                    "p50 <= 300 ms",
+                    "page <= 100, queries <= 50 ms",
                     met(page["target_met"]),
                 )
             )
@@ -289,6 +308,75 @@ def table(results: dict) -> str:
         )
         if index == 0:
             lines.append("-+-".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+SCALING_SCALES = ("100k", "full", "3m")  # 100,000, 1,000,000 and 3,000,000 charges
+SCALING_LIMIT = 1.5  # a page at 3M within 1.5x of its own p50 at 100k (issue 17)
+
+
+def scaling_table(results_dir: Path = RESULTS_DIR) -> str:
+    """Each page's p50 (full render and queries) and each original analysis query's p50 at
+    100k, 1M and 3M charges, from the latest reports step of each scale (latest-<scale>.json),
+    with the 3M / 100k ratio: the pages should stay flat, the original queries grow."""
+    reports = {}
+    for scale in SCALING_SCALES:
+        path = results_dir / f"latest-{scale}.json"
+        if path.exists():
+            latest = json.loads(path.read_text())
+            if latest.get("reports"):
+                reports[scale] = latest
+    if not reports:
+        return "scaling: no reports step measured yet at " + ", ".join(SCALING_SCALES)
+
+    def p50(scale, kind, name, measure):
+        entry = reports.get(scale, {}).get("reports", {}).get(kind, {}).get(name)
+        if not entry:
+            return None
+        return (entry.get(measure) or {}).get("p50_ms") if measure else entry.get("p50_ms")
+
+    header = ["what", "measure"]
+    for scale in SCALING_SCALES:
+        sizes = reports.get(scale, {}).get("sizes")
+        header.append(f"{sizes['charges']:,} charges" if sizes else f"{scale} (not run)")
+    header += ["3M / 100k", f"<= {SCALING_LIMIT}x"]
+    rows = [tuple(header)]
+
+    def row(label, measure, values, judge):
+        low, high = values[0], values[-1]
+        ratio = round(high / low, 2) if low and high is not None else None
+        verdict = ""
+        if judge and ratio is not None:
+            verdict = "yes" if ratio <= SCALING_LIMIT else "NO"
+        rows.append(
+            (
+                label,
+                measure,
+                *[f"{v} ms" if v is not None else "" for v in values],
+                f"{ratio}x" if ratio is not None else "",
+                verdict,
+            )
+        )
+
+    page_names = []
+    for latest in reports.values():
+        page_names += [n for n in latest["reports"]["pages"] if n not in page_names]
+    for name in page_names:
+        for measure, label in (("page", "full render"), ("queries", "its queries")):
+            values = [p50(scale, "pages", name, measure) for scale in SCALING_SCALES]
+            row(f"page {name}" if measure == "page" else "", label, values, judge=True)
+    baseline_names = []
+    for latest in reports.values():
+        baseline_names += [n for n in latest["reports"]["baselines"] if n not in baseline_names]
+    for name in baseline_names:
+        values = [p50(scale, "baselines", name, None) for scale in SCALING_SCALES]
+        row(f"original {name}.sql", "query", values, judge=False)
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for index, cells in enumerate(rows):
+        lines.append(" | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)))
+        if index == 0:
+            lines.append("-+-".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
@@ -437,6 +525,9 @@ def main(argv=None):
     print(
         f"\nwritten bench/results/{name} (and latest-{args.scale}.json) in {results['seconds']} s"
     )
+    if "reports" in results:
+        print("\nscaling (p50 of the latest reports step at each scale):")
+        print(scaling_table())
 
 
 if __name__ == "__main__":

@@ -144,22 +144,73 @@ class CustomerLifetimeReportManager(ReportManager):
         descending: bool = True,
         limit: int | None = None,
         offset: int = 0,
+        from_end: bool = False,
     ) -> list[dict]:
-        """Per-customer values; `churn_rate` is the c of the predicted remaining value."""
+        """Per-customer values; `churn_rate` is the c of the predicted remaining value.
+
+        `limit` rows after skipping `offset`, counted from the first row of the order, or
+        from its last row with `from_end` (the rows still come in the order asked for)."""
         if sort not in CUSTOMER_VALUE_SORT_KEYS:
             raise ValueError(f"unknown sort key {sort!r}")
-        return self._rows(
+        rows = self._rows(
             "customer_values",
             {
                 "first_month": month_start(first_month),
                 "last_month": month_start(last_month),
                 "churn_rate": churn_rate,
                 "sort_key": sort,
-                "descending": descending,
+                # from the end: the reverse order, key and tie-break both flipped
+                "descending": descending != from_end,
+                "customer_id_descending": from_end,
                 "row_limit": limit,
                 "row_offset": offset,
             },
         )
+        return rows[::-1] if from_end else rows
+
+    def customer_count(self, first_month: dt.date, last_month: dt.date) -> int:
+        """How many customers customer_values lists for this range."""
+        return self._rows(
+            "customer_value_count",
+            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
+        )[0]["customer_count"]
+
+    def customer_values_page(
+        self,
+        first_month: dt.date,
+        last_month: dt.date,
+        *,
+        churn_rate: Decimal | None,
+        sort: str = "total_net",
+        descending: bool = True,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> tuple[list[dict], int]:
+        """Page `page` (from 1) of customer_values, and the number of customers.
+
+        The page is read from whichever end of the order is nearer, so the last pages cost
+        what the first ones do (an index walk of per_page rows at the default sort) instead
+        of skipping every customer before them."""
+        total = self.customer_count(first_month, last_month)
+        start = (page - 1) * per_page
+        end = min(start + per_page, total)
+        if start >= total:
+            return [], total
+        options = {"churn_rate": churn_rate, "sort": sort, "descending": descending}
+        if start > total - end:
+            rows = self.customer_values(
+                first_month,
+                last_month,
+                **options,
+                limit=end - start,
+                offset=total - end,
+                from_end=True,
+            )
+        else:
+            rows = self.customer_values(
+                first_month, last_month, **options, limit=end - start, offset=start
+            )
+        return rows, total
 
 
 class CustomerMonthReportManager(ReportManager):
