@@ -26,6 +26,14 @@ CUSTOMER_VALUE_SORT_KEYS = (
     "average_monthly_spend",
     "predicted_remaining",
 )
+# the sort keys that are columns of fact_customer_lifetime (and fact_customer_month's to-date
+# columns): customer_values.sql pages them by walking the source in that order
+CUSTOMER_VALUE_COLUMN_SORT_KEYS = (
+    "first_payment_month",
+    "last_payment_month",
+    "active_months",
+    "total_net",
+)
 FOLLOW_BASES = ("first_payment", "paid_in_month")
 LTV_COLUMNS = ("full_months", "arpu_months", "churn_months", "average_arpu", "average_churn", "ltv")
 
@@ -162,6 +170,7 @@ class CustomerLifetimeReportManager(ReportManager):
                 # from the end: the reverse order, key and tie-break both flipped
                 "descending": descending != from_end,
                 "customer_id_descending": from_end,
+                "column_sort_keys": list(CUSTOMER_VALUE_COLUMN_SORT_KEYS),
                 "row_limit": limit,
                 "row_offset": offset,
             },

@@ -2,44 +2,77 @@
 -- grain: one row per customer who paid in the selected range; history up to last_month
 -- params: first_month, last_month (first days of months), churn_rate (the page's average
 --   churn; null when unknown), sort_key, descending (bool), customer_id_descending (bool: the
---   tie-break's direction), row_limit (null = all), row_offset
+--   tie-break's direction), row_limit (null = all), row_offset, column_sort_keys (text[]:
+--   the sort keys that are columns of the sources)
 -- predicted_remaining = max(average monthly spend, 0) * (1 - c)^(g + 1) / c, where
 --   c = greatest(churn_rate, 0.02) and g = months from the last paying month to last_month:
 --   the expected spend of the months to come if each month the customer stays with
 --   probability 1 - c; it shrinks as g grows and c is never below 2 %% (no division by zero).
 -- Customers come from fact_customer_lifetime; those with movements after last_month (when
 -- the range ends in the past) from the to-date columns of their fact_customer_month row.
--- Paging reads no more than it shows: no CTE here is materialized, so the sort's CASEs,
--- whose conditions are constants once the parameters are bound, fold to one key and the
--- planner walks an index in that order (fact_cl_total_net_idx for the default sort, total net
--- descending) and stops after row_offset + row_limit rows. The page counts from whichever
--- end is nearer: the caller asks for the last page in the reverse order (descending and
+-- Paging reads no more than it shows: each branch of customer_history is cut to its first
+-- row_offset + row_limit rows in the page's order when that order is one of its columns
+-- (total net, first or last payment month, active months). The sort's CASEs, whose conditions
+-- are constants once the parameters are bound, fold to that one column, so the planner walks
+-- an index in that order (fact_cl_total_net_idx for the default sort, total net descending)
+-- and stops there; for the computed orders (email, average spend, predicted value) they fold
+-- to nothing and every row in range is read. (PostgreSQL does not merge-append the two
+-- branches on its own, hence the cut in each.) The page counts from whichever end is nearer:
+-- the caller asks for the last pages in the reverse order (descending and
 -- customer_id_descending flipped) and reverses the rows, so the last page is as cheap as the
 -- first. customer_value_count.sql counts the customers for the pagination.
 with customer_history as (
     -- customers whose whole history ends by last_month: their pre-aggregated lifetime
-    select
-        lifetime.customer_id,
-        lifetime.first_payment_month,
-        lifetime.last_payment_month,
-        lifetime.active_months,
-        lifetime.total_net
-    from fact_customer_lifetime as lifetime
-    where lifetime.last_activity_month <= %(last_month)s::date
-        and lifetime.last_payment_month >= %(first_month)s::date
+    (
+        select
+            lifetime.customer_id,
+            lifetime.first_payment_month,
+            lifetime.last_payment_month,
+            lifetime.active_months,
+            lifetime.total_net
+        from fact_customer_lifetime as lifetime
+        where lifetime.last_activity_month <= %(last_month)s::date
+            and lifetime.last_payment_month >= %(first_month)s::date
+        order by
+            case when %(sort_key)s = 'first_payment_month' and not %(descending)s then lifetime.first_payment_month end asc,
+            case when %(sort_key)s = 'first_payment_month' and %(descending)s then lifetime.first_payment_month end desc,
+            case when %(sort_key)s = 'last_payment_month' and not %(descending)s then lifetime.last_payment_month end asc,
+            case when %(sort_key)s = 'last_payment_month' and %(descending)s then lifetime.last_payment_month end desc,
+            case when %(sort_key)s = 'active_months' and not %(descending)s then lifetime.active_months end asc,
+            case when %(sort_key)s = 'active_months' and %(descending)s then lifetime.active_months end desc,
+            case when %(sort_key)s = 'total_net' and not %(descending)s then lifetime.total_net end asc,
+            case when %(sort_key)s = 'total_net' and %(descending)s then lifetime.total_net end desc,
+            case when %(sort_key)s = any(%(column_sort_keys)s::text[]) and not %(customer_id_descending)s then lifetime.customer_id end asc,
+            case when %(sort_key)s = any(%(column_sort_keys)s::text[]) and %(customer_id_descending)s then lifetime.customer_id end desc
+        limit case when %(sort_key)s = any(%(column_sort_keys)s::text[]) then %(row_limit)s::bigint + %(row_offset)s::bigint end
+    )
     union all
     -- customers with movements after last_month (a range in the past): their history to date
     -- on their row of the latest month up to last_month
-    select
-        customer_month.customer_id,
-        customer_month.first_payment_month,
-        customer_month.last_payment_month_to_date as last_payment_month,
-        customer_month.active_months_to_date as active_months,
-        customer_month.net_to_date as total_net
-    from fact_customer_month as customer_month
-    where customer_month.month <= %(last_month)s::date
-        and customer_month.next_month > %(last_month)s::date
-        and customer_month.last_payment_month_to_date >= %(first_month)s::date
+    (
+        select
+            customer_month.customer_id,
+            customer_month.first_payment_month,
+            customer_month.last_payment_month_to_date as last_payment_month,
+            customer_month.active_months_to_date as active_months,
+            customer_month.net_to_date as total_net
+        from fact_customer_month as customer_month
+        where customer_month.month <= %(last_month)s::date
+            and customer_month.next_month > %(last_month)s::date
+            and customer_month.last_payment_month_to_date >= %(first_month)s::date
+        order by
+            case when %(sort_key)s = 'first_payment_month' and not %(descending)s then customer_month.first_payment_month end asc,
+            case when %(sort_key)s = 'first_payment_month' and %(descending)s then customer_month.first_payment_month end desc,
+            case when %(sort_key)s = 'last_payment_month' and not %(descending)s then customer_month.last_payment_month_to_date end asc,
+            case when %(sort_key)s = 'last_payment_month' and %(descending)s then customer_month.last_payment_month_to_date end desc,
+            case when %(sort_key)s = 'active_months' and not %(descending)s then customer_month.active_months_to_date end asc,
+            case when %(sort_key)s = 'active_months' and %(descending)s then customer_month.active_months_to_date end desc,
+            case when %(sort_key)s = 'total_net' and not %(descending)s then customer_month.net_to_date end asc,
+            case when %(sort_key)s = 'total_net' and %(descending)s then customer_month.net_to_date end desc,
+            case when %(sort_key)s = any(%(column_sort_keys)s::text[]) and not %(customer_id_descending)s then customer_month.customer_id end asc,
+            case when %(sort_key)s = any(%(column_sort_keys)s::text[]) and %(customer_id_descending)s then customer_month.customer_id end desc
+        limit case when %(sort_key)s = any(%(column_sort_keys)s::text[]) then %(row_limit)s::bigint + %(row_offset)s::bigint end
+    )
 ),
 
 customers_in_range as (
