@@ -481,9 +481,9 @@ class FactUserAcquisitionAdmin(ReadOnlyAdmin):
 
 @admin.register(models.FactInstallDay)
 class FactInstallDayAdmin(ReadOnlyAdmin):
-    list_display = ["date", "channel", "client", "installs"]
-    list_filter = ["channel", "client__os_name"]
-    list_select_related = ["date", "channel", "client"]
+    list_display = ["date", "channel", "os_name", "installs"]
+    list_filter = ["channel", "os_name"]
+    list_select_related = ["date", "channel"]
 
 
 @admin.register(models.DimClient)

@@ -506,9 +506,12 @@ class FactUserAcquisition(models.Model):
 
 
 class FactInstallDay(models.Model):
-    """One row per (day in the reporting time zone, channel, client) with installs: how many
+    """One row per (day in the reporting time zone, channel, OS) with installs: how many
     installs fact_install holds for it.
 
+    The OS is the os_name of the install's client: the reports count installs by OS, and at
+    this grain the table grows with days, channels and OSes, not with installs (a grain by
+    client, whose device names and app versions keep coming, held about one row per install).
     Incremented by the install write path for newly stored installs only (re-imports change
     nothing). The install-count channel reports read it instead of the install fact.
     """
@@ -520,23 +523,21 @@ class FactInstallDay(models.Model):
     channel = models.ForeignKey(
         DimChannel, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    client = models.ForeignKey(
-        DimClient, on_delete=models.PROTECT, related_name="+", db_index=False
-    )
+    os_name = models.CharField(max_length=64, help_text="dim_client.os_name of the installs.")
     installs = models.IntegerField(default=0)
 
     class Meta:
         db_table = "fact_install_day"
-        ordering = ["date", "channel", "client"]
+        ordering = ["date", "channel", "os_name"]
         verbose_name = "install day"
         constraints = [
             models.UniqueConstraint(
-                fields=["date", "channel", "client"], name="fact_install_day_uniq"
+                fields=["date", "channel", "os_name"], name="fact_install_day_uniq"
             ),
         ]
 
     def __str__(self):
-        return f"{self.date_id} {self.channel_id} {self.client_id}"
+        return f"{self.date_id} {self.channel_id} {self.os_name}"
 
 
 # --- subscriptions and MRR ----------------------------------------------------------------
