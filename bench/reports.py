@@ -113,6 +113,7 @@ def time_page(client, path: str, runs: int) -> dict:
     page_seconds, query_seconds, query_counts, statuses = [], [], [], []
     per_query = {}  # the query's first line (its "-- purpose" header) -> seconds of each run
     slowest = None
+    last_queries = []
     for _ in range(runs):
         timer = QueryTimer()
         with connection.execute_wrapper(timer):
@@ -122,6 +123,7 @@ def time_page(client, path: str, runs: int) -> dict:
         statuses.append(response.status_code)
         query_seconds.append(sum(q[0] for q in timer.queries))
         query_counts.append(len(timer.queries))
+        last_queries = timer.queries
         for seconds, sql, _ in timer.queries:
             label = sql.strip().splitlines()[0][:110] if sql.strip() else "?"
             per_query.setdefault(label, []).append(seconds)
@@ -135,6 +137,7 @@ def time_page(client, path: str, runs: int) -> dict:
         "page": summary_ms(page_seconds),
         "queries": summary_ms(query_seconds),
         "query_count": max(query_counts) if query_counts else 0,
+        "blocks": page_blocks(last_queries),
         # p50 per distinct query over the runs (a query run twice per request counts twice)
         "query_breakdown_p50_ms": {
             label: round(sorted(times)[len(times) // 2] * 1000 * len(times) / runs, 1)
@@ -148,6 +151,33 @@ def time_page(client, path: str, runs: int) -> dict:
             "params": slowest[2],
         },
     }
+
+
+def _statement(sql: str) -> str:
+    """The SQL without its leading comment lines (the .sql files' headers)."""
+    lines = sql.strip().splitlines()
+    while lines and lines[0].lstrip().startswith("--"):
+        lines.pop(0)
+    return "\n".join(lines).lstrip()
+
+
+def page_blocks(queries) -> int | None:
+    """Shared buffers (hit + read) the page's read queries touch, by EXPLAIN (ANALYZE,
+    BUFFERS): the work a page does, which a busy machine does not change (its milliseconds
+    it does), so that the scales compare even when their runs met different loads."""
+    from django.db import connection
+
+    total = 0
+    with connection.cursor() as cursor:
+        for _, sql, params in queries:
+            statement = _statement(sql)
+            if not statement.lower().startswith(("select", "with")):
+                continue
+            cursor.execute("explain (analyze, buffers, format json) " + sql, params)
+            plan = cursor.fetchone()[0]
+            plan = plan[0]["Plan"] if isinstance(plan, list) else plan
+            total += plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
+    return total
 
 
 def time_baseline(name: str, as_of, runs: int, budget_seconds: float) -> dict:
@@ -196,7 +226,7 @@ def run(runs: int = 5, baseline_budget_seconds: float = 120, explain_slowest: bo
         print(
             f"  page {name:<9} status {result['status']} page p50 "
             f"{result['page'].get('p50_ms')} ms, queries p50 {result['queries'].get('p50_ms')} "
-            f"ms ({result['query_count']} queries)",
+            f"ms ({result['query_count']} queries, {result['blocks']:,} blocks)",
             flush=True,
         )
     baselines = {}

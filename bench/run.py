@@ -333,27 +333,29 @@ def scaling_table(results_dir: Path = RESULTS_DIR) -> str:
         entry = reports.get(scale, {}).get("reports", {}).get(kind, {}).get(name)
         if not entry:
             return None
+        if measure == "blocks":
+            return entry.get("blocks")
         return (entry.get(measure) or {}).get("p50_ms") if measure else entry.get("p50_ms")
 
     header = ["what", "measure"]
     for scale in SCALING_SCALES:
-        sizes = reports.get(scale, {}).get("sizes")
-        header.append(f"{sizes['charges']:,} charges" if sizes else f"{scale} (not run)")
-    header += ["3M / 100k", f"<= {SCALING_LIMIT}x"]
+        sizes = SCALES[scale]
+        header.append(f"{sizes['charges']:,} charges" + ("" if scale in reports else " (not run)"))
+    header += ["1M / 100k", "3M / 100k", f"3M <= {SCALING_LIMIT}x 100k"]
     rows = [tuple(header)]
 
-    def row(label, measure, values, judge):
-        low, high = values[0], values[-1]
-        ratio = round(high / low, 2) if low and high is not None else None
+    def row(label, measure, values, judge, unit="ms"):
+        low = values[0]
+        ratios = [round(v / low, 2) if low and v is not None else None for v in values[1:]]
         verdict = ""
-        if judge and ratio is not None:
-            verdict = "yes" if ratio <= SCALING_LIMIT else "NO"
+        if judge and ratios[-1] is not None:
+            verdict = "yes" if ratios[-1] <= SCALING_LIMIT else "NO"
         rows.append(
             (
                 label,
                 measure,
-                *[f"{v} ms" if v is not None else "" for v in values],
-                f"{ratio}x" if ratio is not None else "",
+                *[f"{v:,} {unit}" if v is not None else "" for v in values],
+                *[f"{r}x" if r is not None else "" for r in ratios],
                 verdict,
             )
         )
@@ -362,9 +364,19 @@ def scaling_table(results_dir: Path = RESULTS_DIR) -> str:
     for latest in reports.values():
         page_names += [n for n in latest["reports"]["pages"] if n not in page_names]
     for name in page_names:
-        for measure, label in (("page", "full render"), ("queries", "its queries")):
+        for measure, label in (
+            ("page", "full render"),
+            ("queries", "its queries"),
+            ("blocks", "buffers its queries touch"),
+        ):
             values = [p50(scale, "pages", name, measure) for scale in SCALING_SCALES]
-            row(f"page {name}" if measure == "page" else "", label, values, judge=True)
+            row(
+                f"page {name}" if measure == "page" else "",
+                label,
+                values,
+                judge=True,
+                unit="blocks" if measure == "blocks" else "ms",
+            )
     baseline_names = []
     for latest in reports.values():
         baseline_names += [n for n in latest["reports"]["baselines"] if n not in baseline_names]
