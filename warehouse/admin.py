@@ -437,6 +437,13 @@ class FactFollowMonthAdmin(AggregateAdmin):
     list_filter = ["paid_month"]
 
 
+@admin.register(models.FactLastPaymentMonth)
+class FactLastPaymentMonthAdmin(AggregateAdmin):
+    month_fields = ("last_payment_month", "last_activity_month")
+    list_display = ["last_payment_month", "last_activity_month", "customers"]
+    list_filter = ["last_payment_month"]
+
+
 @admin.register(models.FactCustomerLifetime)
 class FactCustomerLifetimeAdmin(AggregateAdmin):
     money_fields = ("total_net",)

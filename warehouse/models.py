@@ -363,6 +363,38 @@ class FactCustomerLifetime(models.Model):
         return str(self.customer_id)
 
 
+class FactLastPaymentMonth(models.Model):
+    """One row per (last paying month, last month with any movement) of fact_customer_lifetime's
+    paying customers: how many customers' histories end so.
+
+    The LTV page's customer table counts its customers (customers whose history ends by the
+    range's last month and who paid in the range) by summing these rows, a few hundred at
+    most, instead of reading every customer. Kept in step with fact_customer_lifetime by the
+    same mart statement (warehouse/sql/marts/fact_customer_lifetime.sql): each changed
+    customer's new row counts +1, their stored row -1. Rows whose count falls to 0 may stay.
+    """
+
+    last_payment_month_sk = models.BigAutoField(primary_key=True)
+    last_payment_month = models.DateField(help_text="First day of the month.")
+    last_activity_month = models.DateField(help_text="First day of the month.")
+    customers = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "fact_last_payment_month"
+        ordering = ["last_payment_month", "last_activity_month"]
+        verbose_name = "customers by last payment month"
+        verbose_name_plural = "customers by last payment month"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["last_payment_month", "last_activity_month"],
+                name="fact_last_payment_month_uniq",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.last_payment_month} {self.last_activity_month}"
+
+
 class DimClient(models.Model):
     """One row per distinct (os_name, app_name, app_version, device_name)."""
 

@@ -201,7 +201,7 @@ def test_migration_fill_matches_the_write_path():
     from importlib import import_module
 
     migration = import_module("warehouse.migrations.0005_user_acquisition_install_day")
-    by_os = import_module("warehouse.migrations.0012_install_day_os_grain")
+    by_os = import_module("warehouse.migrations.0012_pages_at_scale")
     rows = FIRST_FILE + [
         install_row(
             "m-1", user_id="ann", installed_at="2025-02-01T00:00:00+00:00", channel_name="tv"
