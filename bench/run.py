@@ -2,10 +2,14 @@
 
     .venv/bin/python -m bench.run                         # small scale, every step (make bench)
     .venv/bin/python -m bench.run --scale full            # 1M charges (make bench SCALE=full)
+    .venv/bin/python -m bench.run --scale 3m              # 3M charges (make bench SCALE=3m)
+    .venv/bin/python -m bench.run --scale 100k            # 100k charges (the scaling table's base)
     .venv/bin/python -m bench.run --only reports          # one step on the data already generated
     .venv/bin/python -m bench.run --only generate,rebuild --scale full
 
-Steps: generate, reports, rebuild, import, webhooks (in that order). A step other than
+Steps: generate, reports, rebuild, import, webhooks (in that order). After a reports step the
+scaling table compares each page at 100k, 1M and 3M charges (the latest reports step of each
+scale, from bench/results/latest-<scale>.json). A step other than
 `generate` reuses the data in the benchmark database; when the database is empty, or was
 generated at another scale, `generate` runs first.
 """

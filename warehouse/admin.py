@@ -440,6 +440,7 @@ class FactFollowMonthAdmin(AggregateAdmin):
 @admin.register(models.FactLastPaymentMonth)
 class FactLastPaymentMonthAdmin(AggregateAdmin):
     month_fields = ("last_payment_month", "last_activity_month")
+    activity_month_field = "last_activity_month"
     list_display = ["last_payment_month", "last_activity_month", "customers"]
     list_filter = ["last_payment_month"]
 
