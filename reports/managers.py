@@ -205,20 +205,17 @@ class CustomerLifetimeReportManager(ReportManager):
         end = min(start + per_page, total)
         if start >= total:
             return [], total
-        options = {"churn_rate": churn_rate, "sort": sort, "descending": descending}
-        if start > total - end:
-            rows = self.customer_values(
-                first_month,
-                last_month,
-                **options,
-                limit=end - start,
-                offset=total - end,
-                from_end=True,
-            )
-        else:
-            rows = self.customer_values(
-                first_month, last_month, **options, limit=end - start, offset=start
-            )
+        from_end = start > total - end  # nearer the last row than the first
+        rows = self.customer_values(
+            first_month,
+            last_month,
+            churn_rate=churn_rate,
+            sort=sort,
+            descending=descending,
+            limit=end - start,
+            offset=total - end if from_end else start,
+            from_end=from_end,
+        )
         return rows, total
 
 
