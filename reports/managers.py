@@ -364,7 +364,7 @@ class InstallReportManager(ReportManager):
 
 
 class InstallDayReportManager(ReportManager):
-    """Reports over fact_install_day (installs per day, channel and client)."""
+    """Reports over fact_install_day (installs per day, channel and OS)."""
 
     def top_channels_by_os(
         self,
