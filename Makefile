@@ -76,7 +76,8 @@ db-stop: venv
 	$(BIN)/python -c "from stripe_dwh.embedded_postgres import stop; stop()"
 
 # Benchmarks (bench/, never part of the test suite) in their own database, stripe_dwh_bench.
-# `make bench` = small scale in a few minutes; `make bench SCALE=full` = 1M charges.
+# `make bench` = small scale in a few minutes; `make bench SCALE=full` = 1M charges;
+# SCALE=3m = 3M charges and SCALE=100k = 100k charges (the scaling table's other sizes).
 # BENCH_ARGS passes options, e.g. BENCH_ARGS="--only reports".
 SCALE ?= small
 BENCH_ARGS ?=

@@ -2,11 +2,15 @@
 
     .venv/bin/python -m bench.run                         # small scale, every step (make bench)
     .venv/bin/python -m bench.run --scale full            # 1M charges (make bench SCALE=full)
+    .venv/bin/python -m bench.run --scale 3m              # 3M charges (make bench SCALE=3m)
+    .venv/bin/python -m bench.run --scale 100k            # 100k charges (the scaling table's base)
     .venv/bin/python -m bench.run --only reports          # one step on the data already generated
     .venv/bin/python -m bench.run --only generate,rebuild --scale full
     .venv/bin/python -m bench.run --only reports --scale mrr   # 100k subscriptions (issue 13)
 
-Steps: generate, reports, rebuild, import, callback, webhooks (in that order). A step other than
+Steps: generate, reports, rebuild, import, callback, webhooks (in that order). After a
+reports step the scaling table compares each page at 100k, 1M and 3M charges (the latest
+reports step of each scale, from bench/results/latest-<scale>.json). A step other than
 `generate` reuses the data in the benchmark database; when the database is empty, or was
 generated at another scale, `generate` runs first.
 """
@@ -34,6 +38,16 @@ SCALES = {
         "callback_installs": 2_000,
         "webhook_events": 120,
     },
+    # 100,000 charges: the low end of the scaling table (issue 17), a tenth of "full".
+    "100k": {
+        "customers": 10_000,
+        "charges": 100_000,
+        "subscriptions": 10_000,
+        "installs": 50_000,
+        "import_rows": 100_000,
+        "callback_installs": 2_000,
+        "webhook_events": 120,
+    },
     "full": {
         "customers": 100_000,
         "charges": 1_000_000,
@@ -52,7 +66,19 @@ SCALES = {
         "subscriptions": 100_000,
         "installs": 25_000,
         "import_rows": 100_000,
+        "callback_installs": 2_000,
         "webhook_events": 120,
+    },
+    # 3,000,000 charges: three times "full" in every table (subscriptions in proportion), so
+    # the scaling table shows whether a page's cost grows with history.
+    "3m": {
+        "customers": 300_000,
+        "charges": 3_000_000,
+        "subscriptions": 300_000,
+        "installs": 1_500_000,
+        "import_rows": 1_000_000,
+        "callback_installs": 5_000,
+        "webhook_events": 400,
     },
 }
 
@@ -159,7 +185,7 @@ def table(results: dict) -> str:
                     f"{page['page'].get('p95_ms')} ms",
                     "",
                     "",
-                    f"p50 <= {page.get('target_ms', 300)} ms",
+                    "page <= 100, queries <= 50 ms",
                     met(page["target_met"]),
                 )
             )
@@ -356,6 +382,87 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+SCALING_SCALES = ("100k", "full", "3m")  # 100,000, 1,000,000 and 3,000,000 charges
+SCALING_LIMIT = 1.5  # a page at 3M within 1.5x of its own p50 at 100k (issue 17)
+
+
+def scaling_table(results_dir: Path = RESULTS_DIR) -> str:
+    """Each page's p50 (full render and queries) and each original analysis query's p50 at
+    100k, 1M and 3M charges, from the latest reports step of each scale (latest-<scale>.json),
+    with the 3M / 100k ratio: the pages should stay flat, the original queries grow."""
+    reports = {}
+    for scale in SCALING_SCALES:
+        path = results_dir / f"latest-{scale}.json"
+        if path.exists():
+            latest = json.loads(path.read_text())
+            if latest.get("reports"):
+                reports[scale] = latest
+    if not reports:
+        return "scaling: no reports step measured yet at " + ", ".join(SCALING_SCALES)
+
+    def p50(scale, kind, name, measure):
+        entry = reports.get(scale, {}).get("reports", {}).get(kind, {}).get(name)
+        if not entry:
+            return None
+        if measure == "blocks":
+            return entry.get("blocks")
+        return (entry.get(measure) or {}).get("p50_ms") if measure else entry.get("p50_ms")
+
+    header = ["what", "measure"]
+    for scale in SCALING_SCALES:
+        sizes = SCALES[scale]
+        header.append(f"{sizes['charges']:,} charges" + ("" if scale in reports else " (not run)"))
+    header += ["1M / 100k", "3M / 100k", f"3M <= {SCALING_LIMIT}x 100k"]
+    rows = [tuple(header)]
+
+    def row(label, measure, values, judge, unit="ms"):
+        low = values[0]
+        ratios = [round(v / low, 2) if low and v is not None else None for v in values[1:]]
+        verdict = ""
+        if judge and ratios[-1] is not None:
+            verdict = "yes" if ratios[-1] <= SCALING_LIMIT else "NO"
+        rows.append(
+            (
+                label,
+                measure,
+                *[f"{v:,} {unit}" if v is not None else "" for v in values],
+                *[f"{r}x" if r is not None else "" for r in ratios],
+                verdict,
+            )
+        )
+
+    page_names = []
+    for latest in reports.values():
+        page_names += [n for n in latest["reports"]["pages"] if n not in page_names]
+    for name in page_names:
+        for measure, label in (
+            ("page", "full render"),
+            ("queries", "its queries"),
+            ("blocks", "buffers its queries touch"),
+        ):
+            values = [p50(scale, "pages", name, measure) for scale in SCALING_SCALES]
+            row(
+                f"page {name}" if measure == "page" else "",
+                label,
+                values,
+                judge=True,
+                unit="blocks" if measure == "blocks" else "ms",
+            )
+    baseline_names = []
+    for latest in reports.values():
+        baseline_names += [n for n in latest["reports"]["baselines"] if n not in baseline_names]
+    for name in baseline_names:
+        values = [p50(scale, "baselines", name, None) for scale in SCALING_SCALES]
+        row(f"original {name}.sql", "query", values, judge=False)
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for index, cells in enumerate(rows):
+        lines.append(" | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)))
+        if index == 0:
+            lines.append("-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=SCALES, default=os.environ.get("SCALE", "small"))
@@ -507,6 +614,9 @@ def main(argv=None):
     print(
         f"\nwritten bench/results/{name} (and latest-{args.scale}.json) in {results['seconds']} s"
     )
+    if "reports" in results:
+        print("\nscaling (p50 of the latest reports step at each scale):")
+        print(scaling_table())
 
 
 if __name__ == "__main__":

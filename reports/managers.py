@@ -26,6 +26,14 @@ CUSTOMER_VALUE_SORT_KEYS = (
     "average_monthly_spend",
     "predicted_remaining",
 )
+# the sort keys that are columns of fact_customer_lifetime (and fact_customer_month's to-date
+# columns): customer_values.sql pages them by walking the source in that order
+CUSTOMER_VALUE_COLUMN_SORT_KEYS = (
+    "first_payment_month",
+    "last_payment_month",
+    "active_months",
+    "total_net",
+)
 FOLLOW_BASES = ("first_payment", "paid_in_month")
 LTV_COLUMNS = ("full_months", "arpu_months", "churn_months", "average_arpu", "average_churn", "ltv")
 
@@ -144,22 +152,71 @@ class CustomerLifetimeReportManager(ReportManager):
         descending: bool = True,
         limit: int | None = None,
         offset: int = 0,
+        from_end: bool = False,
     ) -> list[dict]:
-        """Per-customer values; `churn_rate` is the c of the predicted remaining value."""
+        """Per-customer values; `churn_rate` is the c of the predicted remaining value.
+
+        `limit` rows after skipping `offset`, counted from the first row of the order, or
+        from its last row with `from_end` (the rows still come in the order asked for)."""
         if sort not in CUSTOMER_VALUE_SORT_KEYS:
             raise ValueError(f"unknown sort key {sort!r}")
-        return self._rows(
+        rows = self._rows(
             "customer_values",
             {
                 "first_month": month_start(first_month),
                 "last_month": month_start(last_month),
                 "churn_rate": churn_rate,
                 "sort_key": sort,
-                "descending": descending,
+                # from the end: the reverse order, key and tie-break both flipped
+                "descending": descending != from_end,
+                "customer_id_descending": from_end,
+                "column_sort_keys": list(CUSTOMER_VALUE_COLUMN_SORT_KEYS),
                 "row_limit": limit,
                 "row_offset": offset,
             },
         )
+        return rows[::-1] if from_end else rows
+
+    def customer_count(self, first_month: dt.date, last_month: dt.date) -> int:
+        """How many customers customer_values lists for this range."""
+        return self._rows(
+            "customer_value_count",
+            {"first_month": month_start(first_month), "last_month": month_start(last_month)},
+        )[0]["customer_count"]
+
+    def customer_values_page(
+        self,
+        first_month: dt.date,
+        last_month: dt.date,
+        *,
+        churn_rate: Decimal | None,
+        sort: str = "total_net",
+        descending: bool = True,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> tuple[list[dict], int]:
+        """Page `page` (from 1) of customer_values, and the number of customers.
+
+        The page is read from whichever end of the order is nearer, so the last pages cost
+        what the first ones do (an index walk of per_page rows at the default sort) instead
+        of skipping every customer before them."""
+        total = self.customer_count(first_month, last_month)
+        start = (page - 1) * per_page
+        end = min(start + per_page, total)
+        if start >= total:
+            return [], total
+        from_end = start > total - end  # nearer the last row than the first
+        rows = self.customer_values(
+            first_month,
+            last_month,
+            churn_rate=churn_rate,
+            sort=sort,
+            descending=descending,
+            limit=end - start,
+            offset=total - end if from_end else start,
+            from_end=from_end,
+        )
+        return rows, total
 
 
 class CustomerMonthReportManager(ReportManager):
@@ -307,7 +364,7 @@ class InstallReportManager(ReportManager):
 
 
 class InstallDayReportManager(ReportManager):
-    """Reports over fact_install_day (installs per day, channel and client)."""
+    """Reports over fact_install_day (installs per day, channel and OS)."""
 
     def top_channels_by_os(
         self,

@@ -114,7 +114,7 @@ class InstallReport(warehouse.FactInstall):
 
 
 class InstallDayReport(warehouse.FactInstallDay):
-    """fact_install_day (one row per day, channel and client): installs by channel and OS."""
+    """fact_install_day (one row per day, channel and OS): installs by channel and OS."""
 
     objects = managers.InstallDayReportManager()
 

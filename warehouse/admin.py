@@ -437,6 +437,14 @@ class FactFollowMonthAdmin(AggregateAdmin):
     list_filter = ["paid_month"]
 
 
+@admin.register(models.FactLastPaymentMonth)
+class FactLastPaymentMonthAdmin(AggregateAdmin):
+    month_fields = ("last_payment_month", "last_activity_month")
+    activity_month_field = "last_activity_month"
+    list_display = ["last_payment_month", "last_activity_month", "customers"]
+    list_filter = ["last_payment_month"]
+
+
 @admin.register(models.FactCustomerLifetime)
 class FactCustomerLifetimeAdmin(AggregateAdmin):
     money_fields = ("total_net",)
@@ -481,9 +489,9 @@ class FactUserAcquisitionAdmin(ReadOnlyAdmin):
 
 @admin.register(models.FactInstallDay)
 class FactInstallDayAdmin(ReadOnlyAdmin):
-    list_display = ["date", "channel", "client", "installs"]
-    list_filter = ["channel", "client__os_name"]
-    list_select_related = ["date", "channel", "client"]
+    list_display = ["date", "channel", "os_name", "installs"]
+    list_filter = ["channel", "os_name"]
+    list_select_related = ["date", "channel"]
 
 
 @admin.register(models.DimClient)

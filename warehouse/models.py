@@ -363,6 +363,38 @@ class FactCustomerLifetime(models.Model):
         return str(self.customer_id)
 
 
+class FactLastPaymentMonth(models.Model):
+    """One row per (last paying month, last month with any movement) of fact_customer_lifetime's
+    paying customers: how many customers' histories end so.
+
+    The LTV page's customer table counts its customers (customers whose history ends by the
+    range's last month and who paid in the range) by summing these rows, a few hundred at
+    most, instead of reading every customer. Kept in step with fact_customer_lifetime by the
+    same mart statement (warehouse/sql/marts/fact_customer_lifetime.sql): each changed
+    customer's new row counts +1, their stored row -1. Rows whose count falls to 0 may stay.
+    """
+
+    last_payment_month_sk = models.BigAutoField(primary_key=True)
+    last_payment_month = models.DateField(help_text="First day of the month.")
+    last_activity_month = models.DateField(help_text="First day of the month.")
+    customers = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "fact_last_payment_month"
+        ordering = ["last_payment_month", "last_activity_month"]
+        verbose_name = "customers by last payment month"
+        verbose_name_plural = "customers by last payment month"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["last_payment_month", "last_activity_month"],
+                name="fact_last_payment_month_uniq",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.last_payment_month} {self.last_activity_month}"
+
+
 class DimClient(models.Model):
     """One row per distinct (os_name, app_name, app_version, device_name)."""
 
@@ -539,9 +571,12 @@ class FactUserAcquisition(models.Model):
 
 
 class FactInstallDay(models.Model):
-    """One row per (day in the reporting time zone, channel, client) with installs: how many
+    """One row per (day in the reporting time zone, channel, OS) with installs: how many
     installs fact_install holds for it.
 
+    The OS is the os_name of the install's client: the reports count installs by OS, and at
+    this grain the table grows with days, channels and OSes, not with installs (a grain by
+    client, whose device names and app versions keep coming, held about one row per install).
     Incremented by the install write path for newly stored installs only (re-imports change
     nothing). The install-count channel reports read it instead of the install fact.
     """
@@ -559,23 +594,21 @@ class FactInstallDay(models.Model):
     channel = models.ForeignKey(
         DimChannel, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
-    client = models.ForeignKey(
-        DimClient, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
-    )
+    os_name = models.CharField(max_length=64, help_text="dim_client.os_name of the installs.")
     installs = models.IntegerField(default=0)
 
     class Meta:
         db_table = "fact_install_day"
-        ordering = ["date", "channel", "client"]
+        ordering = ["date", "channel", "os_name"]
         verbose_name = "install day"
         constraints = [
             models.UniqueConstraint(
-                fields=["date", "channel", "client"], name="fact_install_day_uniq"
+                fields=["date", "channel", "os_name"], name="fact_install_day_uniq"
             ),
         ]
 
     def __str__(self):
-        return f"{self.date_id} {self.channel_id} {self.client_id}"
+        return f"{self.date_id} {self.channel_id} {self.os_name}"
 
 
 # --- subscriptions and MRR ----------------------------------------------------------------

@@ -31,24 +31,25 @@ def ltv_page(
     current_month = month_start(reporting_today())
     monthly, summary = manager.monthly_report(start, end, current_month)
     over_time = manager.ltv_over_time(start, end, window_months=window, current_month=current_month)
-    customers = CustomerLifetimeReport.objects.customer_values(
-        start,
-        end,
-        churn_rate=summary["average_churn"],
-        sort=sort,
-        descending=direction == "desc",
-        limit=None if exporting else CUSTOMERS_PER_PAGE,
-        offset=0 if exporting else (page - 1) * CUSTOMERS_PER_PAGE,
-    )
-    if customers:
-        total_customers = customers[0]["total_rows"]
-    elif page > 1:  # past the last page: count, to offer the last page
-        probe = CustomerLifetimeReport.objects.customer_values(
-            start, end, churn_rate=summary["average_churn"], limit=1
+    if exporting:
+        customers = CustomerLifetimeReport.objects.customer_values(
+            start,
+            end,
+            churn_rate=summary["average_churn"],
+            sort=sort,
+            descending=direction == "desc",
         )
-        total_customers = probe[0]["total_rows"] if probe else 0
+        total_customers = len(customers)
     else:
-        total_customers = 0
+        customers, total_customers = CustomerLifetimeReport.objects.customer_values_page(
+            start,
+            end,
+            churn_rate=summary["average_churn"],
+            sort=sort,
+            descending=direction == "desc",
+            page=page,
+            per_page=CUSTOMERS_PER_PAGE,
+        )
     pages = max(1, -(-total_customers // CUSTOMERS_PER_PAGE))
     unit = currency.upper()
     no_full_month = (

@@ -1,40 +1,81 @@
 -- purpose: per-customer value table for the LTV page (money in settlement minor units)
 -- grain: one row per customer who paid in the selected range; history up to last_month
 -- params: first_month, last_month (first days of months), churn_rate (the page's average
---   churn; null when unknown), sort_key, descending (bool), row_limit (null = all), row_offset
+--   churn; null when unknown), sort_key, descending (bool), customer_id_descending (bool: the
+--   tie-break's direction), row_limit (null = all), row_offset, column_sort_keys (text[]:
+--   the sort keys that are columns of the sources)
 -- predicted_remaining = max(average monthly spend, 0) * (1 - c)^(g + 1) / c, where
 --   c = greatest(churn_rate, 0.02) and g = months from the last paying month to last_month:
 --   the expected spend of the months to come if each month the customer stays with
 --   probability 1 - c; it shrinks as g grows and c is never below 2 %% (no division by zero).
 -- Customers come from fact_customer_lifetime; those with movements after last_month (when
 -- the range ends in the past) from the to-date columns of their fact_customer_month row.
-with customer_history as materialized (
+-- Paging reads no more than it shows: each branch of customer_history is cut to its first
+-- row_offset + row_limit rows in the page's order when that order is one of its columns
+-- (total net, first or last payment month, active months). The sort's CASEs, whose conditions
+-- are constants once the parameters are bound, fold to that one column, so the planner walks
+-- an index in that order (fact_cl_total_net_idx for the default sort, total net descending)
+-- and stops there; for the computed orders (email, average spend, predicted value) they fold
+-- to nothing and every row in range is read. (PostgreSQL does not merge-append the two
+-- branches on its own, hence the cut in each.) The page counts from whichever end is nearer:
+-- the caller asks for the last pages in the reverse order (descending and
+-- customer_id_descending flipped) and reverses the rows, so the last page is as cheap as the
+-- first. customer_value_count.sql counts the customers for the pagination.
+with customer_history as (
     -- customers whose whole history ends by last_month: their pre-aggregated lifetime
-    select
-        lifetime.customer_id,
-        lifetime.first_payment_month,
-        lifetime.last_payment_month,
-        lifetime.active_months,
-        lifetime.total_net
-    from fact_customer_lifetime as lifetime
-    where lifetime.last_activity_month <= %(last_month)s::date
-        and lifetime.last_payment_month >= %(first_month)s::date
+    (
+        select
+            lifetime.customer_id,
+            lifetime.first_payment_month,
+            lifetime.last_payment_month,
+            lifetime.active_months,
+            lifetime.total_net
+        from fact_customer_lifetime as lifetime
+        where lifetime.last_activity_month <= %(last_month)s::date
+            and lifetime.last_payment_month >= %(first_month)s::date
+        order by
+            case when %(sort_key)s = 'first_payment_month' and not %(descending)s then lifetime.first_payment_month end asc,
+            case when %(sort_key)s = 'first_payment_month' and %(descending)s then lifetime.first_payment_month end desc,
+            case when %(sort_key)s = 'last_payment_month' and not %(descending)s then lifetime.last_payment_month end asc,
+            case when %(sort_key)s = 'last_payment_month' and %(descending)s then lifetime.last_payment_month end desc,
+            case when %(sort_key)s = 'active_months' and not %(descending)s then lifetime.active_months end asc,
+            case when %(sort_key)s = 'active_months' and %(descending)s then lifetime.active_months end desc,
+            case when %(sort_key)s = 'total_net' and not %(descending)s then lifetime.total_net end asc,
+            case when %(sort_key)s = 'total_net' and %(descending)s then lifetime.total_net end desc,
+            case when %(sort_key)s = any(%(column_sort_keys)s::text[]) and not %(customer_id_descending)s then lifetime.customer_id end asc,
+            case when %(sort_key)s = any(%(column_sort_keys)s::text[]) and %(customer_id_descending)s then lifetime.customer_id end desc
+        limit case when %(sort_key)s = any(%(column_sort_keys)s::text[]) then %(row_limit)s::bigint + %(row_offset)s::bigint end
+    )
     union all
     -- customers with movements after last_month (a range in the past): their history to date
     -- on their row of the latest month up to last_month
-    select
-        customer_month.customer_id,
-        customer_month.first_payment_month,
-        customer_month.last_payment_month_to_date as last_payment_month,
-        customer_month.active_months_to_date as active_months,
-        customer_month.net_to_date as total_net
-    from fact_customer_month as customer_month
-    where customer_month.month <= %(last_month)s::date
-        and customer_month.next_month > %(last_month)s::date
-        and customer_month.last_payment_month_to_date >= %(first_month)s::date
+    (
+        select
+            customer_month.customer_id,
+            customer_month.first_payment_month,
+            customer_month.last_payment_month_to_date as last_payment_month,
+            customer_month.active_months_to_date as active_months,
+            customer_month.net_to_date as total_net
+        from fact_customer_month as customer_month
+        where customer_month.month <= %(last_month)s::date
+            and customer_month.next_month > %(last_month)s::date
+            and customer_month.last_payment_month_to_date >= %(first_month)s::date
+        order by
+            case when %(sort_key)s = 'first_payment_month' and not %(descending)s then customer_month.first_payment_month end asc,
+            case when %(sort_key)s = 'first_payment_month' and %(descending)s then customer_month.first_payment_month end desc,
+            case when %(sort_key)s = 'last_payment_month' and not %(descending)s then customer_month.last_payment_month_to_date end asc,
+            case when %(sort_key)s = 'last_payment_month' and %(descending)s then customer_month.last_payment_month_to_date end desc,
+            case when %(sort_key)s = 'active_months' and not %(descending)s then customer_month.active_months_to_date end asc,
+            case when %(sort_key)s = 'active_months' and %(descending)s then customer_month.active_months_to_date end desc,
+            case when %(sort_key)s = 'total_net' and not %(descending)s then customer_month.net_to_date end asc,
+            case when %(sort_key)s = 'total_net' and %(descending)s then customer_month.net_to_date end desc,
+            case when %(sort_key)s = any(%(column_sort_keys)s::text[]) and not %(customer_id_descending)s then customer_month.customer_id end asc,
+            case when %(sort_key)s = any(%(column_sort_keys)s::text[]) and %(customer_id_descending)s then customer_month.customer_id end desc
+        limit case when %(sort_key)s = any(%(column_sort_keys)s::text[]) then %(row_limit)s::bigint + %(row_offset)s::bigint end
+    )
 ),
 
-customers_in_range as not materialized (
+customers_in_range as (
     select
         customer_id,
         first_payment_month,
@@ -48,10 +89,9 @@ customers_in_range as not materialized (
         - (extract(year from last_payment_month) * 12 + extract(month from last_payment_month))::integer
         as months_since_last_payment
     from customer_history
-    where last_payment_month >= %(first_month)s::date
 ),
 
-customer_values as not materialized (
+customer_values as (
     select
         customers_in_range.*,
         total_net::numeric / span_months as average_monthly_spend,
@@ -59,7 +99,7 @@ customer_values as not materialized (
     from customers_in_range
 ),
 
-customer_predictions as not materialized (
+customer_predictions as (
     select
         customer_values.*,
         greatest(average_monthly_spend, 0) * power(1 - effective_churn, months_since_last_payment + 1)
@@ -67,12 +107,10 @@ customer_predictions as not materialized (
     from customer_values
 ),
 
--- the requested page's customers. The CTEs above are inlined (not materialized) wherever they
--- are read (customer_history, the only read of tables, is computed once), so the sort computes only its own key for every customer in range, dim_customer
--- is read for every customer only when sorting by customer, and the other columns are
--- computed for the page's rows alone.
+-- the requested page's customers; dim_customer is read for every customer in range only when
+-- sorting by customer (email)
 customer_page as (
-    select customer_predictions.customer_id
+    select customer_predictions.*
     from customer_predictions
     order by
         case when %(sort_key)s = 'customer' and not %(descending)s then (
@@ -95,45 +133,39 @@ customer_page as (
         case when %(sort_key)s = 'average_monthly_spend' and %(descending)s then average_monthly_spend end desc,
         case when %(sort_key)s = 'predicted_remaining' and not %(descending)s then predicted_remaining end asc,
         case when %(sort_key)s = 'predicted_remaining' and %(descending)s then predicted_remaining end desc,
-        customer_id
+        case when not %(customer_id_descending)s then customer_id end asc,
+        case when %(customer_id_descending)s then customer_id end desc
     limit %(row_limit)s offset %(row_offset)s
-),
-
-customers_in_range_count as (
-    select count(*) as total_rows
-    from customers_in_range
 )
 
 select
-    page_values.customer_id,
+    customer_page.customer_id,
     customer.email,
-    page_values.first_payment_month,
-    page_values.last_payment_month,
-    page_values.active_months::integer as active_months,
-    page_values.span_months,
-    page_values.total_net::bigint as total_net,
-    round(page_values.average_monthly_spend, 2) as average_monthly_spend,
-    page_values.months_since_last_payment,
-    round(page_values.predicted_remaining, 0)::bigint as predicted_remaining,
-    customers_in_range_count.total_rows
+    customer_page.first_payment_month,
+    customer_page.last_payment_month,
+    customer_page.active_months::integer as active_months,
+    customer_page.span_months,
+    customer_page.total_net::bigint as total_net,
+    round(customer_page.average_monthly_spend, 2) as average_monthly_spend,
+    customer_page.months_since_last_payment,
+    round(customer_page.predicted_remaining, 0)::bigint as predicted_remaining
 from customer_page
-inner join customer_predictions as page_values on page_values.customer_id = customer_page.customer_id
 inner join dim_customer as customer on customer.stripe_id = customer_page.customer_id
-cross join customers_in_range_count
 -- the page's order again (the join does not keep it)
 order by
     case when %(sort_key)s = 'customer' and not %(descending)s then customer.email end asc,
     case when %(sort_key)s = 'customer' and %(descending)s then customer.email end desc,
-    case when %(sort_key)s = 'first_payment_month' and not %(descending)s then page_values.first_payment_month end asc,
-    case when %(sort_key)s = 'first_payment_month' and %(descending)s then page_values.first_payment_month end desc,
-    case when %(sort_key)s = 'last_payment_month' and not %(descending)s then page_values.last_payment_month end asc,
-    case when %(sort_key)s = 'last_payment_month' and %(descending)s then page_values.last_payment_month end desc,
-    case when %(sort_key)s = 'active_months' and not %(descending)s then page_values.active_months end asc,
-    case when %(sort_key)s = 'active_months' and %(descending)s then page_values.active_months end desc,
-    case when %(sort_key)s = 'total_net' and not %(descending)s then page_values.total_net end asc,
-    case when %(sort_key)s = 'total_net' and %(descending)s then page_values.total_net end desc,
-    case when %(sort_key)s = 'average_monthly_spend' and not %(descending)s then page_values.average_monthly_spend end asc,
-    case when %(sort_key)s = 'average_monthly_spend' and %(descending)s then page_values.average_monthly_spend end desc,
-    case when %(sort_key)s = 'predicted_remaining' and not %(descending)s then page_values.predicted_remaining end asc,
-    case when %(sort_key)s = 'predicted_remaining' and %(descending)s then page_values.predicted_remaining end desc,
-    page_values.customer_id
+    case when %(sort_key)s = 'first_payment_month' and not %(descending)s then customer_page.first_payment_month end asc,
+    case when %(sort_key)s = 'first_payment_month' and %(descending)s then customer_page.first_payment_month end desc,
+    case when %(sort_key)s = 'last_payment_month' and not %(descending)s then customer_page.last_payment_month end asc,
+    case when %(sort_key)s = 'last_payment_month' and %(descending)s then customer_page.last_payment_month end desc,
+    case when %(sort_key)s = 'active_months' and not %(descending)s then customer_page.active_months end asc,
+    case when %(sort_key)s = 'active_months' and %(descending)s then customer_page.active_months end desc,
+    case when %(sort_key)s = 'total_net' and not %(descending)s then customer_page.total_net end asc,
+    case when %(sort_key)s = 'total_net' and %(descending)s then customer_page.total_net end desc,
+    case when %(sort_key)s = 'average_monthly_spend' and not %(descending)s then customer_page.average_monthly_spend end asc,
+    case when %(sort_key)s = 'average_monthly_spend' and %(descending)s then customer_page.average_monthly_spend end desc,
+    case when %(sort_key)s = 'predicted_remaining' and not %(descending)s then customer_page.predicted_remaining end asc,
+    case when %(sort_key)s = 'predicted_remaining' and %(descending)s then customer_page.predicted_remaining end desc,
+    case when not %(customer_id_descending)s then customer_page.customer_id end asc,
+    case when %(customer_id_descending)s then customer_page.customer_id end desc

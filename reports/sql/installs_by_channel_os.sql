@@ -1,7 +1,7 @@
 -- purpose: installs over time by channel and OS
 -- grain: one row per calendar month (reporting time zone) per channel per OS with installs
 -- params: first_day, last_day (calendar dates in the reporting time zone), time_zone
--- Counted from fact_install_day (installs per day, channel and client, kept by the install
+-- Counted from fact_install_day (installs per day, channel and OS, kept by the install
 -- write path), then named: date_sk is the install's day in the reporting time zone, so the
 -- range is a range of dim_date days (bounds compared once per day, not once per row).
 with days_in_range as (
@@ -11,7 +11,7 @@ with days_in_range as (
 ),
 
 daily_installs as (
-    select days_in_range.month_start, install_day.channel_id, install_day.client_id, install_day.installs
+    select days_in_range.month_start, install_day.channel_id, install_day.os_name, install_day.installs
     from fact_install_day as install_day
     inner join days_in_range on days_in_range.date_sk = install_day.date_sk
 )
@@ -20,10 +20,9 @@ select
     daily_installs.month_start as month,
     channel.channel_name,
     coalesce(nullif(channel.channel_label, ''), channel.channel_name) as channel_label,
-    client.os_name,
+    daily_installs.os_name,
     sum(daily_installs.installs)::integer as installs
 from daily_installs
 inner join dim_channel as channel on channel.channel_sk = daily_installs.channel_id
-inner join dim_client as client on client.client_sk = daily_installs.client_id
-group by daily_installs.month_start, channel.channel_name, channel.channel_label, client.os_name
-order by month, channel.channel_name, client.os_name
+group by daily_installs.month_start, channel.channel_name, channel.channel_label, daily_installs.os_name
+order by month, channel.channel_name, daily_installs.os_name

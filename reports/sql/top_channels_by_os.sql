@@ -2,7 +2,7 @@
 -- grain: one row per channel (channels without installs included, ranked last)
 -- params: os_name (compared case-insensitively), row_limit, time_zone,
 --   first_day, last_day (optional calendar dates in the reporting time zone; null = unbounded)
--- Counted from fact_install_day (installs per day, channel and client, kept by the install
+-- Counted from fact_install_day (installs per day, channel and OS, kept by the install
 -- write path): date_sk is the install's day in the reporting time zone, so the day range is
 -- a range of dim_date days (bounds compared once per day, not once per row).
 with days_in_range as (
@@ -12,23 +12,16 @@ with days_in_range as (
         and (%(last_day)s::date is null or day.date <= %(last_day)s::date)
 ),
 
-channel_client_installs as (
-    select install_day.channel_id, install_day.client_id, sum(install_day.installs) as installs
-    from fact_install_day as install_day
-    inner join days_in_range on days_in_range.date_sk = install_day.date_sk
-    group by install_day.channel_id, install_day.client_id
-),
-
 channel_installs as (
     select
-        channel_client_installs.channel_id,
-        coalesce(sum(channel_client_installs.installs) filter (
-            where lower(client.os_name) = lower(%(os_name)s)
+        install_day.channel_id,
+        coalesce(sum(install_day.installs) filter (
+            where lower(install_day.os_name) = lower(%(os_name)s)
         ), 0) as os_installs,
-        sum(channel_client_installs.installs) as total_installs
-    from channel_client_installs
-    inner join dim_client as client on client.client_sk = channel_client_installs.client_id
-    group by channel_client_installs.channel_id
+        sum(install_day.installs) as total_installs
+    from fact_install_day as install_day
+    inner join days_in_range on days_in_range.date_sk = install_day.date_sk
+    group by install_day.channel_id
 )
 
 select

@@ -166,11 +166,18 @@ def warehouse_snapshot() -> dict:
 
 
 def report_aggregates_snapshot() -> dict:
-    """fact_month, fact_cohort_month, fact_follow_month and fact_customer_lifetime as plain dicts
+    """fact_month, fact_cohort_month, fact_follow_month, fact_customer_lifetime and
+    fact_last_payment_month as plain dicts
     keyed by their
     grain. All-zero aggregate rows mean "no activity" (delta maintenance can leave them
     where a full recompute writes none), so they are left out."""
-    from warehouse.models import FactCohortMonth, FactCustomerLifetime, FactFollowMonth, FactMonth
+    from warehouse.models import (
+        FactCohortMonth,
+        FactCustomerLifetime,
+        FactFollowMonth,
+        FactLastPaymentMonth,
+        FactMonth,
+    )
 
     def keyed(model, key, exclude=()):
         fields = [
@@ -191,4 +198,9 @@ def report_aggregates_snapshot() -> dict:
             FactFollowMonth, ["paid_month", "month"], exclude=("follow_month_sk",)
         ),
         "fact_customer_lifetime": keyed(FactCustomerLifetime, ["customer_id"]),
+        "fact_last_payment_month": keyed(
+            FactLastPaymentMonth,
+            ["last_payment_month", "last_activity_month"],
+            exclude=("last_payment_month_sk",),
+        ),
     }

@@ -39,7 +39,12 @@ WAREHOUSE_MODELS = [
     models.FactInstallDay,
 ]
 # One row per month (pair): fewer rows than ROWS_PER_TABLE here, so left out of the bound test.
-MONTHLY_AGGREGATE_MODELS = [models.FactMonth, models.FactCohortMonth, models.FactFollowMonth]
+MONTHLY_AGGREGATE_MODELS = [
+    models.FactMonth,
+    models.FactCohortMonth,
+    models.FactFollowMonth,
+    models.FactLastPaymentMonth,
+]
 # A changelist page: session, user, permissions, count, rows, the filters' value lists and the
 # date hierarchy. Independent of the number of rows, which is what this bound checks.
 MAX_QUERIES_PER_CHANGELIST = 16

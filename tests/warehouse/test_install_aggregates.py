@@ -2,7 +2,7 @@
 
 Every test compares the tables with the same aggregates worked out in plain Python from the
 source rows: each user's earliest install (ties: smaller install_id) and install counts per
-(day in the reporting time zone, channel, client), an install_id counting once (its first
+(day in the reporting time zone, channel, OS), an install_id counting once (its first
 stored version).
 """
 
@@ -28,7 +28,7 @@ def _client_key(row):
 
 
 def expected_aggregates(stored_rows, time_zone="UTC"):
-    """(acquisition by user, install counts by (date_sk, channel, client)) from the rows in
+    """(acquisition by user, install counts by (date_sk, channel, OS)) from the rows in
     the order they were stored; a repeated install_id keeps its first version."""
     zone = ZoneInfo(time_zone)
     first_version = {}
@@ -53,7 +53,7 @@ def expected_aggregates(stored_rows, time_zone="UTC"):
             current["install_id"],
         ):
             acquisition[row["user_id"]] = candidate
-        days[(date_sk, row["channel_name"], _client_key(row))] += 1
+        days[(date_sk, row["channel_name"], row["os_name"])] += 1
     return acquisition, dict(days)
 
 
@@ -82,17 +82,14 @@ def stored_aggregates():
         }
         cursor.execute(
             """
-            select install_day.date_sk, channel.channel_name,
-                client.os_name, client.app_name, client.app_version, client.device_name,
+            select install_day.date_sk, channel.channel_name, install_day.os_name,
                 install_day.installs
             from fact_install_day as install_day
             inner join dim_channel as channel on channel.channel_sk = install_day.channel_id
-            inner join dim_client as client on client.client_sk = install_day.client_id
             """
         )
         days = {
-            (date_sk, channel, tuple(client)): n
-            for date_sk, channel, *client, n in cursor.fetchall()
+            (date_sk, channel, os_name): n for date_sk, channel, os_name, n in cursor.fetchall()
         }
     return acquisition, days
 
@@ -199,10 +196,12 @@ def test_out_of_order_arrival_across_batches_and_imports(tmp_path):
 
 @pytest.mark.django_db
 def test_migration_fill_matches_the_write_path():
-    """0005's frozen SQL, run over installs already stored, gives what the write path kept."""
+    """The frozen SQL of 0005 (fact_user_acquisition) and 0012 (fact_install_day by OS), run
+    over installs already stored, gives what the write path kept."""
     from importlib import import_module
 
     migration = import_module("warehouse.migrations.0005_user_acquisition_install_day")
+    by_os = import_module("warehouse.migrations.0012_pages_at_scale")
     rows = FIRST_FILE + [
         install_row(
             "m-1", user_id="ann", installed_at="2025-02-01T00:00:00+00:00", channel_name="tv"
@@ -219,7 +218,7 @@ def test_migration_fill_matches_the_write_path():
         cursor.execute("delete from fact_user_acquisition")
         cursor.execute("delete from fact_install_day")
         cursor.execute(migration.FILL_USER_ACQUISITION)
-        cursor.execute(migration.FILL_INSTALL_DAY)
+        cursor.execute(by_os.FILL_INSTALL_DAY_BY_OS)
 
     assert stored_aggregates() == kept == expected_aggregates(rows)
 

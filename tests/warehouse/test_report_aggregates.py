@@ -1,4 +1,5 @@
-"""fact_month, fact_cohort_month, fact_follow_month and fact_customer_lifetime, delta-maintained
+"""fact_month, fact_cohort_month, fact_follow_month, fact_customer_lifetime and
+fact_last_payment_month, delta-maintained
 by per-customer
 refreshes (the webhook path), equal both a from-scratch recompute and a plain-Python
 computation from the same transactions."""
@@ -111,6 +112,12 @@ def expected_aggregates(tz) -> dict:
         for customer, months in months_of.items()
     }
 
+    # paying customers counted by (last paying month, last month with any movement)
+    last_payment_month = defaultdict(lambda: {"customers": 0})
+    for customer, months in months_of.items():
+        if paying[customer]:
+            last_payment_month[(max(paying[customer]), max(months))]["customers"] += 1
+
     def non_zero(table):
         return {key: dict(values) for key, values in table.items() if any(values.values())}
 
@@ -119,6 +126,7 @@ def expected_aggregates(tz) -> dict:
         "fact_cohort_month": non_zero(cohort_month),
         "fact_follow_month": non_zero(follow_month),
         "fact_customer_lifetime": lifetime,
+        "fact_last_payment_month": non_zero(last_payment_month),
     }
 
 

@@ -6,7 +6,7 @@ per-connection staging table, then set-based INSERT … ON CONFLICT into dim_cli
 and the fact table. The fact is keyed by install_id and never updated, so loading the same
 rows again changes nothing. The same statement keeps the channel reports' pre-aggregates
 for the installs it inserts: fact_user_acquisition (each user's earliest install) and
-fact_install_day (install counts per day, channel and client).
+fact_install_day (install counts per day, channel and OS).
 """
 
 import csv

@@ -1,7 +1,8 @@
 -- purpose: empty the report aggregates before a full recompute (the full form of each mart in
 --   warehouse/sql/marts/ fills them again in the same transaction)
 -- grain: fact_month (month), fact_cohort_month (cohort month x month), fact_follow_month
---   (paying month x month), fact_customer_lifetime (customer)
+--   (paying month x month), fact_last_payment_month (last paying month x last activity month),
+--   fact_customer_lifetime (customer)
 -- params: none
 with cleared_months as (
     delete from fact_month returning month
@@ -13,6 +14,10 @@ cleared_cohort_months as (
 
 cleared_follow_months as (
     delete from fact_follow_month returning month
+),
+
+cleared_last_payment_months as (
+    delete from fact_last_payment_month returning last_payment_month
 )
 
 delete from fact_customer_lifetime

@@ -5,6 +5,10 @@
 -- params: customer_ids (text[]; the delta form's customers), all_customers (bool)
 -- forms: delta = some customers (all_customers false): recompute their rows, delete those left
 --   without movement; full = everyone (all_customers true), after report_aggregates_clear
+-- Also keeps fact_last_payment_month (paying customers per last paying month and last activity
+-- month): +1 for each changed customer's new lifetime, -1 for their stored one, which every
+-- CTE of this statement still reads (one snapshot); the customers' advisory locks keep two
+-- refreshes of one customer apart, and the counts add up under concurrent refreshes.
 with customer_lifetimes as (
     select
         customer_month.customer_id,
@@ -45,6 +49,40 @@ lifetime_changes as (
         excluded.active_months, excluded.total_net
     )
     returning customer_id
+),
+
+-- the changed customers' lifetimes as stored before this statement
+previous_lifetimes as (
+    select lifetime.last_payment_month, lifetime.last_activity_month
+    from fact_customer_lifetime as lifetime
+    where (%(all_customers)s or lifetime.customer_id = any(%(customer_ids)s::text[]))
+        and lifetime.last_payment_month is not null
+),
+
+last_payment_month_changes as (
+    select last_payment_month, last_activity_month, sum(customers)::integer as customers
+    from (
+        select last_payment_month, last_activity_month, 1 as customers
+        from customer_lifetimes
+        where last_payment_month is not null
+        union all
+        select last_payment_month, last_activity_month, -1 as customers
+        from previous_lifetimes
+    ) as changes
+    group by last_payment_month, last_activity_month
+    having sum(customers) <> 0
+),
+
+last_payment_month_counts as (
+    insert into fact_last_payment_month as counts (
+        last_payment_month, last_activity_month, customers
+    )
+    select last_payment_month, last_activity_month, customers
+    from last_payment_month_changes
+    order by last_payment_month, last_activity_month
+    on conflict (last_payment_month, last_activity_month) do update
+        set customers = counts.customers + excluded.customers
+    returning last_payment_month
 ),
 
 -- customers left without any movement
