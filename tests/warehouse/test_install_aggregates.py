@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.urls import reverse
 
 from tests.warehouse.test_install_import import install_row, run_import, write_csv
@@ -405,3 +405,23 @@ def test_a_callback_racing_a_new_channel_is_stored_by_the_batch_path():
         )
         assert cursor.fetchall() == [("other group",)]  # the existing channel is kept
     assert stored_aggregates() == expected_aggregates([row])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_prepared_single_install_statement_survives_rollbacks_and_reconnections():
+    """install_upsert_one is prepared once per database session: after a rolled-back
+    transaction that prepared it, and on a new connection, single installs are stored."""
+    first, second, third = (
+        install_row(f"p-{n}", user_id="pia", installed_at=f"2025-07-0{n}T00:00:00+00:00")
+        for n in (3, 2, 1)
+    )
+    connection.close()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert installs.upsert_install(installs.clean_install_row(first)) is True
+        raise RuntimeError("the caller's transaction rolls back")
+    assert installs.upsert_install(installs.clean_install_row(second)) is True
+    connection.close()
+    assert installs.upsert_install(installs.clean_install_row(third)) is True
+    assert installs.upsert_install(installs.clean_install_row(third)) is False
+
+    assert stored_aggregates() == expected_aggregates([second, third])

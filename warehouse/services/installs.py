@@ -20,6 +20,7 @@ import queue
 import re
 import socket
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
@@ -543,14 +544,47 @@ def _in_background(items: Iterator, depth: int = 2) -> Iterator:
         producer.join(timeout=5)
 
 
+_UPSERT_ONE = "install_upsert_one"
+# The database connections (psycopg2's, one per session) that have prepared _UPSERT_ONE; a
+# prepared statement lives as long as its session, even when its transaction rolls back.
+_prepared_upsert_one: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+@functools.cache
+def _upsert_one_parameters() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql_files.load(_UPSERT_ONE))))
+
+
+@functools.cache
+def _upsert_one_statements() -> str:
+    """dim_date_fill, then the prepared install_upsert_one with the same named parameters."""
+    arguments = ", ".join(f"%({name})s" for name in _upsert_one_parameters())
+    return f"{sql_files.load('dim_date_fill')};\nexecute {_UPSERT_ONE}({arguments})"
+
+
+def _prepare_upsert_one(cursor) -> None:
+    """PREPARE install_upsert_one on this cursor's connection, once per session (each
+    parameter is cast in the statement, which gives PREPARE its type)."""
+    raw_connection = cursor.connection
+    if raw_connection in _prepared_upsert_one:
+        return
+    positions = {name: n for n, name in enumerate(_upsert_one_parameters(), start=1)}
+    body = re.sub(
+        r"%\((\w+)\)s", lambda match: f"${positions[match[1]]}", sql_files.load(_UPSERT_ONE)
+    )
+    cursor.execute(f"prepare {_UPSERT_ONE} as {body}".replace("%", "%%"), {})
+    _prepared_upsert_one.add(raw_connection)
+
+
 def upsert_install(cleaned: dict) -> bool:
     """Store one cleaned install (see clean_install_row). True if it was new, False if its
     install_id was already present (the stored row is then left unchanged).
 
     One install per call (the attribution callback): one round trip of two statements, the
-    day's dim_date row and install_upsert_one (dimensions, fact and install marts), instead
-    of the batch path's staging table and seven statements, whose planning was most of a
-    callback's cost. Values are bound as given (no COPY text)."""
+    day's dim_date row and install_upsert_one (dimensions, fact and install marts, prepared
+    once per connection), instead of the batch path's staging table and seven statements,
+    whose parsing and planning were most of a callback's cost. Values are bound as given
+    (no COPY text)."""
     day = date_sk(cleaned["installed_at"].astimezone(reporting_time_zone()))
     params = {name: cleaned[name] for name in _TEXT_FIELDS}
     params["installed_at"] = cleaned["installed_at"]
@@ -558,7 +592,8 @@ def upsert_install(cleaned: dict) -> bool:
     params["date_sk"] = day
     params["first_day"] = params["last_day"] = day_of_date_sk(day)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_statements("dim_date_fill", "install_upsert_one"), params)
+        _prepare_upsert_one(cursor)
+        cursor.execute(_upsert_one_statements(), params)
         new_installs, inserted = cursor.fetchone()
         if new_installs == inserted:
             return inserted == 1
