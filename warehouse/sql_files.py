@@ -10,7 +10,9 @@ run for a few ids; prepared, they are parsed and planned once per connection. Pa
 that are not ids or dates (the scope flags, the time zone, lock namespaces: bool, None, int,
 str) are folded into the prepared text as literals, so `%(all_rows)s or id = any(...)`
 becomes `false or id = any($1)` and the generic plan uses the
-indexes; lists and dates are bound at each EXECUTE. It pays with persistent connections
+indexes; lists and dates are bound at each EXECUTE. With `bind_all=True` every parameter is
+bound at EXECUTE (one statement whatever the values: the attribution callback's single
+install, whose values differ on every call). It pays with persistent connections
 (CONN_MAX_AGE > 0); with a new connection per request it costs what a plain statement does.
 Session-level prepared statements do not survive a transaction-pooling pgbouncer: set
 WAREHOUSE_PREPARED_STATEMENTS = False there (README, Write path).
@@ -43,7 +45,7 @@ def _bound_at_execute(value) -> bool:
     return isinstance(value, list | tuple | dt.date)
 
 
-def _call(cursor, connection, name, params, directory, prepared, preparing) -> tuple:
+def _call(cursor, connection, name, params, directory, prepared, preparing, bind_all) -> tuple:
     """(SQL, its arguments, the name it prepares or None) to run one file.
 
     `preparing`: the names the same round trip prepares before this call (a batch)."""
@@ -52,15 +54,18 @@ def _call(cursor, connection, name, params, directory, prepared, preparing) -> t
         return text, params, None
     bound: list[str] = []
 
+    def bound_at_execute(value) -> bool:
+        return bind_all or _bound_at_execute(value)
+
     def placeholder(match):
         key = match.group(1)
-        if not _bound_at_execute(params[key]):
+        if not bound_at_execute(params[key]):
             return match.group(0)  # a literal, quoted by mogrify below
         if key not in bound:
             bound.append(key)
         return f"${bound.index(key) + 1}"
 
-    constants = {key: value for key, value in params.items() if not _bound_at_execute(value)}
+    constants = {key: value for key, value in params.items() if not bound_at_execute(value)}
     body = cursor.mogrify(PLACEHOLDER.sub(placeholder, text), constants).decode()
     digest = hashlib.md5(body.encode()).hexdigest()[:12]  # noqa: S324 (a name, not security)
     statement = f"{name.replace('/', '__')}__{digest}"
@@ -82,12 +87,14 @@ def _call(cursor, connection, name, params, directory, prepared, preparing) -> t
     return run, [params[key] for key in bound], statement if new else None
 
 
-def _run_calls(cursor, connection, calls: list[tuple], directory: Path, prepared: bool):
+def _run_calls(
+    cursor, connection, calls: list[tuple], directory: Path, prepared: bool, bind_all=False
+):
     """Run (name, params) calls in one round trip; the last one's result is the cursor's."""
     pieces, preparing = [], []
     for name, params in calls:
         sql, arguments, new = _call(
-            cursor, connection, name, params, directory, prepared, preparing
+            cursor, connection, name, params, directory, prepared, preparing, bind_all
         )
         pieces.append((sql, arguments))
         if new:
@@ -184,10 +191,15 @@ def fetch_one(
     directory: Path = WAREHOUSE_SQL_DIR,
     using="default",
     prepared: bool = False,
+    bind_all: bool = False,
+    before: list[tuple[str, dict]] = (),
 ) -> dict:
-    """Run a statement that answers one row; returns it keyed by the column names."""
+    """Run a statement that answers one row; returns it keyed by the column names.
+
+    `before`: (name, params) statements run first, in the same round trip."""
     connection = connections[using]
     with connection.cursor() as cursor:
-        _run(cursor, connection, name, params, directory, prepared)
+        calls = [*before, (name, params)]
+        _run_calls(cursor, connection, calls, directory, prepared, bind_all)
         columns = [column.name for column in cursor.description]
         return dict(zip(columns, cursor.fetchone(), strict=True))

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.urls import reverse
 
 from tests.warehouse.test_install_import import install_row, run_import, write_csv
@@ -309,3 +309,122 @@ def test_refresh_recomputes_both_tables_from_the_installs(tmp_path):
     installs.refresh_install_aggregates()
 
     assert stored_aggregates() == expected_aggregates(FIRST_FILE + [bypass])
+
+
+@pytest.mark.django_db
+def test_mixed_import_and_callbacks_keep_what_a_full_refresh_computes(tmp_path):
+    """The write paths' deltas (the batch statement's and the single-install statement's)
+    agree with the marts' full form and with plain Python after a mixed load: new installs,
+    replays with other values, repeats within a batch, rejected lines, several batches,
+    single installs before and after."""
+    single_before = install_row(
+        "s-1", user_id="gus", installed_at="2025-03-03T03:00:00+00:00", channel_name="tv"
+    )
+    installs.upsert_install(installs.clean_install_row(single_before))
+    bad = dict(install_row("bad-1", user_id="ann"), installed_at="not a time")
+    mixed = [
+        *FIRST_FILE,
+        bad,
+        # a replay of the single install with an earlier time: changes nothing
+        dict(single_before, installed_at="2024-01-01T00:00:00+00:00"),
+        install_row("m-2", user_id="gus", installed_at="2025-03-02T00:00:00+00:00"),
+        install_row("m-3", user_id="hal", installed_at="2025-03-02T00:00:00+00:00"),
+        install_row("m-3", user_id="hal", installed_at="2025-01-02T00:00:00+00:00"),
+    ]
+    _, _, error = run_import(write_csv(tmp_path / "mixed.csv", mixed), "--batch-size", "3")
+    assert error is not None  # the rejected line: exit status 1, the rest stored
+    single_after = install_row(
+        "s-2", user_id="hal", installed_at="2025-03-01T00:00:00+00:00", channel_name="new"
+    )
+    assert installs.upsert_install(installs.clean_install_row(single_after)) is True
+    assert installs.upsert_install(installs.clean_install_row(single_after)) is False
+    stored_rows = [single_before, *(row for row in mixed if row is not bad), single_after]
+
+    kept = stored_aggregates()
+    installs.refresh_install_aggregates()
+
+    assert kept == stored_aggregates() == expected_aggregates(stored_rows)
+    assert kept[0]["gus"]["install_id"] == "m-2"
+    assert kept[0]["hal"]["install_id"] == "s-2"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_callback_racing_a_new_channel_is_stored_by_the_batch_path():
+    """install_upsert_one reads one snapshot: a channel committed by another writer after it
+    started is neither inserted nor seen, so the install is stored by the batch path."""
+    import psycopg2
+
+    row = install_row(
+        "race-1", user_id="ivy", installed_at="2025-06-01T00:00:00+00:00", channel_name="race"
+    )
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:  # the other writer's channel, not yet committed
+            cursor.execute(
+                "insert into dim_channel (channel_name, channel_group, channel_label) "
+                "values ('race', 'other group', 'Other label')"
+            )
+            cursor.execute("select pg_backend_pid()")
+            (other_pid,) = cursor.fetchone()
+        results, failures = [], []
+
+        def store():
+            try:
+                results.append(installs.upsert_install(installs.clean_install_row(row)))
+            except Exception as exc:  # reported to the test thread
+                failures.append(exc)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=store)
+        thread.start()
+        with connection.cursor() as cursor:  # wait until the callback waits for the channel
+            for _ in range(600):
+                cursor.execute(
+                    "select count(*) from pg_stat_activity "
+                    "where wait_event_type = 'Lock' and %s = any(pg_blocking_pids(pid))",
+                    [other_pid],
+                )
+                if cursor.fetchone()[0]:
+                    break
+                threading.Event().wait(0.05)
+            else:
+                pytest.fail("the callback never waited for the other writer's channel")
+        other.commit()
+        thread.join(timeout=60)
+    finally:
+        other.close()
+
+    assert (failures, results) == ([], [True])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "select channel.channel_group from fact_install as install "
+            "inner join dim_channel as channel on channel.channel_sk = install.channel_id "
+            "where install.install_id = 'race-1'"
+        )
+        assert cursor.fetchall() == [("other group",)]  # the existing channel is kept
+    assert stored_aggregates() == expected_aggregates([row])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_prepared_single_install_statement_survives_rollbacks_and_reconnections():
+    """install_upsert_one is prepared once per database session: after a rolled-back
+    transaction that prepared it, and on a new connection, single installs are stored."""
+    first, second, third = (
+        install_row(f"p-{n}", user_id="pia", installed_at=f"2025-07-0{n}T00:00:00+00:00")
+        for n in (3, 2, 1)
+    )
+    connection.close()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert installs.upsert_install(installs.clean_install_row(first)) is True
+        raise RuntimeError("the caller's transaction rolls back")
+    assert installs.upsert_install(installs.clean_install_row(second)) is True
+    with connection.cursor() as cursor:  # prepared on this session (warehouse/sql_files.py)
+        cursor.execute("select name from pg_prepared_statements")
+        names = [name for (name,) in cursor.fetchall()]
+    assert [name for name in names if name.startswith("install_upsert_one__")], names
+    connection.close()
+    assert installs.upsert_install(installs.clean_install_row(third)) is True
+    assert installs.upsert_install(installs.clean_install_row(third)) is False
+
+    assert stored_aggregates() == expected_aggregates([second, third])

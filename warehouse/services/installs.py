@@ -6,7 +6,8 @@ per-connection staging table, then set-based INSERT … ON CONFLICT into dim_cli
 and the fact table. The fact is keyed by install_id and never updated, so loading the same
 rows again changes nothing. The same statement keeps the channel reports' pre-aggregates
 for the installs it inserts: fact_user_acquisition (each user's earliest install) and
-fact_install_day (install counts per day, channel and OS).
+fact_install_day (install counts per day, channel and OS). The callback's single install
+takes a shorter path (`upsert_install`): one statement for dimensions, fact and marts.
 """
 
 import csv
@@ -492,8 +493,8 @@ def _load_batch(batch: _PreparedBatch) -> int:
                 "install_stage_facts",
             )
         )
-        inserted, inserted_install_ids = cursor.fetchone()
-        refresh_marts({change_set.INSTALLS: inserted_install_ids})
+        # install_stage_facts also adds the inserted installs to the install marts
+        (inserted,) = cursor.fetchone()
         return inserted
 
 
@@ -544,7 +545,38 @@ def _in_background(items: Iterator, depth: int = 2) -> Iterator:
 
 def upsert_install(cleaned: dict) -> bool:
     """Store one cleaned install (see clean_install_row). True if it was new, False if its
-    install_id was already present (the stored row is then left unchanged)."""
+    install_id was already present (the stored row is then left unchanged).
+
+    One install per call (the attribution callback): one round trip of two statements, the
+    day's dim_date row and install_upsert_one (dimensions, fact and install marts, prepared
+    once per connection), instead of the batch path's staging table and seven statements,
+    whose parsing and planning were most of a callback's cost. Values are bound as given
+    (no COPY text)."""
+    day = date_sk(cleaned["installed_at"].astimezone(reporting_time_zone()))
+    params = {name: cleaned[name] for name in _TEXT_FIELDS}
+    params["installed_at"] = cleaned["installed_at"]
+    params["ip_address"] = cleaned["ip_address"]
+    params["date_sk"] = day
+    params["first_day"] = params["last_day"] = day_of_date_sk(day)
+    with transaction.atomic():
+        # every value bound at EXECUTE: one prepared statement per session (sql_files.py)
+        counts = sql_files.fetch_one(
+            "install_upsert_one",
+            params,
+            before=[
+                (
+                    "dim_date_fill",
+                    {"first_day": params["first_day"], "last_day": params["last_day"]},
+                )
+            ],
+            prepared=True,
+            bind_all=True,
+        )
+        if counts["new_installs"] == counts["inserted_installs"]:
+            return counts["inserted_installs"] == 1
+    # New at the statement's start but not inserted: a concurrent writer committed its
+    # install_id, or its client or channel, meanwhile (see install_upsert_one.sql). The
+    # batch path's statements each see what is committed when they start.
     batch = _PreparedBatch(read=1)
     batch.stage(1, _plain_row(cleaned), reporting_time_zone())
     return _load_batch(batch) == 1

@@ -1,8 +1,10 @@
 -- purpose: insert the staged installs into fact_install; an install_id already
 --          present (or repeated within the batch) is left as it is, so re-imports change
---          nothing. Returns the installs actually inserted: the install marts
---          (fact_user_acquisition, fact_install_day) take them as their delta.
--- grain: one row per install_id (fact)
+--          nothing. The same statement adds the installs it inserted (its RETURNING rows) to
+--          the install marts fact_install_day and fact_user_acquisition: their delta form
+--          (marts/fact_install_day.sql, marts/fact_user_acquisition.sql, same rules) without
+--          probing fact_install again by install_id. Returns how many installs were inserted.
+-- grain: one row per install_id (fact); marts as in their files
 with inserted_installs as (
     insert into fact_install (
         install_id, user_id, device_id, installed_at, date_sk, client_id, channel_id,
@@ -37,10 +39,50 @@ with inserted_installs as (
         on channel.channel_name = stage.channel_name
     order by stage.line_number
     on conflict (install_id) do nothing
-    returning install_id
+    returning install_id, user_id, installed_at, date_sk, channel_id, client_id
+),
+
+-- marts/fact_install_day.sql's delta: rows incremented in key order (concurrent batches lock
+-- them in the same order)
+install_days as (
+    insert into fact_install_day as install_day (date_sk, channel_id, os_name, installs)
+    select
+        inserted_installs.date_sk, inserted_installs.channel_id, client.os_name,
+        count(*)::integer as installs
+    from inserted_installs
+    inner join dim_client as client on client.client_sk = inserted_installs.client_id
+    group by inserted_installs.date_sk, inserted_installs.channel_id, client.os_name
+    order by inserted_installs.date_sk, inserted_installs.channel_id, client.os_name
+    on conflict (date_sk, channel_id, os_name) do update
+        set installs = install_day.installs + excluded.installs
+),
+
+-- marts/fact_user_acquisition.sql's delta: each user's earliest new install replaces the
+-- stored one when earlier (ties: the smaller install_id), upserted in user order
+first_installs as (
+    select distinct on (user_id)
+        user_id, install_id, installed_at, date_sk, channel_id, client_id
+    from inserted_installs
+    order by user_id, installed_at, install_id
+),
+
+acquisitions as (
+    insert into fact_user_acquisition as acquisition (
+        user_id, install_id, installed_at, date_sk, channel_id, client_id
+    )
+    select user_id, install_id, installed_at, date_sk, channel_id, client_id
+    from first_installs
+    order by user_id
+    on conflict (user_id) do update
+        set
+            install_id = excluded.install_id,
+            installed_at = excluded.installed_at,
+            date_sk = excluded.date_sk,
+            channel_id = excluded.channel_id,
+            client_id = excluded.client_id
+        where (excluded.installed_at, excluded.install_id)
+            < (acquisition.installed_at, acquisition.install_id)
 )
 
-select
-    count(*)::integer as inserted_installs,
-    coalesce(array_agg(install_id order by install_id), '{}') as inserted_install_ids
+select count(*)::integer as inserted_installs
 from inserted_installs

@@ -1,6 +1,8 @@
 -- purpose: keep fact_install_day: installs per day, channel and OS
 -- grain: one row per (date_sk, channel_id, os_name) with installs
--- triggered by: installs inserted (change set kind installs: their install ids)
+-- triggered by: installs inserted (change set kind installs: their install ids); the write
+--   paths apply the same delta from their insert's RETURNING rows (install_stage_facts.sql,
+--   install_upsert_one.sql): keep the three in step
 -- params: install_ids (text[]; the delta form's new installs), all_installs (bool)
 -- forms: delta = the new installs (all_installs false) are added to their rows; full = every
 --   install (all_installs true), after install_aggregates_clear emptied the table

@@ -1,7 +1,9 @@
 -- purpose: keep fact_user_acquisition: each user's first install (earliest installed_at, ties
 --   broken by the smaller install_id), what the channel reports attribute a user to
 -- grain: one row per user_id
--- triggered by: installs inserted (change set kind installs: their install ids)
+-- triggered by: installs inserted (change set kind installs: their install ids); the write
+--   paths apply the same delta from their insert's RETURNING rows (install_stage_facts.sql,
+--   install_upsert_one.sql): keep the three in step
 -- params: install_ids (text[]; the delta form's new installs), all_installs (bool)
 -- forms: delta = the new installs (all_installs false): each of their users' earliest new
 --   install replaces the stored one when earlier; full = every install (all_installs true),
