@@ -320,6 +320,69 @@ _METRICS = [
         "money",
         "Average revenue per account: MRR / customers with MRR.",
     ),
+    Metric("customers_with_mrr", "Customers with MRR", "int", "Customers whose MRR is > 0."),
+    Metric("new_mrr", "New", "money", "MRR of customers' first MRR ever (from 0 to > 0)."),
+    Metric("new_customers", "New (customers)", "int", "Customers with a new movement."),
+    Metric(
+        "expansion_mrr",
+        "Expansion",
+        "money",
+        "MRR gained by customers who already had MRR (upgrade, more seats, a second "
+        "subscription, a discount ending).",
+    ),
+    Metric("expansion_customers", "Expansion (customers)", "int", "Customers with an expansion."),
+    Metric(
+        "reactivation_mrr",
+        "Reactivation",
+        "money",
+        "MRR of customers coming back from 0 after an earlier churn.",
+    ),
+    Metric(
+        "reactivation_customers",
+        "Reactivation (customers)",
+        "int",
+        "Customers with a reactivation.",
+    ),
+    Metric(
+        "contraction_mrr",
+        "Contraction",
+        "money",
+        "MRR lost by customers who keep some MRR (downgrade, fewer seats, cancelling one of "
+        "two subscriptions).",
+    ),
+    Metric(
+        "contraction_customers",
+        "Contraction (customers)",
+        "int",
+        "Customers with a contraction.",
+    ),
+    Metric("churn_mrr", "Churn", "money", "MRR lost by customers going to 0."),
+    Metric(
+        "mrr_churned_customers",
+        "Churn (customers)",
+        "int",
+        "Customers whose MRR went to 0 (CSV column `churned_customers` on the MRR page).",
+    ),
+    Metric(
+        "customer_churn_rate",
+        "Customer churn",
+        "rate",
+        "Customers who churned in the month / customers with MRR at the start of the month.",
+    ),
+    Metric(
+        "gross_mrr_churn_rate",
+        "Gross MRR churn",
+        "rate",
+        "(Contraction + churn MRR) / MRR at the start of the month.",
+    ),
+    Metric(
+        "net_mrr_churn_rate",
+        "Net MRR churn",
+        "rate",
+        "(Contraction + churn − expansion − reactivation MRR) / MRR at the start of the month.",
+    ),
+    Metric("mrr_before", "MRR before", "money", "A customer's MRR before a movement."),
+    Metric("mrr_after", "MRR after", "money", "A customer's MRR after a movement."),
 ]
 
 METRICS = {metric.key: metric for metric in _METRICS}

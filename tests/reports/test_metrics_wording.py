@@ -87,3 +87,32 @@ def test_a_cohort_matrix_labels_its_months_plus_k_with_the_metric_of_its_cells()
         assert [(c.key, c.label) for c in plus_k] == [("month_0", "+0"), ("month_1", "+1")]
         assert {c.kind for c in plus_k} == {METRICS[value_key].kind}
         assert_columns_use_the_glossary([c for c in table.columns if c not in plus_k])
+
+
+# The MRR page's columns whose CSV key differs from their metric's key.
+MRR_COLUMN_METRICS = {
+    "customers": "customers_with_mrr",
+    "churned_customers": "mrr_churned_customers",
+}
+
+
+@pytest.mark.django_db
+def test_mrr_tables_take_their_wording_from_the_glossary():
+    from reports.pages.mrr import mrr_page
+
+    page = mrr_page(
+        start=dt.date(2025, 1, 1),
+        end=dt.date(2025, 3, 1),
+        movement_month=dt.date(2025, 2, 1),
+        movement_type="expansion",
+    )
+    tables = {table.name: table for table in page["tables"]}
+    checked = 0
+    for name, inline in (("monthly", {"mrr"}), ("movements", {"date", "plan", "amount"})):
+        for column in tables[name].columns:
+            if column.key in DIMENSIONS or column.key in inline:
+                continue
+            entry = METRICS[MRR_COLUMN_METRICS.get(column.key, column.key)]
+            assert (column.label, column.kind) == (entry.label, entry.kind), column
+            checked += 1
+    assert checked == 20  # the monthly table's 18 metric columns, MRR before and after
