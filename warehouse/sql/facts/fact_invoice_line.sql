@@ -57,7 +57,13 @@ subscription_lines as (
         on lines.invoice_id = selected_invoices.invoice_id
     left join stg_stripe__prices as prices on prices.price_id = lines.price_id
     where
-        lines.subscription_item_id is not null
+        -- the selected invoices' ids as a filter, not only the join: it reaches
+        -- djstripe_invoice's key through the view, so a delta expands only these invoices
+        (
+            %(all_customers)s
+            or lines.invoice_id = any(array(select selected_invoices.invoice_id from selected_invoices))
+        )
+        and lines.subscription_item_id is not null
         and lines.line_id is not null
         and lines.period_start is not null
         and lines.period_end is not null
@@ -135,12 +141,17 @@ charge_settlements as (
             (charge.stripe_data -> 'balance_transaction' ->> 'exchange_rate')::numeric
         ) as exchange_rate
     from djstripe_charge as charge
-    left join djstripe_balancetransaction as balance
-        on balance.id = coalesce(
+    -- by id, per charge (the limit keeps it a lookup: a join read the whole table)
+    left join lateral (
+        select balance.currency, balance.stripe_data
+        from djstripe_balancetransaction as balance
+        where balance.id = coalesce(
             charge.balance_transaction_id,
             charge.stripe_data -> 'balance_transaction' ->> 'id',
             charge.stripe_data ->> 'balance_transaction'
         )
+        limit 1
+    ) as balance on true
     where charge.id in (select line_charges.rate_charge_id from line_charges)
 ),
 
