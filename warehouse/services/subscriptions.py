@@ -190,11 +190,15 @@ def _refresh_subscription_facts(ids: list[str] | None) -> None:
                 cursor.execute("select pg_advisory_xact_lock(hashtext(%s))", [customer_id])
     touched = set() if ids is None else _movement_months(ids)
     price_months = set() if ids is None else _change_months(ids)
-    execute("facts/dim_customer_invoice_stubs", scope)
-    execute("facts/fact_invoice_line", scope)
-    execute("facts/fact_mrr_change", scope)
-    execute("facts/fact_mrr_movement", scope)
-    execute("marts/mart_mrr_customer_month", scope)
+    # The delta form runs prepared: its generic plans reach the customers' rows by index
+    # (EXPLAIN-checked, docs/benchmarks.md "MRR flush per customer"), and fact_invoice_line
+    # costs more to plan than to run. The full form runs once, planned for all rows.
+    delta = ids is not None
+    execute("facts/dim_customer_invoice_stubs", scope, prepared=delta)
+    execute("facts/fact_invoice_line", scope, prepared=delta)
+    execute("facts/fact_mrr_change", scope, prepared=delta)
+    execute("facts/fact_mrr_movement", scope, prepared=delta)
+    execute("marts/mart_mrr_customer_month", scope, prepared=delta)
     if ids is None:
         execute("marts/mart_mrr_month_movement", {"all_months": True, "months": []})
         execute("marts/mart_mrr_cohort", {"all_cohorts": True, "cohorts": []})
@@ -205,11 +209,19 @@ def _refresh_subscription_facts(ids: list[str] | None) -> None:
     months = sorted({month for month, _ in touched})
     cohorts = sorted({cohort for _, cohort in touched})
     if months:
-        execute("marts/mart_mrr_month_movement", {"all_months": False, "months": months})
+        execute(
+            "marts/mart_mrr_month_movement",
+            {"all_months": False, "months": months},
+            prepared=True,
+        )
     if cohorts:
-        execute("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": cohorts})
+        execute("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": cohorts}, prepared=True)
     if price_months:
-        execute("marts/mart_mrr_price_month", {"all_months": False, "months": sorted(price_months)})
+        execute(
+            "marts/mart_mrr_price_month",
+            {"all_months": False, "months": sorted(price_months)},
+            prepared=True,
+        )
 
 
 def _movement_months(customer_ids: list[str]) -> set[tuple]:
@@ -219,7 +231,12 @@ def _movement_months(customer_ids: list[str]) -> set[tuple]:
 
 
 def _change_months(customer_ids: list[str]) -> set:
-    return {row[0] for row in fetch("facts/fact_mrr_change_months", {"customer_ids": customer_ids})}
+    return {
+        row[0]
+        for row in fetch(
+            "facts/fact_mrr_change_months", {"customer_ids": customer_ids}, prepared=True
+        )
+    }
 
 
 @transaction.atomic
