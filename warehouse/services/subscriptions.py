@@ -22,7 +22,7 @@ from django.db import connection, transaction
 
 from warehouse.calendar import reporting_time_zone_name
 from warehouse.services import change_set as changes
-from warehouse.sql_files import execute, fetch
+from warehouse.sql_files import execute, execute_all, fetch
 
 logger = logging.getLogger(__name__)
 
@@ -177,51 +177,63 @@ def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
 @transaction.atomic
 def _refresh_subscription_facts(ids: list[str] | None) -> None:
     scope = _scope(ids)
+    # The staging views unnest invoice JSON, which the planner guesses at 100 lines per
+    # invoice: a few thousand lines look like millions, and PostgreSQL would spend seconds
+    # JIT-compiling statements that run in milliseconds (docs/benchmarks.md).
+    setup = ["set local jit = off"]
     with connection.cursor() as cursor:
-        # The staging views unnest invoice JSON, which the planner guesses at 100 lines per
-        # invoice: a few thousand lines look like millions, and PostgreSQL would spend
-        # seconds JIT-compiling statements that run in milliseconds (docs/benchmarks.md).
-        cursor.execute("set local jit = off")
         if ids is None:
-            cursor.execute("select pg_advisory_xact_lock(%s, %s)", MRR_LOCK)
+            setup.append(cursor.mogrify("select pg_advisory_xact_lock(%s, %s)", MRR_LOCK).decode())
         else:
-            cursor.execute("select pg_advisory_xact_lock_shared(%s, %s)", MRR_LOCK)
-            for customer_id in ids:
-                cursor.execute("select pg_advisory_xact_lock(hashtext(%s))", [customer_id])
+            setup.append(
+                cursor.mogrify("select pg_advisory_xact_lock_shared(%s, %s)", MRR_LOCK).decode()
+            )
+            setup += [
+                cursor.mogrify("select pg_advisory_xact_lock(hashtext(%s))", [customer]).decode()
+                for customer in ids  # sorted: two flushes take their locks in the same order
+            ]
+        # one round trip, the statements in order
+        cursor.execute(";\n".join(setup))  # no parameters: psycopg2 leaves the text as is
     touched = set() if ids is None else _movement_months(ids)
     price_months = set() if ids is None else _change_months(ids)
     # The delta form runs prepared: its generic plans reach the customers' rows by index
     # (EXPLAIN-checked, docs/benchmarks.md "MRR flush per customer"), and fact_invoice_line
-    # costs more to plan than to run. The full form runs once, planned for all rows.
+    # costs more to plan than to run. The full form runs once, planned for all rows. The
+    # statements need no answer from each other: one round trip, run in order.
     delta = ids is not None
-    execute("facts/dim_customer_invoice_stubs", scope, prepared=delta)
-    execute("facts/fact_invoice_line", scope, prepared=delta)
-    execute("facts/fact_mrr_change", scope, prepared=delta)
-    execute("facts/fact_mrr_movement", scope, prepared=delta)
-    execute("marts/mart_mrr_customer_month", scope, prepared=delta)
+    execute_all(
+        [
+            ("facts/dim_customer_invoice_stubs", scope),
+            ("facts/fact_invoice_line", scope),
+            ("facts/fact_mrr_change", scope),
+            ("facts/fact_mrr_movement", scope),
+            ("marts/mart_mrr_customer_month", scope),
+        ],
+        prepared=delta,
+    )
     if ids is None:
-        execute("marts/mart_mrr_month_movement", {"all_months": True, "months": []})
-        execute("marts/mart_mrr_cohort", {"all_cohorts": True, "cohorts": []})
-        execute("marts/mart_mrr_price_month", {"all_months": True, "months": []})
+        execute_all(
+            [
+                ("marts/mart_mrr_month_movement", {"all_months": True, "months": []}),
+                ("marts/mart_mrr_cohort", {"all_cohorts": True, "cohorts": []}),
+                ("marts/mart_mrr_price_month", {"all_months": True, "months": []}),
+            ]
+        )
         return
     touched |= _movement_months(ids)
     price_months |= _change_months(ids)
     months = sorted({month for month, _ in touched})
     cohorts = sorted({cohort for _, cohort in touched})
+    marts = []
     if months:
-        execute(
-            "marts/mart_mrr_month_movement",
-            {"all_months": False, "months": months},
-            prepared=True,
-        )
+        marts.append(("marts/mart_mrr_month_movement", {"all_months": False, "months": months}))
     if cohorts:
-        execute("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": cohorts}, prepared=True)
+        marts.append(("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": cohorts}))
     if price_months:
-        execute(
-            "marts/mart_mrr_price_month",
-            {"all_months": False, "months": sorted(price_months)},
-            prepared=True,
+        marts.append(
+            ("marts/mart_mrr_price_month", {"all_months": False, "months": sorted(price_months)})
         )
+    execute_all(marts, prepared=True)
 
 
 def _movement_months(customer_ids: list[str]) -> set[tuple]:
