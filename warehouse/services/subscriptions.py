@@ -174,7 +174,9 @@ def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
     _refresh_subscription_facts(ids)
 
 
-@transaction.atomic
+# no savepoint: nothing catches its errors, the caller's transaction rolls back (a savepoint
+# pair is two round trips per subscription event)
+@transaction.atomic(savepoint=False)
 def _refresh_subscription_facts(ids: list[str] | None) -> None:
     scope = _scope(ids)
     # The staging views unnest invoice JSON, which the planner guesses at 100 lines per
@@ -194,8 +196,7 @@ def _refresh_subscription_facts(ids: list[str] | None) -> None:
             ]
         # one round trip, the statements in order
         cursor.execute(";\n".join(setup))  # no parameters: psycopg2 leaves the text as is
-    touched = set() if ids is None else _movement_months(ids)
-    price_months = set() if ids is None else _change_months(ids)
+    touched, price_months = (set(), set()) if ids is None else _mart_months(ids)
     # The delta form runs prepared: its generic plans reach the customers' rows by index
     # (EXPLAIN-checked, docs/benchmarks.md "MRR flush per customer"), and fact_invoice_line
     # costs more to plan than to run. The full form runs once, planned for all rows. The
@@ -220,8 +221,9 @@ def _refresh_subscription_facts(ids: list[str] | None) -> None:
             ]
         )
         return
-    touched |= _movement_months(ids)
-    price_months |= _change_months(ids)
+    touched_after, price_months_after = _mart_months(ids)
+    touched |= touched_after
+    price_months |= price_months_after
     months = sorted({month for month, _ in touched})
     cohorts = sorted({cohort for _, cohort in touched})
     marts = []
@@ -236,19 +238,11 @@ def _refresh_subscription_facts(ids: list[str] | None) -> None:
     execute_all(marts, prepared=True)
 
 
-def _movement_months(customer_ids: list[str]) -> set[tuple]:
-    return set(
-        fetch("facts/fact_mrr_movement_months", {"customer_ids": customer_ids}, prepared=True)
-    )
-
-
-def _change_months(customer_ids: list[str]) -> set:
-    return {
-        row[0]
-        for row in fetch(
-            "facts/fact_mrr_change_months", {"customer_ids": customer_ids}, prepared=True
-        )
-    }
+def _mart_months(customer_ids: list[str]) -> tuple[set[tuple], set]:
+    """The customers' (month, cohort month) pairs of MRR movements, and months of MRR changes."""
+    rows = fetch("facts/mrr_mart_months", {"customer_ids": customer_ids}, prepared=True)
+    movements = {(month, cohort) for source, month, cohort in rows if source == "movement"}
+    return movements, {month for source, month, _ in rows if source == "change"}
 
 
 @transaction.atomic
