@@ -22,7 +22,7 @@ from django.db import connection, transaction
 
 from warehouse.calendar import reporting_time_zone_name
 from warehouse.services import change_set as changes
-from warehouse.sql_files import execute, fetch
+from warehouse.sql_files import execute, execute_all, fetch
 
 logger = logging.getLogger(__name__)
 
@@ -174,52 +174,79 @@ def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
     _refresh_subscription_facts(ids)
 
 
-@transaction.atomic
+# no savepoint: nothing catches its errors, the caller's transaction rolls back (a savepoint
+# pair is two round trips per subscription event)
+@transaction.atomic(savepoint=False)
 def _refresh_subscription_facts(ids: list[str] | None) -> None:
     scope = _scope(ids)
+    # The staging views unnest invoice JSON, which the planner guesses at 100 lines per
+    # invoice: a few thousand lines look like millions, and PostgreSQL would spend seconds
+    # JIT-compiling statements that run in milliseconds (docs/benchmarks.md).
+    setup = ["set local jit = off"]
     with connection.cursor() as cursor:
-        # The staging views unnest invoice JSON, which the planner guesses at 100 lines per
-        # invoice: a few thousand lines look like millions, and PostgreSQL would spend
-        # seconds JIT-compiling statements that run in milliseconds (docs/benchmarks.md).
-        cursor.execute("set local jit = off")
         if ids is None:
-            cursor.execute("select pg_advisory_xact_lock(%s, %s)", MRR_LOCK)
+            setup.append(cursor.mogrify("select pg_advisory_xact_lock(%s, %s)", MRR_LOCK).decode())
         else:
-            cursor.execute("select pg_advisory_xact_lock_shared(%s, %s)", MRR_LOCK)
-            for customer_id in ids:
-                cursor.execute("select pg_advisory_xact_lock(hashtext(%s))", [customer_id])
-    touched = set() if ids is None else _movement_months(ids)
-    price_months = set() if ids is None else _change_months(ids)
-    execute("facts/dim_customer_invoice_stubs", scope)
-    execute("facts/fact_invoice_line", scope)
-    execute("facts/fact_mrr_change", scope)
-    execute("facts/fact_mrr_movement", scope)
-    execute("marts/mart_mrr_customer_month", scope)
+            # a few customers' rows by index: starting parallel workers would cost more than
+            # the statements (the generic plan of a look-up went parallel on a bloated table:
+            # 13 ms instead of 0.1 ms)
+            setup.append("set local max_parallel_workers_per_gather = 0")
+            setup.append(
+                cursor.mogrify("select pg_advisory_xact_lock_shared(%s, %s)", MRR_LOCK).decode()
+            )
+            setup += [
+                cursor.mogrify("select pg_advisory_xact_lock(hashtext(%s))", [customer]).decode()
+                for customer in ids  # sorted: two flushes take their locks in the same order
+            ]
+        # one round trip, the statements in order
+        cursor.execute(";\n".join(setup))  # no parameters: psycopg2 leaves the text as is
+    touched, price_months = (set(), set()) if ids is None else _mart_months(ids)
+    # The delta form runs prepared: its generic plans reach the customers' rows by index
+    # (EXPLAIN-checked, docs/benchmarks.md "MRR flush per customer"), and fact_invoice_line
+    # costs more to plan than to run. The full form runs once, planned for all rows. The
+    # statements need no answer from each other: one round trip, run in order.
+    delta = ids is not None
+    execute_all(
+        [
+            ("facts/dim_customer_invoice_stubs", scope),
+            ("facts/fact_invoice_line", scope),
+            ("facts/fact_mrr_change", scope),
+            ("facts/fact_mrr_movement", scope),
+            ("marts/mart_mrr_customer_month", scope),
+        ],
+        prepared=delta,
+    )
     if ids is None:
-        execute("marts/mart_mrr_month_movement", {"all_months": True, "months": []})
-        execute("marts/mart_mrr_cohort", {"all_cohorts": True, "cohorts": []})
-        execute("marts/mart_mrr_price_month", {"all_months": True, "months": []})
+        execute_all(
+            [
+                ("marts/mart_mrr_month_movement", {"all_months": True, "months": []}),
+                ("marts/mart_mrr_cohort", {"all_cohorts": True, "cohorts": []}),
+                ("marts/mart_mrr_price_month", {"all_months": True, "months": []}),
+            ]
+        )
         return
-    touched |= _movement_months(ids)
-    price_months |= _change_months(ids)
+    touched_after, price_months_after = _mart_months(ids)
+    touched |= touched_after
+    price_months |= price_months_after
     months = sorted({month for month, _ in touched})
     cohorts = sorted({cohort for _, cohort in touched})
+    marts = []
     if months:
-        execute("marts/mart_mrr_month_movement", {"all_months": False, "months": months})
+        marts.append(("marts/mart_mrr_month_movement", {"all_months": False, "months": months}))
     if cohorts:
-        execute("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": cohorts})
+        marts.append(("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": cohorts}))
     if price_months:
-        execute("marts/mart_mrr_price_month", {"all_months": False, "months": sorted(price_months)})
+        marts.append(
+            ("marts/mart_mrr_price_month", {"all_months": False, "months": sorted(price_months)})
+        )
+    execute_all(marts, prepared=True)
 
 
-def _movement_months(customer_ids: list[str]) -> set[tuple]:
-    return set(
-        fetch("facts/fact_mrr_movement_months", {"customer_ids": customer_ids}, prepared=True)
-    )
-
-
-def _change_months(customer_ids: list[str]) -> set:
-    return {row[0] for row in fetch("facts/fact_mrr_change_months", {"customer_ids": customer_ids})}
+def _mart_months(customer_ids: list[str]) -> tuple[set[tuple], set]:
+    """The customers' (month, cohort month) pairs of MRR movements, and months of MRR changes."""
+    rows = fetch("facts/mrr_mart_months", {"customer_ids": customer_ids}, prepared=True)
+    movements = {(month, cohort) for source, month, cohort in rows if source == "movement"}
+    return movements, {month for source, month, _ in rows if source == "change"}
 
 
 @transaction.atomic

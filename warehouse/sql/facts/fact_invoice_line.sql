@@ -23,23 +23,21 @@ with selected_invoices as (
         and invoices.status not in ('void', 'deleted', '')
 ),
 
-subscription_lines as (
+-- the selected invoices' lines, materialized: the view's estimate of 100 lines per invoice
+-- (its JSON expansion) would otherwise put the prices' join inside the per-invoice loop
+invoice_lines as materialized (
     select
         lines.line_id,
         selected_invoices.invoice_id,
         selected_invoices.customer_id,
         coalesce(lines.subscription_id, selected_invoices.subscription_id) as subscription_id,
         lines.subscription_item_id,
-        coalesce(lines.price_id, '') as price_id,
-        coalesce(lines.product_id, prices.product_id, '') as product_id,
+        lines.price_id,
+        lines.product_id,
         coalesce(lines.currency, selected_invoices.currency) as currency,
         lines.period_start,
         lines.period_end,
         lines.is_proration,
-        lines.is_proration and lines.amount < 0 as is_credit,
-        coalesce(prices.is_recurring, false)
-        and (not lines.is_proration or lines.amount <= 0 or prices.unit_amount_decimal is not null)
-            as is_recurring,
         lines.quantity,
         lines.amount,
         lines.discount_amount,
@@ -48,19 +46,55 @@ subscription_lines as (
         selected_invoices.created as invoice_created,
         selected_invoices.paid_at as invoice_paid_at,
         case when selected_invoices.status = 'paid' then selected_invoices.charge_id end
-            as charge_id,
-        prices.unit_amount_decimal,
-        prices.month_factor_numerator,
-        prices.month_factor_denominator
+            as charge_id
     from selected_invoices
     inner join stg_stripe__invoice_lines as lines
         on lines.invoice_id = selected_invoices.invoice_id
-    left join stg_stripe__prices as prices on prices.price_id = lines.price_id
     where
-        lines.subscription_item_id is not null
+        -- the selected invoices' ids as a filter, not only the join: it reaches
+        -- djstripe_invoice's key through the view, so a delta expands only these invoices
+        (
+            %(all_customers)s
+            or lines.invoice_id = any(array(select selected_invoices.invoice_id from selected_invoices))
+        )
+        and lines.subscription_item_id is not null
         and lines.line_id is not null
         and lines.period_start is not null
         and lines.period_end is not null
+),
+
+subscription_lines as (
+    select
+        invoice_lines.line_id,
+        invoice_lines.invoice_id,
+        invoice_lines.customer_id,
+        invoice_lines.subscription_id,
+        invoice_lines.subscription_item_id,
+        coalesce(invoice_lines.price_id, '') as price_id,
+        coalesce(invoice_lines.product_id, prices.product_id, '') as product_id,
+        invoice_lines.currency,
+        invoice_lines.period_start,
+        invoice_lines.period_end,
+        invoice_lines.is_proration,
+        invoice_lines.is_proration and invoice_lines.amount < 0 as is_credit,
+        coalesce(prices.is_recurring, false)
+        and (
+            not invoice_lines.is_proration or invoice_lines.amount <= 0
+            or prices.unit_amount_decimal is not null
+        ) as is_recurring,
+        invoice_lines.quantity,
+        invoice_lines.amount,
+        invoice_lines.discount_amount,
+        invoice_lines.inclusive_tax_amount,
+        invoice_lines.invoice_status,
+        invoice_lines.invoice_created,
+        invoice_lines.invoice_paid_at,
+        invoice_lines.charge_id,
+        prices.unit_amount_decimal,
+        prices.month_factor_numerator,
+        prices.month_factor_denominator
+    from invoice_lines
+    left join stg_stripe__prices as prices on prices.price_id = invoice_lines.price_id
 ),
 
 line_rates as (
@@ -135,12 +169,17 @@ charge_settlements as (
             (charge.stripe_data -> 'balance_transaction' ->> 'exchange_rate')::numeric
         ) as exchange_rate
     from djstripe_charge as charge
-    left join djstripe_balancetransaction as balance
-        on balance.id = coalesce(
+    -- by id, per charge (the limit keeps it a lookup: a join read the whole table)
+    left join lateral (
+        select balance.currency, balance.stripe_data
+        from djstripe_balancetransaction as balance
+        where balance.id = coalesce(
             charge.balance_transaction_id,
             charge.stripe_data -> 'balance_transaction' ->> 'id',
             charge.stripe_data ->> 'balance_transaction'
         )
+        limit 1
+    ) as balance on true
     where charge.id in (select line_charges.rate_charge_id from line_charges)
 ),
 

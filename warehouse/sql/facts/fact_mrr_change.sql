@@ -40,9 +40,11 @@ subscription_states as (
         subscriptions.cancel_at,
         subscriptions.current_item_ids
     from stg_stripe__subscriptions as subscriptions
-    where subscriptions.subscription_id in (
-        select customer_lines.subscription_id from customer_lines
-    )
+    -- the ids as an array: the filter reaches djstripe_subscription's key (a semi-join
+    -- re-read the whole table per line)
+    where subscriptions.subscription_id = any(array(
+        select distinct customer_lines.subscription_id from customer_lines
+    ))
 ),
 
 -- lines of subscriptions that ever started (incomplete ones never did), before the end

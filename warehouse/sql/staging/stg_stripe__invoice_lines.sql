@@ -4,57 +4,13 @@
 --   with the pre-basil top-level fields as fallbacks
 -- grain: one row per invoice line
 -- params: none (a view, created by migration)
+-- Per invoice, not per view: the lines are a LATERAL subquery of the invoice row, so a filter or
+-- join on invoice_id is one on djstripe_invoice's key and reaches its index (a union-all CTE
+-- over every invoice's expanded JSON kept a delta's filter out and expanded them all).
 create or replace view stg_stripe__invoice_lines as
-with invoices as not materialized (
-    select invoice.id, invoice.stripe_data
-    from djstripe_invoice as invoice
-),
-
-embedded_lines as (
-    select invoices.id as invoice_id, line.value as line
-    from invoices
-    cross join lateral jsonb_array_elements(
-        case
-            when jsonb_typeof(invoices.stripe_data -> 'lines' -> 'data') = 'array'
-                then invoices.stripe_data -> 'lines' -> 'data'
-            else '[]'::jsonb
-        end
-    ) as line (value)
-),
-
--- only for invoices whose JSON holds the first page of their lines (`has_more`); the
--- expression index djstripe_lineitem_invoice_idx finds them
-stored_lines as (
-    select invoices.id as invoice_id, item.stripe_data as line
-    from invoices
-    inner join djstripe_lineitem as item on (item.stripe_data ->> 'invoice') = invoices.id
-    where
-        (invoices.stripe_data -> 'lines' ->> 'has_more')::boolean
-        and not exists (
-            select 1
-            from jsonb_array_elements(invoices.stripe_data -> 'lines' -> 'data') as embedded (line)
-            where embedded.line ->> 'id' = item.id
-        )
-),
-
-all_lines as (
-    select embedded_lines.invoice_id, embedded_lines.line from embedded_lines
-    union all
-    select stored_lines.invoice_id, stored_lines.line from stored_lines
-),
-
-parsed_lines as (
-    select
-        all_lines.line ->> 'id' as line_id,
-        all_lines.invoice_id,
-        all_lines.line -> 'parent' -> 'subscription_item_details' as item_details,
-        all_lines.line
-    from all_lines
-)
-
 select
     parsed_lines.line_id,
-    parsed_lines.invoice_id,
+    invoice.id as invoice_id,
     coalesce(
         parsed_lines.item_details ->> 'subscription',
         parsed_lines.line -> 'subscription' ->> 'id',
@@ -119,4 +75,33 @@ select
         ) as tax (value)
         where (tax.value ->> 'inclusive')::boolean
     ), 0) as inclusive_tax_amount
-from parsed_lines
+from djstripe_invoice as invoice
+cross join lateral (
+    select embedded.line
+    from jsonb_array_elements(
+        case
+            when jsonb_typeof(invoice.stripe_data -> 'lines' -> 'data') = 'array'
+                then invoice.stripe_data -> 'lines' -> 'data'
+            else '[]'::jsonb
+        end
+    ) as embedded (line)
+    union all
+    -- only for invoices whose JSON holds the first page of their lines (`has_more`); the
+    -- expression index djstripe_lineitem_invoice_idx finds them
+    select item.stripe_data as line
+    from djstripe_lineitem as item
+    where
+        (invoice.stripe_data -> 'lines' ->> 'has_more')::boolean
+        and (item.stripe_data ->> 'invoice') = invoice.id
+        and not exists (
+            select 1
+            from jsonb_array_elements(invoice.stripe_data -> 'lines' -> 'data') as embedded (line)
+            where embedded.line ->> 'id' = item.id
+        )
+) as all_lines
+cross join lateral (
+    select
+        all_lines.line ->> 'id' as line_id,
+        all_lines.line -> 'parent' -> 'subscription_item_details' as item_details,
+        all_lines.line
+) as parsed_lines

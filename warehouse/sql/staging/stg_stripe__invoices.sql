@@ -9,24 +9,6 @@ with invoices as not materialized (
     select invoice.id, invoice.customer_id, invoice.stripe_data, invoice.created,
         invoice.livemode
     from djstripe_invoice as invoice
-),
-
-paid_payments as not materialized (
-    select distinct on (invoices.id)
-        invoices.id as invoice_id,
-        payment.value -> 'payment' as payment
-    from invoices
-    cross join lateral jsonb_array_elements(
-        case
-            when jsonb_typeof(invoices.stripe_data -> 'payments' -> 'data') = 'array'
-                then invoices.stripe_data -> 'payments' -> 'data'
-            else '[]'::jsonb
-        end
-    ) as payment (value)
-    where payment.value ->> 'status' = 'paid'
-    order by
-        invoices.id,
-        (payment.value -> 'status_transitions' ->> 'paid_at')::bigint desc nulls last
 )
 
 select
@@ -63,4 +45,18 @@ select
     ) as charge_id,
     invoices.livemode
 from invoices
-left join paid_payments on paid_payments.invoice_id = invoices.id
+-- the invoice's latest paid payment, per invoice (LATERAL): a filter on the invoice reaches
+-- djstripe_invoice's indexes (a DISTINCT ON over all invoices' payments blocked it)
+left join lateral (
+    select payment.value -> 'payment' as payment
+    from jsonb_array_elements(
+        case
+            when jsonb_typeof(invoices.stripe_data -> 'payments' -> 'data') = 'array'
+                then invoices.stripe_data -> 'payments' -> 'data'
+            else '[]'::jsonb
+        end
+    ) as payment (value)
+    where payment.value ->> 'status' = 'paid'
+    order by (payment.value -> 'status_transitions' ->> 'paid_at')::bigint desc nulls last
+    limit 1
+) as paid_payments on true
