@@ -17,7 +17,7 @@ CREATE_VIEWS = ";\n".join(sql_files.load(f"staging/{name}") for name in VIEWS)
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("warehouse", "0011_mrr_price_month"),
+        ("warehouse", "0012_pages_at_scale"),
     ]
 
     operations = [
