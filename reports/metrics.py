@@ -322,7 +322,12 @@ _METRICS = [
     ),
     Metric("customers_with_mrr", "Customers with MRR", "int", "Customers whose MRR is > 0."),
     Metric("new_mrr", "New", "money", "MRR of customers' first MRR ever (from 0 to > 0)."),
-    Metric("new_customers", "New (customers)", "int", "Customers with a new movement."),
+    Metric(
+        "mrr_new_customers",
+        "New (customers)",
+        "int",
+        "Customers with a new movement (CSV column `new_customers` on the MRR page).",
+    ),
     Metric(
         "expansion_mrr",
         "Expansion",
@@ -386,6 +391,7 @@ _METRICS = [
 ]
 
 METRICS = {metric.key: metric for metric in _METRICS}
+assert len(METRICS) == len(_METRICS), "two metrics share a key"
 
 
 def metric(key: str) -> Metric:

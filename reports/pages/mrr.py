@@ -106,7 +106,7 @@ def mrr_page(
             Column.of("arr"),
             Column.of("customers_with_mrr", key="customers"),
             Column.of("new_mrr"),
-            Column.of("new_customers"),
+            Column.of("mrr_new_customers", key="new_customers"),
             Column.of("expansion_mrr"),
             Column.of("expansion_customers"),
             Column.of("reactivation_mrr"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.metrics import METRICS, glossary_markdown
+from reports.metrics import _METRICS, METRICS, glossary_markdown
 from reports.pages.cohorts import _matrix_table, cohorts_page
 from reports.pages.ltv import ltv_page
 from reports.tables import Column
@@ -92,8 +92,14 @@ def test_a_cohort_matrix_labels_its_months_plus_k_with_the_metric_of_its_cells()
 # The MRR page's columns whose CSV key differs from their metric's key.
 MRR_COLUMN_METRICS = {
     "customers": "customers_with_mrr",
+    "new_customers": "mrr_new_customers",
     "churned_customers": "mrr_churned_customers",
 }
+
+
+def test_every_metric_has_its_own_key():
+    keys = [entry.key for entry in _METRICS]
+    assert len(set(keys)) == len(keys)
 
 
 @pytest.mark.django_db
