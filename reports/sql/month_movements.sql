@@ -10,10 +10,10 @@
 --   those, the ones whose status is now won / lost. Dispute fees (fees on the dispute's
 --   balance transactions) are apart from processing fees (fees on charges and refunds).
 -- Reads fact_month for whole months' charges (pre-aggregated) and fact_transaction for the
--- refund and dispute movements (fact_txn_non_charge_idx), and for the charges of months to
--- date (movements of known customers, like fact_customer_month): those by an index-only scan
--- of fact_txn_charge_cover_idx, since a month's charges lie on about as many heap pages as
--- there are charges.
+-- refund and dispute movements, and for the charges of months to date (movements of known
+-- customers, like fact_customer_month): by index-only scans of fact_txn_non_charge_cover_idx
+-- and fact_txn_charge_cover_idx, since a month's movements lie on about as many heap pages
+-- as there are movements.
 with range_bounds as materialized (
     select
         (%(first_month)s::date)::timestamp at time zone %(time_zone)s as range_start,
