@@ -170,12 +170,30 @@ class FactTransaction(models.Model):
         indexes = [
             models.Index(fields=["occurred_at"], name="fact_txn_occurred_idx"),
             models.Index(fields=["customer", "occurred_at"], name="fact_txn_customer_idx"),
-            # refunds and dispute movements by time (a few percent of the rows): the overview's
-            # and home's refunds and disputes read them without scanning every charge
+            # refunds and dispute movements by time (a few percent of the rows), with the
+            # columns the overview's and home's refunds and disputes sum: an index-only scan
+            # that reads neither the charges nor one heap page per movement
             models.Index(
                 fields=["occurred_at"],
+                include=[
+                    "transaction_type",
+                    "stripe_id",
+                    "status",
+                    "customer",
+                    "settlement_amount",
+                    "amount",
+                    "fee",
+                ],
                 condition=~models.Q(transaction_type="charge"),
-                name="fact_txn_non_charge_idx",
+                name="fact_txn_non_charge_cover_idx",
+            ),
+            # charges by time with the columns the home page's "to date" comparison sums: an
+            # index-only scan, since a month's charges lie on about one heap page each
+            models.Index(
+                fields=["occurred_at"],
+                include=["customer", "status", "settlement_amount", "amount", "fee"],
+                condition=models.Q(transaction_type="charge"),
+                name="fact_txn_charge_cover_idx",
             ),
         ]
 

@@ -10,8 +10,10 @@
 --   those, the ones whose status is now won / lost. Dispute fees (fees on the dispute's
 --   balance transactions) are apart from processing fees (fees on charges and refunds).
 -- Reads fact_month for whole months' charges (pre-aggregated) and fact_transaction for the
--- refund and dispute movements, and for every movement of months to date (movements of known
--- customers, like fact_customer_month).
+-- refund and dispute movements, and for the charges of months to date (movements of known
+-- customers, like fact_customer_month): by index-only scans of fact_txn_non_charge_cover_idx
+-- and fact_txn_charge_cover_idx, since a month's movements lie on about as many heap pages
+-- as there are movements.
 with range_bounds as materialized (
     select
         (%(first_month)s::date)::timestamp at time zone %(time_zone)s as range_start,
@@ -46,11 +48,11 @@ other_movements as (
         )
 ),
 
--- every movement of the first days of the months, when comparing months to date
-movements_to_date as (
+-- the charges of the first days of the months, when comparing months to date (their
+-- refunds and disputes are in other_movements, read with the same days)
+charges_to_date as (
     select
         txn.customer_id,
-        txn.transaction_type,
         txn.status,
         date_trunc('month', txn.occurred_at at time zone %(time_zone)s)::date as month,
         -- the balance transaction's settlement amount; the charged amount until it is known
@@ -59,38 +61,22 @@ movements_to_date as (
     from fact_transaction as txn
     cross join range_bounds
     where %(through_day)s::integer is not null
+        and txn.transaction_type = 'charge'
         and txn.occurred_at >= range_bounds.range_start
         and txn.occurred_at < range_bounds.range_end
         and txn.customer_id is not null
         and extract(day from txn.occurred_at at time zone %(time_zone)s) <= %(through_day)s::integer
 ),
 
--- charges per month: pre-aggregated in fact_month for whole months, counted for months to
--- date; fees as fact_month sums them (succeeded charges, refunds and disputes)
-month_charges as (
-    select
-        month_row.month,
-        month_row.gross,
-        month_row.paying_customers,
-        month_row.charge_count as succeeded_charges,
-        month_row.failed_charge_count as failed_charges,
-        month_row.fees
-    from fact_month as month_row
-    where %(through_day)s::integer is null
-        and month_row.month between %(first_month)s::date and %(last_month)s::date
-    union all
+charge_totals_to_date as (
     select
         month,
-        coalesce(sum(settled_amount) filter (
-            where transaction_type = 'charge' and status = 'succeeded'
-        ), 0) as gross,
-        count(distinct customer_id) filter (
-            where transaction_type = 'charge' and status = 'succeeded'
-        ) as paying_customers,
-        count(*) filter (where transaction_type = 'charge' and status = 'succeeded') as succeeded_charges,
-        count(*) filter (where transaction_type = 'charge' and status = 'failed') as failed_charges,
-        coalesce(sum(fee) filter (where transaction_type <> 'charge' or status = 'succeeded'), 0) as fees
-    from movements_to_date
+        coalesce(sum(settled_amount) filter (where status = 'succeeded'), 0) as gross,
+        count(distinct customer_id) filter (where status = 'succeeded') as paying_customers,
+        count(*) filter (where status = 'succeeded') as succeeded_charges,
+        count(*) filter (where status = 'failed') as failed_charges,
+        coalesce(sum(fee) filter (where status = 'succeeded'), 0) as fees
+    from charges_to_date
     group by month
 ),
 
@@ -110,9 +96,37 @@ month_other_totals as (
         sum(settled_amount) filter (where transaction_type = 'dispute_reinstatement') as dispute_funds_reinstated,
         sum(fee) filter (
             where transaction_type in ('dispute_withdrawal', 'dispute_reinstatement')
-        ) as dispute_fees
+        ) as dispute_fees,
+        sum(fee) as fees
     from other_movements
     group by month
+),
+
+-- charges per month: pre-aggregated in fact_month for whole months, counted for months to
+-- date; fees as fact_month sums them (succeeded charges, refunds and disputes)
+month_charges as (
+    select
+        month_row.month,
+        month_row.gross,
+        month_row.paying_customers,
+        month_row.charge_count as succeeded_charges,
+        month_row.failed_charge_count as failed_charges,
+        month_row.fees
+    from fact_month as month_row
+    where %(through_day)s::integer is null
+        and month_row.month between %(first_month)s::date and %(last_month)s::date
+    union all
+    -- a month to date with refunds or disputes but no charge yet still has their fees
+    select
+        coalesce(charge_totals.month, other.month) as month,
+        coalesce(charge_totals.gross, 0) as gross,
+        coalesce(charge_totals.paying_customers, 0) as paying_customers,
+        coalesce(charge_totals.succeeded_charges, 0) as succeeded_charges,
+        coalesce(charge_totals.failed_charges, 0) as failed_charges,
+        coalesce(charge_totals.fees, 0) + coalesce(other.fees, 0) as fees
+    from charge_totals_to_date as charge_totals
+    full join month_other_totals as other on other.month = charge_totals.month
+    where %(through_day)s::integer is not null
 ),
 
 month_figures as (

@@ -73,11 +73,11 @@ def local(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(ZoneInfo(TIME_ZONE))
 
 
-def expected_month(month: dt.date, through_day: int | None = None) -> dict:
-    """Every column of month_movements for one month, from MOVES alone."""
+def expected_month(month: dt.date, through_day: int | None = None, moves=MOVES) -> dict:
+    """Every column of month_movements for one month, from `moves` (MOVES) alone."""
     moves = [
         m
-        for m in MOVES
+        for m in moves
         if (local(m.at).year, local(m.at).month) == (month.year, month.month)
         and (through_day is None or local(m.at).day <= through_day)
     ]
@@ -121,11 +121,9 @@ def expected_month(month: dt.date, through_day: int | None = None) -> dict:
     }
 
 
-@pytest.fixture
-def history(settings):
-    settings.TIME_ZONE = TIME_ZONE
+def store(moves) -> dict:
     customers = {}
-    for move in MOVES:
+    for move in moves:
         if move.customer not in customers:
             customers[move.customer] = DimCustomerFactory(stripe_id=f"cus_{move.customer}")
         FactTransactionFactory(
@@ -140,6 +138,12 @@ def history(settings):
         )
     services.refresh_customer_months()
     return customers
+
+
+@pytest.fixture
+def history(settings):
+    settings.TIME_ZONE = TIME_ZONE
+    return store(MOVES)
 
 
 def test_each_months_refunds_and_disputes_match_the_plain_computation(history):
@@ -172,6 +176,24 @@ def test_to_date_keeps_only_the_same_days_of_each_month(history):
     assert april_to_10th == expected_month(APRIL, through_day=10)
     assert april_to_10th["dispute_funds_reinstated"] == 10000
     assert april_to_10th["dispute_funds_withdrawn"] == 0
+
+
+def test_a_month_to_date_with_refunds_but_no_charge_yet_keeps_their_fees(settings):
+    # month_movements reads the charges to date apart from the refunds and disputes: a month
+    # whose first days have only a refund (with a fee) must still count that fee
+    settings.TIME_ZONE = TIME_ZONE
+    may = dt.date(2025, 5, 1)
+    moves = [
+        Move("gus", "ch_gus1", T.CHARGE, utc(2025, 4, 20, 15), 6000, fee=204),
+        Move("gus", "re_gus1", T.REFUND, utc(2025, 5, 3, 15), -6000, fee=25),
+        Move("gus", "ch_gus2", T.CHARGE, utc(2025, 5, 20, 15), 3000, fee=117),
+    ]
+    store(moves)
+
+    (may_to_10th,) = TransactionReport.objects.month_movements(may, may, through_day=10)
+
+    assert may_to_10th == expected_month(may, through_day=10, moves=moves)
+    assert may_to_10th["processing_fees"] == 25
 
 
 def test_overview_columns_are_the_months_exact_values(history, manager_client):
