@@ -32,6 +32,7 @@ from warehouse.calendar import date_sk, day_of_date_sk, reporting_time_zone
 from warehouse.install_format import INSTALL_FIELDS, REQUIRED_FIELDS  # noqa: F401  (re-exported)
 from warehouse.models import DimChannel, DimClient, FactInstall
 from warehouse.services import change_set
+from warehouse.services.dim_date import dim_date_fill_params
 from warehouse.services.marts import refresh_marts
 
 # Plain text fields: everything but the timestamp and the IP address, which are parsed.
@@ -557,18 +558,13 @@ def upsert_install(cleaned: dict) -> bool:
     params["installed_at"] = cleaned["installed_at"]
     params["ip_address"] = cleaned["ip_address"]
     params["date_sk"] = day
-    params["first_day"] = params["last_day"] = day_of_date_sk(day)
+    install_day = day_of_date_sk(day)
     with transaction.atomic():
         # every value bound at EXECUTE: one prepared statement per session (sql_files.py)
         counts = sql_files.fetch_one(
             "install_upsert_one",
             params,
-            before=[
-                (
-                    "dim_date_fill",
-                    {"first_day": params["first_day"], "last_day": params["last_day"]},
-                )
-            ],
+            before=[("dim_date_fill", dim_date_fill_params(install_day, install_day))],
             prepared=True,
             bind_all=True,
         )
