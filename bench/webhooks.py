@@ -496,9 +496,9 @@ def run(
     rounds: int = 4,
     api_delay_ms: int = 150,
     in_process_charges: int = 200,
-    # 20: the simulated business the double loads stays under aiohttp's 1 MB request limit
-    # (20 customers: 0.86 MB; 60 were refused with a 413)
-    subscription_customers: int = 20,
+    # 60 customers (about 2.6 MB for the double to load, under its 64 MB load limit):
+    # about 130 subscription events a side, so the p50s rest on more than a few dozen events
+    subscription_customers: int = 60,
     warm_up: int = 5,
     compare_unprepared: bool = False,
 ) -> dict:
@@ -663,7 +663,7 @@ def main(argv=None):
 
     parser = argparse.ArgumentParser(description="in-process webhook overhead, off vs on")
     parser.add_argument("--charges", type=int, default=200)
-    parser.add_argument("--customers", type=int, default=20, help="subscription customers")
+    parser.add_argument("--customers", type=int, default=60, help="subscription customers")
     parser.add_argument("--warm-up", type=int, default=5, help="unmeasured events per label")
     parser.add_argument(
         "--compare-unprepared",

@@ -360,6 +360,7 @@ def build_app() -> web.Application:
         app.router.add_post("/_config/read_delay", configure_read_delay)
         app.router.add_post("/_test/objects/{object}/{id}", set_object_fields)
         billing_double.install(app)
+        billing_double.lift_load_size_limit(app)
         app._stripe_dwh_routes = True
     # localstripe pickles its whole store to one shared /tmp file after every write;
     # that is slow at scale and lets parallel instances overwrite each other's state.

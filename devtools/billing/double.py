@@ -61,6 +61,7 @@ LOADABLE = (LISTED | RETRIEVED_ONLY | {"events"}) - {
     "refunds",
 }
 MAX_LOAD_BYTES = 64 * 1024 * 1024
+LOAD_PATH = "/_test/billing/objects"
 
 collections: dict[str, dict[str, dict]] = {name: {} for name in LISTED | RETRIEVED_ONLY}
 _by_id: dict[str, dict] = {}
@@ -289,6 +290,19 @@ async def load_objects(request: web.Request) -> web.Response:
 
 
 @web.middleware
+async def load_size_middleware(request: web.Request, handler):
+    """Let the load route read up to MAX_LOAD_BYTES.
+
+    aiohttp refuses any body over its 1 MB default (`client_max_size`, fixed when
+    localstripe made its application), and the event log reads every body before the
+    route does, so the limit is lifted on the request itself, outermost, for this path only.
+    """
+    if request.method == "POST" and request.path == LOAD_PATH:
+        request = request.clone(client_max_size=MAX_LOAD_BYTES)
+    return await handler(request)
+
+
+@web.middleware
 async def billing_middleware(request: web.Request, handler):
     if request.method == "DELETE" and request.path == "/_config/data":
         clear()
@@ -355,4 +369,9 @@ def install(app: web.Application) -> None:
     asks) and the double's Stripe-shaped errors wrap it.
     """
     app.middlewares.append(billing_middleware)
-    app.router.add_post("/_test/billing/objects", load_objects)
+    app.router.add_post(LOAD_PATH, load_objects)
+
+
+def lift_load_size_limit(app: web.Application) -> None:
+    """Put `load_size_middleware` outermost; call after every other middleware is in."""
+    app.middlewares.insert(0, load_size_middleware)

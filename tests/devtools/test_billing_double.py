@@ -168,3 +168,19 @@ def test_djstripe_sync_models_lists_billing_from_the_double(loaded):
     assert Coupon.objects.count() == 1
     assert Subscription.objects.count() == 2
     assert Invoice.objects.count() == len(objects["invoices"])
+
+
+def test_a_load_over_aiohttps_one_megabyte_default_is_accepted(empty_stripe_double):
+    # A simulated business of 60 customers is about 2.6 MB; aiohttp refuses bodies over 1 MB
+    # unless the double lifts the limit for its load route.
+    objects = scenario().objects()
+    customer = objects["customers"][0]
+    customer["description"] = "x" * (2 * 1024 * 1024)
+    response = requests.post(
+        f"{empty_stripe_double}/_test/billing/objects",
+        json=objects,
+        timeout=60,
+        auth=(stripe.api_key, ""),
+    )
+    assert response.status_code == 200, response.text
+    assert len(stripe.Customer.retrieve(customer["id"]).description) == 2 * 1024 * 1024
