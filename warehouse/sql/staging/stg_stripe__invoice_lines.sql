@@ -41,9 +41,8 @@ select
     to_timestamp((parsed_lines.line -> 'period' ->> 'end')::bigint) as period_end,
     coalesce((parsed_lines.line ->> 'quantity')::bigint, 0) as quantity,
     parsed_lines.line_amount + coalesce(folded_discounts.discount_amount, 0) as amount,
-    coalesce(
-        folded_discounts.discount_amount, parsed_lines.line_discount_amount
-    ) as discount_amount,
+    parsed_lines.line_discount_amount
+    + coalesce(folded_discounts.discount_amount, 0) as discount_amount,
     -- tax included in `amount` (basil+ `taxes`, pre-basil `tax_amounts`); exclusive tax is not
     -- in `amount`
     coalesce((
@@ -123,26 +122,36 @@ cross join lateral (
         ), 0) as line_discount_amount
 ) as parsed_lines
 -- The discount folded into a charging proration (`included`): on the line's invoice item,
--- found by its unique Stripe id (one index look-up per line; dj-stripe syncs invoice items
--- on their own, so the view re-reads it whenever either changes). Null when the line is not
--- in the included form: not a proration, a credit (it counts 0 either way), its own discount
--- amounts already itemized, or no folded discount.
-left join lateral (
-    select sum((discount.value ->> 'amount')::bigint)::bigint as discount_amount
-    from djstripe_invoiceitem as invoice_item
-    cross join lateral jsonb_array_elements(
+-- found by its unique Stripe id (an index look-up; dj-stripe syncs invoice items on their
+-- own, so the view re-reads it whenever either changes). Null when the line is not in the
+-- included form: not a proration, a credit (it counts 0 either way), its own discount
+-- amounts already itemized, or no folded discount. A CASE, so that only those lines look
+-- (a lateral aggregate per line cost a full read 1.5-2x, docs/benchmarks.md).
+cross join lateral (
+    select
         case
             when
-                jsonb_typeof(invoice_item.stripe_data -> 'proration_details' -> 'discount_amounts')
-                = 'array'
-                then invoice_item.stripe_data -> 'proration_details' -> 'discount_amounts'
-            else '[]'::jsonb
-        end
-    ) as discount (value)
-    where
-        invoice_item.id = parsed_lines.invoice_item_id
-        and parsed_lines.is_proration
-        and parsed_lines.line_amount > 0
-        and parsed_lines.line_discount_amount = 0
-    having sum((discount.value ->> 'amount')::bigint) > 0
-) as folded_discounts on true
+                parsed_lines.is_proration
+                and parsed_lines.line_amount > 0
+                and parsed_lines.line_discount_amount = 0
+                then (
+                    select sum((discount.value ->> 'amount')::bigint)::bigint
+                    from djstripe_invoiceitem as invoice_item
+                    cross join lateral jsonb_array_elements(
+                        case
+                            when
+                                jsonb_typeof(
+                                    invoice_item.stripe_data -> 'proration_details'
+                                    -> 'discount_amounts'
+                                ) = 'array'
+                                then
+                                    invoice_item.stripe_data -> 'proration_details'
+                                    -> 'discount_amounts'
+                            else '[]'::jsonb
+                        end
+                    ) as discount (value)
+                    where invoice_item.id = parsed_lines.invoice_item_id
+                    having sum((discount.value ->> 'amount')::bigint) > 0
+                )
+        end as discount_amount
+) as folded_discounts
