@@ -150,6 +150,6 @@ def _write_chunk(generator, sim, buffers, fact, price_pk, owners, cursor) -> Non
     for invoice in sim.invoices.values():
         add("djstripe_invoice", sim.expanded_invoice(invoice))
     for invoiceitem in sim.invoiceitems.values():
-        add("djstripe_invoiceitem", invoiceitem)
+        add("djstripe_invoiceitem", sim.expanded_invoiceitem(invoiceitem))
     for buffer in [*buffers.values(), fact]:
         buffer.maybe_flush(cursor)

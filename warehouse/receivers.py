@@ -99,6 +99,18 @@ def invoice_deleted(sender, instance, **kwargs):
     changes.record(subscriptions.SUBSCRIPTION_CUSTOMER, [instance.customer_id])
 
 
+@receiver(post_save, sender=djstripe_models.InvoiceItem, dispatch_uid="warehouse_invoice_item")
+@receiver(
+    post_delete, sender=djstripe_models.InvoiceItem, dispatch_uid="warehouse_invoice_item_deleted"
+)
+def invoice_item_changed(sender, instance, raw=False, **kwargs):
+    """A proration's invoice item holds the discount Stripe folded into the line's amount
+    (stg_stripe__invoice_lines reads it): synced before or after its invoice, its customer's
+    MRR is re-read."""
+    if not raw:
+        changes.record(subscriptions.SUBSCRIPTION_CUSTOMER, [instance.customer_id])
+
+
 @receiver(djstripe_signals.WEBHOOK_SIGNALS["plan.created"], dispatch_uid="wh_plan_created")
 @receiver(djstripe_signals.WEBHOOK_SIGNALS["plan.updated"], dispatch_uid="wh_plan_updated")
 @receiver(djstripe_signals.WEBHOOK_SIGNALS["plan.deleted"], dispatch_uid="wh_plan_deleted")

@@ -55,7 +55,9 @@ Objects (`objects()`; as the API returns them, ids not expanded except where not
   (the invoice payments, as when expanded); no `charge`, `payment_intent`, `paid`,
   `subscription`;
 - invoice item (pending prorations and one-off items): `pricing`, `parent.
-  subscription_details`, `proration`, `period`, `invoice` once invoiced;
+  subscription_details`, `proration`, `proration_details.discount_amounts` (a
+  proration's percent-off discounts), `discounts` (ids), `period`, `invoice` once
+  invoiced;
 - invoice payment: `payment` {type "payment_intent", payment_intent}, amount_requested,
   amount_paid, status open / paid / canceled; payment intent; charge (one per attempt,
   failed or succeeded, `payment_intent` set, no `invoice`), its balance transaction
@@ -70,6 +72,15 @@ Rules (each chosen to match Stripe; where simplified, said so):
 - Proration: amount × (period end − change time) / (period length), by the second,
   rounded half away from zero, credit and debit computed separately; proration lines are
   not discountable (as Stripe says); changes during a trial are not prorated.
+- Proration discounts: the subscription's running percent-off discounts take their
+  percent of each proration (credit and debit), rounded half up, signed like the amount;
+  in Stripe's default form (`proration_discounts="included"`) the invoice item's and the
+  line's amount are net, the line lists the discounts with `discount_amounts` of 0 and the
+  invoice item's `proration_details.discount_amounts` hold them; with `subscribe(...,
+  proration_discounts="itemized")` (billing mode flexible) the amounts are gross and the
+  line's `discount_amounts` hold the discount (also in the invoice's totals). Amount-off
+  coupons leave prorations undiscounted (a simplification: how Stripe spreads a fixed
+  amount over prorations is not modelled).
 - Discounts: percent off per discountable line, rounded half up; amount off once per
   invoice, shared between the lines in proportion with the remainder on the last line,
   only in its own currency. A repeating discount ends N calendar months after it started;

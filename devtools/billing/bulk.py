@@ -3,8 +3,9 @@
 For bulk loading by COPY (the benchmark generator): `rows(table, obj)` gives the values of
 `COLUMNS[table]` for one object, the same values dj-stripe 2.11's sync writes (compared
 with it in tests/devtools/test_billing_bulk.py); `djstripe_id` and the account column are
-left to their defaults. Invoices are written as dj-stripe retrieves them (discounts
-expanded: pass `BillingSimulator.expanded_invoice(...)`), charges with their balance
+left to their defaults. Invoices and invoice items are written as dj-stripe retrieves them
+(discounts expanded: pass `BillingSimulator.expanded_invoice(...)` and
+`expanded_invoiceitem(...)`), charges with their balance
 transaction expanded. Links that dj-stripe leaves NULL at API version 2026-05-27.dahlia
 stay NULL (invoice subscription, charge and payment intent; invoice item price and
 subscription); line items are not rows (dj-stripe keeps them in the invoice's JSON).

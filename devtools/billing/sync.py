@@ -92,5 +92,10 @@ def sync_objects(simulator, api_key: str, customer_ids=None) -> dict[str, int]:
         [i for i in objects["invoices"] if mine(i)],
         lambda invoice: as_stripe_object(simulator.expanded_invoice(invoice)),
     )
-    sync(InvoiceItem, "invoiceitems", [i for i in objects["invoiceitems"] if mine(i)])
+    sync(
+        InvoiceItem,
+        "invoiceitems",
+        [i for i in objects["invoiceitems"] if mine(i)],
+        lambda invoiceitem: as_stripe_object(simulator.expanded_invoiceitem(invoiceitem)),
+    )
     return counts

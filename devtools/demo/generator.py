@@ -180,7 +180,7 @@ class _Demo:
         result.discounts = new["discounts"]
         result.payment_intents = new["payment_intents"]
         result.invoices = [sim.expanded_invoice(i) for i in new["invoices"]]
-        result.invoiceitems = new["invoiceitems"]
+        result.invoiceitems = [sim.expanded_invoiceitem(i) for i in new["invoiceitems"]]
         for charge in new["charges"]:
             decorate_charge(charge, self.cards[charge["payment_method"]], customer)
             result.charges.append(charge)

@@ -42,6 +42,7 @@ def test_bulk_rows_equal_what_sync_from_stripe_data_stores(stripe_unreachable, d
     sync_objects(sim, settings.STRIPE_TEST_SECRET_KEY)
     objects = sim.objects()
     objects["invoices"] = [sim.expanded_invoice(i) for i in objects["invoices"]]
+    objects["invoiceitems"] = [sim.expanded_invoiceitem(i) for i in objects["invoiceitems"]]
     objects["subscription_items"] = [
         item for s in objects["subscriptions"] for item in s["items"]["data"]
     ]

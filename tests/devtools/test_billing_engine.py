@@ -433,3 +433,66 @@ def test_catalog_changes_are_events_and_a_deleted_coupon_keeps_discounting(catal
     assert [i["total"] for i in sub_invoices(sim, sub)] == [1080, 1080]
     with pytest.raises(ValueError):
         sim.update_price(prices["monthly"], at=at(2025, 2, 3), unit_amount=1)
+
+
+@pytest.mark.parametrize("form", ["included", "itemized"])
+def test_percent_off_discounts_prorations_included_or_itemized(catalog, form):
+    sim, prices = catalog
+    fifth_off = sim.coupon(percent_off=20, duration="forever")
+    sub = sim.subscribe(
+        "cus_a",
+        [(prices["monthly"], 1)],
+        at=at(2025, 4, 1),
+        coupon=fifth_off,
+        proration_discounts=form,
+    )
+    sim.change_price(sub, at=at(2025, 4, 21), price=prices["monthly_plus"])
+    sim.advance(at(2025, 5, 2))
+    renewal = sub_invoices(sim, sub)[1]
+    discount_id = renewal["discounts"][0]
+    prorations = [
+        line
+        for line in lines_of(renewal)
+        if line["parent"]["subscription_item_details"]["proration"]
+    ]
+    # 10 of 30 days: credit 1200 × 1/3 = 400 gross, 80 off; debit 3000 × 1/3 = 1000, 200 off
+    items = [
+        sim.invoiceitems[line["parent"]["subscription_item_details"]["invoice_item"]]
+        for line in prorations
+    ]
+    assert [i["proration_details"]["discount_amounts"] for i in items] == [
+        [{"amount": -80, "discount": discount_id}],
+        [{"amount": 200, "discount": discount_id}],
+    ]
+    assert all(i["discounts"] == [discount_id] and i["invoice"] == renewal["id"] for i in items)
+    assert [line["discounts"] for line in prorations] == [[discount_id]] * 2
+    if form == "included":
+        assert [line["amount"] for line in prorations] == [-320, 800]
+        assert [i["amount"] for i in items] == [-320, 800]
+        assert [line["discount_amounts"] for line in prorations] == [
+            [{"amount": 0, "discount": discount_id}]
+        ] * 2
+    else:
+        assert [line["amount"] for line in prorations] == [-400, 1000]
+        assert [i["amount"] for i in items] == [-400, 1000]
+        assert [line["discount_amounts"][0]["amount"] for line in prorations] == [-80, 200]
+    # either way the customer pays the same: 80 % of everything
+    assert renewal["total"] == -320 + 800 + 2400
+    subscription = next(s for s in sim.objects()["subscriptions"] if s["id"] == sub)
+    assert subscription["billing_mode"]["type"] == ("flexible" if form == "itemized" else "classic")
+
+
+def test_amount_off_coupons_leave_prorations_undiscounted(catalog):
+    sim, prices = catalog
+    off = sim.coupon(amount_off=150, currency="eur", duration="forever")
+    sub = sim.subscribe("cus_a", [(prices["monthly"], 1)], at=at(2025, 4, 1), coupon=off)
+    sim.change_price(sub, at=at(2025, 4, 21), price=prices["monthly_plus"])
+    items = [i for i in sim.invoiceitems.values() if i["customer"] == "cus_a"]
+    assert [i["amount"] for i in items] == [-400, 1000]
+    assert all(i["proration_details"]["discount_amounts"] == [] for i in items)
+
+
+def test_proration_discounts_form_is_checked(catalog):
+    sim, prices = catalog
+    with pytest.raises(ValueError, match="proration_discounts"):
+        sim.subscribe("cus_a", [(prices["monthly"], 1)], at=at(2025, 4, 1), proration_discounts="x")

@@ -6,7 +6,13 @@ balance transactions) that paid them, in the shapes of API 2025-03-31.basil and 
   (subscription, subscription item, `proration`), not top-level price/plan/subscription;
 - invoices carry `parent.subscription_details` and `payments` (invoice payment objects),
   not `subscription`, `charge`, `payment_intent` or `paid`;
-- discounts are `discounts` arrays, with `discount_amounts` on each line.
+- discounts are `discounts` arrays, with `discount_amounts` on each line;
+- a price or quantity change's proration lines come from invoice items (the line's
+  `parent.subscription_item_details.invoice_item`); under a percent-off coupon they are
+  discounted in Stripe's default `included` form (the line's amount already discounted, its
+  `discount_amounts` at 0, the discount on the invoice item's
+  `proration_details.discount_amounts`) or, for a subscription created with
+  `proration_discounts="itemized"`, with the gross amount and the line's `discount_amounts`.
 
 Each method records what Stripe would hold after the action; `objects()` returns them in the
 order dj-stripe can sync them. Plain data: the tests' oracle reads the same dicts.
@@ -55,6 +61,7 @@ class Sub:
     coupon: dict | None = None
     coupon_invoices_left: int | None = None  # None: forever
     discount_id: str | None = None
+    proration_discounts: str = "included"  # billing_mode.flexible.proration_discounts
     pending_lines: list[dict] = field(default_factory=list)
 
     @property
@@ -77,6 +84,7 @@ class Billing:
         self.customers: dict[str, dict] = {}
         self.subscriptions: dict[str, Sub] = {}
         self.invoices: dict[str, dict] = {}
+        self.invoiceitems: dict[str, dict] = {}
         self.charges: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
         self.rates: dict[str, Decimal] = {}
@@ -217,7 +225,10 @@ class Billing:
         coupon: dict | None = None,
         pay: bool = True,
         status: str | None = None,
+        proration_discounts: str = "included",
     ) -> Sub:
+        if proration_discounts not in ("included", "itemized"):
+            raise ValueError("proration_discounts is 'included' or 'itemized'")
         sub_id = self._id("sub")
         sub_items = [Item(self._id("si"), price, quantity) for price, quantity in items]
         data = {
@@ -249,6 +260,7 @@ class Billing:
             sub_items[0].price["recurring"]["interval_count"],
         )
         sub = Sub(data, sub_items, start, add_interval(start, interval, count))
+        sub.proration_discounts = proration_discounts
         if coupon is not None:
             sub.coupon = coupon
             sub.discount_id = self._id("di")
@@ -332,6 +344,8 @@ class Billing:
             proration=True,
             amount=int((item.price["unit_amount"] * item.quantity * fraction).to_integral_value()),
         )
+        for line in (credit, charge):
+            self._proration_invoice_item(sub, line, at)
         if invoice_now:
             self._invoice(
                 sub, at, [[credit, charge]], pay=True, billing_reason="subscription_update"
@@ -339,6 +353,80 @@ class Billing:
         else:
             sub.pending_lines += [credit, charge]
         self._sync_items(sub)
+
+    def _discount_object(self, sub: Sub, at: dt.datetime) -> dict:
+        return {
+            "id": sub.discount_id,
+            "object": "discount",
+            "checkout_session": None,
+            "customer": sub.data["customer"],
+            "end": None,
+            "invoice": None,
+            "invoice_item": None,
+            "promotion_code": None,
+            "source": {"coupon": sub.coupon["id"], "type": "coupon"},
+            "start": sub.data["start_date"],
+            "subscription": sub.id,
+            "subscription_item": None,
+        }
+
+    def _proration_invoice_item(self, sub: Sub, line: dict, at: dt.datetime) -> dict:
+        """The invoice item behind a proration line, and the subscription's percent-off
+        coupon on both. Amount-off coupons leave prorations undiscounted (as
+        docs/metrics.md says of the warehouse's reading)."""
+        gross = line["amount"]
+        discounts = []
+        coupon = sub.coupon
+        coupon_running = coupon is not None and (
+            sub.coupon_invoices_left is None or sub.coupon_invoices_left > 0
+        )
+        if coupon_running and coupon["percent_off"] is not None:
+            # signed like the line: a credit's discount is negative (amount - discount = net)
+            off = int(
+                (Decimal(gross) * Decimal(str(coupon["percent_off"])) / 100).to_integral_value()
+            )
+            discounts = [{"amount": off, "discount": sub.discount_id}]
+            line["discounts"] = [sub.discount_id]
+            if sub.proration_discounts == "itemized":
+                line["discount_amounts"] = [dict(d) for d in discounts]
+            else:  # included: the line's amount is net, its discount amounts 0
+                line["amount"] = gross - off
+                line["discount_amounts"] = [{"amount": 0, "discount": sub.discount_id}]
+        item = {
+            "id": self._id("ii"),
+            "object": "invoiceitem",
+            "amount": line["amount"],
+            "currency": line["currency"],
+            "customer": sub.data["customer"],
+            "date": ts(at),
+            "description": line["description"],
+            "discountable": False,
+            # as dj-stripe retrieves an invoice item: expand=["discounts"]
+            "discounts": [self._discount_object(sub, at) for _ in line["discounts"]],
+            "invoice": None,
+            "livemode": False,
+            "metadata": {},
+            "net_amount": gross - sum(d["amount"] for d in discounts),
+            "parent": {
+                "subscription_details": {
+                    "subscription": sub.id,
+                    "subscription_item": line["parent"]["subscription_item_details"][
+                        "subscription_item"
+                    ],
+                },
+                "type": "subscription_details",
+            },
+            "period": dict(line["period"]),
+            "pricing": dict(line["pricing"]),
+            "proration": True,
+            "proration_details": {"credited_items": None, "discount_amounts": discounts},
+            "quantity": line["quantity"],
+            "tax_rates": [],
+            "test_clock": None,
+        }
+        self.invoiceitems[item["id"]] = item
+        line["parent"]["subscription_item_details"]["invoice_item"] = item["id"]
+        return item
 
     def add_item(self, sub: Sub, price: dict, quantity: int, at: dt.datetime) -> Item:
         """A new item mid-period, charged for the remaining time at once."""
@@ -473,6 +561,9 @@ class Billing:
         invoice_id = self._id("in")
         for line in lines:
             line["invoice"] = invoice_id
+            invoice_item = line["parent"]["subscription_item_details"]["invoice_item"]
+            if invoice_item:
+                self.invoiceitems[invoice_item]["invoice"] = invoice_id
         currency = sub.items[0].price["currency"]
         discount_total = sum(d["amount"] for line in lines for d in line["discount_amounts"])
         subtotal = sum(line["amount"] for line in lines)
@@ -710,6 +801,8 @@ class Billing:
             *(("refund", r) for r in self.refunds.values()),
             *(("subscription", s.data) for s in self.subscriptions.values()),
             *(("invoice", i) for i in self.invoices.values()),
+            # after their invoices (dj-stripe would retrieve a missing invoice)
+            *(("invoiceitem", i) for i in self.invoiceitems.values()),
         ]
 
 
@@ -726,6 +819,7 @@ def sync(objects) -> None:
         "refund": models.Refund,
         "subscription": models.Subscription,
         "invoice": models.Invoice,
+        "invoiceitem": models.InvoiceItem,
     }
     for kind, data in objects:
         # as stripe-python hands them over: nested lists become ListObjects

@@ -68,6 +68,7 @@ class MrrOracle:
         self.prices = {p["id"]: p for p in by_kind["price"]}
         self.subscriptions = {s["id"]: s for s in by_kind["subscription"]}
         self.charges = {c["id"]: c for c in by_kind["charge"]}
+        self.invoiceitems = {i["id"]: i for i in by_kind["invoiceitem"]}
         self.lines = [
             line
             for invoice in by_kind["invoice"]
@@ -144,9 +145,17 @@ class MrrOracle:
             inclusive_tax = sum(
                 t["amount"] for t in raw.get("taxes") or [] if t.get("tax_behavior") == "inclusive"
             )
-            net = (
-                amount - inclusive_tax - sum(d["amount"] for d in raw.get("discount_amounts") or [])
+            discounts = sum(d["amount"] for d in raw.get("discount_amounts") or [])
+            # proration_discounts=included: the discount is folded into the amount and only
+            # the line's invoice item tells it; read as the itemized form (gross, discount)
+            invoice_item = self.invoiceitems.get(details.get("invoice_item")) or {}
+            folded = sum(
+                d["amount"]
+                for d in (invoice_item.get("proration_details") or {}).get("discount_amounts") or []
             )
+            if details["proration"] and amount > 0 and discounts == 0 and folded > 0:
+                amount, discounts = amount + folded, folded
+            net = amount - inclusive_tax - discounts
             credit = details["proration"] and amount < 0
             if credit or amount == 0:
                 rate = Fraction(0)

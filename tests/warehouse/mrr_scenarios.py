@@ -132,4 +132,27 @@ def build() -> tuple[Billing, dict[str, str]]:
     sub = b.subscribe(case("item_removed"), [(basic_month, 1), (pro_month, 1)], at(2025, 1, 2))
     b.remove_item(sub, 1, at(2025, 1, 22))
     b.renew(sub)
+
+    # prorations under a 20 % forever coupon, half-way through a 30-day April: the discount
+    # folded into the proration's amount (Stripe's default, `included`) or itemized on it
+    twenty_off_forever = b.coupon(percent_off=20, duration="forever")
+    for form in ("included", "itemized"):
+        sub = b.subscribe(
+            case(f"upgrade_discount_{form}"),
+            [(basic_month, 1)],
+            at(2025, 4, 1),
+            coupon=twenty_off_forever,
+            proration_discounts=form,
+        )
+        b.change(sub, at(2025, 4, 16), price=pro_month)
+        b.renew(sub)
+        sub = b.subscribe(
+            case(f"quantity_discount_{form}"),
+            [(basic_month, 1)],
+            at(2025, 4, 1),
+            coupon=twenty_off_forever,
+            proration_discounts=form,
+        )
+        b.change(sub, at(2025, 4, 16), quantity=3, invoice_now=True)
+        b.renew(sub)
     return b, cases

@@ -150,8 +150,9 @@ def test_out_of_order_and_duplicate_delivery(scenario):
     rest = [obj for obj in objects if obj not in catalogue]
     shuffled = rest + rest[: len(rest) // 2]
     random.Random(13).shuffle(shuffled)
-    # payments must exist before their refunds (dj-stripe retrieves a missing charge)
-    shuffled.sort(key=lambda obj: obj[0] == "refund")
+    # payments must exist before their refunds, invoices before their invoice items
+    # (dj-stripe retrieves a missing charge or invoice)
+    shuffled.sort(key=lambda obj: obj[0] in ("refund", "invoiceitem"))
     sync(catalogue + shuffled)
     assert_warehouse_equals(oracle)
 
@@ -229,6 +230,58 @@ def test_cases_by_hand(scenario):
         (d(2025, 1, 2), "new", 0, 7000),
         (d(2025, 1, 22), "contraction", 7000, 2000),
     ]
+    # 20 % off: 1600 a month; from the change, 80 % of Pro (4000) or of 3 × Basic (4800),
+    # whether Stripe folded the discount into the proration (included) or itemized it
+    for form in ("included", "itemized"):
+        assert movements_of(cases[f"upgrade_discount_{form}"]) == [
+            (d(2025, 4, 1), "new", 0, 1600),
+            (d(2025, 4, 16), "expansion", 1600, 4000),
+        ]
+        assert movements_of(cases[f"quantity_discount_{form}"]) == [
+            (d(2025, 4, 1), "new", 0, 1600),
+            (d(2025, 4, 16), "expansion", 1600, 4800),
+        ]
+
+
+def test_proration_discount_forms(scenario):
+    """The included form's proration line (amount net, discount amounts 0) and the itemized
+    one (amount gross, discount itemized) are the same fact line: 2500 gross, 500 off."""
+    billing, cases, _ = scenario
+    sync(billing.objects())
+    for form in ("included", "itemized"):
+        raw = [
+            line
+            for invoice in billing.invoices.values()
+            if invoice["customer"] == cases[f"upgrade_discount_{form}"]
+            for line in invoice["lines"]["data"]
+            if line["parent"]["subscription_item_details"]["proration"] and line["amount"] > 0
+        ]
+        assert [(ln["amount"], ln["discount_amounts"][0]["amount"]) for ln in raw] == [
+            (2000, 0) if form == "included" else (2500, 500)
+        ]
+        line = FactInvoiceLine.objects.get(line_id=raw[0]["id"])
+        assert (line.amount, line.discount_amount, line.mrr) == (2500, 500, 4000)
+
+
+def test_invoice_item_after_its_invoice(scenario):
+    """An included-form proration's invoice item synced after its invoice: the invoice
+    alone reads the undiscounted price; the invoice item's save brings MRR right."""
+    billing, cases, oracle = scenario
+    objects = billing.objects()
+    invoice_items = [obj for obj in objects if obj[0] == "invoiceitem"]
+    assert invoice_items
+    sync([obj for obj in objects if obj[0] != "invoiceitem"])
+    assert movements_of(cases["upgrade_discount_included"])[1] == (
+        dt.date(2025, 4, 16),
+        "expansion",
+        1600,
+        5000,  # the folded discount not yet known: Pro at full price
+    )
+    sync(invoice_items)
+    assert_warehouse_equals(oracle)
+    # and again (a duplicate delivery changes nothing)
+    sync(invoice_items)
+    assert_warehouse_equals(oracle)
 
 
 def test_invoice_lines_in_basil_shape(scenario):

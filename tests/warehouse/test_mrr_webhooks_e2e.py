@@ -30,6 +30,7 @@ KINDS = {
     "customers": "customer",
     "subscriptions": "subscription",
     "invoices": "invoice",
+    "invoiceitems": "invoiceitem",
     "charges": "charge",
 }
 
@@ -49,7 +50,8 @@ def business() -> BillingSimulator:
     basic_jpy = sim.price(basic, 1500, "jpy", interval="month", at=start)
     basic_eur = sim.price(basic, 1800, "eur", interval="month", at=start)
     first_month = sim.coupon(percent_off=50, duration="once", at=start)
-    customers = [sim.customer(at=start, email=f"c{n}@example.com")["id"] for n in range(9)]
+    fifth_off = sim.coupon(percent_off=20, duration="forever", at=start)
+    customers = [sim.customer(at=start, email=f"c{n}@example.com")["id"] for n in range(11)]
     yearly = sim.subscribe(customers[0], [(basic_year, 1)], at=at(2025, 1, 5))
     upgrade = sim.subscribe(customers[1], [(basic_month, 1)], at=at(2025, 1, 3), coupon=first_month)
     sim.change_price(upgrade, at=at(2025, 2, 15), price=pro_month)
@@ -77,6 +79,17 @@ def business() -> BillingSimulator:
     )
     sim.refund(yearly_invoice["id"], at=at(2025, 2, 10))
     del two
+    # upgrades under a 20 % forever coupon: the proration's discount folded into its amount
+    # (Stripe's default) or itemized on the line
+    for customer, form in ((customers[9], "included"), (customers[10], "itemized")):
+        discounted = sim.subscribe(
+            customer,
+            [(basic_month, 1)],
+            at=at(2025, 1, 20),
+            coupon=fifth_off,
+            proration_discounts=form,
+        )
+        sim.change_price(discounted, at=at(2025, 3, 1), price=pro_month)
     sim.advance(at(2025, 5, 20))
     return sim
 
