@@ -85,7 +85,6 @@ def complete_upstream(change_set: changes.ChangeSet) -> None:
     payments upstream step, which runs next), and the prices of plan events."""
     from djstripe.models import Charge, Price
 
-    api_key = change_set.api_key or None
     # plan events: dj-stripe ignores them, so the price is re-read even when it is known
     # (a plan.updated renames it)
     plan_prices = set(change_set.take(RETRIEVE_PRICE))
@@ -96,6 +95,10 @@ def complete_upstream(change_set: changes.ChangeSet) -> None:
             "facts/invoice_upstream_gaps", {"invoice_ids": change_set[INVOICE]}, prepared=True
         ):
             gaps[kind].add(stripe_id)
+    if any(gaps.values()) and not change_set.api_key:
+        # the invoices' account key, for these calls and the payments upstream step's
+        change_set.api_key = _api_key_of_invoices(change_set[INVOICE])
+    api_key = change_set.api_key or None
     for price_id in sorted(plan_prices | gaps["price"]):
         _retrieve_and_sync(Price, price_id, api_key)
     for charge_id in sorted(gaps["charge"]):
@@ -103,6 +106,13 @@ def complete_upstream(change_set: changes.ChangeSet) -> None:
     # a payment intent's succeeded charge: the payments upstream step retrieves it
     if gaps["payment_intent"]:
         changes.record(changes.RETRIEVE_LATEST_CHARGE, sorted(gaps["payment_intent"]))
+
+
+def _api_key_of_invoices(invoice_ids: list[str]) -> str | None:
+    from djstripe.models import Invoice
+
+    invoice = Invoice.objects.filter(id__in=invoice_ids).order_by("id").first()
+    return invoice.default_api_key if invoice else None
 
 
 def _retrieve_and_sync(model, object_id: str, api_key: str | None) -> None:

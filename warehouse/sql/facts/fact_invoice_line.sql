@@ -202,14 +202,19 @@ charge_settlements as (
         from line_charges
         where line_charges.rate_charge_id is not null
     ) as rate_charges
-    left join djstripe_charge as charge on charge.id = rate_charges.charge_id
+    -- each by id (the limits keep them look-ups: a join planned on a small table read it whole)
+    left join lateral (
+        select charge.balance_transaction_id, charge.stripe_data
+        from djstripe_charge as charge
+        where charge.id = rate_charges.charge_id
+        limit 1
+    ) as charge on true
     left join lateral (
         select txn.settlement_currency, txn.balance_transaction_id
         from fact_transaction as txn
         where txn.stripe_id = rate_charges.charge_id and txn.transaction_type = 'charge'
         limit 1
     ) as txn on true
-    -- by id, per charge (the limit keeps it a lookup: a join read the whole table)
     left join lateral (
         select balance.currency, balance.stripe_data
         from djstripe_balancetransaction as balance
