@@ -4,13 +4,22 @@
 -- grain: one row per customer per month from the month of their first movement to the month
 --   of their latest movement
 -- params: all_customers (bool), customer_ids (text[]; ignored when all_customers)
+-- delta form: runs after fact_mrr_movement.sql in the same transaction, and does nothing
+--   when that wrote or deleted no movement (stripe_dwh.mrr_changed_movement_months empty): a
+--   customer's months follow from their movements alone
 -- answers: the cohort months of the rows it wrote or deleted (before and after), also set for
 --   the transaction as stripe_dwh.mrr_changed_cohorts (comma-separated; mart_mrr_cohort reads it)
 -- triggered by: any change of fact_mrr_movement (the flush passes the customers it refreshed)
 with customer_movements as (
     select movement.customer_id, movement.date, movement.month, movement.mrr_after
     from fact_mrr_movement as movement
-    where %(all_customers)s or movement.customer_id = any(%(customer_ids)s::text[])
+    where
+        %(all_customers)s
+        or (
+            movement.customer_id = any(%(customer_ids)s::text[])
+            -- the delta form has work only if fact_mrr_movement.sql changed rows
+            and current_setting('stripe_dwh.mrr_changed_movement_months', true) <> ''
+        )
 ),
 
 customer_spans as (
@@ -119,7 +128,13 @@ upserted_rows as (
 deleted_rows as (
     delete from mart_mrr_customer_month as stale
     where
-        (%(all_customers)s or stale.customer_id = any(%(customer_ids)s::text[]))
+        (
+            %(all_customers)s
+            or (
+                stale.customer_id = any(%(customer_ids)s::text[])
+                and current_setting('stripe_dwh.mrr_changed_movement_months', true) <> ''
+            )
+        )
         and not exists (
             select 1
             from final_rows
