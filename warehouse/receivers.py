@@ -89,7 +89,9 @@ def subscription_saved(sender, instance, raw=False, **kwargs):
 @receiver(post_save, sender=djstripe_models.Invoice, dispatch_uid="warehouse_invoice")
 def invoice_saved(sender, instance, raw=False, **kwargs):
     if not raw:
-        changes.record(subscriptions.INVOICE, [instance.id], api_key=instance.default_api_key)
+        # no api_key here: default_api_key reads the account's key (a query per invoice
+        # saved); complete_upstream reads it only when it must call Stripe
+        changes.record(subscriptions.INVOICE, [instance.id])
         changes.record(subscriptions.SUBSCRIPTION_CUSTOMER, [instance.customer_id])
 
 

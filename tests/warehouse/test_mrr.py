@@ -326,3 +326,55 @@ def test_mrr_by_price_sums_to_customer_mrr(scenario):
         (dt.date(2025, 1, 2), 5000),
         (dt.date(2025, 1, 22), -5000),
     ]
+
+
+def test_rate_of_an_invoice_without_its_own_charge(scenario):
+    """An unpaid renewal converts at the latest known rate of its currency, from charges in
+    fact_transaction: one whose balance transaction is unknown (its rate cannot be read) is
+    passed over, and one that dj-stripe no longer holds but that settled in the line's own
+    currency converts at 1 (before, both left the line without MRR)."""
+    from warehouse.models import FactTransaction
+    from warehouse.services.subscriptions import refresh_subscription_facts
+
+    billing, cases, oracle = scenario
+    sync(billing.objects())
+    customer = cases["past_due_churns"]
+    line = FactInvoiceLine.objects.get(
+        customer_id=customer, invoice_status="open", is_recurring=True
+    )
+    settled_by = FactTransaction.objects.get(stripe_id=line.charge_id, transaction_type="charge")
+    expected = line.mrr
+    assert expected == 2000 and settled_by.settlement_currency == line.currency == "usd"
+
+    def charge_only_in_the_warehouse(stripe_id, settlement_currency):
+        FactTransaction.objects.create(
+            stripe_id=stripe_id,
+            transaction_type="charge",
+            status="succeeded",
+            charge_id=stripe_id,
+            date=settled_by.date,
+            occurred_at=line.invoice_created,  # the latest charge before the invoice
+            amount=100,
+            currency=line.currency,
+            balance_transaction_id=f"txn_{stripe_id}",  # not in djstripe_balancetransaction
+            settlement_amount=100,
+            fee=0,
+            net=100,
+            settlement_currency=settlement_currency,
+        )
+
+    charge_only_in_the_warehouse("ch_unknown_rate", "eur")
+    refresh_subscription_facts([customer])
+    line.refresh_from_db()
+    assert (line.charge_id, line.mrr) == (settled_by.stripe_id, expected)
+
+    charge_only_in_the_warehouse("ch_same_currency", "usd")
+    refresh_subscription_facts([customer])
+    line.refresh_from_db()
+    assert (line.charge_id, line.settlement_currency, line.fx_rate, line.mrr) == (
+        "ch_same_currency",
+        "usd",
+        1,
+        expected,
+    )
+    assert_warehouse_equals(oracle)

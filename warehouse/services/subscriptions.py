@@ -83,43 +83,36 @@ def complete_upstream(change_set: changes.ChangeSet) -> None:
     not synced (basil lines name the price by id only), the charges that paid the invoices
     (their balance transactions convert MRR; a payment intent's charge is left to the
     payments upstream step, which runs next), and the prices of plan events."""
-    from djstripe.models import Charge, Invoice, Price
+    from djstripe.models import Charge, Price
 
-    api_key = change_set.api_key or None
     # plan events: dj-stripe ignores them, so the price is re-read even when it is known
     # (a plan.updated renames it)
     plan_prices = set(change_set.take(RETRIEVE_PRICE))
-    wanted_prices = set()
-    wanted_charges, wanted_intents = set(), set()
-    for invoice in Invoice.objects.filter(id__in=change_set[INVOICE]):
-        data = invoice.stripe_data
-        for line in (data.get("lines") or {}).get("data") or []:
-            price = ((line.get("pricing") or {}).get("price_details") or {}).get("price")
-            wanted_prices.add(price.get("id") if isinstance(price, dict) else price)
-        for payment in (data.get("payments") or {}).get("data") or []:
-            if payment.get("status") != "paid":
-                continue
-            charge = (payment.get("payment") or {}).get("charge")
-            intent = (payment.get("payment") or {}).get("payment_intent")
-            if charge:
-                wanted_charges.add(charge.get("id") if isinstance(charge, dict) else charge)
-            elif intent:
-                wanted_intents.add(intent.get("id") if isinstance(intent, dict) else intent)
-    wanted_prices.discard(None)
-    known_prices = set(Price.objects.filter(id__in=wanted_prices).values_list("id", flat=True))
-    for price_id in sorted(plan_prices | (wanted_prices - known_prices)):
+    gaps = {"price": set(), "charge": set(), "payment_intent": set()}
+    if change_set[INVOICE]:
+        # one look-up in SQL, not the invoices read into Python (docs/benchmarks.md)
+        for kind, stripe_id in fetch(
+            "facts/invoice_upstream_gaps", {"invoice_ids": change_set[INVOICE]}, prepared=True
+        ):
+            gaps[kind].add(stripe_id)
+    if any(gaps.values()) and not change_set.api_key:
+        # the invoices' account key, for these calls and the payments upstream step's
+        change_set.api_key = _api_key_of_invoices(change_set[INVOICE])
+    api_key = change_set.api_key or None
+    for price_id in sorted(plan_prices | gaps["price"]):
         _retrieve_and_sync(Price, price_id, api_key)
-    known_charges = set(Charge.objects.filter(id__in=wanted_charges).values_list("id", flat=True))
-    for charge_id in sorted(wanted_charges - known_charges):
+    for charge_id in sorted(gaps["charge"]):
         _retrieve_and_sync(Charge, charge_id, api_key)
     # a payment intent's succeeded charge: the payments upstream step retrieves it
-    settled = set(
-        Charge.objects.filter(payment_intent_id__in=wanted_intents, status="succeeded").values_list(
-            "payment_intent_id", flat=True
-        )
-    )
-    if wanted_intents - settled:
-        changes.record(changes.RETRIEVE_LATEST_CHARGE, sorted(wanted_intents - settled))
+    if gaps["payment_intent"]:
+        changes.record(changes.RETRIEVE_LATEST_CHARGE, sorted(gaps["payment_intent"]))
+
+
+def _api_key_of_invoices(invoice_ids: list[str]) -> str | None:
+    from djstripe.models import Invoice
+
+    invoice = Invoice.objects.filter(id__in=invoice_ids).order_by("id").first()
+    return invoice.default_api_key if invoice else None
 
 
 def _retrieve_and_sync(model, object_id: str, api_key: str | None) -> None:
@@ -140,7 +133,8 @@ def write_subscriptions(change_set: changes.ChangeSet) -> None:
     catalogue = change_set[PRODUCT], change_set[PRICE], change_set[COUPON]
     if any(catalogue):  # its atomic block costs a savepoint round trip even when idle
         record_catalogue(*catalogue)
-    customers = set(change_set[SUBSCRIPTION_CUSTOMER]) | set(customers_of(change_set[INVOICE]))
+    # an invoice's customer is recorded with it (receivers.invoice_saved)
+    customers = set(change_set[SUBSCRIPTION_CUSTOMER])
     # a charge (or its balance transaction) settles an invoice's lines
     charge_customers = change_set[changes.CUSTOMER_FACTS]
     if charge_customers:
@@ -153,21 +147,11 @@ def write_subscriptions(change_set: changes.ChangeSet) -> None:
     refresh_subscription_facts(customers)
 
 
-def customers_of(
-    invoice_ids: Iterable[str] = (), subscription_ids: Iterable[str] = ()
-) -> list[str]:
-    """The customers of these invoices and subscriptions (as dj-stripe holds them)."""
-    params = {"invoice_ids": _ids(invoice_ids), "subscription_ids": _ids(subscription_ids)}
-    if not params["invoice_ids"] and not params["subscription_ids"]:
-        return []
-    return [row[0] for row in fetch("facts/invoice_customers", params, prepared=True)]
-
-
 def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
     """Recompute fact_invoice_line, fact_mrr_change, fact_mrr_movement and the MRR marts for
-    these customers (None: everyone, the full-refresh form). Delta form: the marts are
-    recomputed for the months and cohorts that the customers' movements touch, before and
-    after."""
+    these customers (None: everyone, the full-refresh form). Delta form: the month marts
+    are recomputed for the months and cohorts of the rows that the refresh wrote or deleted
+    (before and after), all in one round trip."""
     ids = None if customer_ids is None else _ids(customer_ids)
     if ids is not None and not ids:
         return  # before the atomic block: a charge-only flush runs no savepoint for nothing
@@ -178,34 +162,48 @@ def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
 # pair is two round trips per subscription event)
 @transaction.atomic(savepoint=False)
 def _refresh_subscription_facts(ids: list[str] | None) -> None:
+    if ids is None:
+        _refresh_all_subscription_facts()
+        return
     scope = _scope(ids)
-    # The staging views unnest invoice JSON, which the planner guesses at 100 lines per
-    # invoice: a few thousand lines look like millions, and PostgreSQL would spend seconds
-    # JIT-compiling statements that run in milliseconds (docs/benchmarks.md).
-    setup = ["set local jit = off"]
+    # The delta form, in one round trip, run in order: the locks and planner settings, the
+    # facts, then the marts. The delta statements run prepared: their generic plans reach
+    # the customers' rows by index (EXPLAIN-checked, docs/benchmarks.md "MRR flush per
+    # customer"), and fact_invoice_line costs more to plan than to run. The month marts
+    # recompute the months (cohorts) whose rows the facts statements wrote or deleted, which
+    # those statements set for the transaction (stripe_dwh.mrr_changed_*): none when the
+    # event moved no MRR.
+    execute_all(
+        [
+            (
+                "facts/mrr_refresh_lock",
+                {
+                    "mrr_lock_namespace": MRR_LOCK[0],
+                    "mrr_lock_key": MRR_LOCK[1],
+                    "customer_ids": ids,
+                },
+            ),
+            ("facts/dim_customer_invoice_stubs", scope),
+            ("facts/fact_invoice_line", scope),
+            ("facts/fact_mrr_change", scope),
+            ("facts/fact_mrr_movement", scope),
+            ("marts/mart_mrr_customer_month", scope),
+            ("marts/mart_mrr_month_movement", {"all_months": False, "months": []}),
+            ("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": []}),
+            ("marts/mart_mrr_price_month", {"all_months": False, "months": []}),
+        ],
+        prepared=True,
+    )
+
+
+def _refresh_all_subscription_facts() -> None:
+    """The full form: every customer, planned for all rows (not prepared)."""
+    scope = _scope(None)
     with connection.cursor() as cursor:
-        if ids is None:
-            setup.append(cursor.mogrify("select pg_advisory_xact_lock(%s, %s)", MRR_LOCK).decode())
-        else:
-            # a few customers' rows by index: starting parallel workers would cost more than
-            # the statements (the generic plan of a look-up went parallel on a bloated table:
-            # 13 ms instead of 0.1 ms)
-            setup.append("set local max_parallel_workers_per_gather = 0")
-            setup.append(
-                cursor.mogrify("select pg_advisory_xact_lock_shared(%s, %s)", MRR_LOCK).decode()
-            )
-            setup += [
-                cursor.mogrify("select pg_advisory_xact_lock(hashtext(%s))", [customer]).decode()
-                for customer in ids  # sorted: two flushes take their locks in the same order
-            ]
-        # one round trip, the statements in order
-        cursor.execute(";\n".join(setup))  # no parameters: psycopg2 leaves the text as is
-    touched, price_months = (set(), set()) if ids is None else _mart_months(ids)
-    # The delta form runs prepared: its generic plans reach the customers' rows by index
-    # (EXPLAIN-checked, docs/benchmarks.md "MRR flush per customer"), and fact_invoice_line
-    # costs more to plan than to run. The full form runs once, planned for all rows. The
-    # statements need no answer from each other: one round trip, run in order.
-    delta = ids is not None
+        # The staging views unnest invoice JSON, which the planner guesses at 100 lines per
+        # invoice: a few thousand lines look like millions, and PostgreSQL would spend seconds
+        # JIT-compiling statements that run in milliseconds (docs/benchmarks.md).
+        cursor.execute("set local jit = off; select pg_advisory_xact_lock(%s, %s)", MRR_LOCK)
     execute_all(
         [
             ("facts/dim_customer_invoice_stubs", scope),
@@ -213,40 +211,11 @@ def _refresh_subscription_facts(ids: list[str] | None) -> None:
             ("facts/fact_mrr_change", scope),
             ("facts/fact_mrr_movement", scope),
             ("marts/mart_mrr_customer_month", scope),
-        ],
-        prepared=delta,
+            ("marts/mart_mrr_month_movement", {"all_months": True, "months": []}),
+            ("marts/mart_mrr_cohort", {"all_cohorts": True, "cohorts": []}),
+            ("marts/mart_mrr_price_month", {"all_months": True, "months": []}),
+        ]
     )
-    if ids is None:
-        execute_all(
-            [
-                ("marts/mart_mrr_month_movement", {"all_months": True, "months": []}),
-                ("marts/mart_mrr_cohort", {"all_cohorts": True, "cohorts": []}),
-                ("marts/mart_mrr_price_month", {"all_months": True, "months": []}),
-            ]
-        )
-        return
-    touched_after, price_months_after = _mart_months(ids)
-    touched |= touched_after
-    price_months |= price_months_after
-    months = sorted({month for month, _ in touched})
-    cohorts = sorted({cohort for _, cohort in touched})
-    marts = []
-    if months:
-        marts.append(("marts/mart_mrr_month_movement", {"all_months": False, "months": months}))
-    if cohorts:
-        marts.append(("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": cohorts}))
-    if price_months:
-        marts.append(
-            ("marts/mart_mrr_price_month", {"all_months": False, "months": sorted(price_months)})
-        )
-    execute_all(marts, prepared=True)
-
-
-def _mart_months(customer_ids: list[str]) -> tuple[set[tuple], set]:
-    """The customers' (month, cohort month) pairs of MRR movements, and months of MRR changes."""
-    rows = fetch("facts/mrr_mart_months", {"customer_ids": customer_ids}, prepared=True)
-    movements = {(month, cohort) for source, month, cohort in rows if source == "movement"}
-    return movements, {month for source, month, _ in rows if source == "change"}
 
 
 @transaction.atomic

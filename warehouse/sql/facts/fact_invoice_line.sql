@@ -11,8 +11,10 @@
 --     full price; the prorated amount itself only dates the change)
 --   negative proration ("unused time"): 0, ends the item's earlier price
 -- Settlement: the exchange rate of the balance transaction of the invoice's paid charge;
---   unpaid and trial lines take the latest rate known for the currency at the invoice's
---   creation (else the first one known after it).
+--   unpaid and trial lines, and paid invoices without a charge of their own (paid by credit),
+--   take the latest rate known for the currency at the invoice's creation (else the first
+--   one known after it): the latest such charge in fact_transaction that settled in the
+--   line's currency (rate 1) or whose balance transaction is synced.
 with selected_invoices as (
     select
         invoices.invoice_id, invoices.customer_id, invoices.subscription_id, invoices.status,
@@ -139,6 +141,17 @@ line_charges as (
                     txn.transaction_type = 'charge' and txn.status = 'succeeded'
                     and txn.currency = line_rates.currency
                     and txn.settlement_currency <> ''
+                    and txn.balance_transaction_id <> ''
+                    -- a charge whose rate is known: settled in the line's currency (rate 1),
+                    -- or with its balance transaction synced
+                    and (
+                        txn.settlement_currency = line_rates.currency
+                        or exists (
+                            select 1
+                            from djstripe_balancetransaction as balance
+                            where balance.id = txn.balance_transaction_id
+                        )
+                    )
                     and txn.occurred_at <= line_rates.invoice_created
                 order by txn.occurred_at desc, txn.stripe_id desc
                 limit 1
@@ -150,6 +163,17 @@ line_charges as (
                     txn.transaction_type = 'charge' and txn.status = 'succeeded'
                     and txn.currency = line_rates.currency
                     and txn.settlement_currency <> ''
+                    and txn.balance_transaction_id <> ''
+                    -- a charge whose rate is known: settled in the line's currency (rate 1),
+                    -- or with its balance transaction synced
+                    and (
+                        txn.settlement_currency = line_rates.currency
+                        or exists (
+                            select 1
+                            from djstripe_balancetransaction as balance
+                            where balance.id = txn.balance_transaction_id
+                        )
+                    )
                     and txn.occurred_at > line_rates.invoice_created
                 order by txn.occurred_at, txn.stripe_id
                 limit 1
@@ -158,29 +182,50 @@ line_charges as (
     from line_rates
 ),
 
--- the balance transaction of a charge: synced row, else the copy embedded in the charge
+-- the balance transaction of a charge: synced row, else the copy embedded in the charge; for a
+-- charge dj-stripe no longer holds, the settlement currency and balance transaction that
+-- fact_transaction kept (a line settled in the line's own currency then still converts at 1)
 charge_settlements as (
     select
-        charge.id as charge_id,
-        lower(coalesce(balance.currency, charge.stripe_data -> 'balance_transaction' ->> 'currency'))
-            as settlement_currency,
+        rate_charges.charge_id,
+        lower(coalesce(
+            balance.currency,
+            charge.stripe_data -> 'balance_transaction' ->> 'currency',
+            nullif(txn.settlement_currency, '')
+        )) as settlement_currency,
         coalesce(
             (balance.stripe_data ->> 'exchange_rate')::numeric,
             (charge.stripe_data -> 'balance_transaction' ->> 'exchange_rate')::numeric
         ) as exchange_rate
-    from djstripe_charge as charge
-    -- by id, per charge (the limit keeps it a lookup: a join read the whole table)
+    from (
+        select distinct line_charges.rate_charge_id as charge_id
+        from line_charges
+        where line_charges.rate_charge_id is not null
+    ) as rate_charges
+    -- each by id (the limits keep them look-ups: a join planned on a small table read it whole)
+    left join lateral (
+        select charge.balance_transaction_id, charge.stripe_data
+        from djstripe_charge as charge
+        where charge.id = rate_charges.charge_id
+        limit 1
+    ) as charge on true
+    left join lateral (
+        select txn.settlement_currency, txn.balance_transaction_id
+        from fact_transaction as txn
+        where txn.stripe_id = rate_charges.charge_id and txn.transaction_type = 'charge'
+        limit 1
+    ) as txn on true
     left join lateral (
         select balance.currency, balance.stripe_data
         from djstripe_balancetransaction as balance
         where balance.id = coalesce(
             charge.balance_transaction_id,
             charge.stripe_data -> 'balance_transaction' ->> 'id',
-            charge.stripe_data ->> 'balance_transaction'
+            charge.stripe_data ->> 'balance_transaction',
+            nullif(txn.balance_transaction_id, '')
         )
         limit 1
     ) as balance on true
-    where charge.id in (select line_charges.rate_charge_id from line_charges)
 ),
 
 settled_lines as (

@@ -6,6 +6,8 @@
 -- grain: one row per subscription × price × day (reporting time zone) with a change
 -- params: all_customers (bool), customer_ids (text[]; ignored when all_customers),
 --   time_zone, grace_days (integer: settings.MRR_PAST_DUE_GRACE_DAYS)
+-- answers: the months of the changes it wrote or deleted, also set for the transaction as
+--   stripe_dwh.mrr_changed_change_months (comma-separated; mart_mrr_price_month reads it)
 -- A subscription's MRR on a day is its MRR at the day's last moment: a line [start, end)
 -- counts on the days from start's day up to the day before end's day. Definitions:
 -- docs/metrics.md.
@@ -310,17 +312,34 @@ upserted_changes as (
         updated_at = excluded.updated_at
     where (fact_mrr_change.customer_id, fact_mrr_change.amount, fact_mrr_change.mrr_after)
         is distinct from (excluded.customer_id, excluded.amount, excluded.mrr_after)
-    returning fact_mrr_change.customer_id
+    returning fact_mrr_change.month
+),
+
+deleted_changes as (
+    delete from fact_mrr_change as stale
+    where
+        (%(all_customers)s or stale.customer_id = any(%(customer_ids)s::text[]))
+        and not exists (
+            select 1
+            from current_changes
+            where
+                current_changes.subscription_id = stale.subscription_id
+                and current_changes.price_id = stale.price_id
+                and current_changes.day = stale.date
+        )
+    returning stale.month
 )
 
-delete from fact_mrr_change as stale
-where
-    (%(all_customers)s or stale.customer_id = any(%(customer_ids)s::text[]))
-    and not exists (
-        select 1
-        from current_changes
-        where
-            current_changes.subscription_id = stale.subscription_id
-            and current_changes.price_id = stale.price_id
-            and current_changes.day = stale.date
-    )
+-- the months whose changes were written or deleted, for mart_mrr_price_month's delta form
+-- later in the transaction (a change's month follows from its key's date, so an updated
+-- row's month is the same before and after)
+select set_config(
+    'stripe_dwh.mrr_changed_change_months',
+    coalesce(string_agg(distinct to_char(changed.month, 'YYYY-MM-DD'), ','), ''),
+    true
+) as changed_months
+from (
+    select upserted_changes.month from upserted_changes
+    union all
+    select deleted_changes.month from deleted_changes
+) as changed

@@ -3,6 +3,11 @@
 --   customers' movements that no longer hold
 -- grain: one row per customer per day (reporting time zone) on which their MRR changed
 -- params: all_customers (bool), customer_ids (text[]; ignored when all_customers)
+-- delta form: runs after fact_mrr_change.sql in the same transaction, and does nothing when
+--   that wrote or deleted no change (stripe_dwh.mrr_changed_change_months empty): a
+--   customer's movements follow from their changes alone
+-- answers: the months of the movements it wrote or deleted, also set for the transaction as
+--   stripe_dwh.mrr_changed_movement_months (comma-separated; mart_mrr_month_movement reads it)
 -- Definitions: docs/metrics.md. The subscription and price named are those whose MRR changed
 -- most that day (ties: the smaller ids).
 with subscription_changes as (
@@ -13,7 +18,13 @@ with subscription_changes as (
         change.date as day,
         change.amount as mrr_change
     from fact_mrr_change as change
-    where %(all_customers)s or change.customer_id = any(%(customer_ids)s::text[])
+    where
+        %(all_customers)s
+        or (
+            change.customer_id = any(%(customer_ids)s::text[])
+            -- the delta form has work only if fact_mrr_change.sql changed rows
+            and current_setting('stripe_dwh.mrr_changed_change_months', true) <> ''
+        )
 ),
 
 customer_changes as (
@@ -111,16 +122,38 @@ upserted_movements as (
         excluded.movement_type, excluded.mrr_before, excluded.mrr_after, excluded.amount,
         excluded.subscription_id, excluded.price_id
     )
-    returning fact_mrr_movement.customer_id
+    returning fact_mrr_movement.month
+),
+
+deleted_movements as (
+    delete from fact_mrr_movement as stale
+    where
+        (
+            %(all_customers)s
+            or (
+                stale.customer_id = any(%(customer_ids)s::text[])
+                and current_setting('stripe_dwh.mrr_changed_change_months', true) <> ''
+            )
+        )
+        and not exists (
+            select 1
+            from classified_movements
+            where
+                classified_movements.customer_id = stale.customer_id
+                and classified_movements.day = stale.date
+        )
+    returning stale.month
 )
 
-delete from fact_mrr_movement as stale
-where
-    (%(all_customers)s or stale.customer_id = any(%(customer_ids)s::text[]))
-    and not exists (
-        select 1
-        from classified_movements
-        where
-            classified_movements.customer_id = stale.customer_id
-            and classified_movements.day = stale.date
-    )
+-- the months whose movements were written or deleted, for mart_mrr_month_movement's delta
+-- form later in the transaction (a movement's month follows from its key's date)
+select set_config(
+    'stripe_dwh.mrr_changed_movement_months',
+    coalesce(string_agg(distinct to_char(changed.month, 'YYYY-MM-DD'), ','), ''),
+    true
+) as changed_months
+from (
+    select upserted_movements.month from upserted_movements
+    union all
+    select deleted_movements.month from deleted_movements
+) as changed

@@ -1,8 +1,10 @@
 -- purpose: MRR cohorts (cohort = month of first MRR): per cohort and month, the change of the
 --   cohort's month-end MRR, of its gross retained MRR (each customer's MRR capped at their
 --   cohort-month MRR) and of its customers with MRR; running sums over the months give the
---   values. From mart_mrr_customer_month. Full form: all_cohorts true; delta form: the
---   cohorts of the refreshed customers, before and after the refresh
+--   values. From mart_mrr_customer_month. Full form: all_cohorts true; delta form: the given
+--   cohorts and the cohorts of the rows this transaction wrote or deleted, before and after
+--   (mart_mrr_customer_month.sql sets them as stripe_dwh.mrr_changed_cohorts); each cohort is
+--   recomputed whole
 -- grain: one row per cohort month × month in which the cohort changed
 -- params: all_cohorts (bool), cohorts (date[]; ignored when all_cohorts)
 -- triggered by: any change of mart_mrr_customer_month
@@ -14,7 +16,10 @@ with cohort_customer_months as (
         customer_month.mrr_end,
         customer_month.cohort_mrr
     from mart_mrr_customer_month as customer_month
-    where %(all_cohorts)s or customer_month.cohort_month = any(%(cohorts)s::date[])
+    where
+        %(all_cohorts)s
+        or customer_month.cohort_month
+        = any(%(cohorts)s::date[] || string_to_array(current_setting('stripe_dwh.mrr_changed_cohorts', true), ',')::date[])
 ),
 
 cohort_changes as (
@@ -64,7 +69,10 @@ upserted_changes as (
 
 delete from mart_mrr_cohort as stale
 where
-    (%(all_cohorts)s or stale.cohort_month = any(%(cohorts)s::date[]))
+    (
+        %(all_cohorts)s
+        or stale.cohort_month = any(%(cohorts)s::date[] || string_to_array(current_setting('stripe_dwh.mrr_changed_cohorts', true), ',')::date[])
+    )
     and not exists (
         select 1
         from cohort_changes

@@ -4,11 +4,22 @@
 -- grain: one row per customer per month from the month of their first movement to the month
 --   of their latest movement
 -- params: all_customers (bool), customer_ids (text[]; ignored when all_customers)
+-- delta form: runs after fact_mrr_movement.sql in the same transaction, and does nothing
+--   when that wrote or deleted no movement (stripe_dwh.mrr_changed_movement_months empty): a
+--   customer's months follow from their movements alone
+-- answers: the cohort months of the rows it wrote or deleted (before and after), also set for
+--   the transaction as stripe_dwh.mrr_changed_cohorts (comma-separated; mart_mrr_cohort reads it)
 -- triggered by: any change of fact_mrr_movement (the flush passes the customers it refreshed)
 with customer_movements as (
     select movement.customer_id, movement.date, movement.month, movement.mrr_after
     from fact_mrr_movement as movement
-    where %(all_customers)s or movement.customer_id = any(%(customer_ids)s::text[])
+    where
+        %(all_customers)s
+        or (
+            movement.customer_id = any(%(customer_ids)s::text[])
+            -- the delta form has work only if fact_mrr_movement.sql changed rows
+            and current_setting('stripe_dwh.mrr_changed_movement_months', true) <> ''
+        )
 ),
 
 customer_spans as (
@@ -111,14 +122,46 @@ upserted_rows as (
         excluded.cohort_month, excluded.mrr_start, excluded.mrr_end, excluded.cohort_mrr,
         excluded.next_month
     )
-    returning mart_mrr_customer_month.customer_id
+    returning mart_mrr_customer_month.customer_id, mart_mrr_customer_month.cohort_month
+),
+
+deleted_rows as (
+    delete from mart_mrr_customer_month as stale
+    where
+        (
+            %(all_customers)s
+            or (
+                stale.customer_id = any(%(customer_ids)s::text[])
+                and current_setting('stripe_dwh.mrr_changed_movement_months', true) <> ''
+            )
+        )
+        and not exists (
+            select 1
+            from final_rows
+            where final_rows.customer_id = stale.customer_id and final_rows.month = stale.month
+        )
+    returning stale.cohort_month
+),
+
+-- the cohorts of the rows written (their new cohort month, and the cohort month their
+-- customer had before: this statement's snapshot still holds the old rows) or deleted
+changed_cohorts as (
+    select upserted_rows.cohort_month from upserted_rows
+    union all
+    select deleted_rows.cohort_month from deleted_rows
+    union all
+    select previous.cohort_month
+    from mart_mrr_customer_month as previous
+    where
+        not %(all_customers)s
+        and previous.customer_id = any(%(customer_ids)s::text[])
+        and previous.customer_id in (select upserted_rows.customer_id from upserted_rows)
 )
 
-delete from mart_mrr_customer_month as stale
-where
-    (%(all_customers)s or stale.customer_id = any(%(customer_ids)s::text[]))
-    and not exists (
-        select 1
-        from final_rows
-        where final_rows.customer_id = stale.customer_id and final_rows.month = stale.month
-    )
+-- for mart_mrr_cohort's delta form later in the transaction
+select set_config(
+    'stripe_dwh.mrr_changed_cohorts',
+    coalesce(string_agg(distinct to_char(changed_cohorts.cohort_month, 'YYYY-MM-DD'), ','), ''),
+    true
+) as changed_cohorts
+from changed_cohorts

@@ -1,13 +1,16 @@
 -- purpose: MRR movements per month × movement type, from fact_mrr_movement. Full form:
---   all_months true; delta form: the months in which the refreshed customers' movements
---   were or are (the flush collects them before and after the refresh)
+--   all_months true; delta form: the given months and the months whose movements this
+--   transaction wrote or deleted (fact_mrr_movement.sql sets them as
+--   stripe_dwh.mrr_changed_movement_months); each month is recomputed whole
 -- grain: one row per month × movement type with movements
 -- params: all_months (bool), months (date[]: first days of months; ignored when all_months)
 -- triggered by: any change of fact_mrr_movement
 with month_movements as (
     select movement.month, movement.movement_type, movement.amount, movement.customer_id
     from fact_mrr_movement as movement
-    where %(all_months)s or movement.month = any(%(months)s::date[])
+    where
+        %(all_months)s
+        or movement.month = any(%(months)s::date[] || string_to_array(current_setting('stripe_dwh.mrr_changed_movement_months', true), ',')::date[])
 ),
 
 month_totals as (
@@ -44,7 +47,10 @@ upserted_totals as (
 
 delete from mart_mrr_month_movement as stale
 where
-    (%(all_months)s or stale.month = any(%(months)s::date[]))
+    (
+        %(all_months)s
+        or stale.month = any(%(months)s::date[] || string_to_array(current_setting('stripe_dwh.mrr_changed_movement_months', true), ',')::date[])
+    )
     and not exists (
         select 1
         from month_totals

@@ -1,7 +1,8 @@
 -- purpose: MRR by price per month, from fact_mrr_change: the month's change of each price's
 --   MRR and of its subscriptions with MRR > 0. Full form: all_months true; delta form: the
---   months in which the refreshed customers' changes were or are (the flush collects them
---   before and after the refresh)
+--   given months and the months whose changes this transaction wrote or deleted
+--   (fact_mrr_change.sql sets them as stripe_dwh.mrr_changed_change_months); each month is
+--   recomputed whole
 -- grain: one row per price × month with a change
 -- params: all_months (bool), months (date[]: first days of months; ignored when all_months)
 -- triggered by: any change of fact_mrr_change
@@ -15,7 +16,9 @@ with month_changes as (
         change.mrr_after,
         change.mrr_after - change.amount as mrr_before
     from fact_mrr_change as change
-    where %(all_months)s or change.month = any(%(months)s::date[])
+    where
+        %(all_months)s
+        or change.month = any(%(months)s::date[] || string_to_array(current_setting('stripe_dwh.mrr_changed_change_months', true), ',')::date[])
 ),
 
 price_months as (
@@ -51,7 +54,10 @@ upserted_months as (
 
 delete from mart_mrr_price_month as stale
 where
-    (%(all_months)s or stale.month = any(%(months)s::date[]))
+    (
+        %(all_months)s
+        or stale.month = any(%(months)s::date[] || string_to_array(current_setting('stripe_dwh.mrr_changed_change_months', true), ',')::date[])
+    )
     and not exists (
         select 1
         from price_months
