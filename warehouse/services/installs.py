@@ -61,6 +61,8 @@ _UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 EARLIEST_INSTALL = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 FUTURE_TOLERANCE = dt.timedelta(days=1)
 DEFAULT_BATCH_SIZE = 5000
+# work_mem of a CSV chunk's transaction (install_load_settings.sql)
+CHUNK_WORK_MEM = "64MB"
 
 
 class InvalidInstallRow(ValueError):
@@ -713,7 +715,13 @@ def _load_raw_chunk(data: bytes, copy_raw: str, now: dt.datetime) -> tuple[int, 
     rejections: list[Rejection] = []
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            _statements("install_stage_create", "install_stage_empty", "install_raw_empty")
+            _statements(
+                "install_load_settings",
+                "install_stage_create",
+                "install_stage_empty",
+                "install_raw_empty",
+            ),
+            {"work_mem": CHUNK_WORK_MEM},
         )
         cursor.copy_expert(copy_raw, io.BytesIO(data), size=1 << 20)
         read = cursor.rowcount
