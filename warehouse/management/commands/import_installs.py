@@ -61,21 +61,13 @@ class Command(BaseCommand):
 
         with binary_file:
             try:
-                if file_format == "csv":
-                    summary = installs.import_csv_file(
-                        binary_file,
-                        batch_size=batch_size,
-                        on_reject=report_rejection,
-                        on_batch=report_progress,
-                    )
-                else:
-                    summary = installs.import_install_rows(
-                        installs.FILE_READERS[file_format](binary_file),
-                        batch_size=batch_size,
-                        on_reject=report_rejection,
-                        on_batch=report_progress,
-                        parse_in_background=True,
-                    )
+                summary = installs.import_install_rows(
+                    installs.FILE_READERS[file_format](binary_file),
+                    batch_size=batch_size,
+                    on_reject=report_rejection,
+                    on_batch=report_progress,
+                    parse_in_background=True,
+                )
             except installs.InstallFileError as exc:
                 raise CommandError(f"{file_path.name}: {exc}; nothing imported") from exc
 
