@@ -309,6 +309,19 @@ def table(results: dict) -> str:
                     "",
                 )
             )
+        if full.get("bare_copy"):
+            rows.append(
+                (
+                    "",
+                    "ceiling: bare COPY of the same CSV (no index, no WAL)",
+                    f"{full['bare_copy']['rows_per_s']:,} rows/s",
+                    f"{full['bare_copy']['seconds']} s",
+                    "",
+                    f"import {full['ratio_to_bare_copy']}x",
+                    "",
+                    "",
+                )
+            )
         rows.append(
             (
                 "",
