@@ -187,6 +187,28 @@ def parse_only(path: Path) -> dict:
     return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds)}
 
 
+def bare_copy(path: Path) -> dict:
+    """The ceiling of any import of this file: PostgreSQL's COPY of the same CSV, as text,
+    into a temporary table with no index, no constraint and no WAL (nothing validated,
+    nothing keyed, nothing aggregated), timed from the client, in the same run."""
+    from django.db import connection, transaction
+
+    columns = ", ".join(f"{name} text" for name in COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"create temporary table bench_install_copy ({columns}) on commit drop")
+        started = time.perf_counter()
+        with path.open("rb") as handle:
+            cursor.copy_expert(
+                "copy bench_install_copy from stdin with (format csv, header true)",
+                handle,
+                size=1 << 20,
+            )
+        seconds = time.perf_counter() - started
+        cursor.execute("select count(*) from bench_install_copy")
+        (rows,) = cursor.fetchone()
+    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds)}
+
+
 def _cpu(result: dict) -> str:
     return (
         f"CPU: import {result['import_process_cpu_s']} s + PostgreSQL "
@@ -230,6 +252,18 @@ def run(rows: int) -> dict:
                 print(
                     f"  python side only (read + validate + stage CSV, no database): "
                     f"{result['python_side_only']}",
+                    flush=True,
+                )
+            if label == "full":
+                # the ceiling, right after the import, on the same file
+                ceiling = result["bare_copy"] = bare_copy(path)
+                result["ratio_to_bare_copy"] = round(
+                    result["rows_per_s"] / ceiling["rows_per_s"], 3
+                )
+                print(
+                    f"  bare COPY of the same CSV into an unindexed temporary table (the "
+                    f"ceiling): {ceiling['seconds']:.1f} s = {ceiling['rows_per_s']:,} rows/s; "
+                    f"the import is {result['ratio_to_bare_copy']}x of it",
                     flush=True,
                 )
             results[label] = result

@@ -45,6 +45,29 @@ def _bound_at_execute(value) -> bool:
     return isinstance(value, list | tuple | dt.date)
 
 
+# (file, parameters bound, constants) -> (prepared text, statement name, bound names)
+_prepared_texts: dict[tuple, tuple[str, str, list[str]]] = {}
+MAX_CACHED_TEXTS = 1000
+
+
+def _prepared_text(cursor, name, text, constants) -> tuple[str, str, list[str]]:
+    """The text to PREPARE (bound parameters as $n, constants as literals), its statement
+    name and the names of the bound parameters in $n order."""
+    bound: list[str] = []
+
+    def placeholder(match):
+        key = match.group(1)
+        if key in constants:
+            return match.group(0)  # a literal, quoted by mogrify below
+        if key not in bound:
+            bound.append(key)
+        return f"${bound.index(key) + 1}"
+
+    body = cursor.mogrify(PLACEHOLDER.sub(placeholder, text), constants).decode()
+    digest = hashlib.md5(body.encode()).hexdigest()[:12]  # noqa: S324 (a name, not security)
+    return body, f"{name.replace('/', '__')}__{digest}", bound
+
+
 def _call(cursor, connection, name, params, directory, prepared, preparing, bind_all) -> tuple:
     """(SQL, its arguments, the name it prepares or None) to run one file.
 
@@ -52,23 +75,30 @@ def _call(cursor, connection, name, params, directory, prepared, preparing, bind
     text = load(name, directory)
     if not (prepared and params is not None and settings.WAREHOUSE_PREPARED_STATEMENTS):
         return text, params, None
-    bound: list[str] = []
 
     def bound_at_execute(value) -> bool:
         return bind_all or _bound_at_execute(value)
 
-    def placeholder(match):
-        key = match.group(1)
-        if not bound_at_execute(params[key]):
-            return match.group(0)  # a literal, quoted by mogrify below
-        if key not in bound:
-            bound.append(key)
-        return f"${bound.index(key) + 1}"
-
     constants = {key: value for key, value in params.items() if not bound_at_execute(value)}
-    body = cursor.mogrify(PLACEHOLDER.sub(placeholder, text), constants).decode()
-    digest = hashlib.md5(body.encode()).hexdigest()[:12]  # noqa: S324 (a name, not security)
-    statement = f"{name.replace('/', '__')}__{digest}"
+    # The prepared text depends only on the file, which parameters are bound and the values
+    # folded in: made once per process for each (a callback's statement is the same on
+    # every call), not rewritten, quoted and hashed at every call.
+    key = (
+        name,
+        directory,
+        bind_all,
+        frozenset(params),
+        frozenset((key, type(value), value) for key, value in constants.items()),
+    )
+    try:
+        cached = _prepared_texts.get(key)
+    except TypeError:  # an unhashable constant: no cache
+        key, cached = None, None
+    if cached is None:
+        cached = _prepared_text(cursor, name, text, constants)
+        if key is not None and len(_prepared_texts) < MAX_CACHED_TEXTS:
+            _prepared_texts[key] = cached
+    body, statement, bound = cached
     known = connection.prepared_statements
     new = statement not in known and statement not in preparing
     if new and len(known) + len(preparing) >= MAX_PREPARED_PER_SESSION:

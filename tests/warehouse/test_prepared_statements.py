@@ -95,3 +95,25 @@ def test_off_runs_the_plain_statement(settings):
     (query,) = queries.captured_queries
     assert "prepare " not in query["sql"] and "execute " not in query["sql"]
     assert "insert into dim_date" in query["sql"]
+
+
+def test_prepared_texts_are_made_once_per_file_and_folded_values(tmp_path):
+    """The prepared text is cached per file, bound names and folded-in values: the same
+    call again reuses it; another folded-in value (even one equal to it, such as 1 and
+    True, which fold to different SQL) makes another statement."""
+    (tmp_path / "pick.sql").write_text("select %(flag)s as flag, %(ids)s::text[] as ids")
+    sql_files._prepared_texts.clear()
+
+    def pick(flag):
+        with connection.cursor() as cursor:
+            sql_files._run(cursor, connection, "pick", {"flag": flag, "ids": ["a"]}, tmp_path, True)
+            return cursor.fetchone()
+
+    assert pick(True) == (True, ["a"])
+    assert len(sql_files._prepared_texts) == 1
+    assert pick(True) == (True, ["a"])
+    assert len(sql_files._prepared_texts) == 1  # reused
+    assert pick(1) == (1, ["a"])  # not the text made for True
+    assert len(sql_files._prepared_texts) == 2
+    names = [name for name in prepared_on_session() if name.startswith("pick__")]
+    assert len(names) == 2

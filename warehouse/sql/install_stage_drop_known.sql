@@ -5,24 +5,32 @@
 -- grain: install_stage, one row per validated source line of the batch
 -- A concurrent batch inserting the same new install_id between this and the fact insert can
 -- still leave a dimension row without installs (harmless to the reports: counts are 0).
-with staged_installs as (
+-- The two kinds are found apart (a union, not one OR): the stored ones by a semi-join the
+-- planner can run as index probes or a hash, the repeats by a hash aggregate, neither by a
+-- subplan per staged row nor a sort of the batch.
+with first_lines as (
     select
-        line_number,
         install_id,
-        row_number() over (partition by install_id order by line_number) as position_in_batch
+        min(line_number) as line_number
     from install_stage
+    group by install_id
 ),
 
 installs_not_inserted as (
-    select staged.line_number
-    from staged_installs as staged
-    where
-        staged.position_in_batch > 1
-        or exists (
-            select 1
-            from fact_install as fact
-            where fact.install_id = staged.install_id
-        )
+    select stage.line_number
+    from install_stage as stage
+    inner join first_lines on first_lines.install_id = stage.install_id
+    where stage.line_number > first_lines.line_number
+
+    union all
+
+    select stage.line_number
+    from install_stage as stage
+    where exists (
+        select 1
+        from fact_install as fact
+        where fact.install_id = stage.install_id
+    )
 )
 
 delete from install_stage as stage
