@@ -246,7 +246,6 @@ class TransactionReportManager(ReportManager):
                 "first_month": month_start(first_month),
                 "last_month": month_start(last_month),
                 "through_day": through_day,
-                "time_zone": reporting_time_zone_name(),
             },
         )
 
