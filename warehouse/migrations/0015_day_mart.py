@@ -9,10 +9,9 @@ created and filled here (frozen SQL below, as the mart's full form fills them) a
 then on by warehouse/sql/marts/fact_customer_day.sql.
 """
 
-from django.conf import settings
 import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
-
 
 # The mart's full form (warehouse/sql/marts/fact_customer_day.sql) as of this migration.
 FILL_CUSTOMER_DAYS = """
