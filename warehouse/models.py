@@ -65,6 +65,10 @@ class DimCustomer(models.Model):
         db_table = "dim_customer"
         ordering = ["stripe_id"]
         verbose_name = "customer"
+        # The customer search (reports/sql/customer_search.sql) reads dim_customer through three
+        # expression indexes with text_pattern_ops, created in SQL by migration
+        # 0016_customer_search_indexes (Django's OpClass needs django.contrib.postgres):
+        # lower(email), split_part(lower(email), '@', 2) and lower(name).
 
     def __str__(self):
         return self.email or self.stripe_id
