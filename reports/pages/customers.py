@@ -1,6 +1,6 @@
 """Customers for managers: search by the beginning of an email, domain or name, or by user id
-or Stripe id (or a cohort heatmap cell's customers), and one customer's page: identity, acquisition channel and installs, every
-payment, refund and dispute, and net revenue by month."""
+or Stripe id (or a cohort heatmap cell's customers), and one customer's page: identity,
+acquisition channel and installs, every payment, refund and dispute, and net revenue by month."""
 
 import datetime as dt
 
