@@ -13,7 +13,10 @@
 with cohort_cell_customers as (
     select customer_month.customer_id
     from fact_customer_month as customer_month
-    where customer_month.first_payment_month = %(cohort_month)s::date
+    -- without a cell the whole condition folds to false and PostgreSQL plans no scan at all
+    -- (else it planned a parallel scan that never runs but still started its workers)
+    where %(cohort_month)s::date is not null
+        and customer_month.first_payment_month = %(cohort_month)s::date
         and customer_month.month = %(month)s::date
         and customer_month.charge_count > 0
 ),
@@ -32,7 +35,6 @@ matching_customers as (
     union
     select customer_id
     from cohort_cell_customers
-    where %(cohort_month)s::date is not null
 )
 
 select
