@@ -67,7 +67,7 @@ class DimCustomer(models.Model):
         verbose_name = "customer"
         # The customer search (reports/sql/customer_search.sql) reads dim_customer through three
         # expression indexes with text_pattern_ops, created in SQL by migration
-        # 0016_customer_search_indexes (Django's OpClass needs django.contrib.postgres):
+        # 0017_customer_search_indexes (Django's OpClass needs django.contrib.postgres):
         # lower(email), split_part(lower(email), '@', 2) and lower(name).
 
     def __str__(self):

@@ -17,7 +17,7 @@ INDEXES = {
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("warehouse", "0015_day_mart"),
+        ("warehouse", "0016_day_mart"),
     ]
 
     operations = [

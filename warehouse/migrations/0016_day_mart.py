@@ -110,7 +110,7 @@ def empty(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("warehouse", "0014_fact_transaction_covering_indexes"),
+        ("warehouse", "0015_proration_discounts_view"),
     ]
 
     operations = [
