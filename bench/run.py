@@ -96,6 +96,7 @@ def machine() -> dict:
             "work_mem",
             "effective_cache_size",
             "max_parallel_workers_per_gather",
+            "jit",
         ):
             cursor.execute(f"show {name}")
             settings_of_interest[name] = cursor.fetchone()[0]

@@ -131,10 +131,11 @@ class LtvFilterForm(MonthRangeForm):
 
 class CustomerSearchForm(ReportFilterForm):
     q = forms.CharField(
-        label="Email, user id or Stripe id",
+        label="Email, name, user id or Stripe id",
         required=False,
         max_length=255,
-        help_text="Part of an email, or an exact app user id or Stripe customer id (cus_…).",
+        help_text="The beginning of an email, of its domain (after the @) or of a name, any "
+        "case; or an exact app user id or Stripe customer id (cus_…).",
     )
     cohort = MonthField(required=False, widget=forms.HiddenInput)
     month = MonthField(required=False, widget=forms.HiddenInput)

@@ -246,12 +246,17 @@ class TransactionReportManager(ReportManager):
                 "first_month": month_start(first_month),
                 "last_month": month_start(last_month),
                 "through_day": through_day,
-                "time_zone": reporting_time_zone_name(),
             },
         )
 
     def customer_transactions(self, customer_id: str) -> list[dict]:
         return self._rows("customer_transactions", {"customer_id": customer_id})
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern for the values that begin with `text` (its own %, _ and \\ escaped)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"
 
 
 class CustomerReportManager(ReportManager):
@@ -265,12 +270,14 @@ class CustomerReportManager(ReportManager):
         month: dt.date | None = None,
         limit: int = 50,
     ) -> list[dict]:
-        """Customers whose email contains `search` or whose user id / Stripe id is `search`,
-        and (with cohort_month and month) the cohort's customers paying in that month."""
+        """Customers whose email, email domain or name begins with `search` (any case) or
+        whose user id / Stripe id is `search`, and (with cohort_month and month) the cohort's
+        customers paying in that month."""
         return self._rows(
             "customer_search",
             {
                 "search": search or None,
+                "search_prefix": like_prefix(search) if search else None,
                 "cohort_month": cohort_month and month_start(cohort_month),
                 "month": month and month_start(month),
                 "row_limit": limit,

@@ -36,7 +36,7 @@ def _clamp(value: int, lowest: int, highest: int) -> int:
 
 
 def analytics_settings(total_memory: int | None = None) -> dict[str, str]:
-    """PostgreSQL memory settings for the reports' workload, from the machine's memory.
+    """PostgreSQL settings for the reports' workload: memory, from the machine's, and JIT.
 
     The embedded server shares a user's machine with a browser and an editor, so it takes a
     modest share, with floors so a small machine still aggregates in memory and caps
@@ -48,6 +48,10 @@ def analytics_settings(total_memory: int | None = None) -> dict[str, str]:
       and sorting of a million rows to disk);
     - effective_cache_size, what the planner may assume the OS caches: half of memory,
       512 MB to 16 GB (default 4 GB). A hint only: nothing is allocated.
+    And, whatever the memory, jit off: the report queries read marts and return a few
+    hundred rows, but a plan over a large table passes jit_above_cost (100,000) and
+    PostgreSQL then spends hundreds of milliseconds compiling it (home's month-to-date query
+    at a million charges: 528 of its 734 ms; docs/benchmarks.md, issue 17).
     """
     if total_memory is None:
         total_memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -56,6 +60,7 @@ def analytics_settings(total_memory: int | None = None) -> dict[str, str]:
         "shared_buffers": f"{_clamp(memory_mb // 16, 128, 1024)}MB",
         "work_mem": f"{_clamp(memory_mb // 512, 8, 64)}MB",
         "effective_cache_size": f"{_clamp(memory_mb // 2, 512, 16384)}MB",
+        "jit": "off",
     }
 
 

@@ -65,6 +65,10 @@ class DimCustomer(models.Model):
         db_table = "dim_customer"
         ordering = ["stripe_id"]
         verbose_name = "customer"
+        # The customer search (reports/sql/customer_search.sql) reads dim_customer through three
+        # expression indexes with text_pattern_ops, created in SQL by migration
+        # 0017_customer_search_indexes (Django's OpClass needs django.contrib.postgres):
+        # lower(email), split_part(lower(email), '@', 2) and lower(name).
 
     def __str__(self):
         return self.email or self.stripe_id
@@ -290,6 +294,95 @@ class FactMonth(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m}"
+
+
+class FactCustomerDay(models.Model):
+    """One row per customer per calendar day (reporting time zone) with any movement.
+
+    The stored version of each customer's days, from which the fact_day mart subtracts a
+    changed customer's old contribution (see warehouse/sql/marts/fact_customer_day.sql,
+    which keeps both). Money in minor units of the settlement currency, refunds and dispute
+    funds as positive amounts; the sums follow month_movements' definitions (docs/metrics.md).
+    """
+
+    customer_day_sk = models.BigAutoField(primary_key=True)
+    # no index of its own: the unique (customer, day) index serves the customer's days
+    customer = models.ForeignKey(
+        DimCustomer, on_delete=models.PROTECT, related_name="days", db_index=False
+    )
+    day = models.DateField()
+    gross = models.BigIntegerField(default=0, help_text="Succeeded charges.")
+    charge_count = models.IntegerField(default=0, help_text="Succeeded charges.")
+    charge_fees = models.BigIntegerField(default=0, help_text="Fees on succeeded charges.")
+    failed_charge_count = models.IntegerField(default=0)
+    refund_count = models.IntegerField(default=0)
+    refunded = models.BigIntegerField(default=0)
+    refund_fees = models.BigIntegerField(default=0)
+    disputes_opened = models.IntegerField(default=0, help_text="Funds withdrawn this day.")
+    disputes_won = models.IntegerField(default=0, help_text="Of those opened, now won.")
+    disputes_lost = models.IntegerField(default=0, help_text="Of those opened, now lost.")
+    dispute_funds_withdrawn = models.BigIntegerField(default=0)
+    dispute_funds_reinstated = models.BigIntegerField(default=0)
+    dispute_fees = models.BigIntegerField(default=0)
+    first_payment_of_month = models.BooleanField(
+        default=False, help_text="The customer's first succeeded charge of the month is this day."
+    )
+    first_payment = models.BooleanField(
+        default=False, help_text="The customer's first succeeded charge ever is this day."
+    )
+
+    class Meta:
+        db_table = "fact_customer_day"
+        ordering = ["day", "customer"]
+        verbose_name = "customer day"
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "day"], name="fact_customer_day_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.day}"
+
+
+class FactDay(models.Model):
+    """One row per calendar day (reporting time zone): the whole business's movements that day.
+
+    Pre-aggregated from fact_customer_day so that a month's figures, or its first n days'
+    ("to date"), are a sum of at most 31 rows instead of every movement of those days.
+    `paying_customers` counts the customers whose first succeeded charge *of the month* is
+    this day, so the customers paying in days 1..n of a month are the sum over those days;
+    `new_customers` those whose first succeeded charge ever is this day. Kept by the
+    fact_customer_day mart statement: a changed customer's new days add, their stored days
+    subtract. Rows may be left all zero (= no activity). Money as in fact_customer_day.
+    """
+
+    day = models.DateField(primary_key=True)
+    gross = models.BigIntegerField(default=0)
+    charge_count = models.IntegerField(default=0, help_text="Succeeded charges.")
+    charge_fees = models.BigIntegerField(default=0)
+    failed_charge_count = models.IntegerField(default=0)
+    refund_count = models.IntegerField(default=0)
+    refunded = models.BigIntegerField(default=0)
+    refund_fees = models.BigIntegerField(default=0)
+    disputes_opened = models.IntegerField(default=0)
+    disputes_won = models.IntegerField(default=0)
+    disputes_lost = models.IntegerField(default=0)
+    dispute_funds_withdrawn = models.BigIntegerField(default=0)
+    dispute_funds_reinstated = models.BigIntegerField(default=0)
+    dispute_fees = models.BigIntegerField(default=0)
+    paying_customers = models.IntegerField(
+        default=0, help_text="Customers whose first succeeded charge of the month is this day."
+    )
+    new_customers = models.IntegerField(
+        default=0, help_text="Customers whose first succeeded charge ever is this day."
+    )
+
+    class Meta:
+        db_table = "fact_day"
+        ordering = ["day"]
+        verbose_name = "day"
+
+    def __str__(self):
+        return f"{self.day}"
 
 
 class FactCohortMonth(models.Model):

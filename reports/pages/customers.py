@@ -1,6 +1,6 @@
-"""Customers for managers: search by email, user id or Stripe id (or a cohort heatmap cell's
-customers), and one customer's page: identity, acquisition channel and installs, every
-payment, refund and dispute, and net revenue by month."""
+"""Customers for managers: search by the beginning of an email, domain or name, or by user id
+or Stripe id (or a cohort heatmap cell's customers), and one customer's page: identity,
+acquisition channel and installs, every payment, refund and dispute, and net revenue by month."""
 
 import datetime as dt
 
@@ -45,10 +45,11 @@ def customers_page(*, q: str, cohort: dt.date | None, month: dt.date | None) -> 
             Column.of("total_net"),
         ],
         rows=rows,
-        empty_text="No customer matches: search by part of an email, or an exact user id or "
-        "Stripe id (cus_…)."
+        empty_text="No customer matches: search by the beginning of an email, of its domain or "
+        "of a name, or an exact user id or Stripe id (cus_…)."
         if searching
-        else "Search by part of an email, or an exact user id or Stripe id (cus_…).",
+        else "Search by the beginning of an email, of its domain (after the @) or of a name, "
+        "or an exact user id or Stripe id (cus_…).",
         help_text=f"At most {SEARCH_LIMIT} customers, most net revenue first.",
     )
     return {"tables": [table], "charts": [], "currency": currency}

@@ -44,19 +44,42 @@ GIB = 2**30
     ("memory", "expected"),
     [
         # shared_buffers = memory / 16 (128 MB .. 1 GB), work_mem = memory / 512 (8 .. 64 MB),
-        # effective_cache_size = memory / 2 (512 MB .. 16 GB)
-        (1 * GIB, {"shared_buffers": "128MB", "work_mem": "8MB", "effective_cache_size": "512MB"}),
+        # effective_cache_size = memory / 2 (512 MB .. 16 GB), jit off at any size
+        (
+            1 * GIB,
+            {
+                "shared_buffers": "128MB",
+                "work_mem": "8MB",
+                "effective_cache_size": "512MB",
+                "jit": "off",
+            },
+        ),
         (
             8 * GIB,
-            {"shared_buffers": "512MB", "work_mem": "16MB", "effective_cache_size": "4096MB"},
+            {
+                "shared_buffers": "512MB",
+                "work_mem": "16MB",
+                "effective_cache_size": "4096MB",
+                "jit": "off",
+            },
         ),
         (
             16 * GIB,
-            {"shared_buffers": "1024MB", "work_mem": "32MB", "effective_cache_size": "8192MB"},
+            {
+                "shared_buffers": "1024MB",
+                "work_mem": "32MB",
+                "effective_cache_size": "8192MB",
+                "jit": "off",
+            },
         ),
         (
             64 * GIB,
-            {"shared_buffers": "1024MB", "work_mem": "64MB", "effective_cache_size": "16384MB"},
+            {
+                "shared_buffers": "1024MB",
+                "work_mem": "64MB",
+                "effective_cache_size": "16384MB",
+                "jit": "off",
+            },
         ),
     ],
 )

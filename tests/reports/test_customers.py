@@ -6,12 +6,16 @@ import json
 import re
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 
+from reports.managers import SQL_DIR, like_prefix
 from tests.factories import DimChannelFactory, DimClientFactory, FactInstallFactory, utc
 from tests.reports import payments_dataset
 from tests.reports.payments_dataset import MOVEMENTS, Expected
 from tests.reports.test_pages import page_table_keys, page_tables
+from warehouse import sql_files
+from warehouse.models import DimCustomer
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +50,11 @@ def links(html: str) -> list[str]:
         ("EXAMPLE.COM", None),  # everyone: most net revenue first
         ("user-bob", ["bob"]),
         ("cus_gus", ["gus"]),
-        ("user-bo", []),  # user ids and Stripe ids match exactly, emails in part
+        ("user-bo", []),  # user ids and Stripe ids match exactly, emails by their beginning
+        ("AD", ["ada"]),  # any case
+        ("da@example", []),  # the beginning of the email or of its domain, not any part
+        ("%", []),  # LIKE's wildcards are the characters themselves
+        ("_da", []),
     ],
 )
 def test_search_by_email_user_id_or_stripe_id(manager_client, dataset, query, names):
@@ -61,6 +69,42 @@ def test_search_by_email_user_id_or_stripe_id(manager_client, dataset, query, na
     assert [row[1] for row in rows] == [f"{name}@example.com" for name in names]
     if not names:
         assert "No customer matches" in response.content.decode()
+
+
+def test_search_by_the_beginning_of_a_name_or_of_an_email_domain(manager_client, dataset):
+    DimCustomer.objects.filter(stripe_id=dataset.ids["bob"]).update(name="Bob Marley")
+    DimCustomer.objects.filter(stripe_id=dataset.ids["gus"]).update(email="gus@Acme.example")
+
+    def found(query):
+        response = manager_client.get(reverse("reports:customers"), {"q": query})
+        return [row[0] for row in page_tables(response)["customers"][1:]]
+
+    assert found("bob m") == [dataset.ids["bob"]]
+    assert found("marley") == []  # a name's beginning, as an email's
+    assert found("acme.") == [dataset.ids["gus"]]
+
+
+def test_the_search_is_an_index_range_not_a_scan_of_every_customer(dataset):
+    """With sequential scans priced out, PostgreSQL reads dim_customer only through the search
+    indexes: each condition of the search matches an index's expression and operator class."""
+    params = {
+        "search": "ada@example",
+        "search_prefix": like_prefix("ada@example"),
+        "cohort_month": None,
+        "month": None,
+        "row_limit": 50,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("set local enable_seqscan = off")
+        cursor.execute("explain " + sql_files.load("customer_search", SQL_DIR), params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan on dim_customer" not in plan
+    for index in (
+        "dim_customer_email_prefix",
+        "dim_customer_domain_prefix",
+        "dim_customer_name_prefix",
+    ):
+        assert index in plan, plan
 
 
 def test_customer_page_shows_identity_channel_installs_movements_and_months(

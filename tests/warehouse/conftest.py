@@ -166,14 +166,15 @@ def warehouse_snapshot() -> dict:
 
 
 def report_aggregates_snapshot() -> dict:
-    """fact_month, fact_cohort_month, fact_follow_month, fact_customer_lifetime and
-    fact_last_payment_month as plain dicts
-    keyed by their
+    """fact_month, fact_cohort_month, fact_follow_month, fact_customer_lifetime,
+    fact_last_payment_month, fact_customer_day and fact_day as plain dicts keyed by their
     grain. All-zero aggregate rows mean "no activity" (delta maintenance can leave them
     where a full recompute writes none), so they are left out."""
     from warehouse.models import (
         FactCohortMonth,
+        FactCustomerDay,
         FactCustomerLifetime,
+        FactDay,
         FactFollowMonth,
         FactLastPaymentMonth,
         FactMonth,
@@ -203,4 +204,8 @@ def report_aggregates_snapshot() -> dict:
             ["last_payment_month", "last_activity_month"],
             exclude=("last_payment_month_sk",),
         ),
+        "fact_customer_day": keyed(
+            FactCustomerDay, ["customer_id", "day"], exclude=("customer_day_sk",)
+        ),
+        "fact_day": keyed(FactDay, ["day"]),
     }

@@ -13,8 +13,10 @@ from warehouse.models import (
     DimCustomer,
     DimPaymentMethod,
     FactCohortMonth,
+    FactCustomerDay,
     FactCustomerLifetime,
     FactCustomerMonth,
+    FactDay,
     FactFollowMonth,
     FactMonth,
     FactTransaction,
@@ -29,6 +31,8 @@ def _empty_payments_warehouse():
     FactFollowMonth.objects.all().delete()
     FactCustomerLifetime.objects.all().delete()
     FactCustomerMonth.objects.all().delete()
+    FactDay.objects.all().delete()
+    FactCustomerDay.objects.all().delete()
     FactTransaction.objects.all().delete()
     DimPaymentMethod.objects.all().delete()
     DimCustomer.objects.all().delete()

@@ -1,6 +1,5 @@
-"""fact_month, fact_cohort_month, fact_follow_month, fact_customer_lifetime and
-fact_last_payment_month, delta-maintained
-by per-customer
+"""fact_month, fact_cohort_month, fact_follow_month, fact_customer_lifetime,
+fact_last_payment_month, fact_customer_day and fact_day, delta-maintained by per-customer
 refreshes (the webhook path), equal both a from-scratch recompute and a plain-Python
 computation from the same transactions."""
 
@@ -24,6 +23,10 @@ MONEY = ("gross", "refunds", "disputes", "net", "fees", "charge_count", "failed_
 def _month_of(moment: dt.datetime, tz) -> dt.date:
     local = moment.astimezone(tz)
     return dt.date(local.year, local.month, 1)
+
+
+def _day_of(moment: dt.datetime, tz) -> dt.date:
+    return moment.astimezone(tz).date()
 
 
 def _next_month(month: dt.date) -> dt.date:
@@ -118,6 +121,66 @@ def expected_aggregates(tz) -> dict:
         if paying[customer]:
             last_payment_month[(max(paying[customer]), max(months))]["customers"] += 1
 
+    # per customer and day (reporting time zone), refunds and dispute funds as positive amounts
+    day_sums = (
+        "gross",
+        "charge_count",
+        "charge_fees",
+        "failed_charge_count",
+        "refund_count",
+        "refunded",
+        "refund_fees",
+        "disputes_opened",
+        "disputes_won",
+        "disputes_lost",
+        "dispute_funds_withdrawn",
+        "dispute_funds_reinstated",
+        "dispute_fees",
+    )
+    customer_days = defaultdict(lambda: dict.fromkeys(day_sums, 0))
+    for txn in FactTransaction.objects.exclude(customer=None):
+        row = customer_days[(txn.customer_id, _day_of(txn.occurred_at, tz))]
+        settled = txn.settlement_amount if txn.settlement_amount is not None else txn.amount
+        fee = txn.fee or 0
+        if txn.transaction_type == T.CHARGE and txn.status == "succeeded":
+            row["gross"] += settled
+            row["charge_count"] += 1
+            row["charge_fees"] += fee
+        elif txn.transaction_type == T.CHARGE and txn.status == "failed":
+            row["failed_charge_count"] += 1
+        elif txn.transaction_type == T.REFUND:
+            row["refund_count"] += 1
+            row["refunded"] -= settled
+            row["refund_fees"] += fee
+        elif txn.transaction_type == T.DISPUTE_WITHDRAWAL:
+            row["disputes_opened"] += 1
+            row["disputes_won"] += txn.status == "won"
+            row["disputes_lost"] += txn.status == "lost"
+            row["dispute_funds_withdrawn"] -= settled
+            row["dispute_fees"] += fee
+        elif txn.transaction_type == T.DISPUTE_REINSTATEMENT:
+            row["dispute_funds_reinstated"] += settled
+            row["dispute_fees"] += fee
+    paid_days = defaultdict(list)
+    for (customer, day), row in customer_days.items():
+        if row["charge_count"]:
+            paid_days[customer].append(day)
+    for (customer, day), row in customer_days.items():
+        own = paid_days[customer]
+        row["first_payment"] = bool(own) and day == min(own)
+        row["first_payment_of_month"] = day in own and day == min(
+            paid for paid in own if (paid.year, paid.month) == (day.year, day.month)
+        )
+    fact_day = defaultdict(
+        lambda: dict.fromkeys((*day_sums, "paying_customers", "new_customers"), 0)
+    )
+    for (_customer, day), row in customer_days.items():
+        totals = fact_day[(day,)]
+        for name in day_sums:
+            totals[name] += row[name]
+        totals["paying_customers"] += row["first_payment_of_month"]
+        totals["new_customers"] += row["first_payment"]
+
     def non_zero(table):
         return {key: dict(values) for key, values in table.items() if any(values.values())}
 
@@ -127,6 +190,8 @@ def expected_aggregates(tz) -> dict:
         "fact_follow_month": non_zero(follow_month),
         "fact_customer_lifetime": lifetime,
         "fact_last_payment_month": non_zero(last_payment_month),
+        "fact_customer_day": non_zero(customer_days),
+        "fact_day": non_zero(fact_day),
     }
 
 
@@ -254,6 +319,11 @@ def test_webhook_path_refreshes_keep_the_aggregates_equal_to_a_recompute(setting
         fee=0,
     )
     refresh_and_check(cem)
+    # the dispute is won later (its withdrawal's status changes, not its day), and an earlier
+    # charge in January moves ada's first payment of that month from the 10th to the 3rd
+    FactTransaction.objects.filter(stripe_id="dp_1").update(status="won")
+    FactTransactionFactory(customer=ada, occurred_at=utc(2025, 1, 3), amount=400)
+    refresh_and_check(ada, cem)
     # a customer's only charge of a month moves to another month: April empties, June fills
     _move(FactTransaction.objects.get(customer=bob, occurred_at=utc(2025, 4, 2)), utc(2025, 6, 20))
     refresh_and_check(bob)
@@ -264,6 +334,9 @@ def test_webhook_path_refreshes_keep_the_aggregates_equal_to_a_recompute(setting
     delta_maintained = refresh_and_check(cem)
 
     assert delta_maintained["fact_month"][(dt.date(2025, 3, 1),)]["churned_customers"] == 1
+    january_3, january_10 = dt.date(2025, 1, 3), dt.date(2025, 1, 10)
+    assert delta_maintained["fact_day"][(january_3,)]["paying_customers"] == 1
+    assert delta_maintained["fact_day"][(january_10,)]["paying_customers"] == 0
     assert _recomputed_from_scratch() == delta_maintained
 
 

@@ -38,6 +38,8 @@ CUSTOMER_MARTS = (
     Mart("fact_cohort_month", changes.CUSTOMER_FACTS, subtracts_previous=True),
     Mart("fact_follow_month", changes.CUSTOMER_FACTS, subtracts_previous=True),
     Mart("fact_customer_lifetime", changes.CUSTOMER_FACTS),
+    # and fact_day, in the same statement (subtracts its own stored days, not the months')
+    Mart("fact_customer_day", changes.CUSTOMER_FACTS),
     Mart("fact_customer_month", changes.CUSTOMER_FACTS),
 )
 INSTALL_MARTS = (
@@ -80,7 +82,7 @@ def _refresh_customer_marts(customer_ids: list[str]) -> None:
     if not customer_ids:
         return
     params = {"all_customers": False, "customer_ids": customer_ids, "subtract_previous": True}
-    # the locks first, then each delta in order; one round trip for the six statements
+    # the locks first, then each delta in order; one round trip for the seven statements
     sql_files.execute_all(
         [
             (
