@@ -16,11 +16,17 @@ install, whose values differ on every call). It pays with persistent connections
 (CONN_MAX_AGE > 0); with a new connection per request it costs what a plain statement does.
 Session-level prepared statements do not survive a transaction-pooling pgbouncer: set
 WAREHOUSE_PREPARED_STATEMENTS = False there (README, Write path).
+
+A parameter may be `Carried`: a value that an earlier statement of the same round trip left
+in a transaction-local setting (`set_config(name, value, true)`). It is read on the server
+when the statement runs (an EXECUTE argument, or the expression in place of the parameter in
+the plain text), so statements that need an earlier one's answer still go in one round trip.
 """
 
 import datetime as dt
 import hashlib
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -34,6 +40,44 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 MAX_PREPARED_PER_SESSION = 200
 
 
+@dataclass(frozen=True)
+class Carried:
+    """A parameter read from the transaction-local setting `setting` when the statement runs.
+
+    `sql_type`: "text[]" (an unset or empty setting is the empty array) or a scalar type such
+    as "date" (unset or empty: null). `plus`: values known beforehand, prepended to an array.
+    """
+
+    setting: str
+    sql_type: str
+    plus: tuple = ()
+
+    def expression(self, cursor) -> str:
+        """The SQL that reads it (with any % doubled, to sit in a text that is mogrified)."""
+        value = f"nullif(current_setting('{self.setting}', true), '')"
+        if self.sql_type.endswith("[]"):
+            value = f"coalesce({value}, '{{}}')::{self.sql_type}"
+            if self.plus:
+                known = cursor.mogrify(f"%s::{self.sql_type}", [list(self.plus)]).decode()
+                value = f"({known} || {value})"
+        else:
+            value = f"{value}::{self.sql_type}"
+        return value.replace("%", "%%")
+
+
+def _inline_carried(cursor, text: str, params: dict | None) -> tuple[str, dict | None]:
+    """The plain text with each Carried parameter replaced by the expression that reads it."""
+    if not params or not any(isinstance(value, Carried) for value in params.values()):
+        return text, params
+
+    def placeholder(match):
+        value = params[match.group(1)]
+        return f"({value.expression(cursor)})" if isinstance(value, Carried) else match.group(0)
+
+    rest = {key: value for key, value in params.items() if not isinstance(value, Carried)}
+    return PLACEHOLDER.sub(placeholder, text), rest
+
+
 @cache
 def load(name: str, directory: Path = WAREHOUSE_SQL_DIR) -> str:
     """The text of `directory/name.sql`."""
@@ -41,8 +85,9 @@ def load(name: str, directory: Path = WAREHOUSE_SQL_DIR) -> str:
 
 
 def _bound_at_execute(value) -> bool:
-    """Ids (lists) and dates vary per call: bound at EXECUTE; the rest is folded in."""
-    return isinstance(value, list | tuple | dt.date)
+    """Ids (lists), dates and carried values vary per call: bound at EXECUTE; the rest is
+    folded in."""
+    return isinstance(value, list | tuple | dt.date | Carried)
 
 
 def _call(cursor, connection, name, params, directory, prepared, preparing, bind_all) -> tuple:
@@ -51,7 +96,7 @@ def _call(cursor, connection, name, params, directory, prepared, preparing, bind
     `preparing`: the names the same round trip prepares before this call (a batch)."""
     text = load(name, directory)
     if not (prepared and params is not None and settings.WAREHOUSE_PREPARED_STATEMENTS):
-        return text, params, None
+        return (*_inline_carried(cursor, text, params), None)
     bound: list[str] = []
 
     def bound_at_execute(value) -> bool:
@@ -72,8 +117,11 @@ def _call(cursor, connection, name, params, directory, prepared, preparing, bind
     known = connection.prepared_statements
     new = statement not in known and statement not in preparing
     if new and len(known) + len(preparing) >= MAX_PREPARED_PER_SESSION:
-        return text, params, None
-    arguments = ", ".join(["%s"] * len(bound))
+        return (*_inline_carried(cursor, text, params), None)
+    arguments = ", ".join(
+        params[key].expression(cursor) if isinstance(params[key], Carried) else "%s"
+        for key in bound
+    )
     # PostgreSQL would keep planning each call (its estimate of the generic plan, blind to
     # how few ids come, exceeds the custom plans'): use the generic plan, for this
     # transaction only. Each file prepared here has been checked with EXPLAIN to use its
@@ -84,7 +132,8 @@ def _call(cursor, connection, name, params, directory, prepared, preparing, bind
     if new:
         # prepared in the same round trip as its first run
         run = f'prepare "{statement}" as {body.replace("%", "%%")}; {run}'
-    return run, [params[key] for key in bound], statement if new else None
+    values = [params[key] for key in bound if not isinstance(params[key], Carried)]
+    return run, values, statement if new else None
 
 
 def _run_calls(
@@ -166,11 +215,14 @@ def fetch(
     directory: Path = WAREHOUSE_SQL_DIR,
     using="default",
     prepared: bool = False,
+    before: list[tuple[str, dict]] = (),
 ) -> list[tuple]:
-    """Run one query; returns its rows."""
+    """Run one query; returns its rows.
+
+    `before`: (name, params) statements run first, in the same round trip."""
     connection = connections[using]
     with connection.cursor() as cursor:
-        _run(cursor, connection, name, params, directory, prepared)
+        _run_calls(cursor, connection, [*before, (name, params)], directory, prepared)
         return cursor.fetchall()
 
 

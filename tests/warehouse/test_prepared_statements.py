@@ -95,3 +95,42 @@ def test_off_runs_the_plain_statement(settings):
     (query,) = queries.captured_queries
     assert "prepare " not in query["sql"] and "execute " not in query["sql"]
     assert "insert into dim_date" in query["sql"]
+
+
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "plain"])
+def test_carried_parameters_read_what_an_earlier_statement_of_the_round_trip_left(
+    tmp_path, settings, prepared
+):
+    settings.WAREHOUSE_PREPARED_STATEMENTS = prepared
+    (tmp_path / "remember.sql").write_text(
+        "select set_config('stripe_dwh.test_ids', %(ids)s::text[]::text, true) as ids,"
+        " set_config('stripe_dwh.test_day', %(day)s::date::text, true) as day"
+    )
+    (tmp_path / "recall.sql").write_text(
+        "select %(ids)s::text[] as ids, %(day)s::date as day, %(unset)s::text[] as unset,"
+        " %(unset_day)s::date as unset_day"
+    )
+    carried = {
+        "ids": sql_files.Carried("stripe_dwh.test_ids", "text[]", plus=("known",)),
+        "day": sql_files.Carried("stripe_dwh.test_day", "date"),
+        "unset": sql_files.Carried("stripe_dwh.test_unset", "text[]"),
+        "unset_day": sql_files.Carried("stripe_dwh.test_unset_day", "date"),
+    }
+
+    def recall(ids, day):
+        return sql_files.fetch(
+            "recall",
+            carried,
+            before=[("remember", {"ids": ids, "day": day})],
+            directory=tmp_path,
+            prepared=True,
+        )
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        first = recall(["a", "b%"], dt.date(2026, 5, 1))
+        second = recall([], dt.date(2026, 5, 2))
+    assert first == [(["known", "a", "b%"], dt.date(2026, 5, 1), [], None)]
+    assert second == [(["known"], dt.date(2026, 5, 2), [], None)]
+    statements = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
+    assert len(statements) == 2  # one round trip each
+    assert all(("execute " in sql) == prepared for sql in statements)
