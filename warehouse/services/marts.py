@@ -79,18 +79,22 @@ def refresh_marts(changed: dict[str, Iterable[str] | None] | None) -> None:
 def _refresh_customer_marts(customer_ids: list[str]) -> None:
     if not customer_ids:
         return
-    params = {"all_customers": False, "customer_ids": customer_ids, "subtract_previous": True}
     # the locks first, then each delta in order; one round trip for the six statements
-    sql_files.execute_all(
-        [
-            (
-                "customers_lock",
-                customers_lock_params(customer_ids, reporting_time_zone=reporting_time_zone_name()),
-            ),
-            *((f"marts/{mart.table}", params) for mart in CUSTOMER_MARTS),
-        ],
-        prepared=True,
-    )
+    sql_files.execute_all(customer_mart_delta_calls(customer_ids), prepared=True)
+
+
+def customer_mart_delta_calls(customer_ids: list[str] | sql_files.Carried) -> list[tuple]:
+    """The (file, params) statements of the customer marts' delta form, in order: the
+    customers' locks, then each delta. Run them prepared, in one round trip, in a transaction.
+    The payments flush sends them with its facts (customer ids carried from fact_transaction)."""
+    params = {"all_customers": False, "customer_ids": customer_ids, "subtract_previous": True}
+    return [
+        (
+            "customers_lock",
+            customers_lock_params(customer_ids, reporting_time_zone=reporting_time_zone_name()),
+        ),
+        *((f"marts/{mart.table}", params) for mart in CUSTOMER_MARTS),
+    ]
 
 
 def _refresh_customer_marts_in_full() -> None:
