@@ -220,38 +220,49 @@ def write_payments(change_set: changes.ChangeSet) -> None:
         execute_all(_dimension_calls(customer_ids, payment_method_ids), prepared=True)
         return
     # customers whose marts are due (none before this step, unless another step added some)
-    fact_customers = Carried(
-        FACT_CUSTOMERS, "text[]", tuple(change_set.take(changes.CUSTOMER_FACTS))
+    *before, (last, last_params) = movement_flush_calls(
+        charge_ids,
+        refund_ids,
+        dispute_ids,
+        customer_ids,
+        payment_method_ids,
+        change_set.take(changes.CUSTOMER_FACTS),
     )
-    fact_payment_methods = Carried(FACT_PAYMENT_METHODS, "text[]")
-    facts = (
-        "facts/fact_transaction",
-        {
-            **fact_scope(),
-            "charge_ids": charge_ids,
-            "refund_ids": refund_ids,
-            "dispute_ids": dispute_ids,
-            "report_changes": True,
-        },
-    )
-    days = (
-        "dim_date_fill",
-        {"first_day": Carried(FACT_FIRST_DAY, "date"), "last_day": Carried(FACT_LAST_DAY, "date")},
-    )
-    with_invoice_lines = fetch(
-        "facts/invoice_line_customers",
-        {"customer_ids": fact_customers},
-        before=[
-            facts,
-            *_dimension_calls(
-                customer_ids, payment_method_ids, fact_customers, fact_payment_methods
-            ),
-            days,
-            *customer_mart_delta_calls(fact_customers),
-        ],
-        prepared=True,
-    )
+    with_invoice_lines = fetch(last, last_params, before=before, prepared=True)
     change_set.add(SUBSCRIPTION_CUSTOMER, (row[0] for row in with_invoice_lines))
+
+
+def movement_flush_calls(
+    charge_ids: list[str],
+    refund_ids: list[str],
+    dispute_ids: list[str],
+    customer_ids: list[str],
+    payment_method_ids: list[str],
+    due_customer_ids: list[str] = (),
+) -> list[tuple[str, dict]]:
+    """The (file, params) statements of a flush with movements, in order, for one round trip:
+    fact_transaction, the dimensions, the days, the customer marts' locks and deltas, and
+    last the look-up of the fact customers with subscription invoices (its answer)."""
+    fact_customers = Carried(FACT_CUSTOMERS, "text[]", tuple(due_customer_ids))
+    fact_payment_methods = Carried(FACT_PAYMENT_METHODS, "text[]")
+    facts = {
+        **fact_scope(),
+        "charge_ids": charge_ids,
+        "refund_ids": refund_ids,
+        "dispute_ids": dispute_ids,
+        "report_changes": True,
+    }
+    days = {
+        "first_day": Carried(FACT_FIRST_DAY, "date"),
+        "last_day": Carried(FACT_LAST_DAY, "date"),
+    }
+    return [
+        ("facts/fact_transaction", facts),
+        *_dimension_calls(customer_ids, payment_method_ids, fact_customers, fact_payment_methods),
+        ("dim_date_fill", days),
+        *customer_mart_delta_calls(fact_customers),
+        ("facts/invoice_line_customers", {"customer_ids": fact_customers}),
+    ]
 
 
 def _dimension_calls(
