@@ -172,6 +172,39 @@ def _run_calls(
         connection.prepared_statements.update(preparing)
 
 
+def execute_with_next_statement(
+    name: str,
+    params: dict,
+    *,
+    directory: Path = WAREHOUSE_SQL_DIR,
+    using="default",
+    prepared: bool = False,
+) -> None:
+    """Run a statement in the same round trip as the next statement of the connection, right
+    before it, whoever runs that one (stripe_dwh/postgresql/base.py); its answer is
+    discarded. Inside a transaction only. Costs no round trip of its own: the webhook's lock
+    rides on dj-stripe's next query."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        sql, arguments, new = _call(
+            cursor, connection, name, params, directory, prepared, [], False
+        )
+        if new and connection.prepared_statements_unknown:
+            sql = f"deallocate all;\n{sql}"
+        text = cursor.mogrify(sql, arguments).decode() if arguments is not None else sql
+
+    def sent(succeeded: bool) -> None:
+        if not succeeded:
+            if prepared:
+                connection.prepared_statements_unknown = True
+                connection.prepared_statements.clear()
+        elif new:
+            connection.prepared_statements_unknown = False
+            connection.prepared_statements.add(new)
+
+    connection.send_with_next_statement(text, sent)
+
+
 def _run(cursor, connection, name: str, params: dict | None, directory: Path, prepared: bool):
     _run_calls(cursor, connection, [(name, params)], directory, prepared)
 
