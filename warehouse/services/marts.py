@@ -3,7 +3,10 @@
 Each mart is one table with one `.sql` file in warehouse/sql/marts/, whose header says what
 it holds, its grain, the changes that trigger it and its two forms: delta (for the customers
 of a change set) and full (for everyone). `refresh_marts` is the one entry point: the flush
-of a change set, the rebuild and the install repair call it. The install write paths add
+of a change set, the rebuild and the install repair call it. The payments flush sends the
+customer marts' delta statements (`customer_mart_delta_calls`) in its own round trip, with
+the customer ids that fact_transaction reports on the server, so its marts step then finds no
+customer_facts left. The install write paths add
 their new installs to the install marts inside their own insert statement (same rules:
 install_stage_facts.sql, install_upsert_one.sql), without re-reading fact_install.
 """
