@@ -16,11 +16,17 @@ install, whose values differ on every call). It pays with persistent connections
 (CONN_MAX_AGE > 0); with a new connection per request it costs what a plain statement does.
 Session-level prepared statements do not survive a transaction-pooling pgbouncer: set
 WAREHOUSE_PREPARED_STATEMENTS = False there (README, Write path).
+
+A parameter may be `Carried`: a value that an earlier statement of the same round trip left
+in a transaction-local setting (`set_config(name, value, true)`). It is read on the server
+when the statement runs (an EXECUTE argument, or the expression in place of the parameter in
+the plain text), so statements that need an earlier one's answer still go in one round trip.
 """
 
 import datetime as dt
 import hashlib
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -34,6 +40,44 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 MAX_PREPARED_PER_SESSION = 200
 
 
+@dataclass(frozen=True)
+class Carried:
+    """A parameter read from the transaction-local setting `setting` when the statement runs.
+
+    `sql_type`: "text[]" (an unset or empty setting is the empty array) or a scalar type such
+    as "date" (unset or empty: null). `plus`: values known beforehand, prepended to an array.
+    """
+
+    setting: str
+    sql_type: str
+    plus: tuple = ()
+
+    def expression(self, cursor) -> str:
+        """The SQL that reads it (with any % doubled, to sit in a text that is mogrified)."""
+        value = f"nullif(current_setting('{self.setting}', true), '')"
+        if self.sql_type.endswith("[]"):
+            value = f"coalesce({value}, '{{}}')::{self.sql_type}"
+            if self.plus:
+                known = cursor.mogrify(f"%s::{self.sql_type}", [list(self.plus)]).decode()
+                value = f"({known} || {value})"
+        else:
+            value = f"{value}::{self.sql_type}"
+        return value.replace("%", "%%")
+
+
+def _inline_carried(cursor, text: str, params: dict | None) -> tuple[str, dict | None]:
+    """The plain text with each Carried parameter replaced by the expression that reads it."""
+    if not params or not any(isinstance(value, Carried) for value in params.values()):
+        return text, params
+
+    def placeholder(match):
+        value = params[match.group(1)]
+        return f"({value.expression(cursor)})" if isinstance(value, Carried) else match.group(0)
+
+    rest = {key: value for key, value in params.items() if not isinstance(value, Carried)}
+    return PLACEHOLDER.sub(placeholder, text), rest
+
+
 @cache
 def load(name: str, directory: Path = WAREHOUSE_SQL_DIR) -> str:
     """The text of `directory/name.sql`."""
@@ -41,31 +85,59 @@ def load(name: str, directory: Path = WAREHOUSE_SQL_DIR) -> str:
 
 
 def _bound_at_execute(value) -> bool:
-    """Ids (lists) and dates vary per call: bound at EXECUTE; the rest is folded in."""
-    return isinstance(value, list | tuple | dt.date)
+    """Ids (lists), dates and carried values vary per call: bound at EXECUTE; the rest is
+    folded in."""
+    return isinstance(value, list | tuple | dt.date | Carried)
 
 
-# (file, parameters bound, constants) -> (prepared text, statement name, bound names)
-_prepared_texts: dict[tuple, tuple[str, str, list[str]]] = {}
-MAX_CACHED_TEXTS = 1000
+# (file, directory, bind_all, parameter names, folded constants) -> (prepared text, its
+# statement name, the parameters bound at EXECUTE in order): built once per process, as the
+# flush sends the same statements at every event (parsing and hashing them each time cost
+# about 1 ms of Python per charge.succeeded). Bounded like the session's statements.
+_PREPARED_TEXTS: dict[tuple, tuple[str, str, list[str]]] = {}
 
 
-def _prepared_text(cursor, name, text, constants) -> tuple[str, str, list[str]]:
-    """The text to PREPARE (bound parameters as $n, constants as literals), its statement
-    name and the names of the bound parameters in $n order."""
+def _prepared_text(cursor, name, params, directory, bind_all) -> tuple[str, str, list[str]]:
+    """The text to PREPARE for these parameters, its statement name, the keys bound at
+    EXECUTE ($1, $2, ... in this order)."""
+
+    def bound_at_execute(value) -> bool:
+        return bind_all or _bound_at_execute(value)
+
+    constants = {key: value for key, value in params.items() if not bound_at_execute(value)}
+    try:
+        # the type too: True and 1 are equal keys but different literals
+        key = (
+            name,
+            str(directory),
+            bind_all,
+            tuple(sorted(params)),
+            tuple(sorted((k, type(v).__name__, v) for k, v in constants.items())),
+        )
+        hash(key)
+    except TypeError:  # an unhashable constant: build it each time
+        key = None
+    if key is not None and key in _PREPARED_TEXTS:
+        return _PREPARED_TEXTS[key]
     bound: list[str] = []
 
     def placeholder(match):
         key = match.group(1)
-        if key in constants:
+        if not bound_at_execute(params[key]):
             return match.group(0)  # a literal, quoted by mogrify below
         if key not in bound:
             bound.append(key)
         return f"${bound.index(key) + 1}"
 
+    text = load(name, directory)
     body = cursor.mogrify(PLACEHOLDER.sub(placeholder, text), constants).decode()
     digest = hashlib.md5(body.encode()).hexdigest()[:12]  # noqa: S324 (a name, not security)
-    return body, f"{name.replace('/', '__')}__{digest}", bound
+    prepared_text = body, f"{name.replace('/', '__')}__{digest}", bound
+    if key is not None:
+        if len(_PREPARED_TEXTS) >= 10 * MAX_PREPARED_PER_SESSION:
+            _PREPARED_TEXTS.clear()
+        _PREPARED_TEXTS[key] = prepared_text
+    return prepared_text
 
 
 def _call(cursor, connection, name, params, directory, prepared, preparing, bind_all) -> tuple:
@@ -74,36 +146,16 @@ def _call(cursor, connection, name, params, directory, prepared, preparing, bind
     `preparing`: the names the same round trip prepares before this call (a batch)."""
     text = load(name, directory)
     if not (prepared and params is not None and settings.WAREHOUSE_PREPARED_STATEMENTS):
-        return text, params, None
-
-    def bound_at_execute(value) -> bool:
-        return bind_all or _bound_at_execute(value)
-
-    constants = {key: value for key, value in params.items() if not bound_at_execute(value)}
-    # The prepared text depends only on the file, which parameters are bound and the values
-    # folded in: made once per process for each (a callback's statement is the same on
-    # every call), not rewritten, quoted and hashed at every call.
-    key = (
-        name,
-        directory,
-        bind_all,
-        frozenset(params),
-        frozenset((key, type(value), value) for key, value in constants.items()),
-    )
-    try:
-        cached = _prepared_texts.get(key)
-    except TypeError:  # an unhashable constant: no cache
-        key, cached = None, None
-    if cached is None:
-        cached = _prepared_text(cursor, name, text, constants)
-        if key is not None and len(_prepared_texts) < MAX_CACHED_TEXTS:
-            _prepared_texts[key] = cached
-    body, statement, bound = cached
+        return (*_inline_carried(cursor, text, params), None)
+    body, statement, bound = _prepared_text(cursor, name, params, directory, bind_all)
     known = connection.prepared_statements
     new = statement not in known and statement not in preparing
     if new and len(known) + len(preparing) >= MAX_PREPARED_PER_SESSION:
-        return text, params, None
-    arguments = ", ".join(["%s"] * len(bound))
+        return (*_inline_carried(cursor, text, params), None)
+    arguments = ", ".join(
+        params[key].expression(cursor) if isinstance(params[key], Carried) else "%s"
+        for key in bound
+    )
     # PostgreSQL would keep planning each call (its estimate of the generic plan, blind to
     # how few ids come, exceeds the custom plans'): use the generic plan, for this
     # transaction only. Each file prepared here has been checked with EXPLAIN to use its
@@ -114,7 +166,8 @@ def _call(cursor, connection, name, params, directory, prepared, preparing, bind
     if new:
         # prepared in the same round trip as its first run
         run = f'prepare "{statement}" as {body.replace("%", "%%")}; {run}'
-    return run, [params[key] for key in bound], statement if new else None
+    values = [params[key] for key in bound if not isinstance(params[key], Carried)]
+    return run, values, statement if new else None
 
 
 def _run_calls(
@@ -151,6 +204,39 @@ def _run_calls(
     if preparing:
         connection.prepared_statements_unknown = False
         connection.prepared_statements.update(preparing)
+
+
+def execute_with_next_statement(
+    name: str,
+    params: dict,
+    *,
+    directory: Path = WAREHOUSE_SQL_DIR,
+    using="default",
+    prepared: bool = False,
+) -> None:
+    """Run a statement in the same round trip as the next statement of the connection, right
+    before it, whoever runs that one (stripe_dwh/postgresql/base.py); its answer is
+    discarded. Inside a transaction only. Costs no round trip of its own: the webhook's lock
+    rides on dj-stripe's next query."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        sql, arguments, new = _call(
+            cursor, connection, name, params, directory, prepared, [], False
+        )
+        if new and connection.prepared_statements_unknown:
+            sql = f"deallocate all;\n{sql}"
+        text = cursor.mogrify(sql, arguments).decode() if arguments is not None else sql
+
+    def sent(succeeded: bool) -> None:
+        if not succeeded:
+            if prepared:
+                connection.prepared_statements_unknown = True
+                connection.prepared_statements.clear()
+        elif new:
+            connection.prepared_statements_unknown = False
+            connection.prepared_statements.add(new)
+
+    connection.send_with_next_statement(text, sent)
 
 
 def _run(cursor, connection, name: str, params: dict | None, directory: Path, prepared: bool):
@@ -196,11 +282,14 @@ def fetch(
     directory: Path = WAREHOUSE_SQL_DIR,
     using="default",
     prepared: bool = False,
+    before: list[tuple[str, dict]] = (),
 ) -> list[tuple]:
-    """Run one query; returns its rows."""
+    """Run one query; returns its rows.
+
+    `before`: (name, params) statements run first, in the same round trip."""
     connection = connections[using]
     with connection.cursor() as cursor:
-        _run(cursor, connection, name, params, directory, prepared)
+        _run_calls(cursor, connection, [*before, (name, params)], directory, prepared)
         return cursor.fetchall()
 
 

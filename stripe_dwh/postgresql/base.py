@@ -10,6 +10,12 @@ for `atomic(durable=True)`. Callbacks are dropped when the transaction rolls bac
 
 It also keeps the names of the statements prepared on the current session
 (`prepared_statements`, see warehouse/sql_files.py), emptied when a new session opens.
+
+`send_with_next_statement(sql, sent)` sends a statement in the same round trip as the next
+one the connection runs, whoever runs it, right before it (one string of statements); `sent`
+is called with True once that round trip succeeded, False if it failed. Used where the
+warehouse must run a statement before whatever dj-stripe runs next (the webhook's advisory
+lock): it costs no round trip of its own. Dropped when the transaction ends first.
 """
 
 from django.db.backends.postgresql import base
@@ -22,12 +28,47 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._running_before_commit = False
         self.prepared_statements: set[str] = set()
         self.prepared_statements_unknown = False
+        self.with_next_statement: list[tuple[str, object]] = []
+        self.execute_wrappers.append(self._send_with_next_statement)
 
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
         self.prepared_statements = set()  # a new session has none
         self.prepared_statements_unknown = False
         return connection
+
+    def send_with_next_statement(self, sql: str, sent) -> None:
+        """Run `sql` (parameters interpolated) right before the next statement, in its round
+        trip; then `sent(True)`, or `sent(False)` if that round trip failed. Only inside a
+        transaction, which `sql` belongs to."""
+        assert self.in_atomic_block, "a statement sent with the next one needs a transaction"
+        self.with_next_statement.append((sql, sent))
+
+    def _send_with_next_statement(self, execute, sql, params, many, context):
+        """Execute wrapper: prepends the statements waiting for the next one."""
+        if not self.with_next_statement:
+            return execute(sql, params, many, context)
+        waiting, self.with_next_statement = self.with_next_statement, []
+        prefix = ";\n".join(text for text, _ in waiting)
+        cursor = context["cursor"]
+        try:
+            if many or getattr(cursor.cursor, "name", None):
+                # executemany, or a server-side cursor (DECLARE ... FOR one query): its own
+                # round trip, first
+                with self.cursor() as own:
+                    own.execute(prefix)
+                result = execute(sql, params, many, context)
+            else:
+                if params is not None:  # interpolated here, as psycopg2 would
+                    sql = cursor.mogrify(sql, params).decode()
+                result = execute(f"{prefix};\n{sql}", None, many, context)
+        except BaseException:
+            for _, sent in waiting:
+                sent(False)
+            raise
+        for _, sent in waiting:
+            sent(True)
+        return result
 
     def in_outermost_transaction(self) -> bool:
         """True inside an atomic block of the code (not only a test case's wrapping blocks)."""
@@ -60,6 +101,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             except BaseException:
                 self.rollback()
                 raise
+        self.with_next_statement = []  # nothing ran after it: nothing it had to come before
         super().commit()
 
     def savepoint_commit(self, sid):
@@ -76,6 +118,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def rollback(self):
         self.run_before_commit = []
+        self.with_next_statement = []
         super().rollback()
 
     def savepoint_rollback(self, sid):
@@ -85,4 +128,5 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def close(self):
         self.run_before_commit = []
+        self.with_next_statement = []
         super().close()

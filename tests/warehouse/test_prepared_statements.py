@@ -102,7 +102,7 @@ def test_prepared_texts_are_made_once_per_file_and_folded_values(tmp_path):
     call again reuses it; another folded-in value (even one equal to it, such as 1 and
     True, which fold to different SQL) makes another statement."""
     (tmp_path / "pick.sql").write_text("select %(flag)s as flag, %(ids)s::text[] as ids")
-    sql_files._prepared_texts.clear()
+    sql_files._PREPARED_TEXTS.clear()
 
     def pick(flag):
         with connection.cursor() as cursor:
@@ -110,10 +110,49 @@ def test_prepared_texts_are_made_once_per_file_and_folded_values(tmp_path):
             return cursor.fetchone()
 
     assert pick(True) == (True, ["a"])
-    assert len(sql_files._prepared_texts) == 1
+    assert len(sql_files._PREPARED_TEXTS) == 1
     assert pick(True) == (True, ["a"])
-    assert len(sql_files._prepared_texts) == 1  # reused
+    assert len(sql_files._PREPARED_TEXTS) == 1  # reused
     assert pick(1) == (1, ["a"])  # not the text made for True
-    assert len(sql_files._prepared_texts) == 2
+    assert len(sql_files._PREPARED_TEXTS) == 2
     names = [name for name in prepared_on_session() if name.startswith("pick__")]
     assert len(names) == 2
+
+
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "plain"])
+def test_carried_parameters_read_what_an_earlier_statement_of_the_round_trip_left(
+    tmp_path, settings, prepared
+):
+    settings.WAREHOUSE_PREPARED_STATEMENTS = prepared
+    (tmp_path / "remember.sql").write_text(
+        "select set_config('stripe_dwh.test_ids', %(ids)s::text[]::text, true) as ids,"
+        " set_config('stripe_dwh.test_day', %(day)s::date::text, true) as day"
+    )
+    (tmp_path / "recall.sql").write_text(
+        "select %(ids)s::text[] as ids, %(day)s::date as day, %(unset)s::text[] as unset,"
+        " %(unset_day)s::date as unset_day"
+    )
+    carried = {
+        "ids": sql_files.Carried("stripe_dwh.test_ids", "text[]", plus=("known",)),
+        "day": sql_files.Carried("stripe_dwh.test_day", "date"),
+        "unset": sql_files.Carried("stripe_dwh.test_unset", "text[]"),
+        "unset_day": sql_files.Carried("stripe_dwh.test_unset_day", "date"),
+    }
+
+    def recall(ids, day):
+        return sql_files.fetch(
+            "recall",
+            carried,
+            before=[("remember", {"ids": ids, "day": day})],
+            directory=tmp_path,
+            prepared=True,
+        )
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        first = recall(["a", "b%"], dt.date(2026, 5, 1))
+        second = recall([], dt.date(2026, 5, 2))
+    assert first == [(["known", "a", "b%"], dt.date(2026, 5, 1), [], None)]
+    assert second == [(["known"], dt.date(2026, 5, 2), [], None)]
+    statements = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
+    assert len(statements) == 2  # one round trip each
+    assert all(("execute " in sql) == prepared for sql in statements)

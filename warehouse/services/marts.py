@@ -3,7 +3,10 @@
 Each mart is one table with one `.sql` file in warehouse/sql/marts/, whose header says what
 it holds, its grain, the changes that trigger it and its two forms: delta (for the customers
 of a change set) and full (for everyone). `refresh_marts` is the one entry point: the flush
-of a change set, the rebuild and the install repair call it. The install write paths add
+of a change set, the rebuild and the install repair call it. The payments flush sends the
+customer marts' delta statements (`customer_mart_delta_calls`) in its own round trip, with
+the customer ids that fact_transaction reports on the server, so its marts step then finds no
+customer_facts left. The install write paths add
 their new installs to the install marts inside their own insert statement (same rules:
 install_stage_facts.sql, install_upsert_one.sql), without re-reading fact_install.
 """
@@ -38,8 +41,6 @@ CUSTOMER_MARTS = (
     Mart("fact_cohort_month", changes.CUSTOMER_FACTS, subtracts_previous=True),
     Mart("fact_follow_month", changes.CUSTOMER_FACTS, subtracts_previous=True),
     Mart("fact_customer_lifetime", changes.CUSTOMER_FACTS),
-    # and fact_day, in the same statement (subtracts its own stored days, not the months')
-    Mart("fact_customer_day", changes.CUSTOMER_FACTS),
     Mart("fact_customer_month", changes.CUSTOMER_FACTS),
 )
 INSTALL_MARTS = (
@@ -81,18 +82,22 @@ def refresh_marts(changed: dict[str, Iterable[str] | None] | None) -> None:
 def _refresh_customer_marts(customer_ids: list[str]) -> None:
     if not customer_ids:
         return
-    params = {"all_customers": False, "customer_ids": customer_ids, "subtract_previous": True}
     # the locks first, then each delta in order; one round trip for the seven statements
-    sql_files.execute_all(
-        [
-            (
-                "customers_lock",
-                customers_lock_params(customer_ids, reporting_time_zone=reporting_time_zone_name()),
-            ),
-            *((f"marts/{mart.table}", params) for mart in CUSTOMER_MARTS),
-        ],
-        prepared=True,
-    )
+    sql_files.execute_all(customer_mart_delta_calls(customer_ids), prepared=True)
+
+
+def customer_mart_delta_calls(customer_ids: list[str] | sql_files.Carried) -> list[tuple]:
+    """The (file, params) statements of the customer marts' delta form, in order: the
+    customers' locks, then each delta. Run them prepared, in one round trip, in a transaction.
+    The payments flush sends them with its facts (customer ids carried from fact_transaction)."""
+    params = {"all_customers": False, "customer_ids": customer_ids, "subtract_previous": True}
+    return [
+        (
+            "customers_lock",
+            customers_lock_params(customer_ids, reporting_time_zone=reporting_time_zone_name()),
+        ),
+        *((f"marts/{mart.table}", params) for mart in CUSTOMER_MARTS),
+    ]
 
 
 def _refresh_customer_marts_in_full() -> None:

@@ -21,11 +21,12 @@ import stripe
 from django.conf import settings
 from djstripe.settings import djstripe_settings
 
-from warehouse.calendar import reporting_day, reporting_time_zone_name
+from warehouse.calendar import reporting_time_zone_name
 from warehouse.services import change_set as changes
-from warehouse.services.dim_date import dim_date_fill_params
 from warehouse.services.locks import stripe_id_of
-from warehouse.sql_files import execute_all, fetch_one
+from warehouse.services.marts import customer_mart_delta_calls
+from warehouse.services.subscriptions import SUBSCRIPTION_CUSTOMER
+from warehouse.sql_files import Carried, execute_all, fetch
 
 logger = logging.getLogger(__name__)
 
@@ -183,66 +184,124 @@ def _retrieve_missing_balance_transactions(change_set: changes.ChangeSet) -> Non
             )
 
 
-# --- step 2: facts and dimensions ------------------------------------------------------
+# --- step 2: facts, dimensions and customer marts, in one round trip ---------------------
+
+# What fact_transaction changed, as its statement leaves it in transaction-local settings for
+# the statements sent after it in the same round trip (warehouse/sql_files.py, Carried).
+FACT_CUSTOMERS = "stripe_dwh.fact_customer_ids"
+FACT_PAYMENT_METHODS = "stripe_dwh.fact_payment_method_ids"
+FACT_FIRST_DAY = "stripe_dwh.fact_first_day"
+FACT_LAST_DAY = "stripe_dwh.fact_last_day"
 
 
 def write_payments(change_set: changes.ChangeSet) -> None:
-    """fact_transaction, then the dimensions it references, one statement per table.
+    """fact_transaction, the dimensions it references, and the marts of its customers.
 
-    Tables are written in one fixed order (facts, payment methods, customers, days) and each
-    statement writes its rows in key order, so concurrent flushes lock rows in one order.
-    Foreign keys are checked at commit, so facts may precede their dimension rows.
+    Tables are written in one fixed order (facts, payment methods, customers, days, then the
+    customers' locks and marts) and each statement writes its rows in key order, so concurrent
+    flushes lock rows in one order. Foreign keys are checked at commit, so facts may precede
+    their dimension rows.
+
+    With charges, refunds or disputes in the change set, everything goes to the server in one
+    round trip: the statements after fact_transaction read what it changed (its customers,
+    payment methods and days) from the settings it leaves, and the last one answers which of
+    its customers have subscription invoices, handed to the subscriptions step (a charge may
+    settle invoice lines). The customer marts are refreshed here, so the marts step finds no
+    customer_facts left; they read only fact_transaction and their own rows, which the
+    subscriptions step does not write. A change set without movements (a customer or payment
+    method saved) writes only its dimensions.
     """
     charge_ids = change_set[changes.CHARGE]
     refund_ids = change_set[changes.REFUND]
     dispute_ids = change_set[changes.DISPUTE]
-    customer_ids = set(change_set[changes.CUSTOMER])
-    payment_method_ids = set(change_set[changes.PAYMENT_METHOD])
-    facts = None
-    if charge_ids or refund_ids or dispute_ids:
-        facts = fetch_one(
-            "facts/fact_transaction",
-            {
-                **fact_scope(),
-                "charge_ids": charge_ids,
-                "refund_ids": refund_ids,
-                "dispute_ids": dispute_ids,
-                "report_changes": True,
-            },
-            prepared=True,
-        )
-        change_set.add(changes.CUSTOMER_FACTS, facts["customer_ids"] or [])
-    fact_customers = set(change_set[changes.CUSTOMER_FACTS])
-    fact_payment_methods = set(facts["payment_method_ids"] or []) if facts else set()
-    # The dimensions need only the facts' answer, not each other's: one round trip, in order.
-    dimensions = []
+    customer_ids = change_set[changes.CUSTOMER]
+    payment_method_ids = change_set[changes.PAYMENT_METHOD]
+    if not (charge_ids or refund_ids or dispute_ids):
+        execute_all(_dimension_calls(customer_ids, payment_method_ids), prepared=True)
+        return
+    # customers whose marts are due (none before this step, unless another step added some)
+    *before, (last, last_params) = movement_flush_calls(
+        charge_ids,
+        refund_ids,
+        dispute_ids,
+        customer_ids,
+        payment_method_ids,
+        change_set.take(changes.CUSTOMER_FACTS),
+    )
+    with_invoice_lines = fetch(last, last_params, before=before, prepared=True)
+    change_set.add(SUBSCRIPTION_CUSTOMER, (row[0] for row in with_invoice_lines))
+
+
+def movement_flush_calls(
+    charge_ids: list[str],
+    refund_ids: list[str],
+    dispute_ids: list[str],
+    customer_ids: list[str],
+    payment_method_ids: list[str],
+    due_customer_ids: list[str] = (),
+) -> list[tuple[str, dict]]:
+    """The (file, params) statements of a flush with movements, in order, for one round trip:
+    fact_transaction, the dimensions, the days, the customer marts' locks and deltas, and
+    last the look-up of the fact customers with subscription invoices (its answer)."""
+    fact_customers = Carried(FACT_CUSTOMERS, "text[]", tuple(due_customer_ids))
+    fact_payment_methods = Carried(FACT_PAYMENT_METHODS, "text[]")
+    facts = {
+        **fact_scope(),
+        "charge_ids": charge_ids,
+        "refund_ids": refund_ids,
+        "dispute_ids": dispute_ids,
+        "report_changes": True,
+    }
+    days = {
+        "first_day": Carried(FACT_FIRST_DAY, "date"),
+        "last_day": Carried(FACT_LAST_DAY, "date"),
+    }
+    return [
+        ("facts/fact_transaction", facts),
+        *_dimension_calls(customer_ids, payment_method_ids, fact_customers, fact_payment_methods),
+        ("dim_date_fill", days),
+        *customer_mart_delta_calls(fact_customers),
+        ("facts/invoice_line_customers", {"customer_ids": fact_customers}),
+    ]
+
+
+def _dimension_calls(
+    customer_ids: list[str],
+    payment_method_ids: list[str],
+    fact_customers: Carried | None = None,
+    fact_payment_methods: Carried | None = None,
+) -> list[tuple]:
+    """dim_payment_method and dim_customer for the saved ids and those the facts reference."""
+    calls = []
     if payment_method_ids or fact_payment_methods:
-        dimensions.append(
+        calls.append(
             (
                 "facts/dim_payment_method",
                 {
                     **dimension_scope(),
-                    "ids": sorted(payment_method_ids),
-                    "referenced_ids": sorted(fact_payment_methods),
+                    "ids": payment_method_ids,
+                    "referenced_ids": fact_payment_methods or [],
                 },
             )
         )
-    if customer_ids or fact_customers or payment_method_ids:
-        dimensions.append(
+    if customer_ids or payment_method_ids or fact_customers:
+        referenced_payment_methods = payment_method_ids
+        if fact_payment_methods:
+            referenced_payment_methods = Carried(
+                fact_payment_methods.setting, "text[]", tuple(payment_method_ids)
+            )
+        calls.append(
             (
                 "facts/dim_customer",
                 {
                     **dimension_scope(),
-                    "ids": sorted(customer_ids),
-                    "referenced_ids": sorted(fact_customers),
-                    "payment_method_ids": sorted(payment_method_ids | fact_payment_methods),
+                    "ids": customer_ids,
+                    "referenced_ids": fact_customers or [],
+                    "payment_method_ids": referenced_payment_methods,
                 },
             )
         )
-    if facts and facts["first_occurred_at"] is not None:
-        days = reporting_day(facts["first_occurred_at"]), reporting_day(facts["last_occurred_at"])
-        dimensions.append(("dim_date_fill", dim_date_fill_params(*days)))
-    execute_all(dimensions, prepared=True)
+    return calls
 
 
 def fact_scope(since=None, until=None) -> dict:

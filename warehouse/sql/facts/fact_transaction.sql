@@ -8,7 +8,10 @@
 --   and time span of the rows written; false for the rebuild)
 -- returns one row: charges, refunds, disputes (rows written per kind), customer_ids (the
 --   customers of the rows written, before and after), payment_method_ids, first_occurred_at,
---   last_occurred_at
+--   last_occurred_at; with report_changes also sets them, for the statements that follow in
+--   the same round trip, as transaction-local settings: stripe_dwh.fact_customer_ids,
+--   stripe_dwh.fact_payment_method_ids (text[] literals), stripe_dwh.fact_first_day,
+--   stripe_dwh.fact_last_day (reporting-time-zone days, '' when nothing changed)
 -- Rows whose values are unchanged are not rewritten, so a repeated event reports nothing.
 -- A failed or canceled refund keeps its row with zero amounts. A dispute without balance
 -- transactions (an inquiry, or funds not yet withdrawn) moved no money and has no row.
@@ -266,5 +269,29 @@ select
     array_agg(distinct changed.payment_method_id) filter (where changed.payment_method_id is not null)
         as payment_method_ids,
     min(changed.occurred_at) as first_occurred_at,
-    max(changed.occurred_at) as last_occurred_at
+    max(changed.occurred_at) as last_occurred_at,
+    -- the same, for the flush's next statements in the same round trip (Carried parameters,
+    -- warehouse/sql_files.py): transaction-local settings, set only when report_changes
+    case when %(report_changes)s then set_config(
+        'stripe_dwh.fact_customer_ids',
+        coalesce(array_agg(distinct changed.customer_id) filter (where changed.customer_id is not null), '{}')::text,
+        true
+    ) end as carried_customer_ids,
+    case when %(report_changes)s then set_config(
+        'stripe_dwh.fact_payment_method_ids',
+        coalesce(
+            array_agg(distinct changed.payment_method_id) filter (where changed.payment_method_id is not null), '{}'
+        )::text,
+        true
+    ) end as carried_payment_method_ids,
+    case when %(report_changes)s then set_config(
+        'stripe_dwh.fact_first_day',
+        coalesce(to_char(min(changed.occurred_at) at time zone %(time_zone)s, 'YYYY-MM-DD'), ''),
+        true
+    ) end as carried_first_day,
+    case when %(report_changes)s then set_config(
+        'stripe_dwh.fact_last_day',
+        coalesce(to_char(max(changed.occurred_at) at time zone %(time_zone)s, 'YYYY-MM-DD'), ''),
+        true
+    ) end as carried_last_day
 from changed_references as changed
