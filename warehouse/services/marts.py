@@ -41,6 +41,8 @@ CUSTOMER_MARTS = (
     Mart("fact_cohort_month", changes.CUSTOMER_FACTS, subtracts_previous=True),
     Mart("fact_follow_month", changes.CUSTOMER_FACTS, subtracts_previous=True),
     Mart("fact_customer_lifetime", changes.CUSTOMER_FACTS),
+    # and fact_day, in the same statement (subtracts its own stored days, not the months')
+    Mart("fact_customer_day", changes.CUSTOMER_FACTS),
     Mart("fact_customer_month", changes.CUSTOMER_FACTS),
 )
 INSTALL_MARTS = (
