@@ -36,6 +36,9 @@ LIST_CHARGE_REFUNDS = "list_charge_refunds"
 CUSTOMER_FACTS = "customer_facts"
 # installs inserted into fact_install (the install write paths)
 INSTALLS = "installs"
+# users of the installs inserted, after the install write path upserted their
+# fact_user_acquisition rows (the channel funnel's trigger on the install side)
+INSTALL_USERS = "install_users"
 
 
 @dataclass

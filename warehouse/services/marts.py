@@ -6,6 +6,20 @@ of a change set) and full (for everyone). `refresh_marts` is the one entry point
 of a change set, the rebuild and the install repair call it. The install write paths add
 their new installs to the install marts inside their own insert statement (same rules:
 install_stage_facts.sql, install_upsert_one.sql), without re-reading fact_install.
+
+The channel funnel (fact_channel_funnel_day, with fact_funnel_user and fact_funnel_customer
+recording what each user and customer adds to it) has two triggers: the install write paths
+call `refresh_marts({INSTALL_USERS: users})` after upserting fact_user_acquisition, and the
+change set's marts step runs its customers' delta after the customer marts. Lock order, the
+same on every path, so the two cannot deadlock: the customers' advisory locks (payments only),
+then the users' advisory locks (FUNNEL_USER_LOCK_NAMESPACE, hashtext(user_id), in key order,
+in one statement), then the funnel's rows (one statement per delta, in key order). The
+install path holds its install rows (fact_install, fact_install_day, fact_user_acquisition)
+when it asks for the users' locks, but the payments path never writes those tables, and a
+user's lock holder never waits for install rows. A user's lock makes the install path's move
+of a user (with their customers) and the payments path's change of a customer of that user
+one after the other: each delta's snapshot is taken after its locks are held, so it reads
+what the previous holder committed.
 """
 
 from collections.abc import Iterable
@@ -17,6 +31,9 @@ from warehouse import sql_files
 from warehouse.calendar import reporting_time_zone_name
 from warehouse.services import change_set as changes
 from warehouse.services.locks import customers_lock_params, lock_all_customers
+
+# Two-int advisory key space of the channel funnel's per-user locks: (namespace, hashtext(user_id)).
+FUNNEL_USER_LOCK_NAMESPACE = 20262
 
 
 @dataclass(frozen=True)
@@ -44,53 +61,133 @@ INSTALL_MARTS = (
     Mart("fact_user_acquisition", changes.INSTALLS),
     Mart("fact_install_day", changes.INSTALLS),
 )
+# The channel funnel: its users' delta (after the install marts), then its customers' delta
+# (after the customer marts). Both write fact_channel_funnel_day.
+FUNNEL_USERS = Mart("fact_channel_funnel_users", changes.INSTALL_USERS)
+FUNNEL_CUSTOMERS = Mart("fact_channel_funnel_customers", changes.CUSTOMER_FACTS)
+# the kinds that trigger the funnel (customer: a synced customer's user id may have changed)
+FUNNEL_KINDS = (changes.CUSTOMER_FACTS, changes.CUSTOMER, changes.INSTALLS, changes.INSTALL_USERS)
 
 
 def refresh_for_change_set(change_set: changes.ChangeSet) -> None:
-    """The flush's marts step: the marts triggered by what the facts step changed."""
-    refresh_marts({changes.CUSTOMER_FACTS: change_set.take(changes.CUSTOMER_FACTS)})
+    """The flush's marts step: the marts triggered by what the facts step changed, and the
+    channel funnel of the customers synced (their user id may have changed)."""
+    refresh_marts(
+        {
+            changes.CUSTOMER_FACTS: change_set.take(changes.CUSTOMER_FACTS),
+            changes.CUSTOMER: change_set[changes.CUSTOMER],
+        }
+    )
 
 
 @transaction.atomic(savepoint=False)  # nothing here catches an error: no savepoint needed
 def refresh_marts(changed: dict[str, Iterable[str] | None] | None) -> None:
     """Refresh the marts triggered by these changes ({kind: ids}), or every mart in full (None).
 
-    A kind mapped to None refreshes its marts in full. Idempotent. Refreshes of the same
-    customer are serialised by a transaction-scoped advisory lock, so neither sees a
-    half-written month; refreshes of different customers run side by side and add their
-    deltas to the shared rows. A full refresh excludes them all.
+    Kinds: customer_facts (customer ids: the customer marts and the funnel), customer
+    (customer ids: the funnel only), installs (install ids: the install marts and the
+    funnel), install_users (user ids whose first install the install path has just
+    upserted: the funnel only). A kind mapped to None refreshes its marts in full, and the
+    funnel in full. Idempotent. Refreshes of the same customer are serialised by a
+    transaction-scoped advisory lock, so neither sees a half-written month; refreshes of
+    different customers run side by side and add their deltas to the shared rows. A full
+    refresh excludes them all. The funnel's deltas also take per-user locks (module doc).
     """
     if changed is None:
         changed = {changes.CUSTOMER_FACTS: None, changes.INSTALLS: None}
-    if changes.CUSTOMER_FACTS in changed:
-        customer_ids = changed[changes.CUSTOMER_FACTS]
+    funnel_in_full = any(kind in changed and changed[kind] is None for kind in FUNNEL_KINDS)
+    if funnel_in_full:
+        # first, before any install table: the order every writer of the funnel follows
+        lock_all_customers()
+    if changes.CUSTOMER_FACTS in changed or changes.CUSTOMER in changed:
+        customer_ids = changed.get(changes.CUSTOMER_FACTS, ())
         if customer_ids is None:
             _refresh_customer_marts_in_full()
         else:
-            _refresh_customer_marts(sorted(set(filter(None, customer_ids))))
+            synced = () if funnel_in_full else changed.get(changes.CUSTOMER) or ()
+            _refresh_customer_marts(
+                sorted(set(filter(None, customer_ids))),
+                funnel_customer_ids=None
+                if funnel_in_full
+                else sorted(set(filter(None, [*customer_ids, *synced]))),
+            )
+    funnel_users: set[str] = set()
     if changes.INSTALLS in changed:
         install_ids = changed[changes.INSTALLS]
         if install_ids is None:
             _refresh_install_marts_in_full()
         else:
-            _refresh_install_marts(sorted(set(filter(None, install_ids))))
+            funnel_users |= _refresh_install_marts(sorted(set(filter(None, install_ids))))
+    if funnel_in_full:
+        _refresh_funnel_in_full()
+        return
+    funnel_users |= set(filter(None, changed.get(changes.INSTALL_USERS) or ()))
+    if funnel_users:
+        _refresh_funnel_users(sorted(funnel_users))
 
 
-def _refresh_customer_marts(customer_ids: list[str]) -> None:
-    if not customer_ids:
+def _refresh_customer_marts(
+    customer_ids: list[str], *, funnel_customer_ids: list[str] | None
+) -> None:
+    """The customer marts' delta of customer_ids, then (unless None) the funnel's customers'
+    delta of funnel_customer_ids (customer_ids and the synced customers)."""
+    locked = sorted(set(customer_ids) | set(funnel_customer_ids or ()))
+    if not locked:
         return
     params = {"all_customers": False, "customer_ids": customer_ids, "subtract_previous": True}
-    # the locks first, then each delta in order; one round trip for the six statements
+    calls = [
+        (
+            "customers_lock",
+            customers_lock_params(locked, reporting_time_zone=reporting_time_zone_name()),
+        ),
+    ]
+    if customer_ids:
+        calls += [(f"marts/{mart.table}", params) for mart in CUSTOMER_MARTS]
+    if funnel_customer_ids:
+        calls += [
+            (
+                "funnel_users_lock",
+                {
+                    "lock_namespace": FUNNEL_USER_LOCK_NAMESPACE,
+                    "user_ids": [],
+                    "customer_ids": funnel_customer_ids,
+                },
+            ),
+            (
+                f"marts/{FUNNEL_CUSTOMERS.table}",
+                {"all_customers": False, "customer_ids": funnel_customer_ids},
+            ),
+        ]
+    # the locks first, then each delta in order; one round trip
+    sql_files.execute_all(calls, prepared=True)
+
+
+def _refresh_funnel_users(user_ids: list[str]) -> None:
+    """The funnel's users' delta: the users' locks, then their move; one round trip."""
     sql_files.execute_all(
         [
             (
-                "customers_lock",
-                customers_lock_params(customer_ids, reporting_time_zone=reporting_time_zone_name()),
+                "funnel_users_lock",
+                {
+                    "lock_namespace": FUNNEL_USER_LOCK_NAMESPACE,
+                    "user_ids": user_ids,
+                    "customer_ids": [],
+                },
             ),
-            *((f"marts/{mart.table}", params) for mart in CUSTOMER_MARTS),
+            (f"marts/{FUNNEL_USERS.table}", {"all_users": False, "user_ids": user_ids}),
         ],
         prepared=True,
     )
+
+
+def _refresh_funnel_in_full() -> None:
+    """Empty the funnel's three tables and refill them: users, then customers. The caller
+    holds the aggregates' exclusive lock (no customers' delta runs meanwhile); the
+    TRUNCATE's lock holds back the install path's deltas until the commit."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql_files.load("funnel_clear"))
+        cursor.execute(FUNNEL_USERS.statement, {"all_users": True, "user_ids": []})
+        cursor.execute(FUNNEL_CUSTOMERS.statement, {"all_customers": True, "customer_ids": []})
 
 
 def _refresh_customer_marts_in_full() -> None:
@@ -104,12 +201,17 @@ def _refresh_customer_marts_in_full() -> None:
             cursor.execute(mart.statement, params)
 
 
-def _refresh_install_marts(install_ids: list[str]) -> None:
+def _refresh_install_marts(install_ids: list[str]) -> set[str]:
+    """The install marts' delta of these installs; returns their users (for the funnel)."""
     if not install_ids:
-        return
+        return set()
     with connection.cursor() as cursor:
         for mart in INSTALL_MARTS:
             cursor.execute(mart.statement, {"all_installs": False, "install_ids": install_ids})
+        cursor.execute(
+            "select distinct user_id from fact_install where install_id = any(%s)", [install_ids]
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _refresh_install_marts_in_full() -> None:

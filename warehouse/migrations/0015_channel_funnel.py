@@ -1,0 +1,175 @@
+"""The channel funnel as a mart (issue 17): fact_channel_funnel_day (first installs, paying
+customers and net revenue per day of the first install x channel x OS), with fact_funnel_user
+(the cell each user is counted in) and fact_funnel_customer (what each customer adds), kept
+by both the install write paths and the payments change set (warehouse.services.marts).
+
+Filled here from fact_user_acquisition, dim_client, dim_customer and fact_customer_lifetime
+(frozen SQL below: the result of the marts' full forms). The varchar_pattern_ops (`_like`)
+twins Django adds to the text keys are dropped: nothing filters them with LIKE, and the
+install path inserts into fact_funnel_user for every new user.
+"""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+FILL_FUNNEL = """
+insert into fact_funnel_user (user_id, date_sk, channel_id, os_name)
+select acquisition.user_id, acquisition.date_sk, acquisition.channel_id, client.os_name
+from fact_user_acquisition as acquisition
+inner join dim_client as client on client.client_sk = acquisition.client_id
+order by acquisition.user_id;
+
+insert into fact_funnel_customer (customer_id, user_id, paying, net_revenue)
+select
+    lifetime.customer_id,
+    customer.user_id,
+    lifetime.first_payment_month is not null,
+    lifetime.total_net
+from fact_customer_lifetime as lifetime
+inner join dim_customer as customer on customer.stripe_id = lifetime.customer_id
+where customer.user_id is not null
+order by lifetime.customer_id;
+
+insert into fact_channel_funnel_day (
+    date_sk, channel_id, os_name, users, paying_customers, net_revenue
+)
+select
+    counted_user.date_sk,
+    counted_user.channel_id,
+    counted_user.os_name,
+    count(*)::integer,
+    coalesce(sum(user_customers.paying_customers), 0)::integer,
+    coalesce(sum(user_customers.net_revenue), 0)::bigint
+from fact_funnel_user as counted_user
+left join (
+    select
+        counted.user_id,
+        count(*) filter (where counted.paying) as paying_customers,
+        sum(counted.net_revenue) as net_revenue
+    from fact_funnel_customer as counted
+    group by counted.user_id
+) as user_customers on user_customers.user_id = counted_user.user_id
+group by counted_user.date_sk, counted_user.channel_id, counted_user.os_name
+order by counted_user.date_sk, counted_user.channel_id, counted_user.os_name;
+
+analyze fact_funnel_user, fact_funnel_customer, fact_channel_funnel_day;
+"""
+
+# Django names these indexes with a hash: find them by table and operator class.
+DROP_LIKE_INDEXES = """
+do $$
+declare
+    index_name text;
+begin
+    for index_name in
+        select index_class.relname
+        from pg_index as ix
+        inner join pg_class as index_class on index_class.oid = ix.indexrelid
+        inner join pg_class as table_class on table_class.oid = ix.indrelid
+        inner join pg_opclass as opclass on opclass.oid = ix.indclass[0]
+        where table_class.relname in ('fact_funnel_user', 'fact_funnel_customer')
+            and opclass.opcname = 'varchar_pattern_ops'
+    loop
+        execute format('drop index %I', index_name);
+    end loop;
+end
+$$
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("warehouse", "0014_fact_transaction_covering_indexes"),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name="FactFunnelUser",
+            fields=[
+                ("user_id", models.CharField(max_length=255, primary_key=True, serialize=False)),
+                ("date_sk", models.IntegerField()),
+                ("channel_id", models.IntegerField()),
+                ("os_name", models.CharField(max_length=64)),
+            ],
+            options={
+                "verbose_name": "funnel user",
+                "db_table": "fact_funnel_user",
+                "ordering": ["user_id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="FactFunnelCustomer",
+            fields=[
+                (
+                    "customer_id",
+                    models.CharField(max_length=255, primary_key=True, serialize=False),
+                ),
+                ("user_id", models.CharField(max_length=255)),
+                ("paying", models.BooleanField()),
+                ("net_revenue", models.BigIntegerField()),
+            ],
+            options={
+                "verbose_name": "funnel customer",
+                "db_table": "fact_funnel_customer",
+                "ordering": ["customer_id"],
+                "indexes": [
+                    models.Index(
+                        fields=["user_id"],
+                        include=("paying", "net_revenue"),
+                        name="fact_funnel_cust_user_idx",
+                    )
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="FactChannelFunnelDay",
+            fields=[
+                ("funnel_day_sk", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "os_name",
+                    models.CharField(
+                        help_text="dim_client.os_name of the first installs.", max_length=64
+                    ),
+                ),
+                ("users", models.IntegerField(default=0)),
+                ("paying_customers", models.IntegerField(default=0)),
+                ("net_revenue", models.BigIntegerField(default=0)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="warehouse.dimchannel",
+                    ),
+                ),
+                (
+                    "date",
+                    models.ForeignKey(
+                        db_column="date_sk",
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="warehouse.dimdate",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "channel funnel day",
+                "db_table": "fact_channel_funnel_day",
+                "ordering": ["date", "channel", "os_name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("date", "channel", "os_name"), name="fact_channel_funnel_day_uniq"
+                    )
+                ],
+            },
+        ),
+        migrations.RunSQL(DROP_LIKE_INDEXES, migrations.RunSQL.noop),
+        migrations.RunSQL(
+            FILL_FUNNEL,
+            "truncate fact_channel_funnel_day, fact_funnel_user, fact_funnel_customer",
+        ),
+    ]

@@ -1,0 +1,35 @@
+-- purpose: before the channel funnel's delta (marts/fact_channel_funnel_users.sql or
+--   marts/fact_channel_funnel_customers.sql): take the per-user advisory locks of the users
+--   it may touch, in key order. Both write paths of the funnel take them (the install path for
+--   its users, the payments change set for its customers' users, old and new), so a user's
+--   cell and their customers' contributions are never moved by two transactions at once.
+-- grain: one lock per user
+-- params: lock_namespace (int), user_ids (text[]), customer_ids (text[]: their users as
+--   fact_funnel_customer stores them and as dim_customer now says)
+-- A separate statement from the delta that follows, so that the delta's snapshot is taken
+-- after the locks are held and sees what the previous holder committed.
+with lock_keys as (
+    select distinct hashtext(users.user_id) as lock_key
+    from (
+        select listed.user_id
+        from unnest(%(user_ids)s::text[]) as listed (user_id)
+        union all
+        select counted.user_id
+        from fact_funnel_customer as counted
+        where counted.customer_id = any(%(customer_ids)s::text[])
+        union all
+        select customer.user_id
+        from dim_customer as customer
+        where customer.stripe_id = any(%(customer_ids)s::text[]) and customer.user_id is not null
+    ) as users
+    order by lock_key
+    offset 0
+),
+
+taken_locks as (
+    select pg_advisory_xact_lock(%(lock_namespace)s, lock_keys.lock_key) as taken
+    from lock_keys
+)
+
+select count(*) as locks_taken
+from taken_locks
