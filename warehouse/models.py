@@ -6,6 +6,7 @@ real (deferred) foreign keys, so a fact never points at a missing dimension row.
 Money is stored in integer minor units of its currency; signed, so net is a plain SUM.
 """
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -719,6 +720,64 @@ class FactFunnelCustomer(models.Model):
                 include=["paying", "net_revenue"],
                 name="fact_funnel_cust_user_idx",
             ),
+        ]
+
+    def __str__(self):
+        return self.customer_id
+
+
+class FactChannelMrrDay(models.Model):
+    """One row per (day, acquisition channel) on which the MRR of the channel's customers
+    changed: the change of their MRR (`mrr_change`, settlement minor units) and of their
+    number with MRR > 0 (`customers_change`). A customer's channel is the channel of their
+    user's first install (fact_funnel_user, through dim_customer.user_id); channel_id 0 holds
+    the customers without an attributed install. Running sums up to a day give MRR by channel
+    at that day's end (the channels page), from a few rows per day instead of every
+    customer's movements. Delta-maintained from fact_mrr_movement by the change set's marts
+    step, and moved between channels by the install path with the funnel's users, through
+    fact_mrr_channel_customer. Rows whose changes fall to 0 may stay.
+    """
+
+    channel_mrr_day_sk = models.BigAutoField(primary_key=True)
+    date = models.DateField()
+    channel_id = models.IntegerField(help_text="dim_channel.channel_sk; 0: no attributed install.")
+    mrr_change = models.BigIntegerField(default=0)
+    customers_change = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "fact_channel_mrr_day"
+        ordering = ["date", "channel_id"]
+        verbose_name = "channel MRR day"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "channel_id"], name="fact_channel_mrr_day_uniq"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.channel_id}"
+
+
+class FactMrrChannelCustomer(models.Model):
+    """One row per customer with MRR movements (fact_mrr_movement): what the customer adds to
+    fact_channel_mrr_day (per day of a movement, the change of their MRR and of their being
+    counted with MRR > 0) and the user it is counted under (dim_customer.user_id; null:
+    none), whose first install's channel it is added to. Written by the change set's marts
+    step only; the install path reads it to move a user's customers between channels.
+    """
+
+    customer_id = models.CharField(max_length=255, primary_key=True)
+    user_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    dates = ArrayField(models.DateField())
+    mrr_changes = ArrayField(models.BigIntegerField())
+    customers_changes = ArrayField(models.IntegerField())
+
+    class Meta:
+        db_table = "fact_mrr_channel_customer"
+        ordering = ["customer_id"]
+        verbose_name = "MRR channel customer"
+        indexes = [
+            models.Index(fields=["user_id"], name="fact_mrr_chan_cust_user_idx"),
         ]
 
     def __str__(self):

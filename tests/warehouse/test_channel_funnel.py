@@ -11,9 +11,9 @@ from collections import defaultdict
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 
-from reports.models import AcquisitionReport
+from reports.models import AcquisitionReport, MrrMovementReport
 from tests.factories import (
     DimChannelFactory,
     DimClientFactory,
@@ -27,9 +27,12 @@ from warehouse.calendar import date_sk
 from warehouse.models import (
     DimCustomer,
     FactChannelFunnelDay,
+    FactChannelMrrDay,
     FactFunnelCustomer,
     FactFunnelUser,
     FactInstall,
+    FactMrrChannelCustomer,
+    FactMrrMovement,
     FactTransaction,
 )
 from warehouse.services import change_set as changes
@@ -299,3 +302,138 @@ def test_a_payment_waits_for_an_install_moving_its_user(channels, clients):
     assert not errors
     assert_funnel_exact()
     assert funnel_snapshot()["users"]["eve"][1] == channels["referral"].channel_sk
+
+
+# --- MRR by channel -------------------------------------------------------------------------
+
+
+def mrr_snapshot() -> dict:
+    return {
+        "cells": {
+            (row.date, row.channel_id): (row.mrr_change, row.customers_change)
+            for row in FactChannelMrrDay.objects.all()
+            if (row.mrr_change, row.customers_change) != (0, 0)
+        },
+        "customers": {
+            row.customer_id: (row.user_id, row.dates, row.mrr_changes, row.customers_changes)
+            for row in FactMrrChannelCustomer.objects.all()
+        },
+    }
+
+
+def expected_mrr_by_channel(day: dt.date) -> list[tuple]:
+    """MRR by channel at a day's end in Python: each customer's latest movement up to the day,
+    under the channel of their user's earliest install (None: none)."""
+    first = {}
+    for install in FactInstall.objects.select_related("channel"):
+        key = (install.installed_at, install.install_id)
+        if install.user_id not in first or key < first[install.user_id][0]:
+            first[install.user_id] = (key, install.channel.channel_name)
+    latest = {}
+    for movement in FactMrrMovement.objects.filter(date__lte=day).order_by("date"):
+        latest[movement.customer_id] = movement.mrr_after
+    user_of = dict(DimCustomer.objects.values_list("stripe_id", "user_id"))
+    by_channel = defaultdict(lambda: [0, 0])
+    for customer, mrr in latest.items():
+        channel = first[user_of[customer]][1] if user_of.get(customer) in first else None
+        by_channel[channel][0] += mrr > 0
+        by_channel[channel][1] += mrr
+    rows = [(name, n, mrr) for name, (n, mrr) in by_channel.items() if mrr > 0]
+    return sorted(rows, key=lambda row: (-row[2], row[0] is None, row[0] or ""))
+
+
+def assert_mrr_exact():
+    for day in (
+        dt.date(2025, 3, 15),
+        dt.date(2025, 4, 15),
+        dt.date(2025, 6, 1),
+        dt.date(2026, 1, 1),
+    ):
+        rows = MrrMovementReport.objects.by_channel(day)
+        assert [(r["channel_name"], r["customers_with_mrr"], r["mrr"]) for r in rows] == (
+            expected_mrr_by_channel(day)
+        ), day
+    delta = mrr_snapshot()
+    with transaction.atomic():
+        refresh_marts({changes.MRR_CUSTOMERS: None})
+        assert mrr_snapshot() == delta
+        refresh_marts({changes.INSTALL_USERS: None})  # the whole funnel, MRR included
+        assert mrr_snapshot() == delta
+        transaction.set_rollback(True)
+
+
+def set_movements(customer, *movements):
+    """Replace a customer's MRR movements ((date, mrr_after), ...), then the delta the marts
+    step runs for the customers the subscriptions step recorded."""
+    FactMrrMovement.objects.filter(customer=customer).delete()
+    before = 0
+    for day, after in movements:
+        FactMrrMovement.objects.create(
+            customer=customer,
+            date=day,
+            month=day.replace(day=1),
+            movement_type="new" if not before else ("churn" if not after else "expansion"),
+            mrr_before=before,
+            mrr_after=after,
+            amount=after - before,
+        )
+        before = after
+    refresh_marts({changes.MRR_CUSTOMERS: [customer.stripe_id]})
+
+
+def test_mrr_by_channel_follows_movements_installs_and_users(channels, clients):
+    paid, organic = channels["paid"], channels["organic"]
+    FactInstallFactory(
+        user_id="ann", channel=paid, client=clients["iOS"], installed_at=utc(2025, 2, 1)
+    )
+    ann = DimCustomerFactory(stripe_id="cus_ann", user_id="ann")
+    bob = DimCustomerFactory(stripe_id="cus_bob", user_id="bob")  # no install yet
+    carl = DimCustomerFactory(stripe_id="cus_carl", user_id=None)  # no user id
+    set_movements(
+        ann, (dt.date(2025, 3, 1), 1000), (dt.date(2025, 5, 1), 1500), (dt.date(2025, 7, 1), 0)
+    )
+    set_movements(bob, (dt.date(2025, 4, 1), 700))
+    set_movements(carl, (dt.date(2025, 4, 10), 300), (dt.date(2025, 5, 20), 450))
+    assert_mrr_exact()
+
+    # bob's install arrives after his subscription: his MRR moves from "none" to organic
+    FactInstallFactory(
+        user_id="bob", channel=organic, client=clients["Android"], installed_at=utc(2025, 3, 1)
+    )
+    assert_mrr_exact()
+    # ann's earlier install, by the import: her MRR history moves to referral
+    import_installs(
+        [("ann-0", "ann", "2025-01-05T00:00:00+00:00", "iOS", "app", "1", "d", "referral")]
+    )
+    assert mrr_snapshot()["customers"]["cus_ann"][0] == "ann"
+    assert_mrr_exact()
+    # ann reactivates (her movements recomputed), carl cancels
+    set_movements(
+        ann, (dt.date(2025, 3, 1), 1000), (dt.date(2025, 7, 1), 0), (dt.date(2025, 9, 1), 2000)
+    )
+    set_movements(carl, (dt.date(2025, 4, 10), 300), (dt.date(2025, 5, 20), 0))
+    assert_mrr_exact()
+    # carl is linked to bob, then bob's customer to nobody (customer.updated syncs)
+    DimCustomer.objects.filter(stripe_id="cus_carl").update(user_id="bob")
+    refresh_marts({changes.CUSTOMER: ["cus_carl"]})
+    DimCustomer.objects.filter(stripe_id="cus_bob").update(user_id=None)
+    refresh_marts({changes.CUSTOMER: ["cus_bob"]})
+    assert_mrr_exact()
+    # every movement of carl goes
+    set_movements(carl)
+    assert "cus_carl" not in mrr_snapshot()["customers"]
+    assert_mrr_exact()
+
+
+def test_the_subscriptions_step_records_its_customers_for_the_marts_step():
+    """refresh_subscription_facts names its customers to the change set (kind mrr_customers),
+    which the marts step reads (during a flush: the same change set)."""
+    from warehouse.services.subscriptions import refresh_subscription_facts
+
+    flushing = changes.ChangeSet()
+    connection.warehouse_flushing = flushing
+    try:
+        refresh_subscription_facts(["cus_x", "cus_y"])
+    finally:
+        connection.warehouse_flushing = None
+    assert flushing[changes.MRR_CUSTOMERS] == ["cus_x", "cus_y"]

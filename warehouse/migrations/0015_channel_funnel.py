@@ -1,7 +1,9 @@
 """The channel funnel as a mart (issue 17): fact_channel_funnel_day (first installs, paying
 customers and net revenue per day of the first install x channel x OS), with fact_funnel_user
 (the cell each user is counted in) and fact_funnel_customer (what each customer adds), kept
-by both the install write paths and the payments change set (warehouse.services.marts).
+by both the install write paths and the payments change set (warehouse.services.marts); and
+MRR by channel: fact_channel_mrr_day (MRR and customers-with-MRR changes per day x channel of
+the first install) with fact_mrr_channel_customer (what each customer adds).
 
 Filled here from fact_user_acquisition, dim_client, dim_customer and fact_customer_lifetime
 (frozen SQL below: the result of the marts' full forms). The varchar_pattern_ops (`_like`)
@@ -9,6 +11,7 @@ twins Django adds to the text keys are dropped: nothing filters them with LIKE, 
 install path inserts into fact_funnel_user for every new user.
 """
 
+import django.contrib.postgres.fields
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -52,7 +55,43 @@ left join (
 group by counted_user.date_sk, counted_user.channel_id, counted_user.os_name
 order by counted_user.date_sk, counted_user.channel_id, counted_user.os_name;
 
-analyze fact_funnel_user, fact_funnel_customer, fact_channel_funnel_day;
+with customer_movements as (
+    select
+        movement.customer_id,
+        movement.date,
+        movement.mrr_after - coalesce(lag(movement.mrr_after) over customer_days, 0) as mrr_change,
+        (movement.mrr_after > 0)::integer
+        - (coalesce(lag(movement.mrr_after) over customer_days, 0) > 0)::integer as customers_change
+    from fact_mrr_movement as movement
+    window customer_days as (partition by movement.customer_id order by movement.date)
+)
+insert into fact_mrr_channel_customer (customer_id, user_id, dates, mrr_changes, customers_changes)
+select
+    customer_movements.customer_id,
+    customer.user_id,
+    array_agg(customer_movements.date order by customer_movements.date),
+    array_agg(customer_movements.mrr_change order by customer_movements.date),
+    array_agg(customer_movements.customers_change order by customer_movements.date)
+from customer_movements
+inner join dim_customer as customer on customer.stripe_id = customer_movements.customer_id
+group by customer_movements.customer_id, customer.user_id
+order by customer_movements.customer_id;
+
+insert into fact_channel_mrr_day (date, channel_id, mrr_change, customers_change)
+select
+    days.date,
+    coalesce(counted_user.channel_id, 0),
+    sum(days.mrr_change)::bigint,
+    sum(days.customers_change)::integer
+from fact_mrr_channel_customer as counted
+cross join lateral unnest(counted.dates, counted.mrr_changes, counted.customers_changes)
+    as days (date, mrr_change, customers_change)
+left join fact_funnel_user as counted_user on counted_user.user_id = counted.user_id
+group by days.date, coalesce(counted_user.channel_id, 0)
+order by days.date, coalesce(counted_user.channel_id, 0);
+
+analyze fact_funnel_user, fact_funnel_customer, fact_channel_funnel_day, fact_mrr_channel_customer,
+    fact_channel_mrr_day;
 """
 
 # Django names these indexes with a hash: find them by table and operator class.
@@ -67,7 +106,9 @@ begin
         inner join pg_class as index_class on index_class.oid = ix.indexrelid
         inner join pg_class as table_class on table_class.oid = ix.indrelid
         inner join pg_opclass as opclass on opclass.oid = ix.indclass[0]
-        where table_class.relname in ('fact_funnel_user', 'fact_funnel_customer')
+        where table_class.relname in (
+            'fact_funnel_user', 'fact_funnel_customer', 'fact_mrr_channel_customer'
+        )
             and opclass.opcname = 'varchar_pattern_ops'
     loop
         execute format('drop index %I', index_name);
@@ -98,6 +139,31 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name="FactChannelMrrDay",
+            fields=[
+                ("channel_mrr_day_sk", models.BigAutoField(primary_key=True, serialize=False)),
+                ("date", models.DateField()),
+                (
+                    "channel_id",
+                    models.IntegerField(
+                        help_text="dim_channel.channel_sk; 0: no attributed install."
+                    ),
+                ),
+                ("mrr_change", models.BigIntegerField(default=0)),
+                ("customers_change", models.IntegerField(default=0)),
+            ],
+            options={
+                "verbose_name": "channel MRR day",
+                "db_table": "fact_channel_mrr_day",
+                "ordering": ["date", "channel_id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("date", "channel_id"), name="fact_channel_mrr_day_uniq"
+                    )
+                ],
+            },
+        ),
+        migrations.CreateModel(
             name="FactFunnelCustomer",
             fields=[
                 (
@@ -119,6 +185,40 @@ class Migration(migrations.Migration):
                         name="fact_funnel_cust_user_idx",
                     )
                 ],
+            },
+        ),
+        migrations.CreateModel(
+            name="FactMrrChannelCustomer",
+            fields=[
+                (
+                    "customer_id",
+                    models.CharField(max_length=255, primary_key=True, serialize=False),
+                ),
+                ("user_id", models.CharField(blank=True, max_length=255, null=True)),
+                (
+                    "dates",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.DateField(), size=None
+                    ),
+                ),
+                (
+                    "mrr_changes",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.BigIntegerField(), size=None
+                    ),
+                ),
+                (
+                    "customers_changes",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.IntegerField(), size=None
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "MRR channel customer",
+                "db_table": "fact_mrr_channel_customer",
+                "ordering": ["customer_id"],
+                "indexes": [models.Index(fields=["user_id"], name="fact_mrr_chan_cust_user_idx")],
             },
         ),
         migrations.CreateModel(
@@ -170,6 +270,7 @@ class Migration(migrations.Migration):
         migrations.RunSQL(DROP_LIKE_INDEXES, migrations.RunSQL.noop),
         migrations.RunSQL(
             FILL_FUNNEL,
-            "truncate fact_channel_funnel_day, fact_funnel_user, fact_funnel_customer",
+            "truncate fact_channel_funnel_day, fact_funnel_user, fact_funnel_customer,"
+            " fact_channel_mrr_day, fact_mrr_channel_customer",
         ),
     ]

@@ -39,6 +39,8 @@ INSTALLS = "installs"
 # users of the installs inserted, after the install write path upserted their
 # fact_user_acquisition rows (the channel funnel's trigger on the install side)
 INSTALL_USERS = "install_users"
+# customers whose MRR movements the subscriptions step recomputed (MRR by channel's trigger)
+MRR_CUSTOMERS = "mrr_customers"
 
 
 @dataclass

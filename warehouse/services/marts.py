@@ -65,6 +65,9 @@ INSTALL_MARTS = (
 # (after the customer marts). Both write fact_channel_funnel_day.
 FUNNEL_USERS = Mart("fact_channel_funnel_users", changes.INSTALL_USERS)
 FUNNEL_CUSTOMERS = Mart("fact_channel_funnel_customers", changes.CUSTOMER_FACTS)
+# MRR by channel: its customers' delta in the marts step; the funnel's users' delta moves
+# their MRR between channels with the users
+CHANNEL_MRR = Mart("fact_channel_mrr_customers", changes.MRR_CUSTOMERS)
 # the kinds that trigger the funnel (customer: a synced customer's user id may have changed)
 FUNNEL_KINDS = (changes.CUSTOMER_FACTS, changes.CUSTOMER, changes.INSTALLS, changes.INSTALL_USERS)
 
@@ -76,6 +79,7 @@ def refresh_for_change_set(change_set: changes.ChangeSet) -> None:
         {
             changes.CUSTOMER_FACTS: change_set.take(changes.CUSTOMER_FACTS),
             changes.CUSTOMER: change_set[changes.CUSTOMER],
+            changes.MRR_CUSTOMERS: change_set.take(changes.MRR_CUSTOMERS),
         }
     )
 
@@ -84,33 +88,38 @@ def refresh_for_change_set(change_set: changes.ChangeSet) -> None:
 def refresh_marts(changed: dict[str, Iterable[str] | None] | None) -> None:
     """Refresh the marts triggered by these changes ({kind: ids}), or every mart in full (None).
 
-    Kinds: customer_facts (customer ids: the customer marts and the funnel), customer
-    (customer ids: the funnel only), installs (install ids: the install marts and the
-    funnel), install_users (user ids whose first install the install path has just
-    upserted: the funnel only). A kind mapped to None refreshes its marts in full, and the
-    funnel in full. Idempotent. Refreshes of the same customer are serialised by a
-    transaction-scoped advisory lock, so neither sees a half-written month; refreshes of
-    different customers run side by side and add their deltas to the shared rows. A full
-    refresh excludes them all. The funnel's deltas also take per-user locks (module doc).
+    Kinds: customer_facts (customer ids: the customer marts and the funnel); customer
+    (customer ids: the funnel and MRR by channel); mrr_customers (customer ids: MRR by
+    channel; None: MRR by channel in full, after the MRR movements' full refresh); installs
+    (install ids: the install marts and the funnel); install_users (user ids whose first
+    install the install path has just upserted: the funnel only). A kind mapped to None
+    refreshes its marts in full, and the funnel in full. Idempotent. Refreshes of the same
+    customer are serialised by a transaction-scoped advisory lock, so neither sees a
+    half-written month; refreshes of different customers run side by side and add their
+    deltas to the shared rows. A full refresh excludes them all. The funnel's deltas also
+    take per-user locks (module doc).
     """
     if changed is None:
         changed = {changes.CUSTOMER_FACTS: None, changes.INSTALLS: None}
     funnel_in_full = any(kind in changed and changed[kind] is None for kind in FUNNEL_KINDS)
-    if funnel_in_full:
+    mrr_in_full = funnel_in_full or (
+        changes.MRR_CUSTOMERS in changed and changed[changes.MRR_CUSTOMERS] is None
+    )
+    if mrr_in_full:
         # first, before any install table: the order every writer of the funnel follows
         lock_all_customers()
-    if changes.CUSTOMER_FACTS in changed or changes.CUSTOMER in changed:
-        customer_ids = changed.get(changes.CUSTOMER_FACTS, ())
-        if customer_ids is None:
-            _refresh_customer_marts_in_full()
-        else:
-            synced = () if funnel_in_full else changed.get(changes.CUSTOMER) or ()
-            _refresh_customer_marts(
-                sorted(set(filter(None, customer_ids))),
-                funnel_customer_ids=None
-                if funnel_in_full
-                else sorted(set(filter(None, [*customer_ids, *synced]))),
-            )
+    customer_ids = changed.get(changes.CUSTOMER_FACTS) if changes.CUSTOMER_FACTS in changed else ()
+    if customer_ids is None:
+        _refresh_customer_marts_in_full()
+        customer_ids = ()
+    synced = changed.get(changes.CUSTOMER) or ()
+    mrr_customer_ids = () if mrr_in_full else {*(changed.get(changes.MRR_CUSTOMERS) or ()), *synced}
+    funnel_customer_ids = () if funnel_in_full else {*customer_ids, *synced}
+    _refresh_customer_marts(
+        sorted(set(filter(None, customer_ids))),
+        funnel_customer_ids=sorted(set(filter(None, funnel_customer_ids))),
+        mrr_customer_ids=sorted(set(filter(None, mrr_customer_ids))),
+    )
     funnel_users: set[str] = set()
     if changes.INSTALLS in changed:
         install_ids = changed[changes.INSTALLS]
@@ -121,17 +130,21 @@ def refresh_marts(changed: dict[str, Iterable[str] | None] | None) -> None:
     if funnel_in_full:
         _refresh_funnel_in_full()
         return
+    if mrr_in_full:
+        _refresh_channel_mrr_in_full()
     funnel_users |= set(filter(None, changed.get(changes.INSTALL_USERS) or ()))
     if funnel_users:
         _refresh_funnel_users(sorted(funnel_users))
 
 
 def _refresh_customer_marts(
-    customer_ids: list[str], *, funnel_customer_ids: list[str] | None
+    customer_ids: list[str], *, funnel_customer_ids: list[str], mrr_customer_ids: list[str]
 ) -> None:
-    """The customer marts' delta of customer_ids, then (unless None) the funnel's customers'
-    delta of funnel_customer_ids (customer_ids and the synced customers)."""
-    locked = sorted(set(customer_ids) | set(funnel_customer_ids or ()))
+    """The customer marts' delta of customer_ids, then the funnel's customers' delta of
+    funnel_customer_ids and MRR by channel's of mrr_customer_ids, in one round trip: the
+    customers' locks (all of them, in key order), the customer marts, the users' locks
+    (funnel_users_lock), the funnel's deltas."""
+    locked = sorted({*customer_ids, *funnel_customer_ids, *mrr_customer_ids})
     if not locked:
         return
     params = {"all_customers": False, "customer_ids": customer_ids, "subtract_previous": True}
@@ -143,22 +156,31 @@ def _refresh_customer_marts(
     ]
     if customer_ids:
         calls += [(f"marts/{mart.table}", params) for mart in CUSTOMER_MARTS]
-    if funnel_customer_ids:
-        calls += [
+    if funnel_customer_ids or mrr_customer_ids:
+        calls.append(
             (
                 "funnel_users_lock",
                 {
                     "lock_namespace": FUNNEL_USER_LOCK_NAMESPACE,
                     "user_ids": [],
-                    "customer_ids": funnel_customer_ids,
+                    "customer_ids": sorted({*funnel_customer_ids, *mrr_customer_ids}),
                 },
-            ),
+            )
+        )
+    if funnel_customer_ids:
+        calls.append(
             (
                 f"marts/{FUNNEL_CUSTOMERS.table}",
                 {"all_customers": False, "customer_ids": funnel_customer_ids},
-            ),
-        ]
-    # the locks first, then each delta in order; one round trip
+            )
+        )
+    if mrr_customer_ids:
+        calls.append(
+            (
+                f"marts/{CHANNEL_MRR.table}",
+                {"all_customers": False, "customer_ids": mrr_customer_ids},
+            )
+        )
     sql_files.execute_all(calls, prepared=True)
 
 
@@ -188,6 +210,15 @@ def _refresh_funnel_in_full() -> None:
         cursor.execute(sql_files.load("funnel_clear"))
         cursor.execute(FUNNEL_USERS.statement, {"all_users": True, "user_ids": []})
         cursor.execute(FUNNEL_CUSTOMERS.statement, {"all_customers": True, "customer_ids": []})
+        cursor.execute(CHANNEL_MRR.statement, {"all_customers": True, "customer_ids": []})
+
+
+def _refresh_channel_mrr_in_full() -> None:
+    """Empty MRR by channel and refill it (after the MRR movements' full refresh). The caller
+    holds the aggregates' exclusive lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql_files.load("channel_mrr_clear"))
+        cursor.execute(CHANNEL_MRR.statement, {"all_customers": True, "customer_ids": []})
 
 
 def _refresh_customer_marts_in_full() -> None:

@@ -1,11 +1,11 @@
--- purpose: before the channel funnel's delta (marts/fact_channel_funnel_users.sql or
---   marts/fact_channel_funnel_customers.sql): take the per-user advisory locks of the users
+-- purpose: before the channel funnel's deltas (marts/fact_channel_funnel_users.sql,
+--   marts/fact_channel_funnel_customers.sql, marts/fact_channel_mrr_customers.sql): take the per-user advisory locks of the users
 --   it may touch, in key order. Both write paths of the funnel take them (the install path for
 --   its users, the payments change set for its customers' users, old and new), so a user's
 --   cell and their customers' contributions are never moved by two transactions at once.
 -- grain: one lock per user
 -- params: lock_namespace (int), user_ids (text[]), customer_ids (text[]: their users as
---   fact_funnel_customer stores them and as dim_customer now says)
+--   fact_funnel_customer and fact_mrr_channel_customer store them and as dim_customer now says)
 -- A separate statement from the delta that follows, so that the delta's snapshot is taken
 -- after the locks are held and sees what the previous holder committed.
 with lock_keys as (
@@ -17,6 +17,10 @@ with lock_keys as (
         select counted.user_id
         from fact_funnel_customer as counted
         where counted.customer_id = any(%(customer_ids)s::text[])
+        union all
+        select counted.user_id
+        from fact_mrr_channel_customer as counted
+        where counted.customer_id = any(%(customer_ids)s::text[]) and counted.user_id is not null
         union all
         select customer.user_id
         from dim_customer as customer

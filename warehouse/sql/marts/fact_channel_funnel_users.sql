@@ -1,8 +1,9 @@
 -- purpose: keep fact_channel_funnel_day's cells in step with the users' first installs: each
 --   user whose first install (fact_user_acquisition) is not the cell fact_funnel_user says
---   they are counted in moves there, with their customers (fact_funnel_customer)
+--   they are counted in moves there, with their customers (fact_funnel_customer), and their
+--   customers' MRR moves to that cell's channel in fact_channel_mrr_day
 -- grain: fact_channel_funnel_day: one row per (date_sk, channel_id, os_name); fact_funnel_user:
---   one row per user with a first install
+--   one row per user with a first install; fact_channel_mrr_day: one row per (date, channel_id)
 -- triggered by: installs inserted (change set kind install_users: their user ids), after the
 --   install write path has upserted fact_user_acquisition in the same transaction
 -- params: user_ids (text[]; the delta form's users), all_users (bool)
@@ -104,6 +105,55 @@ cells as (
     returning funnel_day.date_sk
 ),
 
+-- the moved users' customers' MRR (fact_mrr_channel_customer) changes channel with them
+-- (channel 0: no first install)
+mrr_moves as (
+    select
+        days.date,
+        coalesce(moved_users.old_channel_id, 0) as channel_id,
+        -days.mrr_change as mrr_change,
+        -days.customers_change as customers_change
+    from moved_users
+    inner join fact_mrr_channel_customer as counted on counted.user_id = moved_users.user_id
+    cross join lateral unnest(counted.dates, counted.mrr_changes, counted.customers_changes)
+        as days (date, mrr_change, customers_change)
+    where coalesce(moved_users.old_channel_id, 0) <> coalesce(moved_users.new_channel_id, 0)
+    union all
+    select
+        days.date,
+        coalesce(moved_users.new_channel_id, 0),
+        days.mrr_change,
+        days.customers_change
+    from moved_users
+    inner join fact_mrr_channel_customer as counted on counted.user_id = moved_users.user_id
+    cross join lateral unnest(counted.dates, counted.mrr_changes, counted.customers_changes)
+        as days (date, mrr_change, customers_change)
+    where coalesce(moved_users.old_channel_id, 0) <> coalesce(moved_users.new_channel_id, 0)
+),
+
+mrr_sums as (
+    select
+        date,
+        channel_id,
+        sum(mrr_change)::bigint as mrr_change,
+        sum(customers_change)::integer as customers_change
+    from mrr_moves
+    group by date, channel_id
+    having sum(mrr_change) <> 0 or sum(customers_change) <> 0
+),
+
+mrr_cells as (
+    insert into fact_channel_mrr_day as mrr_day (date, channel_id, mrr_change, customers_change)
+    select date, channel_id, mrr_change, customers_change
+    from mrr_sums
+    order by date, channel_id
+    on conflict (date, channel_id) do update
+        set
+            mrr_change = mrr_day.mrr_change + excluded.mrr_change,
+            customers_change = mrr_day.customers_change + excluded.customers_change
+    returning mrr_day.date
+),
+
 counted_users as (
     insert into fact_funnel_user as counted (user_id, date_sk, channel_id, os_name)
     select user_id, new_date_sk, new_channel_id, new_os_name
@@ -128,4 +178,5 @@ uncounted_users as (
 
 select
     (select count(*) from moved_users) as users_moved,
-    (select count(*) from cells) as cells_changed
+    (select count(*) from cells) as cells_changed,
+    (select count(*) from mrr_cells) as mrr_cells_changed
