@@ -6,9 +6,8 @@ MRR by channel: fact_channel_mrr_day (MRR and customers-with-MRR changes per day
 the first install) with fact_mrr_channel_customer (what each customer adds).
 
 Filled here from fact_user_acquisition, dim_client, dim_customer and fact_customer_lifetime
-(frozen SQL below: the result of the marts' full forms). The varchar_pattern_ops (`_like`)
-twins Django adds to the text keys are dropped: nothing filters them with LIKE, and the
-install path inserts into fact_funnel_user for every new user.
+(frozen SQL below: the result of the marts' full forms). Their text keys' varchar_pattern_ops
+(`_like`) twins go in 0016 (Django creates them at the end of this migration).
 """
 
 import django.contrib.postgres.fields
@@ -92,29 +91,6 @@ order by days.date, coalesce(counted_user.channel_id, 0);
 
 analyze fact_funnel_user, fact_funnel_customer, fact_channel_funnel_day, fact_mrr_channel_customer,
     fact_channel_mrr_day;
-"""
-
-# Django names these indexes with a hash: find them by table and operator class.
-DROP_LIKE_INDEXES = """
-do $$
-declare
-    index_name text;
-begin
-    for index_name in
-        select index_class.relname
-        from pg_index as ix
-        inner join pg_class as index_class on index_class.oid = ix.indexrelid
-        inner join pg_class as table_class on table_class.oid = ix.indrelid
-        inner join pg_opclass as opclass on opclass.oid = ix.indclass[0]
-        where table_class.relname in (
-            'fact_funnel_user', 'fact_funnel_customer', 'fact_mrr_channel_customer'
-        )
-            and opclass.opcname = 'varchar_pattern_ops'
-    loop
-        execute format('drop index %I', index_name);
-    end loop;
-end
-$$
 """
 
 
@@ -267,7 +243,6 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunSQL(DROP_LIKE_INDEXES, migrations.RunSQL.noop),
         migrations.RunSQL(
             FILL_FUNNEL,
             "truncate fact_channel_funnel_day, fact_funnel_user, fact_funnel_customer,"

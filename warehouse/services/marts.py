@@ -8,18 +8,24 @@ their new installs to the install marts inside their own insert statement (same 
 install_stage_facts.sql, install_upsert_one.sql), without re-reading fact_install.
 
 The channel funnel (fact_channel_funnel_day, with fact_funnel_user and fact_funnel_customer
-recording what each user and customer adds to it) has two triggers: the install write paths
-call `refresh_marts({INSTALL_USERS: users})` after upserting fact_user_acquisition, and the
-change set's marts step runs its customers' delta after the customer marts. Lock order, the
-same on every path, so the two cannot deadlock: the customers' advisory locks (payments only),
-then the users' advisory locks (FUNNEL_USER_LOCK_NAMESPACE, hashtext(user_id), in key order,
-in one statement), then the funnel's rows (one statement per delta, in key order). The
-install path holds its install rows (fact_install, fact_install_day, fact_user_acquisition)
-when it asks for the users' locks, but the payments path never writes those tables, and a
-user's lock holder never waits for install rows. A user's lock makes the install path's move
-of a user (with their customers) and the payments path's change of a customer of that user
-one after the other: each delta's snapshot is taken after its locks are held, so it reads
-what the previous holder committed.
+recording what each user and customer adds to it) and MRR by channel (fact_channel_mrr_day,
+with fact_mrr_channel_customer) have two triggers: the install write paths call
+`refresh_marts({INSTALL_USERS: users})` after upserting fact_user_acquisition, and the change
+set's marts step runs the customers' deltas after the customer marts (for the customers whose
+movements, MRR movements or dim_customer row changed).
+
+Lock order, the same on every path, so that the two cannot deadlock:
+1. the customers' advisory locks (customers_lock; payments only);
+2. the funnel's lock (FUNNEL_LOCK), shared, then the users' locks (FUNNEL_USER_LOCK_NAMESPACE,
+   hashtext(user_id)) in key order, in one statement; or, past FUNNEL_USER_LOCKS_MAX users
+   or customers (an import batch), the funnel's lock alone, exclusive;
+3. the funnel's rows, one statement per delta, each in key order.
+The install path already holds its install rows (fact_install, fact_install_day,
+fact_user_acquisition) when it asks for step 2, but the payments path never writes those
+tables, and whoever holds a step-2 lock never waits for install rows. A user's lock makes the
+install path's move of a user (with their customers) and the payments path's change of a
+customer of that user one after the other: each delta is a separate statement from its locks,
+so its snapshot is taken once they are held and reads what the previous holder committed.
 """
 
 from collections.abc import Iterable
@@ -32,8 +38,22 @@ from warehouse.calendar import reporting_time_zone_name
 from warehouse.services import change_set as changes
 from warehouse.services.locks import customers_lock_params, lock_all_customers
 
-# Two-int advisory key space of the channel funnel's per-user locks: (namespace, hashtext(user_id)).
-FUNNEL_USER_LOCK_NAMESPACE = 20262
+# The channel funnel's advisory locks (two-int key space): the funnel's own (taken shared with
+# per-user locks, or exclusive alone for more than FUNNEL_USER_LOCKS_MAX users or customers:
+# an import batch of 5,000 users would hold 5,000 locks, and PostgreSQL's shared lock table
+# holds 64 per connection by default), and the users' (namespace, hashtext(user_id)).
+FUNNEL_LOCK = (20262, 0)
+FUNNEL_USER_LOCK_NAMESPACE = 20263
+FUNNEL_USER_LOCKS_MAX = 32
+
+
+def _funnel_lock_params(ids: list[str]) -> dict:
+    return {
+        "funnel_lock_namespace": FUNNEL_LOCK[0],
+        "funnel_lock_key": FUNNEL_LOCK[1],
+        "user_lock_namespace": FUNNEL_USER_LOCK_NAMESPACE,
+        "exclusive": len(ids) > FUNNEL_USER_LOCKS_MAX,
+    }
 
 
 @dataclass(frozen=True)
@@ -143,7 +163,7 @@ def _refresh_customer_marts(
     """The customer marts' delta of customer_ids, then the funnel's customers' delta of
     funnel_customer_ids and MRR by channel's of mrr_customer_ids, in one round trip: the
     customers' locks (all of them, in key order), the customer marts, the users' locks
-    (funnel_users_lock), the funnel's deltas."""
+    (funnel_customers_lock), the funnel's deltas."""
     locked = sorted({*customer_ids, *funnel_customer_ids, *mrr_customer_ids})
     if not locked:
         return
@@ -159,10 +179,9 @@ def _refresh_customer_marts(
     if funnel_customer_ids or mrr_customer_ids:
         calls.append(
             (
-                "funnel_users_lock",
+                "funnel_customers_lock",
                 {
-                    "lock_namespace": FUNNEL_USER_LOCK_NAMESPACE,
-                    "user_ids": [],
+                    **_funnel_lock_params(sorted({*funnel_customer_ids, *mrr_customer_ids})),
                     "customer_ids": sorted({*funnel_customer_ids, *mrr_customer_ids}),
                 },
             )
@@ -190,11 +209,7 @@ def _refresh_funnel_users(user_ids: list[str]) -> None:
         [
             (
                 "funnel_users_lock",
-                {
-                    "lock_namespace": FUNNEL_USER_LOCK_NAMESPACE,
-                    "user_ids": user_ids,
-                    "customer_ids": [],
-                },
+                {**_funnel_lock_params(user_ids), "user_ids": user_ids},
             ),
             (f"marts/{FUNNEL_USERS.table}", {"all_users": False, "user_ids": user_ids}),
         ],

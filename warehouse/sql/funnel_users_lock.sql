@@ -1,39 +1,33 @@
--- purpose: before the channel funnel's deltas (marts/fact_channel_funnel_users.sql,
---   marts/fact_channel_funnel_customers.sql, marts/fact_channel_mrr_customers.sql): take the per-user advisory locks of the users
---   it may touch, in key order. Both write paths of the funnel take them (the install path for
---   its users, the payments change set for its customers' users, old and new), so a user's
---   cell and their customers' contributions are never moved by two transactions at once.
--- grain: one lock per user
--- params: lock_namespace (int), user_ids (text[]), customer_ids (text[]: their users as
---   fact_funnel_customer and fact_mrr_channel_customer store them and as dim_customer now says)
+-- purpose: before the channel funnel's users' delta (marts/fact_channel_funnel_users.sql): the
+--   funnel's lock, shared, and these users' advisory locks, in key order (the same keys as
+--   funnel_customers_lock.sql, which the payments change set takes for its customers' users),
+--   so a user's cell and their customers' contributions are never moved by two transactions
+--   at once; or, for many users (an import batch), the funnel's lock alone, exclusive: one
+--   lock instead of thousands (PostgreSQL's shared lock table is small)
+-- grain: one lock per user (or one for the funnel)
+-- params: funnel_lock (int, int), user_lock_namespace (int), user_ids (text[]), exclusive (bool)
 -- A separate statement from the delta that follows, so that the delta's snapshot is taken
 -- after the locks are held and sees what the previous holder committed.
-with lock_keys as (
-    select distinct hashtext(users.user_id) as lock_key
-    from (
-        select listed.user_id
-        from unnest(%(user_ids)s::text[]) as listed (user_id)
-        union all
-        select counted.user_id
-        from fact_funnel_customer as counted
-        where counted.customer_id = any(%(customer_ids)s::text[])
-        union all
-        select counted.user_id
-        from fact_mrr_channel_customer as counted
-        where counted.customer_id = any(%(customer_ids)s::text[]) and counted.user_id is not null
-        union all
-        select customer.user_id
-        from dim_customer as customer
-        where customer.stripe_id = any(%(customer_ids)s::text[]) and customer.user_id is not null
-    ) as users
-    order by lock_key
-    offset 0
+with funnel_lock as materialized (
+    select
+        case
+            when %(exclusive)s
+                then pg_advisory_xact_lock(%(funnel_lock_namespace)s, %(funnel_lock_key)s)
+            else pg_advisory_xact_lock_shared(%(funnel_lock_namespace)s, %(funnel_lock_key)s)
+        end as taken
 ),
 
-taken_locks as (
-    select pg_advisory_xact_lock(%(lock_namespace)s, lock_keys.lock_key) as taken
-    from lock_keys
+lock_keys as (
+    select distinct hashtext(listed.user_id) as lock_key
+    from unnest(%(user_ids)s::text[]) as listed (user_id)
+    where not %(exclusive)s
+    order by lock_key
+    offset 0
 )
 
-select count(*) as locks_taken
-from taken_locks
+select
+    (select count(*) from funnel_lock) as funnel_locked,
+    (
+        select count(pg_advisory_xact_lock(%(user_lock_namespace)s, lock_keys.lock_key))
+        from lock_keys
+    ) as user_locks_taken

@@ -12,7 +12,7 @@
 -- params: customer_ids (text[]; the delta form's customers), all_customers (bool)
 -- forms: delta = these customers (all_customers false); full = every customer (all_customers
 --   true), after funnel_clear and the users' full form
--- Idempotent. Runs after funnel_users_lock took the locks of these customers' users (stored
+-- Idempotent. Runs after funnel_customers_lock took the locks of these customers' users (stored
 -- and current) and the customers' own advisory locks are held (customers_lock): its snapshot
 -- sees every committed change to those users' cells, and nobody moves them until this
 -- commits. Cells are upserted in key order.

@@ -15,9 +15,16 @@
 -- these users' cells and customers, and nobody else changes them until this commits. Cells
 -- are upserted in key order, so concurrent deltas lock them in the same order.
 with first_install_cells as (
-    select acquisition.user_id, acquisition.date_sk, acquisition.channel_id, client.os_name
+    select
+        acquisition.user_id,
+        acquisition.date_sk,
+        acquisition.channel_id,
+        -- by the client's key, not a join: the generic plan hashed all of dim_client
+        (
+            select client.os_name from dim_client as client
+            where client.client_sk = acquisition.client_id
+        ) as os_name
     from fact_user_acquisition as acquisition
-    inner join dim_client as client on client.client_sk = acquisition.client_id
     where %(all_users)s or acquisition.user_id = any(%(user_ids)s::text[])
 ),
 
