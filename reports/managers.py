@@ -402,7 +402,8 @@ class InstallDayReportManager(ReportManager):
 
 
 class AcquisitionReportManager(ReportManager):
-    """Reports over fact_user_acquisition (each user's first install)."""
+    """The acquisition funnel: fact_channel_funnel_day (first installs, paying customers and
+    net per day of the first install, channel and OS), kept from fact_user_acquisition."""
 
     def channel_funnel(self, first_day: dt.date, last_day: dt.date) -> list[dict]:
         return self._rows(

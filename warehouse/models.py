@@ -6,6 +6,7 @@ real (deferred) foreign keys, so a fact never points at a missing dimension row.
 Money is stored in integer minor units of its currency; signed, so net is a plain SUM.
 """
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -720,6 +721,160 @@ class FactInstallDay(models.Model):
 
     def __str__(self):
         return f"{self.date_id} {self.channel_id} {self.os_name}"
+
+
+class FactChannelFunnelDay(models.Model):
+    """One row per (day of the first install in the reporting time zone, channel, OS) with
+    users: the channel funnel's counts for the users whose first install (fact_user_acquisition)
+    falls there, and for their customers.
+
+    `users`: users whose first install it is (first installs); `paying_customers`: their
+    customers with a succeeded charge; `net_revenue`: their customers' net to date (settlement
+    minor units; fact_customer_lifetime.total_net, every customer with movements). A customer
+    counts under the user of dim_customer.user_id. Delta-maintained by both the install write
+    paths (a user's first install arriving or moving earlier) and the payments change set (a
+    customer's lifetime or user changing), through fact_funnel_user and fact_funnel_customer,
+    which record what each user and customer adds here (warehouse/sql/marts/
+    fact_channel_funnel_*.sql). Rows whose counts fall to 0 may stay.
+    """
+
+    funnel_day_sk = models.BigAutoField(primary_key=True)
+    # no database foreign keys (see FactInstall): counted from the install marts' rows
+    date = models.ForeignKey(
+        DimDate,
+        on_delete=models.PROTECT,
+        db_column="date_sk",
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    channel = models.ForeignKey(
+        DimChannel, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    os_name = models.CharField(max_length=64, help_text="dim_client.os_name of the first installs.")
+    users = models.IntegerField(default=0)
+    paying_customers = models.IntegerField(default=0)
+    net_revenue = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "fact_channel_funnel_day"
+        ordering = ["date", "channel", "os_name"]
+        verbose_name = "channel funnel day"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "channel", "os_name"], name="fact_channel_funnel_day_uniq"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date_id} {self.channel_id} {self.os_name}"
+
+
+class FactFunnelUser(models.Model):
+    """One row per user counted in fact_channel_funnel_day: the (day, channel, OS) cell the
+    funnel counts them in, which is their first install's (fact_user_acquisition) once the
+    install write path has reconciled them in the same transaction. It is what lets a user's
+    counts move when an earlier install arrives: the old cell is read here, not guessed.
+    """
+
+    user_id = models.CharField(max_length=255, primary_key=True)
+    date_sk = models.IntegerField()
+    channel_id = models.IntegerField()
+    os_name = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "fact_funnel_user"
+        ordering = ["user_id"]
+        verbose_name = "funnel user"
+
+    def __str__(self):
+        return self.user_id
+
+
+class FactFunnelCustomer(models.Model):
+    """One row per customer with movements (fact_customer_lifetime) and a user id
+    (dim_customer.user_id): what the customer adds to the funnel cell of that user (if the
+    user has a first install): paying or not, and their net to date. Written by the payments
+    change set's funnel step only; the install path reads it to move a user's customers.
+    """
+
+    customer_id = models.CharField(max_length=255, primary_key=True)
+    user_id = models.CharField(max_length=255)
+    paying = models.BooleanField()
+    net_revenue = models.BigIntegerField()
+
+    class Meta:
+        db_table = "fact_funnel_customer"
+        ordering = ["customer_id"]
+        verbose_name = "funnel customer"
+        indexes = [
+            models.Index(
+                fields=["user_id"],
+                include=["paying", "net_revenue"],
+                name="fact_funnel_cust_user_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return self.customer_id
+
+
+class FactChannelMrrDay(models.Model):
+    """One row per (day, acquisition channel) on which the MRR of the channel's customers
+    changed: the change of their MRR (`mrr_change`, settlement minor units) and of their
+    number with MRR > 0 (`customers_change`). A customer's channel is the channel of their
+    user's first install (fact_funnel_user, through dim_customer.user_id); channel_id 0 holds
+    the customers without an attributed install. Running sums up to a day give MRR by channel
+    at that day's end (the channels page), from a few rows per day instead of every
+    customer's movements. Delta-maintained from fact_mrr_movement by the change set's marts
+    step, and moved between channels by the install path with the funnel's users, through
+    fact_mrr_channel_customer. Rows whose changes fall to 0 may stay.
+    """
+
+    channel_mrr_day_sk = models.BigAutoField(primary_key=True)
+    date = models.DateField()
+    channel_id = models.IntegerField(help_text="dim_channel.channel_sk; 0: no attributed install.")
+    mrr_change = models.BigIntegerField(default=0)
+    customers_change = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "fact_channel_mrr_day"
+        ordering = ["date", "channel_id"]
+        verbose_name = "channel MRR day"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "channel_id"], name="fact_channel_mrr_day_uniq"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.channel_id}"
+
+
+class FactMrrChannelCustomer(models.Model):
+    """One row per customer with MRR movements (fact_mrr_movement): what the customer adds to
+    fact_channel_mrr_day (per day of a movement, the change of their MRR and of their being
+    counted with MRR > 0) and the user it is counted under (dim_customer.user_id; null:
+    none), whose first install's channel it is added to. Written by the change set's marts
+    step only; the install path reads it to move a user's customers between channels.
+    """
+
+    customer_id = models.CharField(max_length=255, primary_key=True)
+    user_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    dates = ArrayField(models.DateField())
+    mrr_changes = ArrayField(models.BigIntegerField())
+    customers_changes = ArrayField(models.IntegerField())
+
+    class Meta:
+        db_table = "fact_mrr_channel_customer"
+        ordering = ["customer_id"]
+        verbose_name = "MRR channel customer"
+        indexes = [
+            models.Index(fields=["user_id"], name="fact_mrr_chan_cust_user_idx"),
+        ]
+
+    def __str__(self):
+        return self.customer_id
 
 
 # --- subscriptions and MRR ----------------------------------------------------------------

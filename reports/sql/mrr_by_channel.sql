@@ -4,33 +4,26 @@
 -- grain: one row per channel with customers that had MRR (plus one for customers without an
 --   attributed install, channel_name null)
 -- params: day (date)
-with customer_mrr as (
-    select distinct on (movement.customer_id)
-        movement.customer_id,
-        movement.mrr_after as mrr
-    from fact_mrr_movement as movement
-    where movement.date <= %(day)s::date
-    order by movement.customer_id, movement.date desc
-),
-
-attributed as (
+-- Summed from fact_channel_mrr_day (per day and channel, the change of the channel's
+-- customers' MRR and of their number with MRR > 0; channel 0: no attributed install), kept by
+-- the change set's marts step and the install path: a few rows per day of history instead of
+-- every customer's movements.
+with channel_mrr as (
     select
-        customer_mrr.customer_id,
-        customer_mrr.mrr,
-        channel.channel_name
-    from customer_mrr
-    left join dim_customer as customer on customer.stripe_id = customer_mrr.customer_id
-    left join fact_user_acquisition as acquisition on acquisition.user_id = customer.user_id
-    left join dim_channel as channel on channel.channel_sk = acquisition.channel_id
+        mrr_day.channel_id,
+        sum(mrr_day.mrr_change) as mrr,
+        sum(mrr_day.customers_change) as customers_with_mrr
+    from fact_channel_mrr_day as mrr_day
+    where mrr_day.date <= %(day)s::date
+    group by mrr_day.channel_id
 )
 
 select
-    attributed.channel_name,
-    count(*) filter (where attributed.mrr > 0) as customers_with_mrr,
-    sum(attributed.mrr) as mrr,
-    round(sum(attributed.mrr)::numeric / nullif(count(*) filter (where attributed.mrr > 0), 0), 2)
-        as arpa
-from attributed
-group by attributed.channel_name
-having sum(attributed.mrr) > 0
-order by sum(attributed.mrr) desc, attributed.channel_name nulls last
+    channel.channel_name,
+    channel_mrr.customers_with_mrr,
+    channel_mrr.mrr,
+    round(channel_mrr.mrr::numeric / nullif(channel_mrr.customers_with_mrr, 0), 2) as arpa
+from channel_mrr
+left join dim_channel as channel on channel.channel_sk = channel_mrr.channel_id
+where channel_mrr.mrr > 0
+order by channel_mrr.mrr desc, channel.channel_name nulls last

@@ -179,11 +179,15 @@ def check_cohorts(oracle):
 def check_mrr_by_channel(oracle, cases):
     from tests.factories import DimChannelFactory, FactInstallFactory
     from warehouse.models import DimCustomer
+    from warehouse.services import change_set as changes
+    from warehouse.services.marts import refresh_marts
 
     ads, organic = DimChannelFactory(channel_name="ads"), DimChannelFactory(channel_name="organic")
     attributed = {"annual": ads, "quarterly": ads, "jpy": organic}
     for name, channel in attributed.items():
         DimCustomer.objects.filter(stripe_id=cases[name]).update(user_id=f"user-{name}")
+        # what the change set's marts step runs for a customer whose dim_customer row synced
+        refresh_marts({changes.CUSTOMER: [cases[name]]})
         FactInstallFactory(user_id=f"user-{name}", channel=channel)
     day = dt.date(2025, 3, 31)
     mrr = {c: oracle.customer_mrr(c, day) for c in oracle.customers()}

@@ -34,8 +34,16 @@ RETRIEVE_REFUND = "retrieve_refund"
 LIST_CHARGE_REFUNDS = "list_charge_refunds"
 # written by the facts step for the marts step: customers whose movements changed
 CUSTOMER_FACTS = "customer_facts"
+# customers whose movements the payments step wrote (it refreshed their customer marts in
+# its own round trip): the channel funnel's trigger, left for the marts step
+FUNNEL_CUSTOMERS = "funnel_customers"
 # installs inserted into fact_install (the install write paths)
 INSTALLS = "installs"
+# users of the installs inserted, after the install write path upserted their
+# fact_user_acquisition rows (the channel funnel's trigger on the install side)
+INSTALL_USERS = "install_users"
+# customers whose MRR movements the subscriptions step recomputed (MRR by channel's trigger)
+MRR_CUSTOMERS = "mrr_customers"
 
 
 @dataclass

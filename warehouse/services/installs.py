@@ -497,6 +497,10 @@ def _load_batch(batch: _PreparedBatch) -> int:
         )
         # install_stage_facts also adds the inserted installs to the install marts
         (inserted,) = cursor.fetchone()
+        if inserted:
+            # the channel funnel's users' delta (the staged rows left are the new installs)
+            cursor.execute("select array_agg(distinct user_id) from install_stage")
+            refresh_marts({change_set.INSTALL_USERS: cursor.fetchone()[0]})
         return inserted
 
 
@@ -576,6 +580,9 @@ def upsert_install(cleaned: dict) -> bool:
             bind_all=True,
         )
         if counts["new_installs"] == counts["inserted_installs"]:
+            if counts["inserted_installs"]:
+                # the channel funnel's users' delta (a second round trip: lock, then move)
+                refresh_marts({change_set.INSTALL_USERS: [params["user_id"]]})
             return counts["inserted_installs"] == 1
     # New at the statement's start but not inserted: a concurrent writer committed its
     # install_id, or its client or channel, meanwhile (see install_upsert_one.sql). The

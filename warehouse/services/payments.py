@@ -204,11 +204,12 @@ def write_payments(change_set: changes.ChangeSet) -> None:
 
     With charges, refunds or disputes in the change set, everything goes to the server in one
     round trip: the statements after fact_transaction read what it changed (its customers,
-    payment methods and days) from the settings it leaves, and the last one answers which of
-    its customers have subscription invoices, handed to the subscriptions step (a charge may
-    settle invoice lines). The customer marts are refreshed here, so the marts step finds no
-    customer_facts left; they read only fact_transaction and their own rows, which the
-    subscriptions step does not write. A change set without movements (a customer or payment
+    payment methods and days) from the settings it leaves, and the last one answers with its
+    customers and which of them have subscription invoices: those go to the subscriptions step
+    (a charge may settle invoice lines), all of them to the marts step's channel funnel. The
+    customer marts are refreshed here, so the marts step finds no customer_facts left; they
+    read only fact_transaction and their own rows, which the subscriptions step does not
+    write. A change set without movements (a customer or payment
     method saved) writes only its dimensions.
     """
     charge_ids = change_set[changes.CHARGE]
@@ -228,8 +229,9 @@ def write_payments(change_set: changes.ChangeSet) -> None:
         payment_method_ids,
         change_set.take(changes.CUSTOMER_FACTS),
     )
-    with_invoice_lines = fetch(last, last_params, before=before, prepared=True)
-    change_set.add(SUBSCRIPTION_CUSTOMER, (row[0] for row in with_invoice_lines))
+    fact_customers = fetch(last, last_params, before=before, prepared=True)
+    change_set.add(SUBSCRIPTION_CUSTOMER, (row[0] for row in fact_customers if row[1]))
+    change_set.add(changes.FUNNEL_CUSTOMERS, (row[0] for row in fact_customers))
 
 
 def movement_flush_calls(

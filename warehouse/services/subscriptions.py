@@ -22,6 +22,7 @@ from django.db import connection, transaction
 
 from warehouse.calendar import reporting_time_zone_name
 from warehouse.services import change_set as changes
+from warehouse.services.marts import refresh_marts
 from warehouse.sql_files import execute, execute_all, fetch
 
 logger = logging.getLogger(__name__)
@@ -139,10 +140,11 @@ def write_subscriptions(change_set: changes.ChangeSet) -> None:
     charge_customers = change_set[changes.CUSTOMER_FACTS]
     if charge_customers:
         customers |= {
-            row[0]
-            for row in fetch(
+            customer_id
+            for customer_id, has_subscription_invoices in fetch(
                 "facts/invoice_line_customers", {"customer_ids": charge_customers}, prepared=True
             )
+            if has_subscription_invoices
         }
     refresh_subscription_facts(customers)
 
@@ -156,6 +158,12 @@ def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
     if ids is not None and not ids:
         return  # before the atomic block: a charge-only flush runs no savepoint for nothing
     _refresh_subscription_facts(ids)
+    # MRR by channel (warehouse.services.marts): in full now, or in the change set's marts
+    # step, which takes every lock of the flush's marts in one order
+    if ids is None:
+        refresh_marts({changes.MRR_CUSTOMERS: None})
+    else:
+        changes.record(changes.MRR_CUSTOMERS, ids)
 
 
 # no savepoint: nothing catches its errors, the caller's transaction rolls back (a savepoint
