@@ -102,6 +102,9 @@ def build(settings) -> dict:
             customers[movement.customer] = DimCustomerFactory(
                 stripe_id=f"cus_{movement.customer}",
                 email=f"{movement.customer}@example.com",
+                # a fixed name: the factory's random one could begin like another customer's
+                # email ("Adam …" matched the search for "ad" beside ada)
+                name=f"{movement.customer.title()} Example",
                 user_id=f"user-{movement.customer}",
             )
         prefix = {T.CHARGE: "ch", T.REFUND: "re"}.get(movement.kind, "dp")
