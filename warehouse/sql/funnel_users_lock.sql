@@ -5,7 +5,8 @@
 --   at once; or, for many users (an import batch), the funnel's lock alone, exclusive: one
 --   lock instead of thousands (PostgreSQL's shared lock table is small)
 -- grain: one lock per user (or one for the funnel)
--- params: funnel_lock (int, int), user_lock_namespace (int), user_ids (text[]), exclusive (bool)
+-- params: funnel_lock_namespace, funnel_lock_key (int, int: the funnel's lock),
+--   user_lock_namespace (int), user_ids (text[]), exclusive (bool)
 -- A separate statement from the delta that follows, so that the delta's snapshot is taken
 -- after the locks are held and sees what the previous holder committed.
 with funnel_lock as materialized (
