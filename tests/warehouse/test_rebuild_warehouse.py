@@ -93,6 +93,9 @@ def test_rebuild_from_scratch_equals_what_the_signals_built(business_built_by_si
 
     assert warehouse_snapshot() == built_by_signals
     assert "charges" in output and output.strip().splitlines()[-1].startswith("Warehouse rebuilt")
+    # where the time went: one progress line naming the statements' files
+    [timings] = [line for line in output.splitlines() if "time by statement: " in line]
+    assert "facts/fact_transaction" in timings and "facts/fact_invoice_line" in timings
 
 
 def test_rebuild_is_idempotent(business_built_by_signals):
@@ -104,6 +107,28 @@ def test_rebuild_is_idempotent(business_built_by_signals):
     assert warehouse_snapshot() == before
     summary = second.strip().splitlines()[-1]
     assert "charges 0" in summary and "refunds 0" in summary and "disputes 0" in summary
+
+
+def test_rebuild_deletes_the_movements_whose_source_dj_stripe_no_longer_holds(
+    business_built_by_signals,
+):
+    """The prune runs before the upserts (warehouse.services.rebuild): it must still find a
+    movement whose refund dj-stripe has deleted, and leave the others."""
+    from djstripe.models import Refund
+
+    refund_id = business_built_by_signals["refund"].id
+    kept = set(
+        FactTransaction.objects.exclude(stripe_id=refund_id).values_list(
+            "stripe_id", "transaction_type"
+        )
+    )
+    assert FactTransaction.objects.filter(stripe_id=refund_id).exists()
+    Refund.objects.filter(id=refund_id).delete()
+
+    output = _rebuild()
+
+    assert set(FactTransaction.objects.values_list("stripe_id", "transaction_type")) == kept
+    assert "movements without a source 1," in output.strip().splitlines()[-1]
 
 
 def test_partial_rebuild_since_a_day_restores_that_days_movements(business_built_by_signals):

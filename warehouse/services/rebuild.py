@@ -1,10 +1,13 @@
 """rebuild_warehouse: recompute the payments tables from dj-stripe's tables, set-based."""
 
 import datetime as dt
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from warehouse.calendar import reporting_day
 from warehouse.models import FactCustomerMonth
@@ -14,10 +17,12 @@ from warehouse.services.dim_date import ensure_dim_dates
 from warehouse.services.marts import refresh_marts
 from warehouse.services.payments import dimension_scope, fact_scope
 from warehouse.services.subscriptions import rebuild_subscriptions
-from warehouse.sql_files import execute, fetch, fetch_one
+from warehouse.sql_files import WAREHOUSE_SQL_DIR, execute, fetch, fetch_one
 
 # Charges and refunds are upserted in this many slices of creation time, to show progress.
 PROGRESS_SLICES = 10
+# The statements named in the progress line of where the time went, slowest first.
+TIMED_STATEMENTS_SHOWN = 12
 
 
 @dataclass
@@ -42,8 +47,19 @@ def rebuild_warehouse(
     `since` limits the work to objects dj-stripe synced (dimensions) or money that moved
     (facts) at or after that moment; customer payment times and months are recomputed
     for everyone, as they aggregate over all time. Foreign keys are deferred to the commit,
-    so the order of the steps is free.
+    so the order of the steps is free. Before the commit, `progress` gets one line of where
+    the time went: the seconds of each `.sql` file, slowest first.
     """
+    timer = _StatementTimer()
+    with connection.execute_wrapper(timer):
+        summary = _rebuild(since, progress)
+    # where the time went, before the commit's foreign key checks
+    progress(f"time by statement: {timer}")
+    progress("committing (the database checks every foreign key now)…")
+    return summary
+
+
+def _rebuild(since: dt.datetime | None, progress: Callable[[str], None]) -> RebuildSummary:
     summary = RebuildSummary()
     everything = scope(None, since)
 
@@ -52,8 +68,13 @@ def rebuild_warehouse(
         summary.rows_written[label] = execute(statement, params)
         progress(f"{label}: {summary.rows_written[label]} rows written")
 
-    _facts_in_slices(summary, progress, since)
+    # jit off, work_mem, the ANALYZE's sample: for this transaction only (rebuild_settings.sql)
+    execute("rebuild_settings")
+    # Before the upserts, not after: they write only movements whose source dj-stripe holds,
+    # so the delete finds the same rows either way, but first it reads only the rows the
+    # warehouse held before (none from an empty warehouse) instead of every row just written.
     step("movements without a source", "fact_transactions_prune", everything)
+    _facts_in_slices(summary, progress, since)
     _ensure_days_of_facts(since)
     step("planner statistics", "rebuild_analyze_payments", {})
     progress("payment methods…")
@@ -75,8 +96,45 @@ def rebuild_warehouse(
     for label, count in rebuild_subscriptions().items():
         summary.rows_written[label] = count
     progress("subscriptions: done")
-    progress("committing (the database checks every foreign key now)…")
     return summary
+
+
+class _StatementTimer:
+    """Django's execute wrapper that adds up the time of each `.sql` file the rebuild runs
+    (named by its "-- purpose:" header line; "other" for the rest)."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            name = _statement_names().get(_purpose_line(sql), "other")
+            self.seconds[name] += time.perf_counter() - started
+            self.calls[name] += 1
+
+    def __str__(self) -> str:
+        return ", ".join(
+            f"{name}{f' ({self.calls[name]}x)' if self.calls[name] > 1 else ''} {seconds:.1f} s"
+            for name, seconds in self.seconds.most_common(TIMED_STATEMENTS_SHOWN)
+        )
+
+
+def _purpose_line(sql: str) -> str:
+    start = sql.find("-- purpose:")
+    return sql[start : sql.find("\n", start)] if start >= 0 else ""
+
+
+@cache
+def _statement_names() -> dict[str, str]:
+    """The "-- purpose:" line of each warehouse `.sql` file -> its name (facts/dim_customer)."""
+    return {
+        _purpose_line(path.read_text()): str(path.relative_to(WAREHOUSE_SQL_DIR).with_suffix(""))
+        for path in sorted(WAREHOUSE_SQL_DIR.rglob("*.sql"))
+    }
 
 
 def _facts_in_slices(summary, progress, since) -> None:

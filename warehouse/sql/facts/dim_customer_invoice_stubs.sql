@@ -3,12 +3,16 @@
 --   customer's own sync fills it
 -- grain: one row per Stripe customer
 -- params: all_customers (bool), customer_ids (text[]; ignored when all_customers)
+-- Reads djstripe_invoice's customer column, not stg_stripe__invoices: the view passes that
+-- column through bare, but joins each invoice's latest paid payment (a LATERAL over its JSON)
+-- for the charge, which the planner cannot drop and this statement does not need (0.7 s of
+-- the rebuild at 17,517 invoices, docs/benchmarks.md "Rebuild orchestration").
 with invoice_customers as (
-    select distinct invoices.customer_id
-    from stg_stripe__invoices as invoices
+    select distinct invoice.customer_id
+    from djstripe_invoice as invoice
     where
-        invoices.customer_id is not null
-        and (%(all_customers)s or invoices.customer_id = any(%(customer_ids)s::text[]))
+        invoice.customer_id is not null
+        and (%(all_customers)s or invoice.customer_id = any(%(customer_ids)s::text[]))
 )
 
 insert into dim_customer (
