@@ -34,7 +34,7 @@ from warehouse.install_format import INSTALL_FIELDS, REQUIRED_FIELDS  # noqa: F4
 from warehouse.models import DimChannel, DimClient, FactInstall
 from warehouse.services import change_set
 from warehouse.services.dim_date import dim_date_fill_params
-from warehouse.services.marts import refresh_marts
+from warehouse.services.marts import funnel_users_calls, refresh_marts
 
 # Plain text fields: everything but the timestamp and the IP address, which are parsed.
 _TEXT_FIELDS = tuple(name for name in INSTALL_FIELDS if name not in ("installed_at", "ip_address"))
@@ -584,11 +584,13 @@ def upsert_install(cleaned: dict) -> bool:
     """Store one cleaned install (see clean_install_row). True if it was new, False if its
     install_id was already present (the stored row is then left unchanged).
 
-    One install per call (the attribution callback): one round trip of two statements, the
-    day's dim_date row and install_upsert_one (dimensions, fact and install marts, prepared
-    once per connection), which is also the transaction when no caller's is open, instead
-    of the batch path's staging table and seven statements, whose parsing and planning were
-    most of a callback's cost. Values are bound as given (no COPY text)."""
+    One install per call (the attribution callback): one round trip of five statements, the
+    day's dim_date row, install_upsert_one (dimensions, fact and install marts, prepared once
+    per connection), the channel funnel's users' delta (its locks, then the move: a no-op for
+    a replayed install) and install_upsert_counts (install_upsert_one's counts), which is
+    also the transaction when no caller's is open, instead of the batch path's staging table
+    and its statements, whose parsing and planning were most of a callback's cost. Values
+    are bound as given (no COPY text)."""
     day = date_sk(cleaned["installed_at"].astimezone(reporting_time_zone()))
     params = {name: cleaned[name] for name in _TEXT_FIELDS}
     params["installed_at"] = cleaned["installed_at"]
@@ -598,22 +600,24 @@ def upsert_install(cleaned: dict) -> bool:
     connection.ensure_connection()
     # Outside a transaction (a request: the callback), the statements go as one string in
     # autocommit mode, which PostgreSQL runs as one implicit transaction and commits: one
-    # round trip instead of three (BEGIN, the statements, COMMIT). Inside a caller's
-    # transaction they join it.
+    # round trip instead of three (BEGIN, the statements, COMMIT), and the funnel's delta
+    # commits with the install. Inside a caller's transaction they join it.
     own_transaction = connection.get_autocommit() and not connection.in_atomic_block
     with transaction.atomic() if not own_transaction else contextlib.nullcontext():
-        # every value bound at EXECUTE: one prepared statement per session (sql_files.py)
         counts = sql_files.fetch_one(
-            "install_upsert_one",
-            params,
-            before=[("dim_date_fill", dim_date_fill_params(install_day, install_day))],
+            "install_upsert_counts",
+            {},
+            before=[
+                ("dim_date_fill", dim_date_fill_params(install_day, install_day)),
+                # every value bound at EXECUTE: one prepared statement per session
+                # (sql_files.py)
+                ("install_upsert_one", params, True),
+                # each in its own statement, so its snapshot follows the locks (marts.py)
+                *funnel_users_calls([params["user_id"]]),
+            ],
             prepared=True,
-            bind_all=True,
         )
         if counts["new_installs"] == counts["inserted_installs"]:
-            if counts["inserted_installs"]:
-                # the channel funnel's users' delta (a second round trip: lock, then move)
-                refresh_marts({change_set.INSTALL_USERS: [params["user_id"]]})
             return counts["inserted_installs"] == 1
     # New at the statement's start but not inserted: a concurrent writer committed its
     # install_id, or its client or channel, meanwhile (see install_upsert_one.sql). The
