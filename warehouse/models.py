@@ -581,7 +581,7 @@ class FactInstall(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    # looked up through fact_install_channel_idx, which leads with it
+    # no index of its own (migration 0022): see Meta.indexes
     channel = models.ForeignKey(
         DimChannel,
         on_delete=models.PROTECT,
@@ -605,7 +605,10 @@ class FactInstall(models.Model):
         verbose_name = "install"
         indexes = [
             models.Index(fields=["installed_at"], name="fact_install_at_idx"),
-            models.Index(fields=["channel", "client"], name="fact_install_channel_idx"),
+            # No (channel, client) index (dropped in migration 0022): only the admin's filters
+            # read installs by channel or client (the reports count them from
+            # fact_install_day), and each new install paid a B-tree insertion for it. The
+            # admin's filtered list walks fact_install_at_idx in its -installed_at order.
             # (install counts per day, channel and client are fact_install_day's: no index here)
             # each user's first install (the funnel's channel) read in order, from the index alone
             models.Index(

@@ -173,11 +173,20 @@ def _call(cursor, connection, name, params, directory, prepared, preparing, bind
 def _run_calls(
     cursor, connection, calls: list[tuple], directory: Path, prepared: bool, bind_all=False
 ):
-    """Run (name, params) calls in one round trip; the last one's result is the cursor's."""
+    """Run (name, params) calls in one round trip; the last one's result is the cursor's.
+
+    A call may be (name, params, bind_all) to set bind_all for itself alone."""
     pieces, preparing = [], []
-    for name, params in calls:
+    for name, params, *call_bind_all in calls:
         sql, arguments, new = _call(
-            cursor, connection, name, params, directory, prepared, preparing, bind_all
+            cursor,
+            connection,
+            name,
+            params,
+            directory,
+            prepared,
+            preparing,
+            call_bind_all[0] if call_bind_all else bind_all,
         )
         pieces.append((sql, arguments))
         if new:
@@ -311,11 +320,12 @@ def fetch_one(
     using="default",
     prepared: bool = False,
     bind_all: bool = False,
-    before: list[tuple[str, dict]] = (),
+    before: list[tuple] = (),
 ) -> dict:
     """Run a statement that answers one row; returns it keyed by the column names.
 
-    `before`: (name, params) statements run first, in the same round trip."""
+    `before`: (name, params) statements run first, in the same round trip; (name, params,
+    bind_all) to set bind_all for that statement alone."""
     connection = connections[using]
     with connection.cursor() as cursor:
         calls = [*before, (name, params)]

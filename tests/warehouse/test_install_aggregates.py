@@ -428,3 +428,37 @@ def test_the_prepared_single_install_statement_survives_rollbacks_and_reconnecti
     assert installs.upsert_install(installs.clean_install_row(third)) is False
 
     assert stored_aggregates() == expected_aggregates([second, third])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_single_install_and_its_funnel_delta_take_one_round_trip():
+    """Outside a transaction (the callback), upsert_install sends the install, its install
+    marts and the channel funnel's users' delta in one query string, committed together: the
+    user is counted in the funnel cell of their first install, and a later, earlier install
+    moves them there."""
+    from django.test.utils import CaptureQueriesContext
+
+    later = install_row("rt-2", user_id="rita", installed_at="2025-08-02T10:00:00+00:00")
+    earlier = install_row(
+        "rt-1", user_id="rita", installed_at="2025-08-01T10:00:00+00:00", channel_name="tiktok"
+    )
+    connection.ensure_connection()
+    for row in (later, earlier):
+        with CaptureQueriesContext(connection) as queries:
+            assert installs.upsert_install(installs.clean_install_row(row)) is True
+        assert len(queries) == 1, [query["sql"][:80] for query in queries]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select counted.date_sk, channel.channel_name, counted.os_name "
+                "from fact_funnel_user as counted "
+                "inner join dim_channel as channel on channel.channel_sk = counted.channel_id "
+                "where counted.user_id = 'rita'"
+            )
+            date_sk = int(row["installed_at"][:10].replace("-", ""))
+            assert cursor.fetchall() == [(date_sk, row["channel_name"], row["os_name"])]
+            cursor.execute(
+                "select sum(users) from fact_channel_funnel_day where date_sk = %s", [date_sk]
+            )
+            assert cursor.fetchone() == (1,)
+    assert installs.upsert_install(installs.clean_install_row(later)) is False
+    assert stored_aggregates() == expected_aggregates([later, earlier])

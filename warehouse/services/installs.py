@@ -34,7 +34,7 @@ from warehouse.install_format import INSTALL_FIELDS, REQUIRED_FIELDS  # noqa: F4
 from warehouse.models import DimChannel, DimClient, FactInstall
 from warehouse.services import change_set
 from warehouse.services.dim_date import dim_date_fill_params
-from warehouse.services.marts import refresh_marts
+from warehouse.services.marts import funnel_users_calls, refresh_marts
 
 # Plain text fields: everything but the timestamp and the IP address, which are parsed.
 _TEXT_FIELDS = tuple(name for name in INSTALL_FIELDS if name not in ("installed_at", "ip_address"))
@@ -58,7 +58,12 @@ _UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 # Timestamps outside this window are typos, and would fill dim_date with centuries of days.
 EARLIEST_INSTALL = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 FUTURE_TOLERANCE = dt.timedelta(days=1)
-DEFAULT_BATCH_SIZE = 5000
+# Rows per transaction. The install marts' cells (day x channel x OS: tens of thousands) are
+# upserted once per batch whatever its size, so small batches update the same cells over and
+# over; big ones amortise that and the per-batch statements. Memory does not grow with it:
+# a batch is copied to the server in chunks of COPY_CHUNK_SIZE rows as they are parsed.
+DEFAULT_BATCH_SIZE = 100_000
+COPY_CHUNK_SIZE = 5000
 
 
 class InvalidInstallRow(ValueError):
@@ -390,6 +395,7 @@ class _PreparedBatch:
     read: int = 0
     size: int = 0
     staged_lines: list[str] = field(default_factory=list)
+    staged_text: str | None = None
     first_day: int | None = None
     last_day: int | None = None
     rejections: list[Rejection] = field(default_factory=list)
@@ -414,8 +420,17 @@ class _PreparedBatch:
         if self.last_day is None or day > self.last_day:
             self.last_day = day
 
+    def seal(self) -> "_PreparedBatch":
+        """Join the staged lines into one text (one object instead of one per row, while the
+        chunk waits in the parser's queue)."""
+        self.staged_text = "".join(self.staged_lines)
+        self.staged_lines = []
+        return self
+
     def copy_text(self) -> io.StringIO:
-        return io.StringIO("".join(self.staged_lines))
+        return io.StringIO(
+            self.staged_text if self.staged_text is not None else "".join(self.staged_lines)
+        )
 
 
 NULL_IN_COPY_TEXT = "\\N"
@@ -453,15 +468,15 @@ def _prepare_batches(
                 batch.rejections.append(Rejection(line_number, str(exc)))
                 # Bounded memory even when a whole file is bad.
                 if len(batch.rejections) >= batch_size:
-                    yield batch
+                    yield batch.seal()
                     batch = _PreparedBatch()
                 continue
         batch.stage(line_number, row, tz)
         if batch.size >= batch_size:
-            yield batch
+            yield batch.seal()
             batch = _PreparedBatch()
     if batch.read:
-        yield batch
+        yield batch.seal()
 
 
 @functools.cache
@@ -472,36 +487,52 @@ def _statements(*names: str) -> str:
     return ";\n".join(sql_files.load(name) for name in names)
 
 
+def _start_stage(cursor) -> None:
+    """Create (once per session) and empty install_stage, in the current transaction."""
+    cursor.execute(_statements("install_stage_create", "install_stage_empty"))
+
+
+def _copy_to_stage(cursor, chunk: _PreparedBatch) -> None:
+    if chunk.size:
+        cursor.copy_expert(sql_files.load("install_stage_copy"), chunk.copy_text())
+
+
+def _store_stage(cursor, first_day: int, last_day: int, *, bulk: bool) -> int:
+    """Store what install_stage holds (the calendar days first_day..last_day, the dimensions,
+    the facts, the install marts and the channel funnel's users); returns how many installs
+    were new. `bulk`: a big stage (an import batch), whose statements run with more work_mem
+    and no JIT (install_load_settings)."""
+    names = ("install_load_settings",) if bulk else ()
+    names += (
+        # dim_date_fill is ensure_dim_dates' statement, sent with the others
+        "dim_date_fill",
+        # dimension rows only for installs that will be inserted (not for replays)
+        "install_stage_drop_known",
+        "install_stage_dim_client",
+        "install_stage_dim_channel",
+        # also adds the inserted installs to the install marts
+        "install_stage_facts",
+    )
+    cursor.execute(
+        _statements(*names),
+        {"first_day": day_of_date_sk(first_day), "last_day": day_of_date_sk(last_day)},
+    )
+    (inserted,) = cursor.fetchone()
+    if inserted:
+        # the channel funnel's users' delta (the staged rows left are the new installs)
+        cursor.execute("select array_agg(distinct user_id) from install_stage")
+        refresh_marts({change_set.INSTALL_USERS: cursor.fetchone()[0]})
+    return inserted
+
+
 def _load_batch(batch: _PreparedBatch) -> int:
     """Store a prepared batch in one transaction; returns how many installs were new."""
     if not batch.size:
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
-        # dim_date_fill is ensure_dim_dates' statement, sent with the other two
-        cursor.execute(
-            _statements("install_stage_create", "install_stage_empty", "dim_date_fill"),
-            {
-                "first_day": day_of_date_sk(batch.first_day),
-                "last_day": day_of_date_sk(batch.last_day),
-            },
-        )
-        cursor.copy_expert(sql_files.load("install_stage_copy"), batch.copy_text())
-        # dimension rows only for installs that will be inserted (not for replays)
-        cursor.execute(
-            _statements(
-                "install_stage_drop_known",
-                "install_stage_dim_client",
-                "install_stage_dim_channel",
-                "install_stage_facts",
-            )
-        )
-        # install_stage_facts also adds the inserted installs to the install marts
-        (inserted,) = cursor.fetchone()
-        if inserted:
-            # the channel funnel's users' delta (the staged rows left are the new installs)
-            cursor.execute("select array_agg(distinct user_id) from install_stage")
-            refresh_marts({change_set.INSTALL_USERS: cursor.fetchone()[0]})
-        return inserted
+        _start_stage(cursor)
+        _copy_to_stage(cursor, batch)
+        return _store_stage(cursor, batch.first_day, batch.last_day, bulk=False)
 
 
 class _Failure:
@@ -553,11 +584,13 @@ def upsert_install(cleaned: dict) -> bool:
     """Store one cleaned install (see clean_install_row). True if it was new, False if its
     install_id was already present (the stored row is then left unchanged).
 
-    One install per call (the attribution callback): one round trip of two statements, the
-    day's dim_date row and install_upsert_one (dimensions, fact and install marts, prepared
-    once per connection), which is also the transaction when no caller's is open, instead
-    of the batch path's staging table and seven statements, whose parsing and planning were
-    most of a callback's cost. Values are bound as given (no COPY text)."""
+    One install per call (the attribution callback): one round trip of five statements, the
+    day's dim_date row, install_upsert_one (dimensions, fact and install marts, prepared once
+    per connection), the channel funnel's users' delta (its locks, then the move: a no-op for
+    a replayed install) and install_upsert_counts (install_upsert_one's counts), which is
+    also the transaction when no caller's is open, instead of the batch path's staging table
+    and its statements, whose parsing and planning were most of a callback's cost. Values
+    are bound as given (no COPY text)."""
     day = date_sk(cleaned["installed_at"].astimezone(reporting_time_zone()))
     params = {name: cleaned[name] for name in _TEXT_FIELDS}
     params["installed_at"] = cleaned["installed_at"]
@@ -567,22 +600,24 @@ def upsert_install(cleaned: dict) -> bool:
     connection.ensure_connection()
     # Outside a transaction (a request: the callback), the statements go as one string in
     # autocommit mode, which PostgreSQL runs as one implicit transaction and commits: one
-    # round trip instead of three (BEGIN, the statements, COMMIT). Inside a caller's
-    # transaction they join it.
+    # round trip instead of three (BEGIN, the statements, COMMIT), and the funnel's delta
+    # commits with the install. Inside a caller's transaction they join it.
     own_transaction = connection.get_autocommit() and not connection.in_atomic_block
     with transaction.atomic() if not own_transaction else contextlib.nullcontext():
-        # every value bound at EXECUTE: one prepared statement per session (sql_files.py)
         counts = sql_files.fetch_one(
-            "install_upsert_one",
-            params,
-            before=[("dim_date_fill", dim_date_fill_params(install_day, install_day))],
+            "install_upsert_counts",
+            {},
+            before=[
+                ("dim_date_fill", dim_date_fill_params(install_day, install_day)),
+                # every value bound at EXECUTE: one prepared statement per session
+                # (sql_files.py)
+                ("install_upsert_one", params, True),
+                # each in its own statement, so its snapshot follows the locks (marts.py)
+                *funnel_users_calls([params["user_id"]]),
+            ],
             prepared=True,
-            bind_all=True,
         )
         if counts["new_installs"] == counts["inserted_installs"]:
-            if counts["inserted_installs"]:
-                # the channel funnel's users' delta (a second round trip: lock, then move)
-                refresh_marts({change_set.INSTALL_USERS: [params["user_id"]]})
             return counts["inserted_installs"] == 1
     # New at the statement's start but not inserted: a concurrent writer committed its
     # install_id, or its client or channel, meanwhile (see install_upsert_one.sql). The
@@ -619,20 +654,50 @@ def import_install_rows(
     for iterables that do not touch the database, such as the file readers).
     """
     summary = ImportSummary()
-    batches = _prepare_batches(rows, batch_size, timezone.now())
+    chunks = _prepare_batches(rows, min(batch_size, COPY_CHUNK_SIZE), timezone.now())
     if parse_in_background:
-        batches = _in_background(batches)
-    for batch in batches:
-        summary.read += batch.read
-        summary.rejected += len(batch.rejections)
-        for rejection in batch.rejections:
-            if on_reject is None:
-                summary.rejections.append(rejection)
-            else:
-                on_reject(rejection)
-        inserted = _load_batch(batch)
+        # a whole batch ahead: the parser keeps going while the batch before is stored
+        chunks = _in_background(chunks, depth=max(2, -(-batch_size // COPY_CHUNK_SIZE)))
+    try:
+        _store_in_batches(chunks, batch_size, summary, on_reject, on_batch)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()  # stops the background parser on an error
+    return summary
+
+
+def _store_in_batches(chunks, batch_size, summary, on_reject, on_batch) -> None:
+    exhausted = False
+    while not exhausted:
+        # One transaction per batch: its chunks are copied to install_stage as they are
+        # parsed, then stored together (a chunk's memory goes before the next is parsed).
+        staged = read = 0
+        first_day = last_day = None
+        with transaction.atomic(), connection.cursor() as cursor:
+            _start_stage(cursor)
+            while staged < batch_size:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    exhausted = True
+                    break
+                read += chunk.read
+                summary.read += chunk.read
+                summary.rejected += len(chunk.rejections)
+                for rejection in chunk.rejections:
+                    if on_reject is None:
+                        summary.rejections.append(rejection)
+                    else:
+                        on_reject(rejection)
+                if chunk.size:
+                    _copy_to_stage(cursor, chunk)
+                    staged += chunk.size
+                    first_day = min(first_day or chunk.first_day, chunk.first_day)
+                    last_day = max(last_day or chunk.last_day, chunk.last_day)
+                del chunk
+            inserted = _store_stage(cursor, first_day, last_day, bulk=True) if staged else 0
+        if not read:
+            break
         summary.inserted += inserted
-        summary.already_present += batch.size - inserted
+        summary.already_present += staged - inserted
         if on_batch is not None:
             on_batch(summary)
-    return summary

@@ -226,18 +226,19 @@ def customer_mart_delta_calls(
     return calls
 
 
+def funnel_users_calls(user_ids: list[str]) -> list[tuple[str, dict]]:
+    """The (file, params) statements of the funnel's users' delta: the users' locks, then
+    their move. Run them prepared, in one round trip, in a transaction, after the install
+    rows (the lock order in the module doc); the callback sends them with its install."""
+    return [
+        ("funnel_users_lock", {**_funnel_lock_params(user_ids), "user_ids": user_ids}),
+        (f"marts/{FUNNEL_USERS.table}", {"all_users": False, "user_ids": user_ids}),
+    ]
+
+
 def _refresh_funnel_users(user_ids: list[str]) -> None:
     """The funnel's users' delta: the users' locks, then their move; one round trip."""
-    sql_files.execute_all(
-        [
-            (
-                "funnel_users_lock",
-                {**_funnel_lock_params(user_ids), "user_ids": user_ids},
-            ),
-            (f"marts/{FUNNEL_USERS.table}", {"all_users": False, "user_ids": user_ids}),
-        ],
-        prepared=True,
-    )
+    sql_files.execute_all(funnel_users_calls(user_ids), prepared=True)
 
 
 def _refresh_funnel_in_full() -> None:

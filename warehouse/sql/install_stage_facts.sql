@@ -42,17 +42,25 @@ with inserted_installs as (
     returning install_id, user_id, installed_at, date_sk, channel_id, client_id
 ),
 
+-- the new installs counted by integer keys first (a hash aggregate), so that dim_client is
+-- joined once per (day, channel, client), not once per install
+install_day_clients as (
+    select date_sk, channel_id, client_id, count(*) as installs
+    from inserted_installs
+    group by date_sk, channel_id, client_id
+),
+
 -- marts/fact_install_day.sql's delta: rows incremented in key order (concurrent batches lock
 -- them in the same order)
 install_days as (
     insert into fact_install_day as install_day (date_sk, channel_id, os_name, installs)
     select
-        inserted_installs.date_sk, inserted_installs.channel_id, client.os_name,
-        count(*)::integer as installs
-    from inserted_installs
-    inner join dim_client as client on client.client_sk = inserted_installs.client_id
-    group by inserted_installs.date_sk, inserted_installs.channel_id, client.os_name
-    order by inserted_installs.date_sk, inserted_installs.channel_id, client.os_name
+        install_day_clients.date_sk, install_day_clients.channel_id, client.os_name,
+        sum(install_day_clients.installs)::integer as installs
+    from install_day_clients
+    inner join dim_client as client on client.client_sk = install_day_clients.client_id
+    group by install_day_clients.date_sk, install_day_clients.channel_id, client.os_name
+    order by install_day_clients.date_sk, install_day_clients.channel_id, client.os_name
     on conflict (date_sk, channel_id, os_name) do update
         set installs = install_day.installs + excluded.installs
 ),

@@ -133,6 +133,18 @@ acquisition as (
             < (acquisition.installed_at, acquisition.install_id)
 )
 
+-- the counts, also kept for install_upsert_counts.sql (the caller sends the channel funnel's
+-- statements after this one in the same round trip, and reads the last statement's answer)
 select
-    (select count(*) from new_install)::integer as new_installs,
-    (select count(*) from inserted_install)::integer as inserted_installs
+    counts.new_installs,
+    counts.inserted_installs,
+    set_config(
+        'stripe_dwh.install_upsert_counts',
+        counts.new_installs || ' ' || counts.inserted_installs,
+        true
+    ) as carried
+from (
+    select
+        (select count(*) from new_install)::integer as new_installs,
+        (select count(*) from inserted_install)::integer as inserted_installs
+) as counts
