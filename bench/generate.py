@@ -60,6 +60,8 @@ UTC = dt.UTC
 DELETED_CUSTOMERS = 0.01  # customers deleted since (dj-stripe keeps them, purged)
 
 WAREHOUSE_TABLES = [
+    "mart_mrr_day",
+    "mart_mrr_price_day",
     "mart_mrr_price_month",
     "mart_mrr_cohort",
     "mart_mrr_month_movement",

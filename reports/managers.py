@@ -249,8 +249,9 @@ class TransactionReportManager(ReportManager):
             },
         )
 
-    def customer_transactions(self, customer_id: str) -> list[dict]:
-        return self._rows("customer_transactions", {"customer_id": customer_id})
+    def customer_transactions(self, customer_id: str, limit: int | None = None) -> list[dict]:
+        """Newest first; the newest `limit` (None: all)."""
+        return self._rows("customer_transactions", {"customer_id": customer_id, "row_limit": limit})
 
 
 def like_prefix(text: str) -> str:

@@ -604,11 +604,15 @@ class FactInstall(models.Model):
         ordering = ["-installed_at"]
         verbose_name = "install"
         indexes = [
-            models.Index(fields=["installed_at"], name="fact_install_at_idx"),
+            # the day's installs per user (the channels page's duplicate installs) from the
+            # index alone: a day of installs is a few index pages, not one heap page each
+            models.Index(
+                fields=["installed_at"], include=["user_id"], name="fact_install_at_user_idx"
+            ),
             # No (channel, client) index (dropped in migration 0022): only the admin's filters
             # read installs by channel or client (the reports count them from
             # fact_install_day), and each new install paid a B-tree insertion for it. The
-            # admin's filtered list walks fact_install_at_idx in its -installed_at order.
+            # admin's filtered list walks fact_install_at_user_idx in its -installed_at order.
             # (install counts per day, channel and client are fact_install_day's: no index here)
             # each user's first install (the funnel's channel) read in order, from the index alone
             models.Index(
@@ -1179,6 +1183,63 @@ class MartMrrMonthMovement(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.movement_type}"
+
+
+class MartMrrDay(models.Model):
+    """One row per day × movement type with movements (reporting time zone), kept in step with
+    fact_mrr_movement by the same statement (warehouse/sql/facts/fact_mrr_movement.sql): the
+    day's summed amount (signed, as mart_mrr_month_movement's), its movements (one per
+    customer per day) and `month_first_customers`, the customers whose first movement of this
+    type in the day's month falls on this day, so that a month's distinct customers up to day n
+    are a sum over its days 1..n. The MRR page's daily MRR and every month-to-date figure
+    (the current month's movements, home's MRR) read at most 31 × 5 of these rows a month
+    instead of the month's movements, whose number follows the subscriptions. A delta can
+    leave a row at zero; it stays (it adds nothing). Settlement minor units.
+    """
+
+    date = models.DateField()
+    movement_type = models.CharField(max_length=16)
+    amount = models.BigIntegerField()
+    movements = models.IntegerField()
+    month_first_customers = models.IntegerField()
+
+    class Meta:
+        db_table = "mart_mrr_day"
+        ordering = ["date", "movement_type"]
+        verbose_name = "MRR day"
+        constraints = [
+            models.UniqueConstraint(fields=["date", "movement_type"], name="mart_mrr_day_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.movement_type}"
+
+
+class MartMrrPriceDay(models.Model):
+    """One row per day × price with a change (reporting time zone), kept in step with
+    fact_mrr_change by the same statement (warehouse/sql/facts/fact_mrr_change.sql): the
+    day's change of the price's MRR (`mrr_change`) and of its subscriptions with MRR > 0
+    (`subscriptions_change`), as mart_mrr_price_month's per month. MRR by plan on a day adds
+    the day's month's rows up to it to the closed months, instead of that month's
+    fact_mrr_change rows, whose number follows the subscriptions. A delta can leave a row at
+    zero; it stays. Settlement minor units.
+    """
+
+    date = models.DateField()
+    price_id = models.CharField(max_length=255)
+    mrr_change = models.BigIntegerField()
+    subscriptions_change = models.IntegerField()
+
+    class Meta:
+        db_table = "mart_mrr_price_day"
+        ordering = ["date", "price_id"]
+        verbose_name = "MRR price day"
+        constraints = [
+            models.UniqueConstraint(fields=["date", "price_id"], name="mart_mrr_price_day_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.price_id} {self.date:%Y-%m-%d}"
 
 
 class MartMrrPriceMonth(models.Model):

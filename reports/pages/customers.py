@@ -63,17 +63,28 @@ TRANSACTION_LABELS = {
 }
 
 
-def customer_page(*, customer_id: str) -> dict:
+# The page lists a customer's newest payments, refunds and disputes, and the CSV every one:
+# a customer billed for years has thousands, and the page's cost must not grow with them.
+TRANSACTIONS_SHOWN = 50
+
+
+def customer_page(*, customer_id: str, exporting: bool = False) -> dict:
     profile = CustomerReport.objects.profile(customer_id)
     if profile is None:
         raise Http404("No such customer.")
     currency = TransactionReport.objects.settlement_currency()
     installs = CustomerReport.objects.installs(customer_id)
     months = CustomerMonthReport.objects.customer_months(customer_id)
+    # one more than shown: whether there are more than the page shows
     transactions = [
         {**row, "kind": TRANSACTION_LABELS.get(row["transaction_type"], row["transaction_type"])}
-        for row in TransactionReport.objects.customer_transactions(customer_id)
+        for row in TransactionReport.objects.customer_transactions(
+            customer_id, limit=None if exporting else TRANSACTIONS_SHOWN + 1
+        )
     ]
+    more_transactions = len(transactions) > TRANSACTIONS_SHOWN and not exporting
+    if more_transactions:
+        transactions = transactions[:TRANSACTIONS_SHOWN]
     identity = Table(
         name="identity",
         title="Customer",
@@ -148,6 +159,11 @@ def customer_page(*, customer_id: str) -> dict:
         ],
         rows=transactions,
         empty_text="No payment, refund or dispute yet.",
+        help_text=(
+            f"The newest {TRANSACTIONS_SHOWN}; the CSV holds every one."
+            if more_transactions
+            else ""
+        ),
     )
     chart_list = []
     if months:
@@ -190,4 +206,5 @@ CUSTOMER_PAGE = Page(
     route="customers/<path:customer_id>/",
     build=customer_page,
     nav=False,
+    paginated=True,  # the CSV of transactions holds every row, the page the newest
 )

@@ -8,22 +8,18 @@
 -- value to date, not the LTV of the LTV page). Summed from fact_channel_funnel_day (first
 -- installs, paying customers and net per day of the first install, channel and OS, kept by
 -- the install write path and the payments change set): date_sk is the first install's day in
--- the reporting time zone, so the range is a range of dim_date days, and the cost follows the
--- days and channels, not the users. time_zone is unused (the days are the mart's).
-with days_in_range as (
-    select day.date_sk
-    from dim_date as day
-    where day.date between %(first_day)s::date and %(last_day)s::date
-),
-
-channel_funnel as (
+-- the reporting time zone as YYYYMMDD (warehouse.calendar.date_sk), so the range is a range
+-- of keys (no join per day row), and the cost follows the days and channels, not the users.
+-- time_zone is unused (the days are the mart's).
+with channel_funnel as (
     select
         funnel_day.channel_id,
         sum(funnel_day.users) as installs,
         sum(funnel_day.paying_customers) as paying_customers,
         sum(funnel_day.net_revenue) as net_revenue
     from fact_channel_funnel_day as funnel_day
-    inner join days_in_range on days_in_range.date_sk = funnel_day.date_sk
+    where funnel_day.date_sk between to_char(%(first_day)s::date, 'YYYYMMDD')::integer
+        and to_char(%(last_day)s::date, 'YYYYMMDD')::integer
     group by funnel_day.channel_id
 )
 

@@ -2,10 +2,11 @@
 -- grain: one row per price with MRR > 0 that day
 -- params: day (date)
 -- MRR of a price on a day = the sum of its changes up to that day: the months before the
--- day's month from mart_mrr_price_month, the day's month from fact_mrr_change (its
--- month index). Its subscriptions are those whose MRR at that price is > 0 then, counted the
--- same way (a change moves a subscription in when its MRR at the price goes from <= 0 to
--- > 0, out the other way round).
+-- day's month from mart_mrr_price_month, the day's month up to the day from
+-- mart_mrr_price_day (a few rows per day, whatever the number of subscriptions). Its
+-- subscriptions are those whose MRR at that price is > 0 then, counted the same way (a change
+-- moves a subscription in when its MRR at the price goes from <= 0 to > 0, out the other way
+-- round).
 with closed_months as (
     select
         price_month.price_id,
@@ -18,16 +19,14 @@ with closed_months as (
 
 open_month as (
     select
-        change.price_id,
-        sum(change.amount) as mrr,
-        count(*) filter (where change.mrr_after > 0 and change.mrr_after - change.amount <= 0)
-        - count(*) filter (where change.mrr_after <= 0 and change.mrr_after - change.amount > 0)
-            as subscriptions
-    from fact_mrr_change as change
+        price_day.price_id,
+        sum(price_day.mrr_change) as mrr,
+        sum(price_day.subscriptions_change) as subscriptions
+    from mart_mrr_price_day as price_day
     where
-        change.month = date_trunc('month', %(day)s::date)::date
-        and change.date <= %(day)s::date
-    group by change.price_id
+        price_day.date >= date_trunc('month', %(day)s::date)::date
+        and price_day.date <= %(day)s::date
+    group by price_day.price_id
 ),
 
 price_totals as (

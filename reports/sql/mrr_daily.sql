@@ -2,7 +2,8 @@
 -- grain: one row per day (reporting time zone), first_day to last_day
 -- params: first_day, last_day (dates; movements after last_day stay out)
 -- MRR on a day = the sum of all movements up to it; the months before first_day's month come
--- from mart_mrr_month_movement, the rest from fact_mrr_movement.
+-- from mart_mrr_month_movement, the rest from mart_mrr_day (a few rows per day, whatever the
+-- number of subscriptions).
 with before_months as (
     select coalesce(sum(movement_month.amount), 0) as mrr
     from mart_mrr_month_movement as movement_month
@@ -10,12 +11,12 @@ with before_months as (
 ),
 
 range_movements as (
-    select movement.date, sum(movement.amount) as amount
-    from fact_mrr_movement as movement
+    select movement_day.date, sum(movement_day.amount) as amount
+    from mart_mrr_day as movement_day
     where
-        movement.month >= date_trunc('month', %(first_day)s::date)::date
-        and movement.date <= %(last_day)s::date
-    group by movement.date
+        movement_day.date >= date_trunc('month', %(first_day)s::date)::date
+        and movement_day.date <= %(last_day)s::date
+    group by movement_day.date
 ),
 
 report_days as (

@@ -3,16 +3,9 @@
 -- params: os_name (compared case-insensitively), row_limit, time_zone,
 --   first_day, last_day (optional calendar dates in the reporting time zone; null = unbounded)
 -- Counted from fact_install_day (installs per day, channel and OS, kept by the install
--- write path): date_sk is the install's day in the reporting time zone, so the day range is
--- a range of dim_date days (bounds compared once per day, not once per row).
-with days_in_range as (
-    select day.date_sk
-    from dim_date as day
-    where (%(first_day)s::date is null or day.date >= %(first_day)s::date)
-        and (%(last_day)s::date is null or day.date <= %(last_day)s::date)
-),
-
-channel_installs as (
+-- write path): date_sk is the install's day in the reporting time zone as YYYYMMDD
+-- (warehouse.calendar.date_sk), so the day range is a range of keys (no join per day row).
+with channel_installs as (
     select
         install_day.channel_id,
         coalesce(sum(install_day.installs) filter (
@@ -20,7 +13,8 @@ channel_installs as (
         ), 0) as os_installs,
         sum(install_day.installs) as total_installs
     from fact_install_day as install_day
-    inner join days_in_range on days_in_range.date_sk = install_day.date_sk
+    where install_day.date_sk between coalesce(to_char(%(first_day)s::date, 'YYYYMMDD')::integer, 0)
+        and coalesce(to_char(%(last_day)s::date, 'YYYYMMDD')::integer, 99999999)
     group by install_day.channel_id
 )
 

@@ -182,6 +182,26 @@ def test_no_report_page_links_to_the_admin_for_a_manager(manager_client, dataset
         assert not [href for href in links(html) if href.startswith("/admin")], url
 
 
+def test_customer_page_lists_the_newest_transactions_and_the_csv_all(
+    manager_client, dataset, monkeypatch
+):
+    """The page shows the newest TRANSACTIONS_SHOWN (its cost must not grow with the
+    customer's history) and says so; the CSV holds every one."""
+    url = reverse("reports:customer", args=[dataset.ids["ada"]])
+    ada = [m for m in MOVEMENTS if m.customer == "ada"]
+    assert len(ada) > 2
+    full = page_tables(manager_client.get(url))["transactions"][1:]
+    assert len(full) == len(ada)
+    assert "the CSV holds every one" not in manager_client.get(url).content.decode()
+
+    monkeypatch.setattr("reports.pages.customers.TRANSACTIONS_SHOWN", 2)
+    response = manager_client.get(url)
+    assert page_tables(response)["transactions"][1:] == full[:2]  # newest first
+    assert "The newest 2; the CSV holds every one." in response.content.decode()
+    export = manager_client.get(url, {"export": "transactions"}).content.decode()
+    assert len(export.strip().splitlines()) - 1 == len(ada)
+
+
 def test_the_customer_page_needs_the_permission(client, django_user_model, dataset):
     url = reverse("reports:customer", args=[dataset.ids["ada"]])
 

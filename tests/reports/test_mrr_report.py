@@ -143,6 +143,44 @@ def test_monthly_metrics_equal_plain_python(filled):
     check_cohorts(oracle)
 
 
+def test_current_month_to_date_equals_plain_python(filled):
+    """The current month's row counts the movements up to today (mart_mrr_day): amounts,
+    distinct customers per type (a customer with two expansions in May counts once, from the
+    first), MRR and customers with MRR at today, for days of May 2025 on and around its
+    movements."""
+    oracle, cases = filled
+    customers = oracle.customers()
+    may = dt.date(2025, 5, 1)
+    in_may = [m for m in oracle.movements() if m.date.replace(day=1) == may]
+    days = sorted(
+        {m.date for m in in_may}
+        | {m.date - dt.timedelta(days=1) for m in in_may if m.date > may}
+        | {dt.date(2025, 5, 31)}
+    )
+    assert {m.date for m in in_may if m.customer_id == cases["two_expansions"]} >= {
+        dt.date(2025, 5, 10),
+        dt.date(2025, 5, 20),
+    }
+    for today in days:
+        (row,), _ = MrrMovementReport.objects.monthly_report(may, may, today)
+        so_far = [m for m in in_may if m.date <= today]
+        values = [oracle.customer_mrr(c, today) for c in customers]
+        expected = {"mrr": sum(values), "customers": sum(1 for v in values if v > 0)}
+        for kind, (amount_key, count_key) in {
+            "new": ("new_mrr", "new_customers"),
+            "expansion": ("expansion_mrr", "expansion_customers"),
+            "reactivation": ("reactivation_mrr", "reactivation_customers"),
+            "contraction": ("contraction_mrr", "contraction_customers"),
+            "churn": ("churn_mrr", "churned_customers"),
+        }.items():
+            expected[amount_key] = sum(m.amount for m in so_far if m.movement_type == kind)
+            expected[count_key] = len({m.customer_id for m in so_far if m.movement_type == kind})
+        assert {key: row[key] for key in expected} == expected, today
+    # the month's expansion customers, at its end: fewer than its expansions
+    (row,), _ = MrrMovementReport.objects.monthly_report(may, may, dt.date(2025, 5, 31))
+    assert row["expansion_customers"] < sum(1 for m in in_may if m.movement_type == "expansion")
+
+
 def check_daily_mrr_and_by_plan(oracle):
     first, last = dt.date(2025, 1, 25), dt.date(2025, 3, 10)
     daily = MrrMovementReport.objects.daily_mrr(first, last)

@@ -359,6 +359,28 @@ class MrrOracle:
             for (month, kind), moves in groups.items()
         )
 
+    def day_movements(self) -> list[tuple]:
+        """(day, type, amount, movements, customers whose first movement of the type in the
+        day's month is that day)."""
+        groups = defaultdict(list)
+        first_day = {}  # (customer, month, type) -> the first day of such a movement
+        for movement in self.movements():
+            groups[(movement.date, movement.movement_type)].append(movement)
+            key = (movement.customer_id, movement.date.replace(day=1), movement.movement_type)
+            first_day[key] = min(first_day.get(key, movement.date), movement.date)
+        return sorted(
+            (
+                day,
+                kind,
+                sum(m.amount for m in moves),
+                len(moves),
+                sum(
+                    1 for m in moves if first_day[(m.customer_id, day.replace(day=1), kind)] == day
+                ),
+            )
+            for (day, kind), moves in groups.items()
+        )
+
     def cohorts(self, last_month: dt.date | None = None) -> dict[tuple, tuple]:
         """(cohort, month) -> (mrr, gross retained mrr, customers with mrr) as running values
         for every month from the cohort month to last_month (default: the last month of any

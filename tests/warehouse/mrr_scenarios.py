@@ -53,6 +53,13 @@ def build() -> tuple[Billing, dict[str, str]]:
     for _ in range(2):
         b.renew(sub)
 
+    # two expansions in one month: one customer, counted once in the month's expansion
+    # customers (mart_mrr_day's month_first_customers), on the first of the two days
+    sub = b.subscribe(case("two_expansions"), [(basic_month, 1)], at(2025, 5, 1))
+    b.change(sub, at(2025, 5, 10), quantity=2, invoice_now=True)
+    b.change(sub, at(2025, 5, 20), quantity=3, invoice_now=True)
+    b.renew(sub)
+
     sub = b.subscribe(
         case("coupon_expires"), [(basic_month, 2)], at(2025, 1, 8), coupon=half_off_twice
     )

@@ -19,7 +19,9 @@ from warehouse.models import (
     FactMrrMovement,
     MartMrrCohort,
     MartMrrCustomerMonth,
+    MartMrrDay,
     MartMrrMonthMovement,
+    MartMrrPriceDay,
     MartMrrPriceMonth,
 )
 from warehouse.services import rebuild_warehouse
@@ -58,6 +60,39 @@ def warehouse_month_movements() -> list[tuple]:
     )
 
 
+def warehouse_day_movements() -> list[tuple]:
+    """mart_mrr_day's rows that hold something (a delta may leave a row at zero)."""
+    return sorted(
+        MartMrrDay.objects.exclude(amount=0, movements=0, month_first_customers=0).values_list(
+            "date", "movement_type", "amount", "movements", "month_first_customers"
+        )
+    )
+
+
+def warehouse_price_mrr(day: dt.date) -> dict[str, tuple[int, int]]:
+    """MRR by price at a day's end as running sums of mart_mrr_price_day (prices with MRR > 0),
+    in the oracle's price_mrr form."""
+    prices = {}
+    for row in MartMrrPriceDay.objects.filter(date__lte=day):
+        mrr, subscriptions = prices.get(row.price_id, (0, 0))
+        prices[row.price_id] = (mrr + row.mrr_change, subscriptions + row.subscriptions_change)
+    return {price: value for price, value in prices.items() if value[0] > 0}
+
+
+# month ends and days inside months on and around changes (upgrades on the 16th of April,
+# the two quantity changes of May)
+PRICE_DAYS = (
+    dt.date(2025, 1, 31),
+    dt.date(2025, 2, 14),
+    dt.date(2025, 3, 31),
+    dt.date(2025, 4, 15),
+    dt.date(2025, 4, 16),
+    dt.date(2025, 5, 10),
+    dt.date(2025, 5, 19),
+    dt.date(2025, 6, 30),
+)
+
+
 def warehouse_cohorts(last_month: dt.date) -> dict:
     """Running sums of the cohort mart's changes, for every month up to last_month."""
     changes = {}
@@ -82,6 +117,9 @@ def assert_warehouse_equals(oracle) -> None:
     assert warehouse_movements() == oracle_movements(oracle)
     assert warehouse_customer_months() == oracle.customer_months()
     assert warehouse_month_movements() == oracle.month_movements()
+    assert warehouse_day_movements() == oracle.day_movements()
+    for day in PRICE_DAYS:
+        assert warehouse_price_mrr(day) == oracle.price_mrr(day), day
     last_month = max(row[1] for row in oracle.customer_months())
     assert warehouse_cohorts(last_month) == oracle.cohorts()
 
@@ -127,6 +165,12 @@ def test_signals_rebuild_and_oracle_agree(scenario):
         sorted(MartMrrCohort.objects.values_list()),
     )
     signals_price_months = price_months()
+    signals_days = warehouse_day_movements()
+    signals_price_days = sorted(
+        MartMrrPriceDay.objects.exclude(mrr_change=0, subscriptions_change=0).values_list(
+            "date", "price_id", "mrr_change", "subscriptions_change"
+        )
+    )
     rebuild_warehouse()
     assert_warehouse_equals(oracle)
     rebuilt = (
@@ -141,6 +185,18 @@ def test_signals_rebuild_and_oracle_agree(scenario):
     assert signals_state[:3] == rebuilt[:3]
     assert signals_price_months == price_months()
     assert signals_price_months
+    assert signals_days == warehouse_day_movements()
+    assert signals_price_days == sorted(
+        MartMrrPriceDay.objects.values_list(
+            "date", "price_id", "mrr_change", "subscriptions_change"
+        )
+    )
+    # the full forms leave no row at zero
+    assert not MartMrrDay.objects.filter(amount=0, movements=0, month_first_customers=0).exists()
+    assert not MartMrrPriceDay.objects.filter(mrr_change=0, subscriptions_change=0).exists()
+    # the scenario has a customer with two movements of one type in a month (two_expansions),
+    # so the month-first count differs from the movements there
+    assert any(row[3] > row[4] for row in oracle.month_movements())
 
 
 def test_out_of_order_and_duplicate_delivery(scenario):

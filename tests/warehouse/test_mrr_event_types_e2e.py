@@ -34,7 +34,9 @@ from warehouse.models import (
     FactMrrMovement,
     MartMrrCohort,
     MartMrrCustomerMonth,
+    MartMrrDay,
     MartMrrMonthMovement,
+    MartMrrPriceDay,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -51,7 +53,10 @@ def deliver_all(deliver_event, events) -> None:
 
 
 def empty_mrr_warehouse() -> None:
+    # the day marts too: their deltas subtract the stored facts, which this empties
     for model in (
+        MartMrrDay,
+        MartMrrPriceDay,
         MartMrrCohort,
         MartMrrMonthMovement,
         MartMrrCustomerMonth,

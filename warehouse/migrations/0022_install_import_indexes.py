@@ -18,7 +18,7 @@ CELL_TABLES = ("fact_install_day", "fact_channel_funnel_day")
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("warehouse", "0019_channel_funnel_drop_like_indexes"),
+        ("warehouse", "0021_flat_history"),
     ]
 
     operations = [

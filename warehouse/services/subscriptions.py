@@ -1,6 +1,7 @@
 """Subscriptions and MRR into the warehouse: dim_product, dim_price, dim_coupon,
 fact_invoice_line, fact_mrr_change, fact_mrr_movement and the MRR marts (customer months,
-month movements, cohorts, and MRR by price per month).
+month movements, cohorts, and MRR by price per month; and per day, mart_mrr_day and
+mart_mrr_price_day, which fact_mrr_movement.sql and fact_mrr_change.sql keep themselves).
 
 Receivers record the kinds below in the transaction's change set; the flush runs
 `complete_upstream` (before the payments facts) and `write_subscriptions` (after them, as
@@ -217,6 +218,8 @@ def _refresh_all_subscription_facts() -> None:
     for name, params in (
         ("facts/dim_customer_invoice_stubs", scope),
         ("facts/fact_invoice_line", scope),
+        # the full forms of fact_mrr_change and fact_mrr_movement refill the day marts
+        ("mrr_day_clear", {}),
         ("facts/fact_mrr_change", scope),
         ("facts/fact_mrr_movement", scope),
         ("marts/mart_mrr_customer_month", scope),

@@ -8,6 +8,12 @@
 --   time_zone, grace_days (integer: settings.MRR_PAST_DUE_GRACE_DAYS)
 -- answers: the months of the changes it wrote or deleted, also set for the transaction as
 --   stripe_dwh.mrr_changed_change_months (comma-separated; mart_mrr_price_month reads it)
+-- also keeps mart_mrr_price_day (changes per day × price): it adds the customers' changes as
+--   computed now minus their changes as stored before this statement (every CTE reads one
+--   snapshot, so the stored rows are the previous version); the cost follows the customers'
+--   own changes, not the day's. The full form runs after mrr_day_clear.sql emptied the mart,
+--   and subtracts nothing. (A subscription's changes are stored under its customer, which
+--   Stripe never changes.)
 -- A subscription's MRR on a day is its MRR at the day's last moment: a line [start, end)
 -- counts on the days from start's day up to the day before end's day. Definitions:
 -- docs/metrics.md.
@@ -328,6 +334,53 @@ deleted_changes as (
                 and current_changes.day = stale.date
         )
     returning stale.month
+),
+
+-- mart_mrr_price_day's delta: each change counts +1 as computed now and -1 as stored before
+-- (the same customers' stored rows; none in the full form). As in mart_mrr_price_month, a
+-- change moves a subscription into the price's count when its MRR at the price goes from
+-- <= 0 to > 0 (mrr_after - amount is the MRR before), and out of it the other way round.
+change_versions as (
+    select 1 as sign, current_changes.day, current_changes.price_id, current_changes.amount,
+        current_changes.mrr_after
+    from current_changes
+    union all
+    select -1 as sign, stored.date as day, stored.price_id, stored.amount, stored.mrr_after
+    from fact_mrr_change as stored
+    where not %(all_customers)s and stored.customer_id = any(%(customer_ids)s::text[])
+),
+
+price_day_deltas as (
+    select
+        change_versions.day,
+        change_versions.price_id,
+        sum(change_versions.sign * change_versions.amount) as mrr_change,
+        coalesce(sum(change_versions.sign) filter (
+            where change_versions.mrr_after > 0
+                and change_versions.mrr_after - change_versions.amount <= 0
+        ), 0) - coalesce(sum(change_versions.sign) filter (
+            where change_versions.mrr_after <= 0
+                and change_versions.mrr_after - change_versions.amount > 0
+        ), 0) as subscriptions_change
+    from change_versions
+    group by change_versions.day, change_versions.price_id
+),
+
+upserted_price_days as (
+    insert into mart_mrr_price_day as totals (date, price_id, mrr_change, subscriptions_change)
+    select
+        price_day_deltas.day,
+        price_day_deltas.price_id,
+        price_day_deltas.mrr_change,
+        price_day_deltas.subscriptions_change
+    from price_day_deltas
+    where (price_day_deltas.mrr_change, price_day_deltas.subscriptions_change) <> (0, 0)
+    -- in key order, so concurrent deltas lock shared days in one order
+    order by price_day_deltas.day, price_day_deltas.price_id
+    on conflict (date, price_id) do update set
+        mrr_change = totals.mrr_change + excluded.mrr_change,
+        subscriptions_change = totals.subscriptions_change + excluded.subscriptions_change
+    returning totals.date
 )
 
 -- the months whose changes were written or deleted, for mart_mrr_price_month's delta form

@@ -8,6 +8,11 @@
 --   customer's movements follow from their changes alone
 -- answers: the months of the movements it wrote or deleted, also set for the transaction as
 --   stripe_dwh.mrr_changed_movement_months (comma-separated; mart_mrr_month_movement reads it)
+-- also keeps mart_mrr_day (movements per day × type): it adds the customers' movements as
+--   computed now minus their movements as stored before this statement (every CTE reads one
+--   snapshot, so the stored rows are the previous version, as fact_customer_day.sql does for
+--   fact_day); the cost follows the customers' own movements, not the day's. The full form
+--   runs after mrr_day_clear.sql emptied the mart, and subtracts nothing.
 -- Definitions: docs/metrics.md. The subscription and price named are those whose MRR changed
 -- most that day (ties: the smaller ids).
 with subscription_changes as (
@@ -143,6 +148,73 @@ deleted_movements as (
                 and classified_movements.day = stale.date
         )
     returning stale.month
+),
+
+-- mart_mrr_day's delta: each movement counts +1 as computed now and -1 as stored before
+-- (the stored rows of the same customers, under the same condition as deleted_movements;
+-- none in the full form). A customer is one of a day's month_first_customers when the day
+-- is their first movement of that type in its month.
+movement_versions as (
+    select
+        1 as sign,
+        classified_movements.day,
+        classified_movements.movement_type,
+        classified_movements.amount,
+        classified_movements.day = min(classified_movements.day) over (
+            partition by
+                classified_movements.customer_id, classified_movements.month,
+                classified_movements.movement_type
+        ) as month_first
+    from classified_movements
+    union all
+    select
+        -1 as sign,
+        stored.date as day,
+        stored.movement_type,
+        stored.amount,
+        stored.date = min(stored.date) over (
+            partition by stored.customer_id, stored.month, stored.movement_type
+        ) as month_first
+    from fact_mrr_movement as stored
+    where
+        not %(all_customers)s
+        and stored.customer_id = any(%(customer_ids)s::text[])
+        and current_setting('stripe_dwh.mrr_changed_change_months', true) <> ''
+),
+
+day_deltas as (
+    select
+        movement_versions.day,
+        movement_versions.movement_type,
+        sum(movement_versions.sign * movement_versions.amount) as amount,
+        sum(movement_versions.sign) as movements,
+        sum(movement_versions.sign) filter (where movement_versions.month_first)
+            as month_first_customers
+    from movement_versions
+    group by movement_versions.day, movement_versions.movement_type
+),
+
+upserted_days as (
+    insert into mart_mrr_day as totals (
+        date, movement_type, amount, movements, month_first_customers
+    )
+    select
+        day_deltas.day,
+        day_deltas.movement_type,
+        day_deltas.amount,
+        day_deltas.movements,
+        coalesce(day_deltas.month_first_customers, 0)
+    from day_deltas
+    where
+        (day_deltas.amount, day_deltas.movements, coalesce(day_deltas.month_first_customers, 0))
+        <> (0, 0, 0)
+    -- in key order, so concurrent deltas lock shared days in one order
+    order by day_deltas.day, day_deltas.movement_type
+    on conflict (date, movement_type) do update set
+        amount = totals.amount + excluded.amount,
+        movements = totals.movements + excluded.movements,
+        month_first_customers = totals.month_first_customers + excluded.month_first_customers
+    returning totals.date
 )
 
 -- the months whose movements were written or deleted, for mart_mrr_month_movement's delta
