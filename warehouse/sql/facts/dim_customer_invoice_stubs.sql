@@ -4,11 +4,13 @@
 -- grain: one row per Stripe customer
 -- params: all_customers (bool), customer_ids (text[]; ignored when all_customers)
 with invoice_customers as (
-    select distinct invoices.customer_id
-    from stg_stripe__invoices as invoices
+    -- dj-stripe's table, not stg_stripe__invoices: its customer_id is the same column, and
+    -- the view's paid-payment look-up would read every invoice's JSON
+    select distinct invoice.customer_id
+    from djstripe_invoice as invoice
     where
-        invoices.customer_id is not null
-        and (%(all_customers)s or invoices.customer_id = any(%(customer_ids)s::text[]))
+        invoice.customer_id is not null
+        and (%(all_customers)s or invoice.customer_id = any(%(customer_ids)s::text[]))
 )
 
 insert into dim_customer (
