@@ -11,21 +11,28 @@
 -- Stale: no copy, a copy of another version (djstripe_updated: every save bumps it), named
 --   in invoice_ids, or paid without a charge found (the payment intent's charge may arrive
 --   after the invoice; stg_stripe__invoices looks it up).
-with customer_invoices as (
+with customer_invoices as materialized (
     select invoice.id as invoice_id, invoice.djstripe_updated
     from djstripe_invoice as invoice
     where %(all_customers)s or invoice.customer_id = any(%(customer_ids)s::text[])
 ),
 
+-- the customers' copies, read once (by their customer's index)
+customer_copies as materialized (
+    select parsed.invoice_id, parsed.source_updated, parsed.status, parsed.charge_id
+    from int_invoice as parsed
+    where %(all_customers)s or parsed.customer_id = any(%(customer_ids)s::text[])
+),
+
 stale_invoices as materialized (
     select customer_invoices.invoice_id, customer_invoices.djstripe_updated
     from customer_invoices
-    left join int_invoice as parsed on parsed.invoice_id = customer_invoices.invoice_id
+    left join customer_copies on customer_copies.invoice_id = customer_invoices.invoice_id
     where
         %(all_customers)s
-        or parsed.invoice_id is null
-        or parsed.source_updated is distinct from customer_invoices.djstripe_updated
-        or (parsed.status = 'paid' and parsed.charge_id is null)
+        or customer_copies.invoice_id is null
+        or customer_copies.source_updated is distinct from customer_invoices.djstripe_updated
+        or (customer_copies.status = 'paid' and customer_copies.charge_id is null)
         or customer_invoices.invoice_id = any(%(invoice_ids)s::text[])
 ),
 
@@ -111,6 +118,15 @@ upserted_invoices as (
         created = excluded.created,
         paid_at = excluded.paid_at,
         charge_id = excluded.charge_id
+    where (
+        int_invoice.customer_id, int_invoice.source_updated, int_invoice.subscription_id,
+        int_invoice.status, int_invoice.currency, int_invoice.created, int_invoice.paid_at,
+        int_invoice.charge_id
+    ) is distinct from (
+        excluded.customer_id, excluded.source_updated, excluded.subscription_id,
+        excluded.status, excluded.currency, excluded.created, excluded.paid_at,
+        excluded.charge_id
+    )
     returning int_invoice.invoice_id
 ),
 
@@ -150,18 +166,31 @@ upserted_lines as (
         amount = excluded.amount,
         discount_amount = excluded.discount_amount,
         inclusive_tax_amount = excluded.inclusive_tax_amount
+    where (
+        int_invoice_line.subscription_id, int_invoice_line.subscription_item_id,
+        int_invoice_line.price_id, int_invoice_line.product_id, int_invoice_line.currency,
+        int_invoice_line.period_start, int_invoice_line.period_end,
+        int_invoice_line.is_proration, int_invoice_line.quantity, int_invoice_line.amount,
+        int_invoice_line.discount_amount, int_invoice_line.inclusive_tax_amount
+    ) is distinct from (
+        excluded.subscription_id, excluded.subscription_item_id, excluded.price_id,
+        excluded.product_id, excluded.currency, excluded.period_start, excluded.period_end,
+        excluded.is_proration, excluded.quantity, excluded.amount, excluded.discount_amount,
+        excluded.inclusive_tax_amount
+    )
     returning int_invoice_line.line_id
 ),
 
--- copies of invoices dj-stripe no longer holds (a deleted draft)
+-- copies of invoices dj-stripe no longer holds (a deleted draft): not among the customers'
+-- invoices (an invoice's customer does not change)
 gone_invoices as materialized (
-    select parsed.invoice_id
-    from int_invoice as parsed
-    where
-        (%(all_customers)s or parsed.customer_id = any(%(customer_ids)s::text[]))
-        and not exists (
-            select 1 from djstripe_invoice as invoice where invoice.id = parsed.invoice_id
-        )
+    select customer_copies.invoice_id
+    from customer_copies
+    where not exists (
+        select 1
+        from customer_invoices
+        where customer_invoices.invoice_id = customer_copies.invoice_id
+    )
 ),
 
 deleted_invoices as (
@@ -193,8 +222,9 @@ deleted_lines as (
     returning line.line_id
 )
 
+-- (rows written: the copies whose values changed)
 select
-    (select count(*) from upserted_invoices) as invoices_parsed,
-    (select count(*) from upserted_lines) as lines_parsed,
+    (select count(*) from upserted_invoices) as invoices_written,
+    (select count(*) from upserted_lines) as lines_written,
     (select count(*) from deleted_invoices) as invoices_dropped,
     (select count(*) from deleted_lines) as lines_dropped
