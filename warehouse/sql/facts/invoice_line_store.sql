@@ -51,8 +51,14 @@ parsed_invoices as materialized (
     from stg_stripe__invoices as invoices
     inner join stale_invoices on stale_invoices.invoice_id = invoices.invoice_id
     where
-        %(all_customers)s
-        or invoices.invoice_id = any(array(select stale_invoices.invoice_id from stale_invoices))
+        -- nothing stale (most events): a one-time filter, no scan
+        exists (select 1 from stale_invoices)
+        and (
+            %(all_customers)s
+            or invoices.invoice_id = any(array(
+                select stale_invoices.invoice_id from stale_invoices
+            ))
+        )
 ),
 
 parsed_lines as materialized (
@@ -73,7 +79,10 @@ parsed_lines as materialized (
         lines.inclusive_tax_amount
     from stg_stripe__invoice_lines as lines
     where
-        (
+        exists (select 1 from parsed_invoices)
+        -- the delta form: the ids as an array (djstripe_invoice's key); the full form: a
+        -- semi-join (an array of every invoice would be compared element by element)
+        and (
             %(all_customers)s
             or lines.invoice_id = any(array(
                 select parsed_invoices.invoice_id
@@ -81,10 +90,13 @@ parsed_lines as materialized (
                 where parsed_invoices.status not in ('void', 'deleted', '')
             ))
         )
-        and lines.invoice_id in (
-            select parsed_invoices.invoice_id
-            from parsed_invoices
-            where parsed_invoices.status not in ('void', 'deleted', '')
+        and (
+            not %(all_customers)s
+            or lines.invoice_id in (
+                select parsed_invoices.invoice_id
+                from parsed_invoices
+                where parsed_invoices.status not in ('void', 'deleted', '')
+            )
         )
         and lines.subscription_item_id is not null
         and lines.line_id is not null
@@ -195,7 +207,9 @@ gone_invoices as materialized (
 
 deleted_invoices as (
     delete from int_invoice as parsed
-    where parsed.invoice_id = any(array(select gone_invoices.invoice_id from gone_invoices))
+    where
+        exists (select 1 from gone_invoices)
+        and parsed.invoice_id = any(array(select gone_invoices.invoice_id from gone_invoices))
     returning parsed.invoice_id
 ),
 
