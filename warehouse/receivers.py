@@ -83,7 +83,12 @@ for _model, _kind in CATALOGUE_KINDS.items():
 @receiver(post_save, sender=djstripe_models.Subscription, dispatch_uid="warehouse_subscription")
 def subscription_saved(sender, instance, raw=False, **kwargs):
     if not raw:
-        changes.record(subscriptions.SUBSCRIPTION_CUSTOMER, [instance.customer_id])
+        changes.record_all(
+            {
+                subscriptions.SUBSCRIPTION_CUSTOMER: [instance.customer_id],
+                subscriptions.SUBSCRIPTION: [instance.id],
+            }
+        )
 
 
 @receiver(post_save, sender=djstripe_models.Invoice, dispatch_uid="warehouse_invoice")
@@ -91,8 +96,12 @@ def invoice_saved(sender, instance, raw=False, **kwargs):
     if not raw:
         # no api_key here: default_api_key reads the account's key (a query per invoice
         # saved); complete_upstream reads it only when it must call Stripe
-        changes.record(subscriptions.INVOICE, [instance.id])
-        changes.record(subscriptions.SUBSCRIPTION_CUSTOMER, [instance.customer_id])
+        changes.record_all(
+            {
+                subscriptions.INVOICE: [instance.id],
+                subscriptions.SUBSCRIPTION_CUSTOMER: [instance.customer_id],
+            }
+        )
 
 
 @receiver(post_delete, sender=djstripe_models.Invoice, dispatch_uid="warehouse_invoice_deleted")
@@ -108,9 +117,14 @@ def invoice_deleted(sender, instance, **kwargs):
 def invoice_item_changed(sender, instance, raw=False, **kwargs):
     """A proration's invoice item holds the discount Stripe folded into the line's amount
     (stg_stripe__invoice_lines reads it): synced before or after its invoice, its customer's
-    MRR is re-read."""
+    MRR is re-read, and its invoice's lines parsed again."""
     if not raw:
-        changes.record(subscriptions.SUBSCRIPTION_CUSTOMER, [instance.customer_id])
+        changes.record_all(
+            {
+                subscriptions.SUBSCRIPTION_CUSTOMER: [instance.customer_id],
+                subscriptions.INVOICE_LINES_STALE: [instance.invoice_id],
+            }
+        )
 
 
 @receiver(djstripe_signals.WEBHOOK_SIGNALS["plan.created"], dispatch_uid="wh_plan_created")

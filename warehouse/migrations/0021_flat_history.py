@@ -60,7 +60,7 @@ order by change.date, change.price_id
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("warehouse", "0019_channel_funnel_drop_like_indexes"),
+        ("warehouse", "0020_invoice_line_store"),
     ]
 
     operations = [

@@ -103,16 +103,24 @@ def current() -> ChangeSet | None:
 
 def record(kind: str, ids: Iterable[str | None], *, api_key: str | None = None) -> None:
     """Note that this transaction touched these Stripe objects (receivers call only this)."""
+    record_all({kind: ids}, api_key=api_key)
+
+
+def record_all(ids_by_kind: dict[str, Iterable[str | None]], *, api_key: str | None = None) -> None:
+    """`record` of several kinds at once: under autocommit they are flushed together (one
+    `record` after another would flush each alone)."""
     change_set = current()
     if change_set is None:
         change_set = ChangeSet()
-        change_set.add(kind, ids)
+        for kind, ids in ids_by_kind.items():
+            change_set.add(kind, ids)
         if api_key:
             change_set.api_key = api_key
         if change_set:
             connection.before_commit(change_set)  # runs it now under autocommit
         return
-    change_set.add(kind, ids)
+    for kind, ids in ids_by_kind.items():
+        change_set.add(kind, ids)
     if api_key and not change_set.api_key:
         change_set.api_key = api_key
 

@@ -173,9 +173,24 @@ def _refresh_customer_marts(
     funnel_customer_ids and MRR by channel's of mrr_customer_ids, in one round trip: the
     customers' locks (all of them, in key order), the customer marts, the users' locks
     (funnel_customers_lock), the funnel's deltas."""
+    sql_files.execute_all(
+        customer_marts_calls(
+            customer_ids,
+            funnel_customer_ids=funnel_customer_ids,
+            mrr_customer_ids=mrr_customer_ids,
+        ),
+        prepared=True,
+    )
+
+
+def customer_marts_calls(
+    customer_ids: list[str], *, funnel_customer_ids: list[str], mrr_customer_ids: list[str]
+) -> list[tuple]:
+    """The (file, params) statements of _refresh_customer_marts, in order, to run prepared in
+    one round trip (the subscriptions step sends MRR by channel's with its MRR batch)."""
     locked = sorted({*customer_ids, *funnel_customer_ids, *mrr_customer_ids})
     if not locked:
-        return
+        return []
     calls = customer_mart_delta_calls(customer_ids, locked=locked)
     if funnel_customer_ids or mrr_customer_ids:
         calls.append(
@@ -201,7 +216,7 @@ def _refresh_customer_marts(
                 {"all_customers": False, "customer_ids": mrr_customer_ids},
             )
         )
-    sql_files.execute_all(calls, prepared=True)
+    return calls
 
 
 def customer_mart_delta_calls(

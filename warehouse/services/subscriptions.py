@@ -23,7 +23,7 @@ from django.db import connection, transaction
 
 from warehouse.calendar import reporting_time_zone_name
 from warehouse.services import change_set as changes
-from warehouse.services.marts import refresh_marts
+from warehouse.services.marts import customer_marts_calls, refresh_marts
 from warehouse.sql_files import execute, execute_all, fetch
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,10 @@ PRICE = "price"
 COUPON = "coupon"
 INVOICE = "invoice"
 SUBSCRIPTION_CUSTOMER = "subscription_customer"  # customers whose subscriptions or invoices changed
+SUBSCRIPTION = "subscription"  # subscriptions saved (their state moves MRR without any line)
+# invoices whose lines to parse again although dj-stripe did not save them (an invoice item,
+# which stg_stripe__invoice_lines reads for a folded proration discount, changed)
+INVOICE_LINES_STALE = "invoice_lines_stale"
 RETRIEVE_PRICE = "retrieve_price"  # prices (or plans) to retrieve from Stripe and sync
 
 # Exclusive lock (two-int key space) taken by the full recompute of the MRR marts; the
@@ -81,33 +85,38 @@ def record_catalogue(
 
 
 def complete_upstream(change_set: changes.ChangeSet) -> None:
-    """Fetch what dj-stripe leaves out: the prices that invoice lines name but dj-stripe has
-    not synced (basil lines name the price by id only), the charges that paid the invoices
-    (their balance transactions convert MRR; a payment intent's charge is left to the
-    payments upstream step, which runs next), and the prices of plan events."""
-    from djstripe.models import Charge, Price
+    """The prices of plan events, before the payments steps. What dj-stripe leaves out of the
+    flush's invoices is looked up later, in the subscriptions step's round trip
+    (`write_subscriptions`, `_complete_invoice_gaps`)."""
+    from djstripe.models import Price
 
     # plan events: dj-stripe ignores them, so the price is re-read even when it is known
     # (a plan.updated renames it)
-    plan_prices = set(change_set.take(RETRIEVE_PRICE))
-    gaps = {"price": set(), "charge": set(), "payment_intent": set()}
-    if change_set[INVOICE]:
-        # one look-up in SQL, not the invoices read into Python (docs/benchmarks.md)
-        for kind, stripe_id in fetch(
-            "facts/invoice_upstream_gaps", {"invoice_ids": change_set[INVOICE]}, prepared=True
-        ):
-            gaps[kind].add(stripe_id)
-    if any(gaps.values()) and not change_set.api_key:
+    plan_prices = change_set.take(RETRIEVE_PRICE)
+    for price_id in plan_prices:
+        _retrieve_and_sync(Price, price_id, change_set.api_key or None)
+
+
+def _complete_invoice_gaps(change_set: changes.ChangeSet, gaps: list[tuple[str, str]]) -> None:
+    """Fetch what dj-stripe left out of the flush's invoices (facts/invoice_upstream_gaps.sql):
+    the prices that invoice lines name but dj-stripe has not synced (basil lines name the
+    price by id only), the charges that paid the invoices (their balance transactions convert
+    MRR), and a payment intent's succeeded charge (the payments upstream step retrieves it)."""
+    from djstripe.models import Charge, Price
+
+    found = {"price": set(), "charge": set(), "payment_intent": set()}
+    for kind, stripe_id in gaps:
+        found[kind].add(stripe_id)
+    if not change_set.api_key:
         # the invoices' account key, for these calls and the payments upstream step's
         change_set.api_key = _api_key_of_invoices(change_set[INVOICE])
     api_key = change_set.api_key or None
-    for price_id in sorted(plan_prices | gaps["price"]):
+    for price_id in sorted(found["price"]):
         _retrieve_and_sync(Price, price_id, api_key)
-    for charge_id in sorted(gaps["charge"]):
+    for charge_id in sorted(found["charge"]):
         _retrieve_and_sync(Charge, charge_id, api_key)
-    # a payment intent's succeeded charge: the payments upstream step retrieves it
-    if gaps["payment_intent"]:
-        changes.record(changes.RETRIEVE_LATEST_CHARGE, sorted(gaps["payment_intent"]))
+    if found["payment_intent"]:
+        changes.record(changes.RETRIEVE_LATEST_CHARGE, sorted(found["payment_intent"]))
 
 
 def _api_key_of_invoices(invoice_ids: list[str]) -> str | None:
@@ -131,10 +140,35 @@ def _retrieve_and_sync(model, object_id: str, api_key: str | None) -> None:
 
 def write_subscriptions(change_set: changes.ChangeSet) -> None:
     """The flush's subscriptions step: the catalogue, then the MRR facts and marts of the
-    customers whose subscriptions, invoices or charges changed."""
+    customers whose subscriptions, invoices or charges changed.
+
+    One round trip in the common case: the MRR batch, then (when the marts step would have
+    nothing else to do) MRR by channel's delta, and last the look-up of what dj-stripe left
+    out of the flush's invoices. That look-up rarely finds anything (a price or charge that
+    dj-stripe has not synced); when it does, what it names is synced, the payments steps run
+    again for it, and the customers' MRR is recomputed (the refresh recomputes a customer
+    from their whole history, so the first pass leaves nothing behind)."""
     catalogue = change_set[PRODUCT], change_set[PRICE], change_set[COUPON]
     if any(catalogue):  # its atomic block costs a savepoint round trip even when idle
         record_catalogue(*catalogue)
+    invoice_ids = change_set[INVOICE]
+    gaps = _refresh_flush_customers(change_set, look_up_gaps=bool(invoice_ids))
+    if gaps:
+        from warehouse.services import payments
+
+        _complete_invoice_gaps(change_set, gaps)
+        payments.complete_upstream(change_set)
+        payments.write_payments(change_set)
+        if any(change_set[kind] for kind in (PRODUCT, PRICE, COUPON)):
+            record_catalogue(change_set[PRODUCT], change_set[PRICE], change_set[COUPON])
+        _refresh_flush_customers(change_set, look_up_gaps=False)
+
+
+def _refresh_flush_customers(
+    change_set: changes.ChangeSet, *, look_up_gaps: bool
+) -> list[tuple[str, str]]:
+    """The MRR refresh of the change set's customers; returns the invoice gaps (none unless
+    `look_up_gaps`)."""
     # an invoice's customer is recorded with it (receivers.invoice_saved)
     customers = set(change_set[SUBSCRIPTION_CUSTOMER])
     # a charge (or its balance transaction) settles an invoice's lines
@@ -147,18 +181,54 @@ def write_subscriptions(change_set: changes.ChangeSet) -> None:
             )
             if has_subscription_invoices
         }
-    refresh_subscription_facts(customers)
+    ids = _ids(customers)
+    gaps_call = (
+        ("facts/invoice_upstream_gaps", {"invoice_ids": change_set[INVOICE]})
+        if look_up_gaps
+        else None
+    )
+    if not ids:
+        return fetch(*gaps_call, prepared=True) if gaps_call else []
+    # MRR by channel in this round trip when the marts step has nothing else to do (else
+    # there, which takes every lock of its marts in one order)
+    channel_now = not any(
+        change_set[kind]
+        for kind in (changes.CUSTOMER_FACTS, changes.FUNNEL_CUSTOMERS, changes.CUSTOMER)
+    )
+    then = (
+        customer_marts_calls([], funnel_customer_ids=[], mrr_customer_ids=ids)
+        if channel_now
+        else []
+    )
+    if not channel_now:
+        changes.record(changes.MRR_CUSTOMERS, ids)
+    return _refresh_subscription_facts(
+        ids,
+        _ids([*change_set[INVOICE], *change_set[INVOICE_LINES_STALE]]),
+        bool(change_set[SUBSCRIPTION]),
+        then=then,
+        answer=gaps_call,
+    )
 
 
-def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
+def refresh_subscription_facts(
+    customer_ids: Iterable[str] | None,
+    *,
+    invoice_ids: Iterable[str] = (),
+    subscriptions_changed: bool = True,
+) -> None:
     """Recompute fact_invoice_line, fact_mrr_change, fact_mrr_movement and the MRR marts for
-    these customers (None: everyone, the full-refresh form). Delta form: the month marts
-    are recomputed for the months and cohorts of the rows that the refresh wrote or deleted
-    (before and after), all in one round trip."""
+    these customers (None: everyone, the full-refresh form). Delta form: the customers'
+    invoices whose parsed copy (int_invoice, int_invoice_line) is stale are parsed again,
+    with `invoice_ids` (saved in the transaction) whatever their copy; fact_mrr_change is
+    recomputed when a line changed or `subscriptions_changed` (False: the caller knows no
+    subscription of theirs was saved in the transaction); the month marts are recomputed
+    for the months and cohorts of the rows that the refresh wrote or deleted (before and
+    after), all in one round trip."""
     ids = None if customer_ids is None else _ids(customer_ids)
     if ids is not None and not ids:
         return  # before the atomic block: a charge-only flush runs no savepoint for nothing
-    _refresh_subscription_facts(ids)
+    _refresh_subscription_facts(ids, _ids(invoice_ids), subscriptions_changed)
     # MRR by channel (warehouse.services.marts): in full now, or in the change set's marts
     # step, which takes every lock of the flush's marts in one order
     if ids is None:
@@ -170,10 +240,19 @@ def refresh_subscription_facts(customer_ids: Iterable[str] | None) -> None:
 # no savepoint: nothing catches its errors, the caller's transaction rolls back (a savepoint
 # pair is two round trips per subscription event)
 @transaction.atomic(savepoint=False)
-def _refresh_subscription_facts(ids: list[str] | None) -> None:
+def _refresh_subscription_facts(
+    ids: list[str] | None,
+    invoice_ids: list[str],
+    subscriptions_changed: bool,
+    *,
+    then: list[tuple] = (),
+    answer: tuple | None = None,
+) -> list[tuple]:
+    """`then`: statements run after the batch in the same round trip; `answer`: the last
+    one, whose rows are returned."""
     if ids is None:
         _refresh_all_subscription_facts()
-        return
+        return []
     scope = _scope(ids)
     # The delta form, in one round trip, run in order: the locks and planner settings, the
     # facts, then the marts. The delta statements run prepared: their generic plans reach
@@ -182,27 +261,33 @@ def _refresh_subscription_facts(ids: list[str] | None) -> None:
     # recompute the months (cohorts) whose rows the facts statements wrote or deleted, which
     # those statements set for the transaction (stripe_dwh.mrr_changed_*): none when the
     # event moved no MRR.
-    execute_all(
-        [
-            (
-                "facts/mrr_refresh_lock",
-                {
-                    "mrr_lock_namespace": MRR_LOCK[0],
-                    "mrr_lock_key": MRR_LOCK[1],
-                    "customer_ids": ids,
-                },
-            ),
-            ("facts/dim_customer_invoice_stubs", scope),
-            ("facts/fact_invoice_line", scope),
-            ("facts/fact_mrr_change", scope),
-            ("facts/fact_mrr_movement", scope),
-            ("marts/mart_mrr_customer_month", scope),
-            ("marts/mart_mrr_month_movement", {"all_months": False, "months": []}),
-            ("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": []}),
-            ("marts/mart_mrr_price_month", {"all_months": False, "months": []}),
-        ],
-        prepared=True,
-    )
+    calls = [
+        (
+            "facts/mrr_refresh_lock",
+            {
+                "mrr_lock_namespace": MRR_LOCK[0],
+                "mrr_lock_key": MRR_LOCK[1],
+                "customer_ids": ids,
+            },
+        ),
+        ("facts/dim_customer_invoice_stubs", scope),
+        (
+            "facts/invoice_line_store",
+            {"all_customers": False, "customer_ids": ids, "invoice_ids": invoice_ids},
+        ),
+        ("facts/fact_invoice_line", scope),
+        ("facts/fact_mrr_change", {**scope, "subscriptions_changed": subscriptions_changed}),
+        ("facts/fact_mrr_movement", scope),
+        ("marts/mart_mrr_customer_month", scope),
+        ("marts/mart_mrr_month_movement", {"all_months": False, "months": []}),
+        ("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": []}),
+        ("marts/mart_mrr_price_month", {"all_months": False, "months": []}),
+        *then,
+    ]
+    if answer is None:
+        execute_all(calls, prepared=True)
+        return []
+    return fetch(*answer, before=calls, prepared=True)
 
 
 def _refresh_all_subscription_facts() -> None:
@@ -217,10 +302,15 @@ def _refresh_all_subscription_facts() -> None:
     # each one's time (warehouse.services.rebuild)
     for name, params in (
         ("facts/dim_customer_invoice_stubs", scope),
+        # every invoice parsed again: the full form trusts no stored copy
+        (
+            "facts/invoice_line_store",
+            {"all_customers": True, "customer_ids": [], "invoice_ids": []},
+        ),
         ("facts/fact_invoice_line", scope),
         # the full forms of fact_mrr_change and fact_mrr_movement refill the day marts
         ("mrr_day_clear", {}),
-        ("facts/fact_mrr_change", scope),
+        ("facts/fact_mrr_change", {**scope, "subscriptions_changed": True}),
         ("facts/fact_mrr_movement", scope),
         ("marts/mart_mrr_customer_month", scope),
         ("marts/mart_mrr_month_movement", {"all_months": True, "months": []}),

@@ -1,9 +1,12 @@
--- purpose: upsert fact_invoice_line for some customers (or all) from the staged invoices,
---   their subscription-item lines and prices, with each line's exact MRR in the invoice
---   currency and its settlement value; delete the rows of lines that are gone (void or
---   deleted invoices, lines no longer on an invoice)
+-- purpose: upsert fact_invoice_line for some customers (or all) from their parsed invoices
+--   and subscription-item lines (int_invoice, int_invoice_line: facts/invoice_line_store.sql
+--   runs first) and the prices, with each line's exact MRR in the invoice currency and its
+--   settlement value; delete the rows of lines that are gone (void or deleted invoices, lines
+--   no longer on an invoice)
 -- grain: one row per subscription-item line of a non-void invoice
 -- params: all_customers (bool), customer_ids (text[]; ignored when all_customers)
+-- answers: the number of lines it wrote (changed values only) or deleted, also set for the
+--   transaction as stripe_dwh.mrr_changed_lines (fact_mrr_change.sql reads it)
 -- MRR of a line, in invoice minor units, exactly (docs/metrics.md):
 --   full-period line: (amount - inclusive tax - discounts) × month factor
 --   positive proration ("remaining time"): price unit amount × quantity × (amount - inclusive
@@ -19,14 +22,12 @@ with selected_invoices as (
     select
         invoices.invoice_id, invoices.customer_id, invoices.subscription_id, invoices.status,
         invoices.currency, invoices.created, invoices.paid_at, invoices.charge_id
-    from stg_stripe__invoices as invoices
+    from int_invoice as invoices
     where
         (%(all_customers)s or invoices.customer_id = any(%(customer_ids)s::text[]))
         and invoices.status not in ('void', 'deleted', '')
 ),
 
--- the selected invoices' lines, materialized: the view's estimate of 100 lines per invoice
--- (its JSON expansion) would otherwise put the prices' join inside the per-invoice loop
 invoice_lines as materialized (
     select
         lines.line_id,
@@ -50,19 +51,7 @@ invoice_lines as materialized (
         case when selected_invoices.status = 'paid' then selected_invoices.charge_id end
             as charge_id
     from selected_invoices
-    inner join stg_stripe__invoice_lines as lines
-        on lines.invoice_id = selected_invoices.invoice_id
-    where
-        -- the selected invoices' ids as a filter, not only the join: it reaches
-        -- djstripe_invoice's key through the view, so a delta expands only these invoices
-        (
-            %(all_customers)s
-            or lines.invoice_id = any(array(select selected_invoices.invoice_id from selected_invoices))
-        )
-        and lines.subscription_item_id is not null
-        and lines.line_id is not null
-        and lines.period_start is not null
-        and lines.period_end is not null
+    inner join int_invoice_line as lines on lines.invoice_id = selected_invoices.invoice_id
 ),
 
 subscription_lines as (
@@ -315,10 +304,44 @@ upserted_lines as (
         settlement_currency = excluded.settlement_currency,
         mrr = excluded.mrr,
         updated_at = excluded.updated_at
+    -- only lines whose values changed are written, and counted as changes
+    where (
+        fact_invoice_line.invoice_id, fact_invoice_line.customer_id,
+        fact_invoice_line.subscription_id, fact_invoice_line.subscription_item_id,
+        fact_invoice_line.price_id, fact_invoice_line.product_id, fact_invoice_line.currency,
+        fact_invoice_line.period_start, fact_invoice_line.period_end,
+        fact_invoice_line.is_proration, fact_invoice_line.is_credit,
+        fact_invoice_line.is_recurring, fact_invoice_line.quantity, fact_invoice_line.amount,
+        fact_invoice_line.discount_amount, fact_invoice_line.inclusive_tax_amount,
+        fact_invoice_line.invoice_status, fact_invoice_line.invoice_created,
+        fact_invoice_line.invoice_paid_at, fact_invoice_line.mrr_numerator,
+        fact_invoice_line.mrr_denominator, fact_invoice_line.charge_id,
+        fact_invoice_line.fx_rate, fact_invoice_line.settlement_currency, fact_invoice_line.mrr
+    ) is distinct from (
+        excluded.invoice_id, excluded.customer_id, excluded.subscription_id,
+        excluded.subscription_item_id, excluded.price_id, excluded.product_id,
+        excluded.currency, excluded.period_start, excluded.period_end, excluded.is_proration,
+        excluded.is_credit, excluded.is_recurring, excluded.quantity, excluded.amount,
+        excluded.discount_amount, excluded.inclusive_tax_amount, excluded.invoice_status,
+        excluded.invoice_created, excluded.invoice_paid_at, excluded.mrr_numerator,
+        excluded.mrr_denominator, excluded.charge_id, excluded.fx_rate,
+        excluded.settlement_currency, excluded.mrr
+    )
     returning fact_invoice_line.line_id
+),
+
+deleted_lines as (
+    delete from fact_invoice_line as stale
+    where
+        (%(all_customers)s or stale.customer_id = any(%(customer_ids)s::text[]))
+        and not exists (select 1 from settled_lines where settled_lines.line_id = stale.line_id)
+    returning stale.line_id
 )
 
-delete from fact_invoice_line as stale
-where
-    (%(all_customers)s or stale.customer_id = any(%(customer_ids)s::text[]))
-    and not exists (select 1 from settled_lines where settled_lines.line_id = stale.line_id)
+-- the number of lines written or deleted, for fact_mrr_change's delta form later in the
+-- transaction (nothing to recompute from unchanged lines)
+select set_config(
+    'stripe_dwh.mrr_changed_lines',
+    ((select count(*) from upserted_lines) + (select count(*) from deleted_lines))::text,
+    true
+) as changed_lines

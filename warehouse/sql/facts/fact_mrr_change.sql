@@ -5,7 +5,11 @@
 --   longer hold
 -- grain: one row per subscription × price × day (reporting time zone) with a change
 -- params: all_customers (bool), customer_ids (text[]; ignored when all_customers),
---   time_zone, grace_days (integer: settings.MRR_PAST_DUE_GRACE_DAYS)
+--   time_zone, grace_days (integer: settings.MRR_PAST_DUE_GRACE_DAYS), subscriptions_changed
+--   (bool: a subscription of these customers was saved in the transaction)
+-- delta form: runs after fact_invoice_line.sql in the same transaction, and does nothing when
+--   that wrote or deleted no line (stripe_dwh.mrr_changed_lines '0') and no subscription
+--   changed: a customer's changes follow from their lines and subscriptions alone
 -- answers: the months of the changes it wrote or deleted, also set for the transaction as
 --   stripe_dwh.mrr_changed_change_months (comma-separated; mart_mrr_price_month reads it)
 -- also keeps mart_mrr_price_day (changes per day × price): it adds the customers' changes as
@@ -17,7 +21,15 @@
 -- A subscription's MRR on a day is its MRR at the day's last moment: a line [start, end)
 -- counts on the days from start's day up to the day before end's day. Definitions:
 -- docs/metrics.md.
-with customer_lines as (
+with refresh_due as (
+    select
+        %(all_customers)s
+        or %(subscriptions_changed)s
+        or coalesce(current_setting('stripe_dwh.mrr_changed_lines', true), '') not in ('', '0')
+            as due
+),
+
+customer_lines as (
     select
         line.line_id,
         line.customer_id,
@@ -38,6 +50,7 @@ with customer_lines as (
     where
         line.is_recurring
         and (%(all_customers)s or line.customer_id = any(%(customer_ids)s::text[]))
+        and (select refresh_due.due from refresh_due)
 ),
 
 subscription_states as (
@@ -325,6 +338,8 @@ deleted_changes as (
     delete from fact_mrr_change as stale
     where
         (%(all_customers)s or stale.customer_id = any(%(customer_ids)s::text[]))
+        -- nothing recomputed: nothing is stale
+        and (select refresh_due.due from refresh_due)
         and not exists (
             select 1
             from current_changes

@@ -1,0 +1,244 @@
+-- purpose: parse again the invoices of some customers (or all) whose parsed copy is stale, into
+--   int_invoice (stg_stripe__invoices) and int_invoice_line (their subscription-item lines,
+--   stg_stripe__invoice_lines), and drop the parsed copies of invoices dj-stripe no longer
+--   holds; fact_invoice_line.sql reads these tables, so a refresh expands the JSON of the
+--   invoices that changed only, not of all the customer's invoices
+-- grain: int_invoice: one row per invoice; int_invoice_line: one row per invoice × line of a
+--   subscription item (with an id and a period) on a non-void invoice
+-- params: all_customers (bool; every invoice is parsed again), customer_ids (text[]; ignored
+--   when all_customers), invoice_ids (text[]: invoices parsed again whatever their copy: the
+--   flush's saved invoices, and those whose invoice items changed)
+-- Stale: no copy, a copy of another version (djstripe_updated: every save bumps it), named
+--   in invoice_ids, or paid without a charge found (the payment intent's charge may arrive
+--   after the invoice; stg_stripe__invoices looks it up).
+with customer_invoices as materialized (
+    select invoice.id as invoice_id, invoice.djstripe_updated
+    from djstripe_invoice as invoice
+    where %(all_customers)s or invoice.customer_id = any(%(customer_ids)s::text[])
+),
+
+-- the customers' copies, read once (by their customer's index)
+customer_copies as materialized (
+    select parsed.invoice_id, parsed.source_updated, parsed.status, parsed.charge_id
+    from int_invoice as parsed
+    where %(all_customers)s or parsed.customer_id = any(%(customer_ids)s::text[])
+),
+
+stale_invoices as materialized (
+    select customer_invoices.invoice_id, customer_invoices.djstripe_updated
+    from customer_invoices
+    left join customer_copies on customer_copies.invoice_id = customer_invoices.invoice_id
+    where
+        %(all_customers)s
+        or customer_copies.invoice_id is null
+        or customer_copies.source_updated is distinct from customer_invoices.djstripe_updated
+        or (customer_copies.status = 'paid' and customer_copies.charge_id is null)
+        or customer_invoices.invoice_id = any(%(invoice_ids)s::text[])
+),
+
+-- the ids as an array: the views' filter reaches djstripe_invoice's key
+parsed_invoices as materialized (
+    select
+        invoices.invoice_id,
+        invoices.customer_id,
+        stale_invoices.djstripe_updated,
+        invoices.subscription_id,
+        invoices.status,
+        invoices.currency,
+        invoices.created,
+        invoices.paid_at,
+        invoices.charge_id
+    from stg_stripe__invoices as invoices
+    inner join stale_invoices on stale_invoices.invoice_id = invoices.invoice_id
+    where
+        -- nothing stale (most events): a one-time filter, no scan
+        exists (select 1 from stale_invoices)
+        and (
+            %(all_customers)s
+            or invoices.invoice_id = any(array(
+                select stale_invoices.invoice_id from stale_invoices
+            ))
+        )
+),
+
+parsed_lines as materialized (
+    select
+        lines.invoice_id,
+        lines.line_id,
+        lines.subscription_id,
+        lines.subscription_item_id,
+        lines.price_id,
+        lines.product_id,
+        lines.currency,
+        lines.period_start,
+        lines.period_end,
+        lines.is_proration,
+        lines.quantity,
+        lines.amount,
+        lines.discount_amount,
+        lines.inclusive_tax_amount
+    from stg_stripe__invoice_lines as lines
+    where
+        exists (select 1 from parsed_invoices)
+        -- the delta form: the ids as an array (djstripe_invoice's key); the full form: a
+        -- semi-join (an array of every invoice would be compared element by element)
+        and (
+            %(all_customers)s
+            or lines.invoice_id = any(array(
+                select parsed_invoices.invoice_id
+                from parsed_invoices
+                where parsed_invoices.status not in ('void', 'deleted', '')
+            ))
+        )
+        and (
+            not %(all_customers)s
+            or lines.invoice_id in (
+                select parsed_invoices.invoice_id
+                from parsed_invoices
+                where parsed_invoices.status not in ('void', 'deleted', '')
+            )
+        )
+        and lines.subscription_item_id is not null
+        and lines.line_id is not null
+        and lines.period_start is not null
+        and lines.period_end is not null
+),
+
+upserted_invoices as (
+    insert into int_invoice (
+        invoice_id, customer_id, source_updated, subscription_id, status, currency, created,
+        paid_at, charge_id
+    )
+    select
+        parsed_invoices.invoice_id,
+        parsed_invoices.customer_id,
+        parsed_invoices.djstripe_updated,
+        parsed_invoices.subscription_id,
+        parsed_invoices.status,
+        parsed_invoices.currency,
+        parsed_invoices.created,
+        parsed_invoices.paid_at,
+        parsed_invoices.charge_id
+    from parsed_invoices
+    order by parsed_invoices.invoice_id
+    on conflict (invoice_id) do update set
+        customer_id = excluded.customer_id,
+        source_updated = excluded.source_updated,
+        subscription_id = excluded.subscription_id,
+        status = excluded.status,
+        currency = excluded.currency,
+        created = excluded.created,
+        paid_at = excluded.paid_at,
+        charge_id = excluded.charge_id
+    where (
+        int_invoice.customer_id, int_invoice.source_updated, int_invoice.subscription_id,
+        int_invoice.status, int_invoice.currency, int_invoice.created, int_invoice.paid_at,
+        int_invoice.charge_id
+    ) is distinct from (
+        excluded.customer_id, excluded.source_updated, excluded.subscription_id,
+        excluded.status, excluded.currency, excluded.created, excluded.paid_at,
+        excluded.charge_id
+    )
+    returning int_invoice.invoice_id
+),
+
+upserted_lines as (
+    insert into int_invoice_line (
+        invoice_id, line_id, subscription_id, subscription_item_id, price_id, product_id,
+        currency, period_start, period_end, is_proration, quantity, amount, discount_amount,
+        inclusive_tax_amount
+    )
+    select
+        parsed_lines.invoice_id,
+        parsed_lines.line_id,
+        parsed_lines.subscription_id,
+        parsed_lines.subscription_item_id,
+        parsed_lines.price_id,
+        parsed_lines.product_id,
+        parsed_lines.currency,
+        parsed_lines.period_start,
+        parsed_lines.period_end,
+        parsed_lines.is_proration,
+        parsed_lines.quantity,
+        parsed_lines.amount,
+        parsed_lines.discount_amount,
+        parsed_lines.inclusive_tax_amount
+    from parsed_lines
+    order by parsed_lines.invoice_id, parsed_lines.line_id
+    on conflict (invoice_id, line_id) do update set
+        subscription_id = excluded.subscription_id,
+        subscription_item_id = excluded.subscription_item_id,
+        price_id = excluded.price_id,
+        product_id = excluded.product_id,
+        currency = excluded.currency,
+        period_start = excluded.period_start,
+        period_end = excluded.period_end,
+        is_proration = excluded.is_proration,
+        quantity = excluded.quantity,
+        amount = excluded.amount,
+        discount_amount = excluded.discount_amount,
+        inclusive_tax_amount = excluded.inclusive_tax_amount
+    where (
+        int_invoice_line.subscription_id, int_invoice_line.subscription_item_id,
+        int_invoice_line.price_id, int_invoice_line.product_id, int_invoice_line.currency,
+        int_invoice_line.period_start, int_invoice_line.period_end,
+        int_invoice_line.is_proration, int_invoice_line.quantity, int_invoice_line.amount,
+        int_invoice_line.discount_amount, int_invoice_line.inclusive_tax_amount
+    ) is distinct from (
+        excluded.subscription_id, excluded.subscription_item_id, excluded.price_id,
+        excluded.product_id, excluded.currency, excluded.period_start, excluded.period_end,
+        excluded.is_proration, excluded.quantity, excluded.amount, excluded.discount_amount,
+        excluded.inclusive_tax_amount
+    )
+    returning int_invoice_line.line_id
+),
+
+-- copies of invoices dj-stripe no longer holds (a deleted draft): not among the customers'
+-- invoices (an invoice's customer does not change)
+gone_invoices as materialized (
+    select customer_copies.invoice_id
+    from customer_copies
+    where not exists (
+        select 1
+        from customer_invoices
+        where customer_invoices.invoice_id = customer_copies.invoice_id
+    )
+),
+
+deleted_invoices as (
+    delete from int_invoice as parsed
+    where
+        exists (select 1 from gone_invoices)
+        and parsed.invoice_id = any(array(select gone_invoices.invoice_id from gone_invoices))
+    returning parsed.invoice_id
+),
+
+-- lines no longer on a re-parsed invoice, and the lines of gone invoices
+deleted_lines as (
+    delete from int_invoice_line as line
+    where
+        (
+            (
+                %(all_customers)s
+                or line.invoice_id = any(array(
+                    select stale_invoices.invoice_id from stale_invoices
+                ))
+            )
+            and not exists (
+                select 1
+                from parsed_lines
+                where
+                    parsed_lines.invoice_id = line.invoice_id
+                    and parsed_lines.line_id = line.line_id
+            )
+        )
+        or line.invoice_id = any(array(select gone_invoices.invoice_id from gone_invoices))
+    returning line.line_id
+)
+
+-- (rows written: the copies whose values changed)
+select
+    (select count(*) from upserted_invoices) as invoices_written,
+    (select count(*) from upserted_lines) as lines_written,
+    (select count(*) from deleted_invoices) as invoices_dropped,
+    (select count(*) from deleted_lines) as lines_dropped
