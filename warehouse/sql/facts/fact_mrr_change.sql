@@ -352,7 +352,8 @@ deleted_changes as (
 ),
 
 -- mart_mrr_price_day's delta: each change counts +1 as computed now and -1 as stored before
--- (the same customers' stored rows; none in the full form). As in mart_mrr_price_month, a
+-- (the same customers' stored rows, under the same condition as deleted_changes; none in
+-- the full form). As in mart_mrr_price_month, a
 -- change moves a subscription into the price's count when its MRR at the price goes from
 -- <= 0 to > 0 (mrr_after - amount is the MRR before), and out of it the other way round.
 change_versions as (
@@ -362,7 +363,11 @@ change_versions as (
     union all
     select -1 as sign, stored.date as day, stored.price_id, stored.amount, stored.mrr_after
     from fact_mrr_change as stored
-    where not %(all_customers)s and stored.customer_id = any(%(customer_ids)s::text[])
+    where
+        not %(all_customers)s
+        and stored.customer_id = any(%(customer_ids)s::text[])
+        -- nothing recomputed: the stored rows stand, and nothing is subtracted
+        and (select refresh_due.due from refresh_due)
 ),
 
 price_day_deltas as (
