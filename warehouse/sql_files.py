@@ -3,6 +3,18 @@
 The warehouse's files are in warehouse/sql/, the reports' in reports/sql/ (passed as
 `directory`); the benchmarks use it for theirs. Files are read once per process.
 
+A piece that several statements share has one home, a fragment file (warehouse/sql/fragments/),
+and each statement that uses it says so on a line of its own:
+
+    -- include: fragments/user_acquisition_upsert.sql
+
+`load` replaces that line, when it reads the file, with the fragment's text less its header
+(the comment lines it starts with), indented like the line; the path is relative to the
+directory the statement is loaded from, and a fragment may include another. A missing
+fragment, or one that includes itself, fails loudly (`SqlIncludeError`) when the statement
+is first loaded. The expanded text is what runs and is prepared: the same statement, with
+the same plan, as if the fragment were written out in each file.
+
 `prepared=True` runs a file as a server-side prepared statement of the session (PREPARE once
 per connection, then EXECUTE with the generic plan). The webhook flush uses it: its
 statements read the staging views, whose inlined joins cost more to parse and plan than to
@@ -35,6 +47,7 @@ from django.db import connections
 
 WAREHOUSE_SQL_DIR = Path(__file__).resolve().parent / "sql"
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+INCLUDE = re.compile(r"^(?P<indent>[ \t]*)-- include: (?P<path>\S+)\.sql[ \t]*$", re.MULTILINE)
 # Literals folded into a prepared text make one statement per distinct value: past this many
 # on one session (a value that varies per call), run the rest unprepared.
 MAX_PREPARED_PER_SESSION = 200
@@ -78,10 +91,37 @@ def _inline_carried(cursor, text: str, params: dict | None) -> tuple[str, dict |
     return PLACEHOLDER.sub(placeholder, text), rest
 
 
+class SqlIncludeError(ValueError):
+    """An `-- include:` line names a fragment that does not exist, or includes itself."""
+
+
 @cache
 def load(name: str, directory: Path = WAREHOUSE_SQL_DIR) -> str:
-    """The text of `directory/name.sql`."""
-    return (Path(directory) / f"{name}.sql").read_text()
+    """The text of `directory/name.sql`, its `-- include:` lines expanded."""
+    return _expanded(name, Path(directory), ())
+
+
+def _expanded(name: str, directory: Path, including: tuple[str, ...]) -> str:
+    """The text of `directory/name.sql` with its includes expanded; `including`: the files
+    whose includes led here (a cycle fails)."""
+    text = (directory / f"{name}.sql").read_text()
+
+    def include(match) -> str:
+        fragment = match.group("path")
+        if fragment == name or fragment in including:
+            chain = " -> ".join(f"{step}.sql" for step in (*including, name, fragment))
+            raise SqlIncludeError(f"{name}.sql includes itself: {chain}")
+        if not (directory / f"{fragment}.sql").is_file():
+            raise SqlIncludeError(
+                f"{name}.sql: -- include: {fragment}.sql: no such file in {directory}"
+            )
+        body = _expanded(fragment, directory, (*including, name)).splitlines()
+        while body and (not body[0].strip() or body[0].lstrip().startswith("--")):
+            body.pop(0)  # the fragment's header
+        indent = match.group("indent")
+        return "\n".join(f"{indent}{line}" if line.strip() else "" for line in body)
+
+    return INCLUDE.sub(include, text)
 
 
 def _bound_at_execute(value) -> bool:
