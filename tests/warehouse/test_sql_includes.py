@@ -72,3 +72,14 @@ def test_every_include_of_the_project_resolves(directory):
         # loading fails on a missing fragment; what is loaded has no include left
         assert not sql_files.INCLUDE.search(sql_files.load(name, directory)), name
 
+
+def test_the_user_acquisition_rule_is_written_once_and_used_by_its_three_statements():
+    rule = "where (excluded.installed_at, excluded.install_id)"
+    raw = {
+        path.name: path.read_text().count(rule)
+        for path in sql_files.WAREHOUSE_SQL_DIR.rglob("*.sql")
+        if rule in path.read_text()
+    }
+    assert raw == {"user_acquisition_conflict.sql": 1}
+    for name in ("marts/fact_user_acquisition", "install_stage_facts", "install_upsert_one"):
+        assert sql_files.load(name).count(rule) == 1, name

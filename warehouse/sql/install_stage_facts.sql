@@ -66,7 +66,7 @@ install_days as (
 ),
 
 -- marts/fact_user_acquisition.sql's delta: each user's earliest new install replaces the
--- stored one when earlier (ties: the smaller install_id), upserted in user order
+-- stored one when earlier (ties: the smaller install_id; fragments/user_acquisition_upsert.sql)
 first_installs as (
     select distinct on (user_id)
         user_id, install_id, installed_at, date_sk, channel_id, client_id
@@ -75,21 +75,7 @@ first_installs as (
 ),
 
 acquisitions as (
-    insert into fact_user_acquisition as acquisition (
-        user_id, install_id, installed_at, date_sk, channel_id, client_id
-    )
-    select user_id, install_id, installed_at, date_sk, channel_id, client_id
-    from first_installs
-    order by user_id
-    on conflict (user_id) do update
-        set
-            install_id = excluded.install_id,
-            installed_at = excluded.installed_at,
-            date_sk = excluded.date_sk,
-            channel_id = excluded.channel_id,
-            client_id = excluded.client_id
-        where (excluded.installed_at, excluded.install_id)
-            < (acquisition.installed_at, acquisition.install_id)
+    -- include: fragments/user_acquisition_upsert.sql
 )
 
 select count(*)::integer as inserted_installs

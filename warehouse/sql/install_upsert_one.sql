@@ -116,21 +116,14 @@ install_day as (
         set installs = install_day.installs + excluded.installs
 ),
 
+-- one install: the batch path's rule (fragments/user_acquisition_upsert.sql) without its sort
 acquisition as (
     insert into fact_user_acquisition as acquisition (
         user_id, install_id, installed_at, date_sk, channel_id, client_id
     )
     select user_id, install_id, installed_at, date_sk, channel_id, client_id
     from inserted_install
-    on conflict (user_id) do update
-        set
-            install_id = excluded.install_id,
-            installed_at = excluded.installed_at,
-            date_sk = excluded.date_sk,
-            channel_id = excluded.channel_id,
-            client_id = excluded.client_id
-        where (excluded.installed_at, excluded.install_id)
-            < (acquisition.installed_at, acquisition.install_id)
+    -- include: fragments/user_acquisition_conflict.sql
 )
 
 -- the counts, also kept for install_upsert_counts.sql (the caller sends the channel funnel's
