@@ -113,8 +113,8 @@ cells as (
 ),
 
 -- the moved users' customers' MRR (fact_mrr_channel_customer) changes channel with them
--- (channel 0: no first install)
-mrr_moves as (
+-- (channel 0: no first install): applied by fragments/channel_mrr_day_cells.sql
+mrr_cell_changes as (
     select
         days.date,
         coalesce(moved_users.old_channel_id, 0) as channel_id,
@@ -138,28 +138,7 @@ mrr_moves as (
     where coalesce(moved_users.old_channel_id, 0) <> coalesce(moved_users.new_channel_id, 0)
 ),
 
-mrr_sums as (
-    select
-        date,
-        channel_id,
-        sum(mrr_change)::bigint as mrr_change,
-        sum(customers_change)::integer as customers_change
-    from mrr_moves
-    group by date, channel_id
-    having sum(mrr_change) <> 0 or sum(customers_change) <> 0
-),
-
-mrr_cells as (
-    insert into fact_channel_mrr_day as mrr_day (date, channel_id, mrr_change, customers_change)
-    select date, channel_id, mrr_change, customers_change
-    from mrr_sums
-    order by date, channel_id
-    on conflict (date, channel_id) do update
-        set
-            mrr_change = mrr_day.mrr_change + excluded.mrr_change,
-            customers_change = mrr_day.customers_change + excluded.customers_change
-    returning mrr_day.date
-),
+-- include: fragments/channel_mrr_day_cells.sql
 
 counted_users as (
     insert into fact_funnel_user as counted (user_id, date_sk, channel_id, os_name)

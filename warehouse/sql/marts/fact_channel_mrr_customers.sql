@@ -12,7 +12,8 @@
 --   true), after funnel_clear and the funnel users' full form
 -- Per movement day: the change of the customer's MRR (mrr_after minus the previous day's
 -- mrr_after, 0 before the first) and of their having MRR > 0. Same locks and rules as
--- fact_channel_funnel_customers.sql (idempotent; cells upserted in key order).
+-- fact_channel_funnel_customers.sql (idempotent; cells upserted in key order, by
+-- fragments/channel_mrr_day_cells.sql, which fact_channel_funnel_users.sql includes too).
 with customer_movements as (
     select
         movement.customer_id,
@@ -70,7 +71,7 @@ changed_customers as (
     )
 ),
 
-cell_changes as (
+mrr_cell_changes as (
     select
         days.date,
         coalesce(counted_user.channel_id, 0) as channel_id,
@@ -100,28 +101,7 @@ cell_changes as (
     where changed_customers.is_counted
 ),
 
-cell_sums as (
-    select
-        date,
-        channel_id,
-        sum(mrr_change)::bigint as mrr_change,
-        sum(customers_change)::integer as customers_change
-    from cell_changes
-    group by date, channel_id
-    having sum(mrr_change) <> 0 or sum(customers_change) <> 0
-),
-
-cells as (
-    insert into fact_channel_mrr_day as mrr_day (date, channel_id, mrr_change, customers_change)
-    select date, channel_id, mrr_change, customers_change
-    from cell_sums
-    order by date, channel_id
-    on conflict (date, channel_id) do update
-        set
-            mrr_change = mrr_day.mrr_change + excluded.mrr_change,
-            customers_change = mrr_day.customers_change + excluded.customers_change
-    returning mrr_day.date
-),
+-- include: fragments/channel_mrr_day_cells.sql
 
 counted_upserts as (
     insert into fact_mrr_channel_customer as counted (
@@ -152,4 +132,4 @@ counted_removals as (
 
 select
     (select count(*) from changed_customers) as customers_changed,
-    (select count(*) from cells) as cells_changed
+    (select count(*) from mrr_cells) as cells_changed
