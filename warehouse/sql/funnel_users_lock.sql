@@ -9,26 +9,13 @@
 --   user_lock_namespace (int), user_ids (text[]), exclusive (bool)
 -- A separate statement from the delta that follows, so that the delta's snapshot is taken
 -- after the locks are held and sees what the previous holder committed.
-with funnel_lock as materialized (
-    select
-        case
-            when %(exclusive)s
-                then pg_advisory_xact_lock(%(funnel_lock_namespace)s, %(funnel_lock_key)s)
-            else pg_advisory_xact_lock_shared(%(funnel_lock_namespace)s, %(funnel_lock_key)s)
-        end as taken
-),
-
-lock_keys as (
+-- The funnel's lock is taken first (fragments/funnel_locks_take.sql).
+with lock_keys as (
     select distinct hashtext(listed.user_id) as lock_key
     from unnest(%(user_ids)s::text[]) as listed (user_id)
     where not %(exclusive)s
     order by lock_key
     offset 0
-)
+),
 
-select
-    (select count(*) from funnel_lock) as funnel_locked,
-    (
-        select count(pg_advisory_xact_lock(%(user_lock_namespace)s, lock_keys.lock_key))
-        from lock_keys
-    ) as user_locks_taken
+-- include: fragments/funnel_locks_take.sql
