@@ -58,6 +58,21 @@ def djstripe_link(djstripe_model, djstripe_pk, stripe_id: str) -> str:
     return link(admin_change_url(djstripe_model, djstripe_pk), stripe_id)
 
 
+def foreign_key_link(field: str, model, ordering: str | None = None):
+    """A changelist column headed by the field's name: a link to the admin page of the `model`
+    row that the foreign key `field` points to, its text the related row's (list the field in
+    list_select_related); empty when the key is null."""
+
+    @admin.display(description=field.replace("_", " "), ordering=ordering)
+    def column(self, obj):
+        pk = getattr(obj, f"{field}_id")
+        if pk is None:
+            return None
+        return link(admin_change_url(model, pk), getattr(obj, field))
+
+    return column
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """View-only: no add, change or delete for anyone, and no bulk actions."""
 
@@ -254,11 +269,7 @@ class DimPaymentMethodAdmin(ReadOnlyAdmin):
             )
         )
 
-    @admin.display(description="customer", ordering="customer__email")
-    def customer_link(self, obj):
-        if obj.customer is None:
-            return None
-        return link(admin_change_url(models.DimCustomer, obj.customer_id), obj.customer)
+    customer_link = foreign_key_link("customer", models.DimCustomer, ordering="customer__email")
 
     @admin.display(description="expires")
     def card_expiry(self, obj):
@@ -346,19 +357,9 @@ class FactTransactionAdmin(ReadOnlyAdmin):
     def fee_display(self, obj):
         return format_minor_units(obj.fee, obj.settlement_currency)
 
-    @admin.display(description="customer", ordering="customer__email")
-    def customer_link(self, obj):
-        if obj.customer is None:
-            return None
-        return link(admin_change_url(models.DimCustomer, obj.customer_id), obj.customer)
+    customer_link = foreign_key_link("customer", models.DimCustomer, ordering="customer__email")
 
-    @admin.display(description="payment method")
-    def payment_method_link(self, obj):
-        if obj.payment_method is None:
-            return None
-        return link(
-            admin_change_url(models.DimPaymentMethod, obj.payment_method_id), obj.payment_method
-        )
+    payment_method_link = foreign_key_link("payment_method", models.DimPaymentMethod)
 
     @admin.display(description="dj-stripe")
     def stripe_object(self, obj):
@@ -394,9 +395,7 @@ class FactCustomerMonthAdmin(AggregateAdmin):
     list_select_related = ["customer"]
     date_hierarchy = "month"
 
-    @admin.display(description="customer", ordering="customer__email")
-    def customer_link(self, obj):
-        return link(admin_change_url(models.DimCustomer, obj.customer_id), obj.customer)
+    customer_link = foreign_key_link("customer", models.DimCustomer, ordering="customer__email")
 
 
 @admin.register(models.FactMonth)
@@ -461,9 +460,7 @@ class FactCustomerLifetimeAdmin(AggregateAdmin):
     search_fields = ["customer__stripe_id", "customer__email", "customer__user_id"]
     list_select_related = ["customer"]
 
-    @admin.display(description="customer", ordering="customer__email")
-    def customer_link(self, obj):
-        return link(admin_change_url(models.DimCustomer, obj.customer_id), obj.customer)
+    customer_link = foreign_key_link("customer", models.DimCustomer, ordering="customer__email")
 
 
 @admin.register(models.FactUserAcquisition)
@@ -478,13 +475,9 @@ class FactUserAcquisitionAdmin(ReadOnlyAdmin):
     def install_link(self, obj):
         return link(admin_change_url(models.FactInstall, obj.install_id), obj.install_id)
 
-    @admin.display(description="channel", ordering="channel__channel_name")
-    def channel_link(self, obj):
-        return link(admin_change_url(models.DimChannel, obj.channel_id), obj.channel)
+    channel_link = foreign_key_link("channel", models.DimChannel, ordering="channel__channel_name")
 
-    @admin.display(description="client", ordering="client__os_name")
-    def client_link(self, obj):
-        return link(admin_change_url(models.DimClient, obj.client_id), obj.client)
+    client_link = foreign_key_link("client", models.DimClient, ordering="client__os_name")
 
 
 @admin.register(models.FactInstallDay)
@@ -554,13 +547,9 @@ class FactInstallAdmin(ReadOnlyAdmin):
         # No foreign key: a user may install before (or without) becoming a Stripe customer.
         return link(admin_changelist_url(models.DimCustomer, user_id=obj.user_id), obj.user_id)
 
-    @admin.display(description="channel", ordering="channel__channel_name")
-    def channel_link(self, obj):
-        return link(admin_change_url(models.DimChannel, obj.channel_id), obj.channel)
+    channel_link = foreign_key_link("channel", models.DimChannel, ordering="channel__channel_name")
 
-    @admin.display(description="client")
-    def client_link(self, obj):
-        return link(admin_change_url(models.DimClient, obj.client_id), obj.client)
+    client_link = foreign_key_link("client", models.DimClient)
 
     @admin.display(description="OS", ordering="client__os_name")
     def os_name(self, obj):
