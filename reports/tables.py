@@ -38,6 +38,14 @@ class Column:
         return self.kind in {"int", "money", "rate", "ratio"}
 
 
+# A channel as the pages show it: by its label (dim_channel.channel_label, else the code), with
+# the code beside it in the CSV only.
+CHANNEL_COLUMNS = [
+    Column("channel_label", "Channel"),
+    Column("channel_name", "Channel code", html=False),
+]
+
+
 @dataclass
 class Cell:
     text: str

@@ -17,16 +17,10 @@ from reports.models import (
     TransactionReport,
 )
 from reports.pages.base import Page
-from reports.tables import Column, Table
+from reports.tables import CHANNEL_COLUMNS, Column, Table
 from warehouse.calendar import month_range, month_start, reporting_today
 
 OVER_TIME_SERIES = 7  # top channels drawn on their own; the rest is "Other"
-
-
-CHANNEL_COLUMNS = [
-    Column("channel_label", "Channel"),
-    Column("channel_name", "Channel code", html=False),
-]
 
 
 def channels_page(*, start: dt.date, end: dt.date, os_name: str, top: int, day: dt.date) -> dict:

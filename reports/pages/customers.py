@@ -11,7 +11,7 @@ from reports.charts import month_label
 from reports.forms import CustomerSearchForm
 from reports.models import CustomerMonthReport, CustomerReport, TransactionReport
 from reports.pages.base import Page
-from reports.tables import Column, Table
+from reports.tables import CHANNEL_COLUMNS, Column, Table
 from warehouse.calendar import month_range, month_start, reporting_today
 
 SEARCH_LIMIT = 50
@@ -112,10 +112,7 @@ def customer_page(*, customer_id: str, exporting: bool = False) -> dict:
         currency=currency,
         columns=[
             Column("installed_at", "Installed", "datetime"),
-            *[
-                Column("channel_label", "Channel"),
-                Column("channel_name", "Channel code", html=False),
-            ],
+            *CHANNEL_COLUMNS,
             Column("os_name", "OS"),
             Column("app_version", "App version"),
             Column("country_code", "Country"),
