@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,13 +41,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
         create_database_views(connection)
 
 
-@pytest.fixture(scope="session")
-def stripe_double_url():
-    """One Stripe API double process (devtools/stripe_double.py) on a free port, for the
-    session."""
+@contextmanager
+def stripe_double_process(*options: str):
+    """A Stripe API double process (devtools/stripe_double.py) on a free port, started with
+    these command-line options; yields its URL and stops it on exit."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.stripe_double", "--port", str(port)],
+        [sys.executable, "-m", "devtools.stripe_double", "--port", str(port), *options],
         cwd=PROJECT_DIR,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -59,6 +60,25 @@ def stripe_double_url():
         process.wait(timeout=10)
 
 
+@contextmanager
+def stripe_api_at(url: str):
+    """stripe-python (and so dj-stripe) pointed at `url` with the test key, then back."""
+    previous_base, previous_key = stripe.api_base, stripe.api_key
+    stripe.api_base = url
+    stripe.api_key = settings.STRIPE_TEST_SECRET_KEY
+    try:
+        yield
+    finally:
+        stripe.api_base, stripe.api_key = previous_base, previous_key
+
+
+@pytest.fixture(scope="session")
+def stripe_double_url():
+    """One Stripe API double process on a free port, for the session."""
+    with stripe_double_process() as url:
+        yield url
+
+
 @pytest.fixture
 def stripe_double(stripe_double_url):
     """Points stripe-python (and so dj-stripe) at the Stripe API double for one test.
@@ -66,11 +86,8 @@ def stripe_double(stripe_double_url):
     Function-scoped on purpose: some tests point stripe.api_base elsewhere (a dead port,
     a fault-injecting proxy) and pytest-django reorders tests, so each test sets it afresh.
     """
-    previous_base, previous_key = stripe.api_base, stripe.api_key
-    stripe.api_base = stripe_double_url
-    stripe.api_key = settings.STRIPE_TEST_SECRET_KEY
-    yield stripe_double_url
-    stripe.api_base, stripe.api_key = previous_base, previous_key
+    with stripe_api_at(stripe_double_url):
+        yield stripe_double_url
 
 
 @pytest.fixture

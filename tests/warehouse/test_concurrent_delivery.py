@@ -27,6 +27,7 @@ from django.db import connection
 
 from devtools import webhook_delivery
 from devtools.ports import free_port, wait_for_port
+from tests.conftest import stripe_api_at, stripe_double_process
 from tests.warehouse.conftest import StripeShop, report_aggregates_snapshot, warehouse_snapshot
 from tests.warehouse.test_report_aggregates import expected_aggregates
 from warehouse.models import FactCustomerMonth, FactTransaction
@@ -42,36 +43,14 @@ CLIENTS = 16
 @pytest.fixture(scope="module")
 def slow_stripe_double_url():
     """A Stripe API double of its own that answers every read 150 ms late."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "devtools.stripe_double",
-            "--port",
-            str(port),
-            "--read-delay-ms",
-            str(API_READ_DELAY_MS),
-        ],
-        cwd=PROJECT_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process, "Stripe API double", timeout=30)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with stripe_double_process("--read-delay-ms", str(API_READ_DELAY_MS)) as url:
+        yield url
 
 
 @pytest.fixture
 def slow_shop(slow_stripe_double_url):
-    previous_base, previous_key = stripe.api_base, stripe.api_key
-    stripe.api_base = slow_stripe_double_url
-    stripe.api_key = settings.STRIPE_TEST_SECRET_KEY
-    yield StripeShop(slow_stripe_double_url)
-    stripe.api_base, stripe.api_key = previous_base, previous_key
+    with stripe_api_at(slow_stripe_double_url):
+        yield StripeShop(slow_stripe_double_url)
 
 
 def _start_gunicorn(api_base: str, *, workers: int, threads: int):
