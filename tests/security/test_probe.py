@@ -43,22 +43,27 @@ def _rows(table: str) -> int:
         return cursor.fetchone()[0]
 
 
+def _log_in(session: requests.Session, login_url: str, password: str) -> requests.Response:
+    """POST the reports login form as "manager" with the session's CSRF cookie."""
+    return session.post(
+        login_url,
+        data={
+            "username": "manager",
+            "password": password,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        headers={"Referer": login_url},
+        timeout=30,
+    )
+
+
 @pytest.fixture
 def manager_session(live_server, manager_user):
     """A manager logged in through the reports login over HTTP."""
     session = requests.Session()
     login_url = live_server.url + reverse("reports:login")
     session.get(login_url, timeout=30)
-    response = session.post(
-        login_url,
-        data={
-            "username": "manager",
-            "password": "manager-password-1",
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
-        },
-        headers={"Referer": login_url},
-        timeout=30,
-    )
+    response = _log_in(session, login_url, "manager-password-1")
     assert response.status_code == 200 and "sessionid" in session.cookies
     yield session
     session.close()
@@ -215,28 +220,8 @@ def test_probe(live_server, webhook_endpoint, manager_session, record_property):
     attacker.get(login_url, timeout=30)
     answers = set()
     for _ in range(60):
-        answers.add(
-            attacker.post(
-                login_url,
-                data={
-                    "username": "manager",
-                    "password": "wrong",
-                    "csrfmiddlewaretoken": attacker.cookies["csrftoken"],
-                },
-                headers={"Referer": login_url},
-                timeout=30,
-            ).status_code
-        )
-    right = attacker.post(
-        login_url,
-        data={
-            "username": "manager",
-            "password": "manager-password-1",
-            "csrfmiddlewaretoken": attacker.cookies["csrftoken"],
-        },
-        headers={"Referer": login_url},
-        timeout=30,
-    )
+        answers.add(_log_in(attacker, login_url, "wrong").status_code)
+    right = _log_in(attacker, login_url, "manager-password-1")
     assert answers == {200, 429} and right.status_code == 429
     assert "sessionid" not in attacker.cookies
     assert settings.AXES_FAILURE_LIMIT < 60
