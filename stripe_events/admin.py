@@ -2,21 +2,15 @@
 
 from django.contrib import admin, messages
 
+from stripe_dwh.read_only_admin import ReadOnlyAdminMixin
 from stripe_events.models import BackfillProgress, EventLogCursor, StripeEventReceipt
 from stripe_events.services.catch_up import retry_open_events
 
 Status = StripeEventReceipt.Status
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The events' records are viewed here, never edited (the retry action re-runs them)."""
 
 
 @admin.register(StripeEventReceipt)

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from djstripe import models as djstripe_models
 
+from stripe_dwh.read_only_admin import ReadOnlyAdminMixin
 from warehouse import models
 from warehouse.calendar import month_start, reporting_today
 from warehouse.money import format_minor_units
@@ -73,22 +74,13 @@ def foreign_key_link(field: str, model, ordering: str | None = None):
     return column
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """View-only: no add, change or delete for anyone, and no bulk actions."""
 
     actions = None
     list_per_page = 100
     # Counting a big fact table on every page view is the slow part of a changelist.
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # The account's settlement currency: that of the latest settled movement. Not correlated with

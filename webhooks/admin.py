@@ -9,20 +9,12 @@ Changes are made in Stripe and arrive as webhooks.
 
 from django.contrib import admin
 
+from stripe_dwh.read_only_admin import ReadOnlyAdminMixin
 from webhooks.models import RejectedWebhookDelivery
 
 
-class StripeDataReadOnly:
-    """Mixed in front of each dj-stripe ModelAdmin."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class StripeDataReadOnly(ReadOnlyAdminMixin):
+    """Mixed in front of each dj-stripe ModelAdmin: read-only, and no admin action."""
 
     def get_actions(self, request):
         return {}
@@ -55,7 +47,7 @@ make_djstripe_admin_read_only()
 
 
 @admin.register(RejectedWebhookDelivery)
-class RejectedWebhookDeliveryAdmin(admin.ModelAdmin):
+class RejectedWebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "received_minute",
         "remote_addr",
@@ -68,12 +60,3 @@ class RejectedWebhookDeliveryAdmin(admin.ModelAdmin):
     search_fields = ["remote_addr"]
     date_hierarchy = "received_minute"
     actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
