@@ -72,6 +72,15 @@ def stripe_api_at(url: str):
         stripe.api_base, stripe.api_key = previous_base, previous_key
 
 
+@pytest.fixture
+def stripe_unreachable():
+    """Any Stripe API call fails (nothing listens on port 9): what runs must not need one."""
+    previous = stripe.api_base
+    stripe.api_base = "http://127.0.0.1:9"
+    yield
+    stripe.api_base = previous
+
+
 @pytest.fixture(scope="session")
 def stripe_double_url():
     """One Stripe API double process on a free port, for the session."""

@@ -6,7 +6,6 @@ import datetime as dt
 from io import StringIO
 
 import pytest
-import stripe
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
@@ -27,15 +26,6 @@ def small_business():
             end=dt.datetime.fromisoformat(SMALL["end"]),
         )
     )
-
-
-@pytest.fixture
-def stripe_unreachable():
-    """Any Stripe API call fails: loading must not need one."""
-    previous = stripe.api_base
-    stripe.api_base = "http://127.0.0.1:9"
-    yield
-    stripe.api_base = previous
 
 
 def load(**overrides):
