@@ -109,19 +109,9 @@ def empty_stripe_double(stripe_double):
 @pytest.fixture
 def webhook_endpoint(live_server, stripe_double):
     """dj-stripe's WebhookEndpoint row for the live server, with the known test secret."""
-    from djstripe.models import WebhookEndpoint
+    from tests.factories import WebhookEndpointFactory
 
-    endpoint = WebhookEndpoint.objects.create(
-        id="we_" + "test" * 6,
-        livemode=False,
-        api_version="",
-        enabled_events=["*"],
-        secret=settings.STRIPE_WEBHOOK_SECRET,
-        status="enabled",
-        url=live_server.url + "/stripe/webhook/" + settings.STRIPE_WEBHOOK_UUID + "/",
-        djstripe_uuid=settings.STRIPE_WEBHOOK_UUID,
-    )
-    return endpoint
+    return WebhookEndpointFactory(base_url=live_server.url)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import factory
+from django.conf import settings
 from django.utils import timezone
 
 from warehouse import models, services
@@ -159,3 +160,25 @@ class StripeEventReceiptFactory(factory.django.DjangoModelFactory):
             "data": {"object": {"id": "ch_test", "object": "charge"}},
         }
     )
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """dj-stripe's WebhookEndpoint row for this project's webhook URL at `base_url` (the live
+    server's, or the test client's), with the known test secret and UUID (tests/settings.py)."""
+
+    class Meta:
+        model = "djstripe.WebhookEndpoint"
+
+    class Params:
+        base_url = "http://testserver"
+
+    id = "we_" + "test" * 6
+    livemode = False
+    api_version = ""
+    enabled_events = factory.LazyFunction(lambda: ["*"])
+    secret = factory.LazyFunction(lambda: settings.STRIPE_WEBHOOK_SECRET)
+    status = "enabled"
+    url = factory.LazyAttribute(
+        lambda o: f"{o.base_url}/stripe/webhook/{settings.STRIPE_WEBHOOK_UUID}/"
+    )
+    djstripe_uuid = factory.LazyFunction(lambda: settings.STRIPE_WEBHOOK_UUID)

@@ -19,6 +19,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from devtools import webhook_delivery
+from tests.factories import WebhookEndpointFactory
 from warehouse.models import DimCustomer, FactCustomerMonth, FactTransaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,18 +71,7 @@ def statements_per_table(queries) -> dict[str, int]:
 @pytest.fixture
 def post_event(stripe_double, stripe_event):
     """POST a signed event through Django's test client: in this thread, on this connection."""
-    from djstripe.models import WebhookEndpoint
-
-    WebhookEndpoint.objects.create(
-        id="we_" + "changeset" * 3,
-        livemode=False,
-        api_version="",
-        enabled_events=["*"],
-        secret=settings.STRIPE_WEBHOOK_SECRET,
-        status="enabled",
-        url="http://testserver/stripe/webhook/" + settings.STRIPE_WEBHOOK_UUID + "/",
-        djstripe_uuid=settings.STRIPE_WEBHOOK_UUID,
-    )
+    WebhookEndpointFactory(id="we_" + "changeset" * 3)
     client = Client()
 
     def post(event_type, data_object) -> dict[str, int]:
