@@ -45,6 +45,19 @@ class StripeShop:
             return intent, charge
         return intent, stripe.Charge.retrieve(intent.charges.data[0].id)
 
+    def authorise(self, customer_id: str, payment_method_id: str, amount: int, currency="eur"):
+        """A PaymentIntent confirmed with manual capture: its charge authorised, not captured
+        yet; returns (the intent's id, the charge's id)."""
+        intent = stripe.PaymentIntent.create(
+            amount=amount,
+            currency=currency,
+            customer=customer_id,
+            payment_method=payment_method_id,
+            confirm=True,
+            capture_method="manual",
+        )
+        return intent.id, intent.charges.data[0].id
+
     def pay_at(self, customer_id: str, payment_method_id: str, amount: int, moment, currency="eur"):
         """A charge (succeeded or declined) dated at `moment`, as the API shows it then."""
         _, charge = self.pay(customer_id, payment_method_id, amount, currency)

@@ -260,15 +260,7 @@ def test_customer_deleted_before_it_was_ever_seen(shop, deliver_ok):
 def test_authorised_charge_counts_only_once_captured(shop, deliver_ok):
     customer = shop.customer()
     card = shop.card(customer.id)
-    intent = stripe.PaymentIntent.create(
-        amount=3000,
-        currency="eur",
-        customer=customer.id,
-        payment_method=card.id,
-        confirm=True,
-        capture_method="manual",
-    )
-    charge_id = intent.charges.data[0].id
+    intent_id, charge_id = shop.authorise(customer.id, card.id, 3000)
 
     deliver_ok("charge.succeeded", stripe.Charge.retrieve(charge_id))
 
@@ -277,7 +269,7 @@ def test_authorised_charge_counts_only_once_captured(shop, deliver_ok):
     assert FactCustomerMonth.objects.get(customer_id=customer.id).gross == 0
     assert DimCustomer.objects.get(stripe_id=customer.id).first_payment_at is None
 
-    stripe.PaymentIntent.capture(intent.id)
+    stripe.PaymentIntent.capture(intent_id)
     deliver_ok("charge.captured", stripe.Charge.retrieve(charge_id))
 
     fact.refresh_from_db()

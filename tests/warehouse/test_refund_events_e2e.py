@@ -79,20 +79,12 @@ def test_charge_status_change_is_written_to_the_existing_row(shop, deliver_ok):
     the one row's status and the month's gross follows it."""
     customer = shop.customer()
     card = shop.card(customer.id)
-    intent = stripe.PaymentIntent.create(
-        amount=2500,
-        currency="usd",
-        customer=customer.id,
-        payment_method=card.id,
-        confirm=True,
-        capture_method="manual",
-    )
-    charge_id = intent.charges.data[0].id
+    intent_id, charge_id = shop.authorise(customer.id, card.id, 2500, "usd")
     deliver_ok("charge.updated", stripe.Charge.retrieve(charge_id))
     statuses = [FactTransaction.objects.get(stripe_id=charge_id).status]
     month_gross = [FactCustomerMonth.objects.get(customer_id=customer.id).gross]
 
-    stripe.PaymentIntent.capture(intent.id)
+    stripe.PaymentIntent.capture(intent_id)
     deliver_ok("charge.updated", stripe.Charge.retrieve(charge_id))
     statuses.append(FactTransaction.objects.get(stripe_id=charge_id).status)
     month_gross.append(FactCustomerMonth.objects.get(customer_id=customer.id).gross)
