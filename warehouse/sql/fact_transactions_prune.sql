@@ -17,14 +17,7 @@ where
         )
         else not exists (
             select 1
-            from djstripe_dispute as dispute
-            cross join lateral jsonb_array_elements(
-                case
-                    when jsonb_typeof(dispute.stripe_data -> 'balance_transactions') = 'array'
-                        then dispute.stripe_data -> 'balance_transactions'
-                    else '[]'::jsonb
-                end
-            ) as entry
+            -- include: fragments/dispute_balance_entries.sql
             left join djstripe_balancetransaction as balance
                 on balance.id = coalesce(entry ->> 'id', entry #>> '{}')
             where

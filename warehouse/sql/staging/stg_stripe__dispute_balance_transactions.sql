@@ -8,14 +8,7 @@ with dispute_entries as (
         dispute.id as dispute_id,
         coalesce(entry ->> 'id', entry #>> '{}') as balance_transaction_id,
         case when jsonb_typeof(entry) = 'object' then entry end as embedded_balance_transaction
-    from djstripe_dispute as dispute
-    cross join lateral jsonb_array_elements(
-        case
-            when jsonb_typeof(dispute.stripe_data -> 'balance_transactions') = 'array'
-                then dispute.stripe_data -> 'balance_transactions'
-            else '[]'::jsonb
-        end
-    ) as entry
+    -- include: fragments/dispute_balance_entries.sql
 )
 
 select
