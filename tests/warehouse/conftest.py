@@ -28,13 +28,7 @@ class StripeShop:
     def pay(self, customer_id: str, payment_method_id: str, amount: int, currency: str = "eur"):
         """A confirmed PaymentIntent; returns (intent, charge) as the API shows them now."""
         try:
-            intent = stripe.PaymentIntent.create(
-                amount=amount,
-                currency=currency,
-                customer=customer_id,
-                payment_method=payment_method_id,
-                confirm=True,
-            )
+            intent = self._confirmed_intent(customer_id, payment_method_id, amount, currency)
         except stripe.CardError as exc:
             charge = stripe.Charge.retrieve(exc.error.charge)
             intent = (
@@ -48,15 +42,21 @@ class StripeShop:
     def authorise(self, customer_id: str, payment_method_id: str, amount: int, currency="eur"):
         """A PaymentIntent confirmed with manual capture: its charge authorised, not captured
         yet; returns (the intent's id, the charge's id)."""
-        intent = stripe.PaymentIntent.create(
+        intent = self._confirmed_intent(
+            customer_id, payment_method_id, amount, currency, capture_method="manual"
+        )
+        return intent.id, intent.charges.data[0].id
+
+    @staticmethod
+    def _confirmed_intent(customer_id, payment_method_id, amount, currency, **options):
+        return stripe.PaymentIntent.create(
             amount=amount,
             currency=currency,
             customer=customer_id,
             payment_method=payment_method_id,
             confirm=True,
-            capture_method="manual",
+            **options,
         )
-        return intent.id, intent.charges.data[0].id
 
     def pay_at(self, customer_id: str, payment_method_id: str, amount: int, moment, currency="eur"):
         """A charge (succeeded or declined) dated at `moment`, as the API shows it then."""
