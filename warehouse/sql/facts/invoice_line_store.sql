@@ -24,16 +24,24 @@ customer_copies as materialized (
     where %(all_customers)s or parsed.customer_id = any(%(customer_ids)s::text[])
 ),
 
+-- (the full form: every invoice, without the join to the copies, whose estimate once the
+-- copies are analysed was 20x the invoices and sized everything after it)
 stale_invoices as materialized (
+    select customer_invoices.invoice_id, customer_invoices.djstripe_updated
+    from customer_invoices
+    where %(all_customers)s
+    union all
     select customer_invoices.invoice_id, customer_invoices.djstripe_updated
     from customer_invoices
     left join customer_copies on customer_copies.invoice_id = customer_invoices.invoice_id
     where
-        %(all_customers)s
-        or customer_copies.invoice_id is null
-        or customer_copies.source_updated is distinct from customer_invoices.djstripe_updated
-        or (customer_copies.status = 'paid' and customer_copies.charge_id is null)
-        or customer_invoices.invoice_id = any(%(invoice_ids)s::text[])
+        not %(all_customers)s
+        and (
+            customer_copies.invoice_id is null
+            or customer_copies.source_updated is distinct from customer_invoices.djstripe_updated
+            or (customer_copies.status = 'paid' and customer_copies.charge_id is null)
+            or customer_invoices.invoice_id = any(%(invoice_ids)s::text[])
+        )
 ),
 
 -- the ids as an array: the views' filter reaches djstripe_invoice's key
@@ -61,7 +69,12 @@ parsed_invoices as materialized (
         )
 ),
 
+-- Two branches, each gated by a top-level AND on all_customers (the other one is planned
+-- away): under an OR, the full form's IN could not become a semi-join (PostgreSQL pulls up
+-- sublinks before it folds the constant) and stayed a subplan run per invoice, not hashed
+-- once the misestimated parsed_invoices looked too big for memory: quadratic on a re-run.
 parsed_lines as materialized (
+    -- the delta form: the ids as an array (djstripe_invoice's key)
     select
         lines.invoice_id,
         lines.line_id,
@@ -79,24 +92,42 @@ parsed_lines as materialized (
         lines.inclusive_tax_amount
     from stg_stripe__invoice_lines as lines
     where
-        exists (select 1 from parsed_invoices)
-        -- the delta form: the ids as an array (djstripe_invoice's key); the full form: a
-        -- semi-join (an array of every invoice would be compared element by element)
-        and (
-            %(all_customers)s
-            or lines.invoice_id = any(array(
-                select parsed_invoices.invoice_id
-                from parsed_invoices
-                where parsed_invoices.status not in ('void', 'deleted', '')
-            ))
-        )
-        and (
-            not %(all_customers)s
-            or lines.invoice_id in (
-                select parsed_invoices.invoice_id
-                from parsed_invoices
-                where parsed_invoices.status not in ('void', 'deleted', '')
-            )
+        not %(all_customers)s
+        and exists (select 1 from parsed_invoices)
+        and lines.invoice_id = any(array(
+            select parsed_invoices.invoice_id
+            from parsed_invoices
+            where parsed_invoices.status not in ('void', 'deleted', '')
+        ))
+        and lines.subscription_item_id is not null
+        and lines.line_id is not null
+        and lines.period_start is not null
+        and lines.period_end is not null
+    union all
+    -- the full form: a semi-join (an array of every invoice would be compared element by
+    -- element)
+    select
+        lines.invoice_id,
+        lines.line_id,
+        lines.subscription_id,
+        lines.subscription_item_id,
+        lines.price_id,
+        lines.product_id,
+        lines.currency,
+        lines.period_start,
+        lines.period_end,
+        lines.is_proration,
+        lines.quantity,
+        lines.amount,
+        lines.discount_amount,
+        lines.inclusive_tax_amount
+    from stg_stripe__invoice_lines as lines
+    where
+        %(all_customers)s
+        and lines.invoice_id in (
+            select parsed_invoices.invoice_id
+            from parsed_invoices
+            where parsed_invoices.status not in ('void', 'deleted', '')
         )
         and lines.subscription_item_id is not null
         and lines.line_id is not null
@@ -213,26 +244,40 @@ deleted_invoices as (
     returning parsed.invoice_id
 ),
 
--- lines no longer on a re-parsed invoice, and the lines of gone invoices
+-- lines no longer on a re-parsed invoice, and the lines of gone invoices; the delta form:
 deleted_lines as (
     delete from int_invoice_line as line
     where
-        (
+        not %(all_customers)s
+        and (
             (
-                %(all_customers)s
-                or line.invoice_id = any(array(
-                    select stale_invoices.invoice_id from stale_invoices
-                ))
+                line.invoice_id = any(array(select stale_invoices.invoice_id from stale_invoices))
+                and not exists (
+                    select 1
+                    from parsed_lines
+                    where
+                        parsed_lines.invoice_id = line.invoice_id
+                        and parsed_lines.line_id = line.line_id
+                )
             )
-            and not exists (
-                select 1
-                from parsed_lines
-                where
-                    parsed_lines.invoice_id = line.invoice_id
-                    and parsed_lines.line_id = line.line_id
-            )
+            or line.invoice_id = any(array(select gone_invoices.invoice_id from gone_invoices))
         )
-        or line.invoice_id = any(array(select gone_invoices.invoice_id from gone_invoices))
+    returning line.line_id
+),
+
+-- the full form: every stored line not parsed again (a gone invoice's lines are not), an
+-- anti-join (a NOT EXISTS under the delta's OR would be a subplan per stored line)
+deleted_all_lines as (
+    delete from int_invoice_line as line
+    where
+        %(all_customers)s
+        and not exists (
+            select 1
+            from parsed_lines
+            where
+                parsed_lines.invoice_id = line.invoice_id
+                and parsed_lines.line_id = line.line_id
+        )
     returning line.line_id
 )
 
@@ -241,4 +286,5 @@ select
     (select count(*) from upserted_invoices) as invoices_written,
     (select count(*) from upserted_lines) as lines_written,
     (select count(*) from deleted_invoices) as invoices_dropped,
-    (select count(*) from deleted_lines) as lines_dropped
+    (select count(*) from deleted_lines) + (select count(*) from deleted_all_lines)
+        as lines_dropped

@@ -67,12 +67,17 @@ select
         where (tax.value ->> 'inclusive')::boolean
     ), 0) as inclusive_tax_amount
 from djstripe_invoice as invoice
+-- the invoice's `lines` read once: each reference to the stored (TOAST-compressed) JSON
+-- decompresses all of it again (OFFSET 0 keeps the extracted object one shared value)
+cross join lateral (
+    select invoice.stripe_data -> 'lines' as lines offset 0
+) as invoice_lines
 cross join lateral (
     select embedded.line
     from jsonb_array_elements(
         case
-            when jsonb_typeof(invoice.stripe_data -> 'lines' -> 'data') = 'array'
-                then invoice.stripe_data -> 'lines' -> 'data'
+            when jsonb_typeof(invoice_lines.lines -> 'data') = 'array'
+                then invoice_lines.lines -> 'data'
             else '[]'::jsonb
         end
     ) as embedded (line)
@@ -82,11 +87,11 @@ cross join lateral (
     select item.stripe_data as line
     from djstripe_lineitem as item
     where
-        (invoice.stripe_data -> 'lines' ->> 'has_more')::boolean
+        (invoice_lines.lines ->> 'has_more')::boolean
         and (item.stripe_data ->> 'invoice') = invoice.id
         and not exists (
             select 1
-            from jsonb_array_elements(invoice.stripe_data -> 'lines' -> 'data') as embedded (line)
+            from jsonb_array_elements(invoice_lines.lines -> 'data') as embedded (line)
             where embedded.line ->> 'id' = item.id
         )
 ) as all_lines

@@ -6,9 +6,42 @@
 -- params: none (a view, created by migration)
 create or replace view stg_stripe__invoices as
 with invoices as not materialized (
-    select invoice.id, invoice.customer_id, invoice.stripe_data, invoice.created,
+    select
+        invoice.id,
+        invoice.customer_id,
+        parsed.stripe_data,
+        parsed.paid_payment,
+        invoice.created,
         invoice.livemode
     from djstripe_invoice as invoice
+    -- per invoice (LATERAL): a filter on the invoice reaches djstripe_invoice's indexes
+    cross join lateral (
+        select
+            invoice_json.data as stripe_data,
+            -- the invoice's latest paid payment (a DISTINCT ON over all invoices' payments
+            -- blocked the filter; a subquery here, not a LATERAL join, which the planner
+            -- would memoize on the whole JSON)
+            (
+                select payment.value -> 'payment'
+                from jsonb_array_elements(
+                    case
+                        when jsonb_typeof(invoice_json.data -> 'payments' -> 'data') = 'array'
+                            then invoice_json.data -> 'payments' -> 'data'
+                        else '[]'::jsonb
+                    end
+                ) as payment (value)
+                where payment.value ->> 'status' = 'paid'
+                order by
+                    (payment.value -> 'status_transitions' ->> 'paid_at')::bigint desc nulls last
+                limit 1
+            ) as paid_payment
+        -- the JSON decompressed once per invoice: each reference to the stored
+        -- (TOAST-compressed) jsonb decompresses all of it again, and the columns below read
+        -- it about ten times (`|| '{}'` returns the decompressed object; each OFFSET 0 keeps
+        -- its subquery's values computed once, shared by the references)
+        from (select invoice.stripe_data || '{}'::jsonb as data offset 0) as invoice_json
+        offset 0
+    ) as parsed
 )
 
 select
@@ -26,15 +59,15 @@ select
     invoices.created,
     to_timestamp((invoices.stripe_data -> 'status_transitions' ->> 'paid_at')::bigint) as paid_at,
     coalesce(
-        paid_payments.payment -> 'charge' ->> 'id',
-        paid_payments.payment ->> 'charge',
+        invoices.paid_payment -> 'charge' ->> 'id',
+        invoices.paid_payment ->> 'charge',
         (
             select charge.id
             from djstripe_charge as charge
             where
                 charge.payment_intent_id = coalesce(
-                    paid_payments.payment -> 'payment_intent' ->> 'id',
-                    paid_payments.payment ->> 'payment_intent'
+                    invoices.paid_payment -> 'payment_intent' ->> 'id',
+                    invoices.paid_payment ->> 'payment_intent'
                 )
                 and charge.status = 'succeeded'
             order by charge.created desc, charge.id desc
@@ -45,18 +78,3 @@ select
     ) as charge_id,
     invoices.livemode
 from invoices
--- the invoice's latest paid payment, per invoice (LATERAL): a filter on the invoice reaches
--- djstripe_invoice's indexes (a DISTINCT ON over all invoices' payments blocked it)
-left join lateral (
-    select payment.value -> 'payment' as payment
-    from jsonb_array_elements(
-        case
-            when jsonb_typeof(invoices.stripe_data -> 'payments' -> 'data') = 'array'
-                then invoices.stripe_data -> 'payments' -> 'data'
-            else '[]'::jsonb
-        end
-    ) as payment (value)
-    where payment.value ->> 'status' = 'paid'
-    order by (payment.value -> 'status_transitions' ->> 'paid_at')::bigint desc nulls last
-    limit 1
-) as paid_payments on true
