@@ -1228,7 +1228,11 @@ class MartMrrMonthMovement(models.Model):
     """One row per month × movement type with movements: their summed amount (signed:
     contraction and churn are negative), their number (`movements`, one per customer per
     day) and the distinct customers they belong to (`customers`). MRR at a month's end is
-    the running sum of the amounts up to it. Settlement minor units.
+    the running sum of the amounts up to it. Kept in step with fact_mrr_movement by the same
+    statement (warehouse/sql/facts/fact_mrr_movement.sql), as mart_mrr_day is: the changed
+    customers' movements as computed now minus as stored before, summed by month (a
+    customer's first movement of the type in the month counts them once). A delta can leave
+    a row at zero; it stays (it adds nothing). Settlement minor units.
     """
 
     month = models.DateField()
@@ -1310,8 +1314,10 @@ class MartMrrPriceMonth(models.Model):
     """One row per price × month in which some subscription's MRR at that price changed:
     the month's change of the price's MRR (`mrr_change`, settlement minor units) and of its
     subscriptions with MRR > 0 (`subscriptions_change`). Running sums over the months give
-    MRR by plan at a month's end; the page adds the current month's fact_mrr_change rows up
-    to today, so it never sums the whole history of changes.
+    MRR by plan at a month's end; the page adds the day's month's mart_mrr_price_day rows up
+    to the day. Kept in step with fact_mrr_change by the same statement
+    (warehouse/sql/facts/fact_mrr_change.sql), as mart_mrr_price_day is. A delta can leave a
+    row at zero; it stays.
     """
 
     price_id = models.CharField(max_length=255)

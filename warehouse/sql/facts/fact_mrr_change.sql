@@ -11,12 +11,14 @@
 --   that wrote or deleted no line (stripe_dwh.mrr_changed_lines '0') and no subscription
 --   changed: a customer's changes follow from their lines and subscriptions alone
 -- answers: the months of the changes it wrote or deleted, also set for the transaction as
---   stripe_dwh.mrr_changed_change_months (comma-separated; mart_mrr_price_month reads it)
--- also keeps mart_mrr_price_day (changes per day × price): it adds the customers' changes as
---   computed now minus their changes as stored before this statement (every CTE reads one
---   snapshot, so the stored rows are the previous version); the cost follows the customers'
---   own changes, not the day's. The full form runs after mrr_day_clear.sql emptied the mart,
---   and subtracts nothing. (A subscription's changes are stored under its customer, which
+--   stripe_dwh.mrr_changed_change_months (comma-separated; fact_mrr_movement.sql reads whether
+--   it is empty)
+-- also keeps mart_mrr_price_day (changes per day × price) and mart_mrr_price_month (per month
+--   × price): it adds the customers' changes as computed now minus their changes as stored
+--   before this statement (every CTE reads one snapshot, so the stored rows are the previous
+--   version); the cost follows the customers' own changes, not the day's or the month's. The
+--   full form runs after mrr_day_clear.sql emptied both marts, and subtracts nothing. A delta
+--   may leave a row at zero. (A subscription's changes are stored under its customer, which
 --   Stripe never changes.)
 -- A subscription's MRR on a day is its MRR at the day's last moment: a line [start, end)
 -- counts on the days from start's day up to the day before end's day. Definitions:
@@ -353,9 +355,9 @@ deleted_changes as (
 
 -- mart_mrr_price_day's delta: each change counts +1 as computed now and -1 as stored before
 -- (the same customers' stored rows, under the same condition as deleted_changes; none in
--- the full form). As in mart_mrr_price_month, a
--- change moves a subscription into the price's count when its MRR at the price goes from
--- <= 0 to > 0 (mrr_after - amount is the MRR before), and out of it the other way round.
+-- the full form). A change moves a subscription into the price's count when its MRR at the
+-- price goes from <= 0 to > 0 (mrr_after - amount is the MRR before), and out of it the
+-- other way round.
 change_versions as (
     select 1 as sign, current_changes.day, current_changes.price_id, current_changes.amount,
         current_changes.mrr_after
@@ -401,9 +403,37 @@ upserted_price_days as (
         mrr_change = totals.mrr_change + excluded.mrr_change,
         subscriptions_change = totals.subscriptions_change + excluded.subscriptions_change
     returning totals.date
+),
+
+-- mart_mrr_price_month's delta: the day deltas summed by month
+price_month_deltas as (
+    select
+        price_day_deltas.price_id,
+        date_trunc('month', price_day_deltas.day)::date as month,
+        sum(price_day_deltas.mrr_change) as mrr_change,
+        sum(price_day_deltas.subscriptions_change) as subscriptions_change
+    from price_day_deltas
+    group by price_day_deltas.price_id, date_trunc('month', price_day_deltas.day)::date
+),
+
+upserted_price_months as (
+    insert into mart_mrr_price_month as totals (price_id, month, mrr_change, subscriptions_change)
+    select
+        price_month_deltas.price_id,
+        price_month_deltas.month,
+        price_month_deltas.mrr_change,
+        price_month_deltas.subscriptions_change
+    from price_month_deltas
+    where (price_month_deltas.mrr_change, price_month_deltas.subscriptions_change) <> (0, 0)
+    -- in key order, so concurrent deltas lock shared months in one order
+    order by price_month_deltas.month, price_month_deltas.price_id
+    on conflict (price_id, month) do update set
+        mrr_change = totals.mrr_change + excluded.mrr_change,
+        subscriptions_change = totals.subscriptions_change + excluded.subscriptions_change
+    returning totals.month
 )
 
--- the months whose changes were written or deleted, for mart_mrr_price_month's delta form
+-- the months whose changes were written or deleted, for fact_mrr_movement's delta form
 -- later in the transaction (a change's month follows from its key's date, so an updated
 -- row's month is the same before and after)
 select set_config(
