@@ -997,6 +997,35 @@ class IntInvoice(models.Model):
         return self.invoice_id
 
 
+class IntSubscriptionState(models.Model):
+    """The state of a subscription (stg_stripe__subscriptions: status, ended_at, cancel_at,
+    current items) that its customer's fact_mrr_change rows were last computed from, written
+    by facts/fact_mrr_change.sql whenever it recomputes a customer. A subscription saved in a
+    transaction (a renewal's customer.subscription.updated, an invoice's re-synced
+    subscription) makes the refresh due only when this state differs, is missing, or names a
+    subscription dj-stripe no longer holds; so an empty table is correct (the migration leaves
+    it empty: each customer's next refresh recomputes and fills it).
+    """
+
+    subscription_id = models.CharField(max_length=255, primary_key=True)
+    customer_id = models.CharField(max_length=255)
+    status = models.CharField(max_length=32)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    cancel_at = models.DateTimeField(null=True, blank=True)
+    current_item_ids = ArrayField(models.TextField())
+
+    class Meta:
+        db_table = "int_subscription_state"
+        ordering = ["subscription_id"]
+        verbose_name = "subscription state of the MRR changes"
+        indexes = [
+            models.Index(fields=["customer_id"], name="int_subscription_customer_idx"),
+        ]
+
+    def __str__(self):
+        return self.subscription_id
+
+
 class IntInvoiceLine(models.Model):
     """The parsed subscription-item lines of an IntInvoice (stg_stripe__invoice_lines, the
     lines with a subscription item, an id and a period, of a non-void invoice), replaced
