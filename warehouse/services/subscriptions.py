@@ -222,11 +222,12 @@ def refresh_subscription_facts(
     these customers (None: everyone, the full-refresh form). Delta form: the customers'
     invoices whose parsed copy (int_invoice, int_invoice_line) is stale are parsed again,
     with `invoice_ids` (saved in the transaction) whatever their copy; fact_mrr_change is
-    recomputed when a line changed or `subscriptions_changed` (False: the caller knows no
-    subscription of theirs was saved in the transaction); the day and month marts of
-    movements and of MRR by price take the customers' deltas, and the cohort mart is
-    recomputed for the cohorts of the rows that the refresh wrote or deleted (before and
-    after), all in one round trip."""
+    recomputed when a line changed or, with `subscriptions_changed` (False: the caller knows
+    no subscription of theirs was saved in the transaction), when a subscription's state
+    differs from the one the changes were computed from (int_subscription_state); the day
+    and month marts of movements and of MRR by price take the customers' deltas, and the
+    cohort mart is recomputed for the cohorts of the rows that the refresh wrote or deleted
+    (before and after), all in one round trip."""
     ids = None if customer_ids is None else _ids(customer_ids)
     if ids is not None and not ids:
         return  # before the atomic block: a charge-only flush runs no savepoint for nothing
