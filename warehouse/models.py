@@ -997,6 +997,35 @@ class IntInvoice(models.Model):
         return self.invoice_id
 
 
+class IntSubscriptionState(models.Model):
+    """The state of a subscription (stg_stripe__subscriptions: status, ended_at, cancel_at,
+    current items) that its customer's fact_mrr_change rows were last computed from, written
+    by facts/fact_mrr_change.sql whenever it recomputes a customer. A subscription saved in a
+    transaction (a renewal's customer.subscription.updated, an invoice's re-synced
+    subscription) makes the refresh due only when this state differs, is missing, or names a
+    subscription dj-stripe no longer holds; so an empty table is correct (the migration leaves
+    it empty: each customer's next refresh recomputes and fills it).
+    """
+
+    subscription_id = models.CharField(max_length=255, primary_key=True)
+    customer_id = models.CharField(max_length=255)
+    status = models.CharField(max_length=32)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    cancel_at = models.DateTimeField(null=True, blank=True)
+    current_item_ids = ArrayField(models.TextField())
+
+    class Meta:
+        db_table = "int_subscription_state"
+        ordering = ["subscription_id"]
+        verbose_name = "subscription state of the MRR changes"
+        indexes = [
+            models.Index(fields=["customer_id"], name="int_subscription_customer_idx"),
+        ]
+
+    def __str__(self):
+        return self.subscription_id
+
+
 class IntInvoiceLine(models.Model):
     """The parsed subscription-item lines of an IntInvoice (stg_stripe__invoice_lines, the
     lines with a subscription item, an id and a period, of a non-void invoice), replaced
@@ -1228,7 +1257,11 @@ class MartMrrMonthMovement(models.Model):
     """One row per month × movement type with movements: their summed amount (signed:
     contraction and churn are negative), their number (`movements`, one per customer per
     day) and the distinct customers they belong to (`customers`). MRR at a month's end is
-    the running sum of the amounts up to it. Settlement minor units.
+    the running sum of the amounts up to it. Kept in step with fact_mrr_movement by the same
+    statement (warehouse/sql/facts/fact_mrr_movement.sql), as mart_mrr_day is: the changed
+    customers' movements as computed now minus as stored before, summed by month (a
+    customer's first movement of the type in the month counts them once). A delta can leave
+    a row at zero; it stays (it adds nothing). Settlement minor units.
     """
 
     month = models.DateField()
@@ -1310,8 +1343,10 @@ class MartMrrPriceMonth(models.Model):
     """One row per price × month in which some subscription's MRR at that price changed:
     the month's change of the price's MRR (`mrr_change`, settlement minor units) and of its
     subscriptions with MRR > 0 (`subscriptions_change`). Running sums over the months give
-    MRR by plan at a month's end; the page adds the current month's fact_mrr_change rows up
-    to today, so it never sums the whole history of changes.
+    MRR by plan at a month's end; the page adds the day's month's mart_mrr_price_day rows up
+    to the day. Kept in step with fact_mrr_change by the same statement
+    (warehouse/sql/facts/fact_mrr_change.sql), as mart_mrr_price_day is. A delta can leave a
+    row at zero; it stays.
     """
 
     price_id = models.CharField(max_length=255)

@@ -112,7 +112,7 @@ def _hostile_mrr(customer_id):
     marts' full forms over it."""
     import datetime as dt
 
-    from warehouse.models import DimPrice, FactMrrChange, FactMrrMovement
+    from warehouse.models import DimPrice, FactMrrChange, FactMrrMovement, MartMrrMonthMovement
     from warehouse.sql_files import execute
 
     DimPrice.objects.create(stripe_id="price_hostile", nickname=HOSTILE_PLAN, currency="usd")
@@ -136,8 +136,11 @@ def _hostile_mrr(customer_id):
         subscription_id="sub_hostile",
         price_id="price_hostile",
     )
+    # the movement's month row, as fact_mrr_movement.sql's delta would add it
+    MartMrrMonthMovement.objects.create(
+        month=day.replace(day=1), movement_type="new", amount=2500, movements=1, customers=1
+    )
     execute("marts/mart_mrr_customer_month", {"all_customers": True, "customer_ids": []})
-    execute("marts/mart_mrr_month_movement", {"all_months": True, "months": []})
     execute("marts/mart_mrr_cohort", {"all_cohorts": True, "cohorts": []})
 
 

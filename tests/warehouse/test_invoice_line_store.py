@@ -16,7 +16,13 @@ from django.db import connection, transaction
 from djstripe.models import Invoice
 
 from tests.warehouse.billing import Billing, sync
-from warehouse.models import FactInvoiceLine, FactMrrChange, IntInvoice, IntInvoiceLine
+from warehouse.models import (
+    FactInvoiceLine,
+    FactMrrChange,
+    IntInvoice,
+    IntInvoiceLine,
+    IntSubscriptionState,
+)
 from warehouse.services import rebuild_warehouse
 from warehouse.services.subscriptions import refresh_subscription_facts
 
@@ -205,7 +211,23 @@ def test_mrr_changes_recomputed_only_when_lines_or_subscriptions_changed(billing
     # the same invoice again: no line changes, no subscription saved: nothing recomputed
     synced_invoice(b, b.invoices[next(iter(b.invoices))])
     assert mrr_changes() == damaged
-    # a subscription saved: recomputed from the lines and its state
+    # a subscription saved with the state the changes were computed from (a renewal's
+    # customer.subscription.updated): nothing recomputed
+    sync([("subscription", copy.deepcopy(sub.data))])
+    assert mrr_changes() == damaged
+    # saved with another state: recomputed from the lines and its state (past_due counts as
+    # active does, so the changes are the same)
+    past_due = copy.deepcopy(sub.data)
+    past_due["status"] = "past_due"
+    sync([("subscription", past_due)])
+    assert mrr_changes() == expected
+    # the state the changes were computed from is unknown (the table starts empty): a saved
+    # subscription recomputes
+    FactMrrChange.objects.filter(subscription_id=sub.id).order_by("date").last().delete()
+    IntSubscriptionState.objects.all().delete()
+    sync([("subscription", copy.deepcopy(past_due))])
+    assert mrr_changes() == expected
+    assert IntSubscriptionState.objects.filter(subscription_id=sub.id, status="past_due").exists()
     sync([("subscription", copy.deepcopy(sub.data))])
     assert mrr_changes() == expected
     # a line that changes: recomputed too

@@ -53,8 +53,9 @@ def warehouse_customer_months() -> list[tuple]:
 
 
 def warehouse_month_movements() -> list[tuple]:
+    """mart_mrr_month_movement's rows that hold something (a delta may leave a row at zero)."""
     return sorted(
-        MartMrrMonthMovement.objects.values_list(
+        MartMrrMonthMovement.objects.exclude(amount=0, movements=0, customers=0).values_list(
             "month", "movement_type", "amount", "movements", "customers"
         )
     )
@@ -74,6 +75,16 @@ def warehouse_price_mrr(day: dt.date) -> dict[str, tuple[int, int]]:
     in the oracle's price_mrr form."""
     prices = {}
     for row in MartMrrPriceDay.objects.filter(date__lte=day):
+        mrr, subscriptions = prices.get(row.price_id, (0, 0))
+        prices[row.price_id] = (mrr + row.mrr_change, subscriptions + row.subscriptions_change)
+    return {price: value for price, value in prices.items() if value[0] > 0}
+
+
+def warehouse_price_mrr_at_month_end(month_end: dt.date) -> dict[str, tuple[int, int]]:
+    """MRR by price at a month's end as running sums of mart_mrr_price_month (prices with
+    MRR > 0), in the oracle's price_mrr form."""
+    prices = {}
+    for row in MartMrrPriceMonth.objects.filter(month__lte=month_end):
         mrr, subscriptions = prices.get(row.price_id, (0, 0))
         prices[row.price_id] = (mrr + row.mrr_change, subscriptions + row.subscriptions_change)
     return {price: value for price, value in prices.items() if value[0] > 0}
@@ -120,6 +131,8 @@ def assert_warehouse_equals(oracle) -> None:
     assert warehouse_day_movements() == oracle.day_movements()
     for day in PRICE_DAYS:
         assert warehouse_price_mrr(day) == oracle.price_mrr(day), day
+        if (day + dt.timedelta(days=1)).day == 1:
+            assert warehouse_price_mrr_at_month_end(day) == oracle.price_mrr(day), day
     last_month = max(row[1] for row in oracle.customer_months())
     assert warehouse_cohorts(last_month) == oracle.cohorts()
 
@@ -139,8 +152,9 @@ def scenario(stripe_double):
 
 
 def price_months() -> list[tuple]:
+    """mart_mrr_price_month's rows that hold something (a delta may leave a row at zero)."""
     return sorted(
-        MartMrrPriceMonth.objects.values_list(
+        MartMrrPriceMonth.objects.exclude(mrr_change=0, subscriptions_change=0).values_list(
             "price_id", "month", "mrr_change", "subscriptions_change"
         )
     )
@@ -194,6 +208,13 @@ def test_signals_rebuild_and_oracle_agree(scenario):
     # the full forms leave no row at zero
     assert not MartMrrDay.objects.filter(amount=0, movements=0, month_first_customers=0).exists()
     assert not MartMrrPriceDay.objects.filter(mrr_change=0, subscriptions_change=0).exists()
+    assert not MartMrrMonthMovement.objects.filter(amount=0, movements=0, customers=0).exists()
+    assert not MartMrrPriceMonth.objects.filter(mrr_change=0, subscriptions_change=0).exists()
+    assert signals_price_months == sorted(
+        MartMrrPriceMonth.objects.values_list(
+            "price_id", "month", "mrr_change", "subscriptions_change"
+        )
+    )
     # the scenario has a customer with two movements of one type in a month (two_expansions),
     # so the month-first count differs from the movements there
     assert any(row[3] > row[4] for row in oracle.month_movements())

@@ -37,6 +37,7 @@ from warehouse.models import (
     MartMrrDay,
     MartMrrMonthMovement,
     MartMrrPriceDay,
+    MartMrrPriceMonth,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -53,10 +54,12 @@ def deliver_all(deliver_event, events) -> None:
 
 
 def empty_mrr_warehouse() -> None:
-    # the day marts too: their deltas subtract the stored facts, which this empties
+    # the day and month marts of movements and prices too: their deltas subtract the stored
+    # facts, which this empties
     for model in (
         MartMrrDay,
         MartMrrPriceDay,
+        MartMrrPriceMonth,
         MartMrrCohort,
         MartMrrMonthMovement,
         MartMrrCustomerMonth,

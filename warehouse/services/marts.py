@@ -219,6 +219,26 @@ def customer_marts_calls(
     return calls
 
 
+def channel_mrr_calls_of_moved(customer_ids: list[str], moved: sql_files.Carried) -> list[tuple]:
+    """customer_marts_calls([], funnel_customer_ids=[], mrr_customer_ids=customer_ids), for
+    the customers among them whose MRR movements an earlier statement of the same round trip
+    wrote or deleted (`moved`, carried): the others' MRR by channel cannot have changed in
+    the transaction (their movements did not, nor their user: a synced customer sends its
+    channel delta through the marts step). No movement moved: the three statements run over
+    no customer. Many customers (more than FUNNEL_USER_LOCKS_MAX): all of them, as the
+    funnel's exclusive lock follows from their number."""
+    if len(customer_ids) > FUNNEL_USER_LOCKS_MAX:
+        return customer_marts_calls([], funnel_customer_ids=[], mrr_customer_ids=customer_ids)
+    return [
+        (
+            "customers_lock",
+            customers_lock_params(moved, reporting_time_zone=reporting_time_zone_name()),
+        ),
+        ("funnel_customers_lock", {**_funnel_lock_params([]), "customer_ids": moved}),
+        (f"marts/{CHANNEL_MRR.table}", {"all_customers": False, "customer_ids": moved}),
+    ]
+
+
 def customer_mart_delta_calls(
     customer_ids: list[str] | sql_files.Carried, *, locked: list[str] | None = None
 ) -> list[tuple]:

@@ -1,7 +1,9 @@
 """Subscriptions and MRR into the warehouse: dim_product, dim_price, dim_coupon,
 fact_invoice_line, fact_mrr_change, fact_mrr_movement and the MRR marts (customer months,
-month movements, cohorts, and MRR by price per month; and per day, mart_mrr_day and
-mart_mrr_price_day, which fact_mrr_movement.sql and fact_mrr_change.sql keep themselves).
+cohorts; movements per day and per month, mart_mrr_day and mart_mrr_month_movement, and MRR
+by price per day and per month, mart_mrr_price_day and mart_mrr_price_month, which
+fact_mrr_movement.sql and fact_mrr_change.sql keep themselves as deltas of the customers'
+rows).
 
 Receivers record the kinds below in the transaction's change set; the flush runs
 `complete_upstream` (before the payments facts) and `write_subscriptions` (after them, as
@@ -23,8 +25,8 @@ from django.db import connection, transaction
 
 from warehouse.calendar import reporting_time_zone_name
 from warehouse.services import change_set as changes
-from warehouse.services.marts import customer_marts_calls, refresh_marts
-from warehouse.sql_files import execute, execute_all, fetch
+from warehouse.services.marts import channel_mrr_calls_of_moved, refresh_marts
+from warehouse.sql_files import Carried, execute, execute_all, fetch
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,9 @@ SUBSCRIPTION = "subscription"  # subscriptions saved (their state moves MRR with
 # which stg_stripe__invoice_lines reads for a folded proration discount, changed)
 INVOICE_LINES_STALE = "invoice_lines_stale"
 RETRIEVE_PRICE = "retrieve_price"  # prices (or plans) to retrieve from Stripe and sync
+
+# the customers whose movements facts/fact_mrr_movement.sql wrote or deleted in the transaction
+MOVED_CUSTOMERS = Carried("stripe_dwh.mrr_moved_customer_ids", "text[]")
 
 # Exclusive lock (two-int key space) taken by the full recompute of the MRR marts; the
 # per-customer refreshes take it shared, and one lock per customer (hashtext) exclusively.
@@ -195,11 +200,7 @@ def _refresh_flush_customers(
         change_set[kind]
         for kind in (changes.CUSTOMER_FACTS, changes.FUNNEL_CUSTOMERS, changes.CUSTOMER)
     )
-    then = (
-        customer_marts_calls([], funnel_customer_ids=[], mrr_customer_ids=ids)
-        if channel_now
-        else []
-    )
+    then = channel_mrr_calls_of_moved(ids, MOVED_CUSTOMERS) if channel_now else []
     if not channel_now:
         changes.record(changes.MRR_CUSTOMERS, ids)
     return _refresh_subscription_facts(
@@ -221,10 +222,12 @@ def refresh_subscription_facts(
     these customers (None: everyone, the full-refresh form). Delta form: the customers'
     invoices whose parsed copy (int_invoice, int_invoice_line) is stale are parsed again,
     with `invoice_ids` (saved in the transaction) whatever their copy; fact_mrr_change is
-    recomputed when a line changed or `subscriptions_changed` (False: the caller knows no
-    subscription of theirs was saved in the transaction); the month marts are recomputed
-    for the months and cohorts of the rows that the refresh wrote or deleted (before and
-    after), all in one round trip."""
+    recomputed when a line changed or, with `subscriptions_changed` (False: the caller knows
+    no subscription of theirs was saved in the transaction), when a subscription's state
+    differs from the one the changes were computed from (int_subscription_state); the day
+    and month marts of movements and of MRR by price take the customers' deltas, and the
+    cohort mart is recomputed for the cohorts of the rows that the refresh wrote or deleted
+    (before and after), all in one round trip."""
     ids = None if customer_ids is None else _ids(customer_ids)
     if ids is not None and not ids:
         return  # before the atomic block: a charge-only flush runs no savepoint for nothing
@@ -257,10 +260,11 @@ def _refresh_subscription_facts(
     # The delta form, in one round trip, run in order: the locks and planner settings, the
     # facts, then the marts. The delta statements run prepared: their generic plans reach
     # the customers' rows by index (EXPLAIN-checked, docs/benchmarks.md "MRR flush per
-    # customer"), and fact_invoice_line costs more to plan than to run. The month marts
-    # recompute the months (cohorts) whose rows the facts statements wrote or deleted, which
-    # those statements set for the transaction (stripe_dwh.mrr_changed_*): none when the
-    # event moved no MRR.
+    # customer"), and fact_invoice_line costs more to plan than to run. fact_mrr_change and
+    # fact_mrr_movement add the customers' deltas to the day and month marts (computed now
+    # minus stored before: no month is read whole); the cohort mart recomputes the cohorts
+    # whose rows mart_mrr_customer_month wrote or deleted, which it sets for the transaction
+    # (stripe_dwh.mrr_changed_cohorts): none when the event moved no MRR.
     calls = [
         (
             "facts/mrr_refresh_lock",
@@ -279,9 +283,7 @@ def _refresh_subscription_facts(
         ("facts/fact_mrr_change", {**scope, "subscriptions_changed": subscriptions_changed}),
         ("facts/fact_mrr_movement", scope),
         ("marts/mart_mrr_customer_month", scope),
-        ("marts/mart_mrr_month_movement", {"all_months": False, "months": []}),
         ("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": []}),
-        ("marts/mart_mrr_price_month", {"all_months": False, "months": []}),
         *then,
     ]
     if answer is None:
@@ -308,14 +310,13 @@ def _refresh_all_subscription_facts() -> None:
             {"all_customers": True, "customer_ids": [], "invoice_ids": []},
         ),
         ("facts/fact_invoice_line", scope),
-        # the full forms of fact_mrr_change and fact_mrr_movement refill the day marts
+        # the full forms of fact_mrr_change and fact_mrr_movement refill the day and month
+        # marts they keep
         ("mrr_day_clear", {}),
         ("facts/fact_mrr_change", {**scope, "subscriptions_changed": True}),
         ("facts/fact_mrr_movement", scope),
         ("marts/mart_mrr_customer_month", scope),
-        ("marts/mart_mrr_month_movement", {"all_months": True, "months": []}),
         ("marts/mart_mrr_cohort", {"all_cohorts": True, "cohorts": []}),
-        ("marts/mart_mrr_price_month", {"all_months": True, "months": []}),
     ):
         execute(name, params)
 

@@ -9,24 +9,102 @@
 --   (bool: a subscription of these customers was saved in the transaction)
 -- delta form: runs after fact_invoice_line.sql in the same transaction, and does nothing when
 --   that wrote or deleted no line (stripe_dwh.mrr_changed_lines '0') and no subscription
---   changed: a customer's changes follow from their lines and subscriptions alone
+--   changed: a customer's changes follow from their lines and subscriptions alone. A
+--   subscription changed when it was saved in the transaction (subscriptions_changed) and its
+--   state (status, ended_at, cancel_at, current items) differs from the one the customers'
+--   changes were last computed from, which this statement keeps in int_subscription_state
+--   (every refresh that recomputes writes the customers' subscriptions' state; an empty copy
+--   is "changed", so the table starts empty)
 -- answers: the months of the changes it wrote or deleted, also set for the transaction as
---   stripe_dwh.mrr_changed_change_months (comma-separated; mart_mrr_price_month reads it)
--- also keeps mart_mrr_price_day (changes per day × price): it adds the customers' changes as
---   computed now minus their changes as stored before this statement (every CTE reads one
---   snapshot, so the stored rows are the previous version); the cost follows the customers'
---   own changes, not the day's. The full form runs after mrr_day_clear.sql emptied the mart,
---   and subtracts nothing. (A subscription's changes are stored under its customer, which
+--   stripe_dwh.mrr_changed_change_months (comma-separated; fact_mrr_movement.sql reads whether
+--   it is empty)
+-- also keeps mart_mrr_price_day (changes per day × price) and mart_mrr_price_month (per month
+--   × price): it adds the customers' changes as computed now minus their changes as stored
+--   before this statement (every CTE reads one snapshot, so the stored rows are the previous
+--   version); the cost follows the customers' own changes, not the day's or the month's. The
+--   full form runs after mrr_day_clear.sql emptied both marts, and subtracts nothing. A delta
+--   may leave a row at zero. (A subscription's changes are stored under its customer, which
 --   Stripe never changes.)
 -- A subscription's MRR on a day is its MRR at the day's last moment: a line [start, end)
 -- counts on the days from start's day up to the day before end's day. Definitions:
 -- docs/metrics.md.
-with refresh_due as (
+with lines_changed as (
+    select
+        coalesce(current_setting('stripe_dwh.mrr_changed_lines', true), '') not in ('', '0')
+            as changed
+),
+
+-- the state of the customers' subscriptions that this statement reads (status, end,
+-- scheduled cancellation, current items), read when the refresh may be due
+subscriptions_now as materialized (
+    select
+        subscriptions.subscription_id,
+        subscriptions.customer_id,
+        subscriptions.status,
+        subscriptions.ended_at,
+        subscriptions.cancel_at,
+        subscriptions.current_item_ids
+    from stg_stripe__subscriptions as subscriptions
+    where
+        (
+            %(all_customers)s
+            or %(subscriptions_changed)s
+            or (select lines_changed.changed from lines_changed)
+        )
+        and (%(all_customers)s or subscriptions.customer_id = any(%(customer_ids)s::text[]))
+),
+
+-- the state that the customers' changes were last computed from
+-- (int_subscription_state, written below whenever they are recomputed)
+subscription_copies as materialized (
+    select
+        copy.subscription_id,
+        copy.status,
+        copy.ended_at,
+        copy.cancel_at,
+        copy.current_item_ids
+    from int_subscription_state as copy
+    where
+        not %(all_customers)s
+        and %(subscriptions_changed)s
+        and copy.customer_id = any(%(customer_ids)s::text[])
+),
+
+-- a saved subscription moves MRR only if its state differs from the one the customers'
+-- changes were computed from (a renewal's subscription.updated changes none of it)
+refresh_due as (
     select
         %(all_customers)s
-        or %(subscriptions_changed)s
-        or coalesce(current_setting('stripe_dwh.mrr_changed_lines', true), '') not in ('', '0')
-            as due
+        or (select lines_changed.changed from lines_changed)
+        or (
+            %(subscriptions_changed)s
+            and (
+                exists (
+                    select 1
+                    from subscriptions_now
+                    left join subscription_copies
+                        on subscription_copies.subscription_id = subscriptions_now.subscription_id
+                    where
+                        subscription_copies.subscription_id is null
+                        or (
+                            subscriptions_now.status, subscriptions_now.ended_at,
+                            subscriptions_now.cancel_at, subscriptions_now.current_item_ids
+                        ) is distinct from (
+                            subscription_copies.status, subscription_copies.ended_at,
+                            subscription_copies.cancel_at, subscription_copies.current_item_ids
+                        )
+                )
+                or exists (
+                    select 1
+                    from subscription_copies
+                    where not exists (
+                        select 1
+                        from subscriptions_now
+                        where subscriptions_now.subscription_id = subscription_copies.subscription_id
+                    )
+                )
+            )
+        ) as due
 ),
 
 customer_lines as (
@@ -351,11 +429,54 @@ deleted_changes as (
     returning stale.month
 ),
 
+-- the state the changes are now computed from, for the next refresh's comparison
+upserted_states as (
+    insert into int_subscription_state as copy (
+        subscription_id, customer_id, status, ended_at, cancel_at, current_item_ids
+    )
+    select
+        subscriptions_now.subscription_id,
+        subscriptions_now.customer_id,
+        subscriptions_now.status,
+        subscriptions_now.ended_at,
+        subscriptions_now.cancel_at,
+        subscriptions_now.current_item_ids
+    from subscriptions_now
+    where (select refresh_due.due from refresh_due)
+    order by subscriptions_now.subscription_id
+    on conflict (subscription_id) do update set
+        customer_id = excluded.customer_id,
+        status = excluded.status,
+        ended_at = excluded.ended_at,
+        cancel_at = excluded.cancel_at,
+        current_item_ids = excluded.current_item_ids
+    where (
+        copy.customer_id, copy.status, copy.ended_at, copy.cancel_at, copy.current_item_ids
+    ) is distinct from (
+        excluded.customer_id, excluded.status, excluded.ended_at, excluded.cancel_at,
+        excluded.current_item_ids
+    )
+    returning copy.subscription_id
+),
+
+deleted_states as (
+    delete from int_subscription_state as stale
+    where
+        (%(all_customers)s or stale.customer_id = any(%(customer_ids)s::text[]))
+        and (select refresh_due.due from refresh_due)
+        and not exists (
+            select 1
+            from subscriptions_now
+            where subscriptions_now.subscription_id = stale.subscription_id
+        )
+    returning stale.subscription_id
+),
+
 -- mart_mrr_price_day's delta: each change counts +1 as computed now and -1 as stored before
 -- (the same customers' stored rows, under the same condition as deleted_changes; none in
--- the full form). As in mart_mrr_price_month, a
--- change moves a subscription into the price's count when its MRR at the price goes from
--- <= 0 to > 0 (mrr_after - amount is the MRR before), and out of it the other way round.
+-- the full form). A change moves a subscription into the price's count when its MRR at the
+-- price goes from <= 0 to > 0 (mrr_after - amount is the MRR before), and out of it the
+-- other way round.
 change_versions as (
     select 1 as sign, current_changes.day, current_changes.price_id, current_changes.amount,
         current_changes.mrr_after
@@ -401,9 +522,37 @@ upserted_price_days as (
         mrr_change = totals.mrr_change + excluded.mrr_change,
         subscriptions_change = totals.subscriptions_change + excluded.subscriptions_change
     returning totals.date
+),
+
+-- mart_mrr_price_month's delta: the day deltas summed by month
+price_month_deltas as (
+    select
+        price_day_deltas.price_id,
+        date_trunc('month', price_day_deltas.day)::date as month,
+        sum(price_day_deltas.mrr_change) as mrr_change,
+        sum(price_day_deltas.subscriptions_change) as subscriptions_change
+    from price_day_deltas
+    group by price_day_deltas.price_id, date_trunc('month', price_day_deltas.day)::date
+),
+
+upserted_price_months as (
+    insert into mart_mrr_price_month as totals (price_id, month, mrr_change, subscriptions_change)
+    select
+        price_month_deltas.price_id,
+        price_month_deltas.month,
+        price_month_deltas.mrr_change,
+        price_month_deltas.subscriptions_change
+    from price_month_deltas
+    where (price_month_deltas.mrr_change, price_month_deltas.subscriptions_change) <> (0, 0)
+    -- in key order, so concurrent deltas lock shared months in one order
+    order by price_month_deltas.month, price_month_deltas.price_id
+    on conflict (price_id, month) do update set
+        mrr_change = totals.mrr_change + excluded.mrr_change,
+        subscriptions_change = totals.subscriptions_change + excluded.subscriptions_change
+    returning totals.month
 )
 
--- the months whose changes were written or deleted, for mart_mrr_price_month's delta form
+-- the months whose changes were written or deleted, for fact_mrr_movement's delta form
 -- later in the transaction (a change's month follows from its key's date, so an updated
 -- row's month is the same before and after)
 select set_config(

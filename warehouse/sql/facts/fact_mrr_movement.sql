@@ -7,12 +7,15 @@
 --   that wrote or deleted no change (stripe_dwh.mrr_changed_change_months empty): a
 --   customer's movements follow from their changes alone
 -- answers: the months of the movements it wrote or deleted, also set for the transaction as
---   stripe_dwh.mrr_changed_movement_months (comma-separated; mart_mrr_month_movement reads it)
--- also keeps mart_mrr_day (movements per day × type): it adds the customers' movements as
---   computed now minus their movements as stored before this statement (every CTE reads one
---   snapshot, so the stored rows are the previous version, as fact_customer_day.sql does for
---   fact_day); the cost follows the customers' own movements, not the day's. The full form
---   runs after mrr_day_clear.sql emptied the mart, and subtracts nothing.
+--   stripe_dwh.mrr_changed_movement_months (comma-separated; mart_mrr_customer_month reads
+--   whether it is empty), and their customers as stripe_dwh.mrr_moved_customer_ids (a text[]
+--   literal; MRR by channel's delta in the same round trip reads it)
+-- also keeps mart_mrr_day (movements per day × type) and mart_mrr_month_movement (per month
+--   × type): it adds the customers' movements as computed now minus their movements as stored
+--   before this statement (every CTE reads one snapshot, so the stored rows are the previous
+--   version, as fact_customer_day.sql does for fact_day); the cost follows the customers' own
+--   movements, not the day's or the month's. The full form runs after mrr_day_clear.sql
+--   emptied both marts, and subtracts nothing. A delta may leave a row at zero.
 -- Definitions: docs/metrics.md. The subscription and price named are those whose MRR changed
 -- most that day (ties: the smaller ids).
 with subscription_changes as (
@@ -127,7 +130,7 @@ upserted_movements as (
         excluded.movement_type, excluded.mrr_before, excluded.mrr_after, excluded.amount,
         excluded.subscription_id, excluded.price_id
     )
-    returning fact_mrr_movement.month
+    returning fact_mrr_movement.month, fact_mrr_movement.customer_id
 ),
 
 deleted_movements as (
@@ -147,7 +150,7 @@ deleted_movements as (
                 classified_movements.customer_id = stale.customer_id
                 and classified_movements.day = stale.date
         )
-    returning stale.month
+    returning stale.month, stale.customer_id
 ),
 
 -- mart_mrr_day's delta: each movement counts +1 as computed now and -1 as stored before
@@ -215,17 +218,60 @@ upserted_days as (
         movements = totals.movements + excluded.movements,
         month_first_customers = totals.month_first_customers + excluded.month_first_customers
     returning totals.date
+),
+
+-- mart_mrr_month_movement's delta: the day deltas summed by month (a month's customers are
+-- its days' month_first_customers: each customer counts on their first movement of the type
+-- in the month, so the sum is the month's distinct customers)
+month_deltas as (
+    select
+        date_trunc('month', day_deltas.day)::date as month,
+        day_deltas.movement_type,
+        sum(day_deltas.amount) as amount,
+        sum(day_deltas.movements) as movements,
+        coalesce(sum(day_deltas.month_first_customers), 0) as customers
+    from day_deltas
+    group by date_trunc('month', day_deltas.day)::date, day_deltas.movement_type
+),
+
+upserted_months as (
+    insert into mart_mrr_month_movement as totals (
+        month, movement_type, amount, movements, customers
+    )
+    select
+        month_deltas.month,
+        month_deltas.movement_type,
+        month_deltas.amount,
+        month_deltas.movements,
+        month_deltas.customers
+    from month_deltas
+    where (month_deltas.amount, month_deltas.movements, month_deltas.customers) <> (0, 0, 0)
+    -- in key order, so concurrent deltas lock shared months in one order
+    order by month_deltas.month, month_deltas.movement_type
+    on conflict (month, movement_type) do update set
+        amount = totals.amount + excluded.amount,
+        movements = totals.movements + excluded.movements,
+        customers = totals.customers + excluded.customers
+    returning totals.month
 )
 
--- the months whose movements were written or deleted, for mart_mrr_month_movement's delta
--- form later in the transaction (a movement's month follows from its key's date)
-select set_config(
-    'stripe_dwh.mrr_changed_movement_months',
-    coalesce(string_agg(distinct to_char(changed.month, 'YYYY-MM-DD'), ','), ''),
-    true
-) as changed_months
+-- the months whose movements were written or deleted, for mart_mrr_customer_month's delta
+-- form later in the transaction (a movement's month follows from its key's date), and the
+-- customers whose movements were written or deleted (an array literal), for MRR by channel's
+-- delta in the same round trip (warehouse.services.subscriptions)
+select
+    set_config(
+        'stripe_dwh.mrr_changed_movement_months',
+        coalesce(string_agg(distinct to_char(changed.month, 'YYYY-MM-DD'), ','), ''),
+        true
+    ) as changed_months,
+    set_config(
+        'stripe_dwh.mrr_moved_customer_ids',
+        coalesce(array_agg(distinct changed.customer_id), '{}')::text,
+        true
+    ) as moved_customer_ids
 from (
-    select upserted_movements.month from upserted_movements
+    select upserted_movements.month, upserted_movements.customer_id from upserted_movements
     union all
-    select deleted_movements.month from deleted_movements
+    select deleted_movements.month, deleted_movements.customer_id from deleted_movements
 ) as changed
