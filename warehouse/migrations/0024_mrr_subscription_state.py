@@ -11,7 +11,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("warehouse", "0022_install_import_indexes"),
+        ("warehouse", "0023_invoice_views_json_once"),
     ]
 
     operations = [
