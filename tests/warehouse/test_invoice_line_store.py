@@ -239,3 +239,34 @@ def test_mrr_changes_recomputed_only_when_lines_or_subscriptions_changed(billing
     synced_invoice(b, invoice)
     assert_like_a_rebuild()
     assert len(mrr_changes()) >= len(expected)
+
+
+def test_invoice_lines_recomputed_only_when_they_may_change(billing):
+    b, customer_id, sub = billing
+    sync(b.objects())
+    first = b.invoices[next(iter(b.invoices))]
+    line_id = first["lines"]["data"][0]["id"]
+    expected = fact_lines()
+    # a value lost behind the warehouse's back shows whether an event recomputes the lines
+    FactInvoiceLine.objects.filter(line_id=line_id).update(amount=1)
+    damaged = fact_lines()
+    # the same invoice saved again (as invoice.paid after the charge's event): its copy is
+    # unchanged and every line converts at its own invoice's charge: nothing recomputed
+    synced_invoice(b, first)
+    assert IntInvoice.objects.get(invoice_id=first["id"]).status == "paid"
+    assert fact_lines() == damaged
+    # a new invoice (its copy is new): the customer's lines are recomputed
+    synced_invoice(b, b.renew(sub, pay=False))
+    assert FactInvoiceLine.objects.get(line_id=line_id).amount == 2000
+    assert set(fact_lines()) > set(expected)
+    # that unpaid renewal borrows the rate of a charge that may still arrive late: while the
+    # customer holds such a line, each of their events recomputes their lines
+    expected = fact_lines()
+    FactInvoiceLine.objects.filter(line_id=line_id).update(amount=1)
+    sync([("subscription", copy.deepcopy(sub.data))])
+    assert fact_lines() == expected
+    # a line missing (the copy holds one more): recomputed too
+    FactInvoiceLine.objects.filter(line_id=line_id).delete()
+    synced_invoice(b, first)
+    assert fact_lines() == expected
+    assert_like_a_rebuild()

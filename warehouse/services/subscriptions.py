@@ -157,7 +157,7 @@ def write_subscriptions(change_set: changes.ChangeSet) -> None:
     if any(catalogue):  # its atomic block costs a savepoint round trip even when idle
         record_catalogue(*catalogue)
     invoice_ids = change_set[INVOICE]
-    gaps = _refresh_flush_customers(change_set, look_up_gaps=bool(invoice_ids))
+    gaps = _refresh_flush_customers(change_set, look_up_gaps=bool(invoice_ids), lines_due=False)
     if gaps:
         from warehouse.services import payments
 
@@ -166,14 +166,16 @@ def write_subscriptions(change_set: changes.ChangeSet) -> None:
         payments.write_payments(change_set)
         if any(change_set[kind] for kind in (PRODUCT, PRICE, COUPON)):
             record_catalogue(change_set[PRODUCT], change_set[PRICE], change_set[COUPON])
-        _refresh_flush_customers(change_set, look_up_gaps=False)
+        # what the look-up synced (prices, charges) is read by lines whose copy is unchanged
+        _refresh_flush_customers(change_set, look_up_gaps=False, lines_due=True)
 
 
 def _refresh_flush_customers(
-    change_set: changes.ChangeSet, *, look_up_gaps: bool
+    change_set: changes.ChangeSet, *, look_up_gaps: bool, lines_due: bool
 ) -> list[tuple[str, str]]:
     """The MRR refresh of the change set's customers; returns the invoice gaps (none unless
-    `look_up_gaps`)."""
+    `look_up_gaps`). Their invoice lines are recomputed when a copy of their invoices changed,
+    when a charge or balance transaction of theirs changed, or with `lines_due`."""
     # an invoice's customer is recorded with it (receivers.invoice_saved)
     customers = set(change_set[SUBSCRIPTION_CUSTOMER])
     # a charge (or its balance transaction) settles an invoice's lines
@@ -207,6 +209,8 @@ def _refresh_flush_customers(
         ids,
         _ids([*change_set[INVOICE], *change_set[INVOICE_LINES_STALE]]),
         bool(change_set[SUBSCRIPTION]),
+        # a charge settles (or re-rates) lines whose invoice copy did not change
+        lines_due=lines_due or bool(charge_customers),
         then=then,
         answer=gaps_call,
     )
@@ -231,7 +235,7 @@ def refresh_subscription_facts(
     ids = None if customer_ids is None else _ids(customer_ids)
     if ids is not None and not ids:
         return  # before the atomic block: a charge-only flush runs no savepoint for nothing
-    _refresh_subscription_facts(ids, _ids(invoice_ids), subscriptions_changed)
+    _refresh_subscription_facts(ids, _ids(invoice_ids), subscriptions_changed, lines_due=True)
     # MRR by channel (warehouse.services.marts): in full now, or in the change set's marts
     # step, which takes every lock of the flush's marts in one order
     if ids is None:
@@ -248,11 +252,13 @@ def _refresh_subscription_facts(
     invoice_ids: list[str],
     subscriptions_changed: bool,
     *,
+    lines_due: bool,
     then: list[tuple] = (),
     answer: tuple | None = None,
 ) -> list[tuple]:
-    """`then`: statements run after the batch in the same round trip; `answer`: the last
-    one, whose rows are returned."""
+    """`lines_due`: recompute the customers' invoice lines even if no copy of their invoices
+    changed (facts/fact_invoice_line.sql); `then`: statements run after the batch in the same
+    round trip; `answer`: the last one, whose rows are returned."""
     if ids is None:
         _refresh_all_subscription_facts()
         return []
@@ -279,7 +285,7 @@ def _refresh_subscription_facts(
             "facts/invoice_line_store",
             {"all_customers": False, "customer_ids": ids, "invoice_ids": invoice_ids},
         ),
-        ("facts/fact_invoice_line", scope),
+        ("facts/fact_invoice_line", {**scope, "lines_due": lines_due}),
         ("facts/fact_mrr_change", {**scope, "subscriptions_changed": subscriptions_changed}),
         ("facts/fact_mrr_movement", scope),
         ("marts/mart_mrr_customer_month", scope),
@@ -309,7 +315,7 @@ def _refresh_all_subscription_facts() -> None:
             "facts/invoice_line_store",
             {"all_customers": True, "customer_ids": [], "invoice_ids": []},
         ),
-        ("facts/fact_invoice_line", scope),
+        ("facts/fact_invoice_line", {**scope, "lines_due": True}),
         # the full forms of fact_mrr_change and fact_mrr_movement refill the day and month
         # marts they keep
         ("mrr_day_clear", {}),

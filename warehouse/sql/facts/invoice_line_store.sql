@@ -11,6 +11,11 @@
 -- Stale: no copy, a copy of another version (djstripe_updated: every save bumps it), named
 --   in invoice_ids, or paid without a charge found (the payment intent's charge may arrive
 --   after the invoice; stg_stripe__invoices looks it up).
+-- answers: the copies written or dropped; the delta form also sets for the transaction
+--   stripe_dwh.mrr_changed_invoices, the number of invoice copies whose values (other than
+--   source_updated) and lines it wrote or dropped: fact_invoice_line.sql recomputes no line
+--   when it is '0' (an invoice saved again unchanged, as invoice.paid after the charge's
+--   event, or no invoice at all)
 with customer_invoices as materialized (
     select invoice.id as invoice_id, invoice.djstripe_updated
     from djstripe_invoice as invoice
@@ -19,7 +24,9 @@ with customer_invoices as materialized (
 
 -- the customers' copies, read once (by their customer's index)
 customer_copies as materialized (
-    select parsed.invoice_id, parsed.source_updated, parsed.status, parsed.charge_id
+    select
+        parsed.invoice_id, parsed.source_updated, parsed.customer_id, parsed.subscription_id,
+        parsed.status, parsed.currency, parsed.created, parsed.paid_at, parsed.charge_id
     from int_invoice as parsed
     where %(all_customers)s or parsed.customer_id = any(%(customer_ids)s::text[])
 ),
@@ -279,12 +286,52 @@ deleted_all_lines as (
                 and parsed_lines.line_id = line.line_id
         )
     returning line.line_id
+),
+
+-- the delta form's re-parsed invoices whose copy is new or differs in more than its version
+-- (source_updated): what fact_invoice_line.sql reads of an invoice
+changed_copies as (
+    select parsed_invoices.invoice_id
+    from parsed_invoices
+    left join customer_copies on customer_copies.invoice_id = parsed_invoices.invoice_id
+    where
+        not %(all_customers)s
+        and (
+            customer_copies.invoice_id is null
+            or (
+                customer_copies.customer_id, customer_copies.subscription_id,
+                customer_copies.status, customer_copies.currency, customer_copies.created,
+                customer_copies.paid_at, customer_copies.charge_id
+            ) is distinct from (
+                parsed_invoices.customer_id, parsed_invoices.subscription_id,
+                parsed_invoices.status, parsed_invoices.currency, parsed_invoices.created,
+                parsed_invoices.paid_at, parsed_invoices.charge_id
+            )
+        )
+),
+
+changed_counts as (
+    select
+        (select count(*) from upserted_invoices) as invoices_written,
+        (select count(*) from upserted_lines) as lines_written,
+        (select count(*) from deleted_invoices) as invoices_dropped,
+        (select count(*) from deleted_lines) + (select count(*) from deleted_all_lines)
+            as lines_dropped,
+        (select count(*) from changed_copies) as copies_changed
 )
 
 -- (rows written: the copies whose values changed)
 select
-    (select count(*) from upserted_invoices) as invoices_written,
-    (select count(*) from upserted_lines) as lines_written,
-    (select count(*) from deleted_invoices) as invoices_dropped,
-    (select count(*) from deleted_lines) + (select count(*) from deleted_all_lines)
-        as lines_dropped
+    changed_counts.invoices_written,
+    changed_counts.lines_written,
+    changed_counts.invoices_dropped,
+    changed_counts.lines_dropped,
+    set_config(
+        'stripe_dwh.mrr_changed_invoices',
+        (
+            changed_counts.copies_changed + changed_counts.lines_written
+            + changed_counts.invoices_dropped + changed_counts.lines_dropped
+        )::text,
+        true
+    ) as changed_invoices
+from changed_counts
