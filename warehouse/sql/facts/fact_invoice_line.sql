@@ -179,24 +179,7 @@ line_charges as (
                 select txn.stripe_id
                 from fact_transaction as txn
                 where
-                    txn.transaction_type = 'charge' and txn.status = 'succeeded'
-                    and txn.currency = line_rates.currency
-                    and txn.settlement_currency <> ''
-                    and txn.balance_transaction_id <> ''
-                    -- a charge whose rate is known: settled in the line's currency (rate 1),
-                    -- or with its balance transaction synced
-                    and (
-                        txn.settlement_currency = line_rates.currency
-                        or exists (
-                            select 1
-                            from djstripe_balancetransaction as balance
-                            where balance.id = txn.balance_transaction_id
-                            -- a probe by key per charge passed: without the offset, a
-                            -- generic plan hashes every balance transaction on each run
-                            -- (19 ms per event at 50,000 charges, growing with history)
-                            offset 0
-                        )
-                    )
+                    -- include: fragments/rate_charge_candidates.sql
                     and txn.occurred_at <= line_rates.invoice_created
                 order by txn.occurred_at desc, txn.stripe_id desc
                 limit 1
@@ -205,24 +188,7 @@ line_charges as (
                 select txn.stripe_id
                 from fact_transaction as txn
                 where
-                    txn.transaction_type = 'charge' and txn.status = 'succeeded'
-                    and txn.currency = line_rates.currency
-                    and txn.settlement_currency <> ''
-                    and txn.balance_transaction_id <> ''
-                    -- a charge whose rate is known: settled in the line's currency (rate 1),
-                    -- or with its balance transaction synced
-                    and (
-                        txn.settlement_currency = line_rates.currency
-                        or exists (
-                            select 1
-                            from djstripe_balancetransaction as balance
-                            where balance.id = txn.balance_transaction_id
-                            -- a probe by key per charge passed: without the offset, a
-                            -- generic plan hashes every balance transaction on each run
-                            -- (19 ms per event at 50,000 charges, growing with history)
-                            offset 0
-                        )
-                    )
+                    -- include: fragments/rate_charge_candidates.sql
                     and txn.occurred_at > line_rates.invoice_created
                 order by txn.occurred_at, txn.stripe_id
                 limit 1
