@@ -13,15 +13,21 @@ import datetime as dt
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from djstripe.models import Invoice
 
 from tests.warehouse.billing import Billing, sync
 from warehouse.models import (
     FactInvoiceLine,
     FactMrrChange,
+    FactMrrChannelCustomer,
+    FactMrrMovement,
     IntInvoice,
     IntInvoiceLine,
     IntSubscriptionState,
+    MartMrrCohort,
+    MartMrrCustomerMonth,
+    MartMrrMonthMovement,
 )
 from warehouse.services import rebuild_warehouse
 from warehouse.services.subscriptions import refresh_subscription_facts
@@ -81,6 +87,33 @@ def fresh_parse() -> list[tuple]:
             "and lines.period_start is not null and lines.period_end is not null"
         )
         return sorted(cursor.fetchall())
+
+
+def mrr_marts() -> list[list[tuple]]:
+    """The MRR marts and MRR by channel's customer rows (a delta may leave a month's movement
+    row at zero, which a rebuild does not write)."""
+    return [
+        list(
+            MartMrrCustomerMonth.objects.order_by("customer_id", "month").values_list(
+                "customer_id", "month", "cohort_month", "mrr_start", "mrr_end", "cohort_mrr"
+            )
+        ),
+        list(
+            MartMrrMonthMovement.objects.exclude(movements=0)
+            .order_by("month", "movement_type")
+            .values_list("month", "movement_type", "amount", "movements", "customers")
+        ),
+        list(
+            MartMrrCohort.objects.order_by("cohort_month", "month").values_list(
+                "cohort_month", "month", "mrr_change", "gross_mrr_change", "customers_change"
+            )
+        ),
+        list(
+            FactMrrChannelCustomer.objects.values_list(
+                "customer_id", "dates", "mrr_changes", "customers_changes"
+            )
+        ),
+    ]
 
 
 def assert_like_a_rebuild() -> None:
@@ -270,3 +303,33 @@ def test_invoice_lines_recomputed_only_when_they_may_change(billing):
     synced_invoice(b, first)
     assert fact_lines() == expected
     assert_like_a_rebuild()
+
+
+def test_movements_and_marts_run_only_when_a_change_moved(billing):
+    b, customer_id, sub = billing
+    sync(b.objects())
+
+    def movement_statements_run(objects) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            sync(objects)
+        return sum('"facts__fact_mrr_movement__' in query["sql"] for query in queries)
+
+    movements = list(FactMrrMovement.objects.values_list("date", "movement_type", "amount"))
+    assert [movement[1] for movement in movements] == ["new"]
+    # the same invoice and subscription again: no change of MRR, so the movements, the MRR
+    # marts and MRR by channel are not run at all
+    assert (
+        movement_statements_run([("invoice", copy.deepcopy(b.invoices[next(iter(b.invoices))]))])
+        == 0
+    )
+    assert movement_statements_run([("subscription", copy.deepcopy(sub.data))]) == 0
+    assert list(FactMrrMovement.objects.values_list("date", "movement_type", "amount")) == movements
+    # an immediate cancellation moves MRR: they run, and churn the customer
+    b.cancel(sub, at(2, 20))
+    assert movement_statements_run([("subscription", copy.deepcopy(sub.data))]) == 1
+    churned = FactMrrMovement.objects.order_by("date").values_list("movement_type", flat=True)
+    assert list(churned) == ["new", "churn"]
+    marts = mrr_marts()
+    assert len(marts[3][0][1]) == 2  # MRR by channel: the customer's new and churn days
+    rebuild_warehouse()
+    assert mrr_marts() == marts

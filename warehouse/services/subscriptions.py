@@ -147,9 +147,10 @@ def write_subscriptions(change_set: changes.ChangeSet) -> None:
     """The flush's subscriptions step: the catalogue, then the MRR facts and marts of the
     customers whose subscriptions, invoices or charges changed.
 
-    One round trip in the common case: the MRR batch, then (when the marts step would have
-    nothing else to do) MRR by channel's delta, and last the look-up of what dj-stripe left
-    out of the flush's invoices. That look-up rarely finds anything (a price or charge that
+    One round trip in the common case: the MRR facts, and the look-up of what dj-stripe left
+    out of the flush's invoices; a second one, only when an MRR change moved, for the
+    movements, the MRR marts and (when the marts step would have nothing else to do) MRR by
+    channel's delta. That look-up rarely finds anything (a price or charge that
     dj-stripe has not synced); when it does, what it names is synced, the payments steps run
     again for it, and the customers' MRR is recomputed (the refresh recomputes a customer
     from their whole history, so the first pass leaves nothing behind)."""
@@ -189,14 +190,12 @@ def _refresh_flush_customers(
             if has_subscription_invoices
         }
     ids = _ids(customers)
-    gaps_call = (
-        ("facts/invoice_upstream_gaps", {"invoice_ids": change_set[INVOICE]})
-        if look_up_gaps
-        else None
-    )
+    gap_invoice_ids = change_set[INVOICE] if look_up_gaps else []
     if not ids:
-        return fetch(*gaps_call, prepared=True) if gaps_call else []
-    # MRR by channel in this round trip when the marts step has nothing else to do (else
+        if not gap_invoice_ids:
+            return []
+        return fetch("facts/invoice_upstream_gaps", {"invoice_ids": gap_invoice_ids}, prepared=True)
+    # MRR by channel with the MRR marts when the marts step has nothing else to do (else
     # there, which takes every lock of its marts in one order)
     channel_now = not any(
         change_set[kind]
@@ -212,7 +211,7 @@ def _refresh_flush_customers(
         # a charge settles (or re-rates) lines whose invoice copy did not change
         lines_due=lines_due or bool(charge_customers),
         then=then,
-        answer=gaps_call,
+        gap_invoice_ids=gap_invoice_ids,
     )
 
 
@@ -254,24 +253,25 @@ def _refresh_subscription_facts(
     *,
     lines_due: bool,
     then: list[tuple] = (),
-    answer: tuple | None = None,
-) -> list[tuple]:
+    gap_invoice_ids: list[str] = (),
+) -> list[tuple[str, str]]:
     """`lines_due`: recompute the customers' invoice lines even if no copy of their invoices
-    changed (facts/fact_invoice_line.sql); `then`: statements run after the batch in the same
-    round trip; `answer`: the last one, whose rows are returned."""
+    changed (facts/fact_invoice_line.sql); `then`: statements run after the MRR marts, when
+    they run; `gap_invoice_ids`: the invoices whose gaps (facts/invoice_upstream_gaps.sql)
+    to look up in the first round trip, which are returned."""
     if ids is None:
         _refresh_all_subscription_facts()
         return []
     scope = _scope(ids)
-    # The delta form, in one round trip, run in order: the locks and planner settings, the
-    # facts, then the marts. The delta statements run prepared: their generic plans reach
-    # the customers' rows by index (EXPLAIN-checked, docs/benchmarks.md "MRR flush per
-    # customer"), and fact_invoice_line costs more to plan than to run. fact_mrr_change and
-    # fact_mrr_movement add the customers' deltas to the day and month marts (computed now
+    # The delta form, in at most two round trips, run in order: the locks and planner
+    # settings, the facts, then the marts. The delta statements run prepared: their generic
+    # plans reach the customers' rows by index (EXPLAIN-checked, docs/benchmarks.md "MRR flush
+    # per customer"), and fact_invoice_line costs more to plan than to run. fact_mrr_change
+    # and fact_mrr_movement add the customers' deltas to the day and month marts (computed now
     # minus stored before: no month is read whole); the cohort mart recomputes the cohorts
     # whose rows mart_mrr_customer_month wrote or deleted, which it sets for the transaction
-    # (stripe_dwh.mrr_changed_cohorts): none when the event moved no MRR.
-    calls = [
+    # (stripe_dwh.mrr_changed_cohorts).
+    facts = [
         (
             "facts/mrr_refresh_lock",
             {
@@ -287,15 +287,28 @@ def _refresh_subscription_facts(
         ),
         ("facts/fact_invoice_line", {**scope, "lines_due": lines_due}),
         ("facts/fact_mrr_change", {**scope, "subscriptions_changed": subscriptions_changed}),
-        ("facts/fact_mrr_movement", scope),
-        ("marts/mart_mrr_customer_month", scope),
-        ("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": []}),
-        *then,
     ]
-    if answer is None:
-        execute_all(calls, prepared=True)
-        return []
-    return fetch(*answer, before=calls, prepared=True)
+    answer = fetch(
+        "facts/mrr_refresh_answer",
+        {"invoice_ids": list(gap_invoice_ids)},
+        before=facts,
+        prepared=True,
+    )
+    # Movements follow from the changes alone, the marts from the movements: when no change
+    # moved, every later statement would read its customers and write nothing, yet each one's
+    # large plan costs its executor start-up (docs/benchmarks.md, "Session of 2026-12-01"),
+    # and most subscription events (renewals, updates that change no state) move nothing.
+    if ("mrr_changed", "true") in answer:
+        execute_all(
+            [
+                ("facts/fact_mrr_movement", scope),
+                ("marts/mart_mrr_customer_month", scope),
+                ("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": []}),
+                *then,
+            ],
+            prepared=True,
+        )
+    return [row for row in answer if row[0] != "mrr_changed"]
 
 
 def _refresh_all_subscription_facts() -> None:
