@@ -1,13 +1,16 @@
 """The views the warehouse's statements read, created by migrations from their `.sql` files:
 staging (views over dj-stripe's tables, and the settlement function they share; the
-billing views of subscriptions and MRR too) and the intermediate customer months the marts
-are computed from. The test session drops and re-creates all of them (tests/conftest.py), so
-a database kept with --reuse-db reads the current files."""
+billing views of subscriptions and MRR too), the intermediate customer months the marts
+are computed from, and the function that runs the MRR refresh's statements conditionally.
+The test session drops and re-creates all of them (tests/conftest.py), so a database kept
+with --reuse-db reads the current files."""
 
 from warehouse import sql_files
 
 # In dependency order: each may read the ones before it.
 DATABASE_VIEWS = [
+    # the MRR refresh's conditional statements (migration 0025)
+    ("function", "functions/warehouse_execute_if"),
     ("view", "staging/stg_stripe__balance_transactions"),
     ("function", "staging/stg_stripe__settlement"),
     ("view", "staging/stg_stripe__charges"),
@@ -28,7 +31,8 @@ DATABASE_VIEWS = [
 ]
 DROP = {
     "view": "drop view if exists {name} cascade",
-    "function": "drop function if exists {name}(text, jsonb) cascade",
+    # each name has one signature
+    "function": "drop function if exists {name} cascade",
 }
 
 

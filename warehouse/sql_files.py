@@ -78,6 +78,27 @@ class Carried:
         return value.replace("%", "%%")
 
 
+@dataclass(frozen=True)
+class Conditional:
+    """A call (file, params) of a round trip that runs only if `when` holds once the
+    statements before it have run: `when` is SQL without parameters, such as a test of a
+    transaction-local setting that an earlier statement set. The function
+    warehouse_execute_if (functions/warehouse_execute_if.sql) runs it, so a statement without
+    work costs no executor start-up of its plan (prepared, it is still prepared, at its
+    first call); its rows are not the round trip's answer."""
+
+    name: str
+    params: dict
+    when: str
+
+
+def _execute_if(cursor, when: str, statement: str) -> str:
+    """The statement that runs `statement` (complete SQL, values inlined) only if `when`
+    holds, with any % doubled (it sits in a text that is mogrified)."""
+    literal = cursor.mogrify("%s", [statement]).decode()
+    return f"select warehouse_execute_if({when}, {literal})".replace("%", "%%")
+
+
 def _inline_carried(cursor, text: str, params: dict | None) -> tuple[str, dict | None]:
     """The plain text with each Carried parameter replaced by the expression that reads it."""
     if not params or not any(isinstance(value, Carried) for value in params.values()):
@@ -180,33 +201,46 @@ def _prepared_text(cursor, name, params, directory, bind_all) -> tuple[str, str,
     return prepared_text
 
 
-def _call(cursor, connection, name, params, directory, prepared, preparing, bind_all) -> tuple:
+def _call(
+    cursor, connection, name, params, directory, prepared, preparing, bind_all, when=None
+) -> tuple:
     """(SQL, its arguments, the name it prepares or None) to run one file.
 
-    `preparing`: the names the same round trip prepares before this call (a batch)."""
+    `preparing`: the names the same round trip prepares before this call (a batch); `when`:
+    run it only if this holds (Conditional)."""
     text = load(name, directory)
+
+    def plain() -> tuple:
+        sql, arguments = _inline_carried(cursor, text, params)
+        if when is None:
+            return sql, arguments, None
+        statement = cursor.mogrify(sql, arguments).decode() if arguments is not None else sql
+        return _execute_if(cursor, when, statement), [], None
+
     if not (prepared and params is not None and settings.WAREHOUSE_PREPARED_STATEMENTS):
-        return (*_inline_carried(cursor, text, params), None)
+        return plain()
     body, statement, bound = _prepared_text(cursor, name, params, directory, bind_all)
     known = connection.prepared_statements
     new = statement not in known and statement not in preparing
     if new and len(known) + len(preparing) >= MAX_PREPARED_PER_SESSION:
-        return (*_inline_carried(cursor, text, params), None)
+        return plain()
     arguments = ", ".join(
         params[key].expression(cursor) if isinstance(params[key], Carried) else "%s"
         for key in bound
     )
+    values = [params[key] for key in bound if not isinstance(params[key], Carried)]
+    execute_statement = f'execute "{statement}"({arguments})' if bound else f'execute "{statement}"'
+    if when is not None:
+        inlined = cursor.mogrify(execute_statement, values).decode()
+        execute_statement, values = _execute_if(cursor, when, inlined), []
     # PostgreSQL would keep planning each call (its estimate of the generic plan, blind to
     # how few ids come, exceeds the custom plans'): use the generic plan, for this
     # transaction only. Each file prepared here has been checked with EXPLAIN to use its
     # indexes in its generic plan (docs/benchmarks.md, Write path v2).
-    run = "set local plan_cache_mode = force_generic_plan; " + (
-        f'execute "{statement}"({arguments})' if bound else f'execute "{statement}"'
-    )
+    run = "set local plan_cache_mode = force_generic_plan; " + execute_statement
     if new:
         # prepared in the same round trip as its first run
         run = f'prepare "{statement}" as {body.replace("%", "%%")}; {run}'
-    values = [params[key] for key in bound if not isinstance(params[key], Carried)]
     return run, values, statement if new else None
 
 
@@ -215,9 +249,14 @@ def _run_calls(
 ):
     """Run (name, params) calls in one round trip; the last one's result is the cursor's.
 
-    A call may be (name, params, bind_all) to set bind_all for itself alone."""
+    A call may be (name, params, bind_all) to set bind_all for itself alone, or a
+    Conditional."""
     pieces, preparing = [], []
-    for name, params, *call_bind_all in calls:
+    for call in calls:
+        if isinstance(call, Conditional):
+            name, params, call_bind_all, when = call.name, call.params, (), call.when
+        else:
+            (name, params, *call_bind_all), when = call, None
         sql, arguments, new = _call(
             cursor,
             connection,
@@ -227,6 +266,7 @@ def _run_calls(
             prepared,
             preparing,
             call_bind_all[0] if call_bind_all else bind_all,
+            when,
         )
         pieces.append((sql, arguments))
         if new:

@@ -156,3 +156,48 @@ def test_carried_parameters_read_what_an_earlier_statement_of_the_round_trip_lef
     statements = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
     assert len(statements) == 2  # one round trip each
     assert all(("execute " in sql) == prepared for sql in statements)
+
+
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "plain"])
+def test_a_conditional_call_runs_only_when_its_condition_holds_after_the_calls_before_it(
+    settings, prepared
+):
+    settings.WAREHOUSE_PREPARED_STATEMENTS = prepared
+    DimDate.objects.all().delete()
+
+    def days(first: int, last: int) -> dict:
+        return {"first_day": dt.date(2026, 1, first), "last_day": dt.date(2026, 1, last)}
+
+    with transaction.atomic():
+        sql_files.execute_all(
+            [
+                ("dim_date_fill", days(1, 3)),
+                # true only once the first call has run (a % sits in it as written)
+                sql_files.Conditional(
+                    "dim_date_fill",
+                    days(10, 11),
+                    "exists (select 1 from dim_date where date = '2026-01-03')"
+                    " and '50%' like '50%'",
+                ),
+                # false: the row it tests is written by no call before it
+                sql_files.Conditional(
+                    "dim_date_fill",
+                    days(20, 21),
+                    "exists (select 1 from dim_date where date = '2026-01-25')",
+                ),
+                sql_files.Conditional(
+                    "dim_date_fill",
+                    days(25, 25),
+                    "exists (select 1 from dim_date where date = '2026-01-11')",
+                ),
+            ],
+            prepared=True,
+        )
+    assert [day.day for day in DimDate.objects.order_by("date").values_list("date", flat=True)] == [
+        1,
+        2,
+        3,
+        10,
+        11,
+        25,
+    ]

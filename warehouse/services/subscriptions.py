@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from warehouse.calendar import reporting_time_zone_name
 from warehouse.services import change_set as changes
 from warehouse.services.marts import channel_mrr_calls_of_moved, refresh_marts
-from warehouse.sql_files import Carried, execute, execute_all, fetch
+from warehouse.sql_files import Carried, Conditional, execute, execute_all, fetch
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,21 @@ RETRIEVE_PRICE = "retrieve_price"  # prices (or plans) to retrieve from Stripe a
 
 # the customers whose movements facts/fact_mrr_movement.sql wrote or deleted in the transaction
 MOVED_CUSTOMERS = Carried("stripe_dwh.mrr_moved_customer_ids", "text[]")
+
+# When the delta refresh's large statements have work, tested in its round trip once the
+# statements before them ran (facts/mrr_refresh_due.sql sets the first two, then each
+# statement the next one's): the invoice copies are stale; the lines may change (the store
+# changed a copy, or facts/mrr_refresh_due.sql says so); a line changed; a change moved
+# (its months were written or deleted).
+COPIES_STALE = "current_setting('stripe_dwh.mrr_copies_stale', true) = 'true'"
+LINES_MAY_CHANGE = (
+    "(coalesce(current_setting('stripe_dwh.mrr_changed_invoices', true), '') not in ('', '0')"
+    " or current_setting('stripe_dwh.mrr_lines_may_change', true) = 'true')"
+)
+LINES_CHANGED = (
+    "coalesce(current_setting('stripe_dwh.mrr_changed_lines', true), '') not in ('', '0')"
+)
+CHANGES_MOVED = "coalesce(current_setting('stripe_dwh.mrr_changed_change_months', true), '') <> ''"
 
 # Exclusive lock (two-int key space) taken by the full recompute of the MRR marts; the
 # per-customer refreshes take it shared, and one lock per customer (hashtext) exclusively.
@@ -147,10 +162,9 @@ def write_subscriptions(change_set: changes.ChangeSet) -> None:
     """The flush's subscriptions step: the catalogue, then the MRR facts and marts of the
     customers whose subscriptions, invoices or charges changed.
 
-    One round trip in the common case: the MRR facts, and the look-up of what dj-stripe left
-    out of the flush's invoices; a second one, only when an MRR change moved, for the
-    movements, the MRR marts and (when the marts step would have nothing else to do) MRR by
-    channel's delta. That look-up rarely finds anything (a price or charge that
+    One round trip in the common case: the MRR batch, then (when the marts step would have
+    nothing else to do) MRR by channel's delta, and last the look-up of what dj-stripe left
+    out of the flush's invoices. That look-up rarely finds anything (a price or charge that
     dj-stripe has not synced); when it does, what it names is synced, the payments steps run
     again for it, and the customers' MRR is recomputed (the refresh recomputes a customer
     from their whole history, so the first pass leaves nothing behind)."""
@@ -190,12 +204,14 @@ def _refresh_flush_customers(
             if has_subscription_invoices
         }
     ids = _ids(customers)
-    gap_invoice_ids = change_set[INVOICE] if look_up_gaps else []
+    gaps_call = (
+        ("facts/invoice_upstream_gaps", {"invoice_ids": change_set[INVOICE]})
+        if look_up_gaps
+        else None
+    )
     if not ids:
-        if not gap_invoice_ids:
-            return []
-        return fetch("facts/invoice_upstream_gaps", {"invoice_ids": gap_invoice_ids}, prepared=True)
-    # MRR by channel with the MRR marts when the marts step has nothing else to do (else
+        return fetch(*gaps_call, prepared=True) if gaps_call else []
+    # MRR by channel in this round trip when the marts step has nothing else to do (else
     # there, which takes every lock of its marts in one order)
     channel_now = not any(
         change_set[kind]
@@ -211,7 +227,7 @@ def _refresh_flush_customers(
         # a charge settles (or re-rates) lines whose invoice copy did not change
         lines_due=lines_due or bool(charge_customers),
         then=then,
-        gap_invoice_ids=gap_invoice_ids,
+        answer=gaps_call,
     )
 
 
@@ -253,25 +269,33 @@ def _refresh_subscription_facts(
     *,
     lines_due: bool,
     then: list[tuple] = (),
-    gap_invoice_ids: list[str] = (),
-) -> list[tuple[str, str]]:
+    answer: tuple | None = None,
+) -> list[tuple]:
     """`lines_due`: recompute the customers' invoice lines even if no copy of their invoices
-    changed (facts/fact_invoice_line.sql); `then`: statements run after the MRR marts, when
-    they run; `gap_invoice_ids`: the invoices whose gaps (facts/invoice_upstream_gaps.sql)
-    to look up in the first round trip, which are returned."""
+    changed (a charge, balance transaction or price they read changed); `then`: statements
+    run after the MRR marts, when an MRR change moved; `answer`: the last one, whose rows are
+    returned."""
     if ids is None:
         _refresh_all_subscription_facts()
         return []
     scope = _scope(ids)
-    # The delta form, in at most two round trips, run in order: the locks and planner
-    # settings, the facts, then the marts. The delta statements run prepared: their generic
-    # plans reach the customers' rows by index (EXPLAIN-checked, docs/benchmarks.md "MRR flush
-    # per customer"), and fact_invoice_line costs more to plan than to run. fact_mrr_change
-    # and fact_mrr_movement add the customers' deltas to the day and month marts (computed now
+
+    def when(condition: str | None, name: str, params: dict) -> tuple | Conditional:
+        return (name, params) if condition is None else Conditional(name, params, condition)
+
+    # The delta form, in one round trip, run in order: the locks and planner settings, what
+    # has work, the facts, then the marts. Each large statement runs only when it has work
+    # (Conditional): one without work would read its customers and write nothing, yet pay its
+    # plan's executor start-up, 0.4-0.8 ms each after dj-stripe's own work (docs/benchmarks.md,
+    # "Session of 2026-12-01 (2)"), and most subscription events (renewals, updates that
+    # change no state) move nothing. The delta statements run prepared: their generic plans
+    # reach the customers' rows by index (EXPLAIN-checked, docs/benchmarks.md "MRR flush per
+    # customer"), and fact_invoice_line costs more to plan than to run. fact_mrr_change and
+    # fact_mrr_movement add the customers' deltas to the day and month marts (computed now
     # minus stored before: no month is read whole); the cohort mart recomputes the cohorts
     # whose rows mart_mrr_customer_month wrote or deleted, which it sets for the transaction
     # (stripe_dwh.mrr_changed_cohorts).
-    facts = [
+    calls = [
         (
             "facts/mrr_refresh_lock",
             {
@@ -281,34 +305,30 @@ def _refresh_subscription_facts(
             },
         ),
         ("facts/dim_customer_invoice_stubs", scope),
-        (
+        ("facts/mrr_refresh_due", {"customer_ids": ids}),
+        # the flush's saved invoices are parsed whatever their copy
+        when(
+            None if invoice_ids else COPIES_STALE,
             "facts/invoice_line_store",
             {"all_customers": False, "customer_ids": ids, "invoice_ids": invoice_ids},
         ),
-        ("facts/fact_invoice_line", {**scope, "lines_due": lines_due}),
-        ("facts/fact_mrr_change", {**scope, "subscriptions_changed": subscriptions_changed}),
+        when(None if lines_due else LINES_MAY_CHANGE, "facts/fact_invoice_line", scope),
+        # a saved subscription: fact_mrr_change compares its state with the one the changes
+        # were computed from (int_subscription_state)
+        when(
+            None if subscriptions_changed else LINES_CHANGED,
+            "facts/fact_mrr_change",
+            {**scope, "subscriptions_changed": subscriptions_changed},
+        ),
+        when(CHANGES_MOVED, "facts/fact_mrr_movement", scope),
+        when(CHANGES_MOVED, "marts/mart_mrr_customer_month", scope),
+        when(CHANGES_MOVED, "marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": []}),
+        *(when(CHANGES_MOVED, name, params) for name, params in then),
     ]
-    answer = fetch(
-        "facts/mrr_refresh_answer",
-        {"invoice_ids": list(gap_invoice_ids)},
-        before=facts,
-        prepared=True,
-    )
-    # Movements follow from the changes alone, the marts from the movements: when no change
-    # moved, every later statement would read its customers and write nothing, yet each one's
-    # large plan costs its executor start-up (docs/benchmarks.md, "Session of 2026-12-01"),
-    # and most subscription events (renewals, updates that change no state) move nothing.
-    if ("mrr_changed", "true") in answer:
-        execute_all(
-            [
-                ("facts/fact_mrr_movement", scope),
-                ("marts/mart_mrr_customer_month", scope),
-                ("marts/mart_mrr_cohort", {"all_cohorts": False, "cohorts": []}),
-                *then,
-            ],
-            prepared=True,
-        )
-    return [row for row in answer if row[0] != "mrr_changed"]
+    if answer is None:
+        execute_all(calls, prepared=True)
+        return []
+    return fetch(*answer, before=calls, prepared=True)
 
 
 def _refresh_all_subscription_facts() -> None:
@@ -328,7 +348,7 @@ def _refresh_all_subscription_facts() -> None:
             "facts/invoice_line_store",
             {"all_customers": True, "customer_ids": [], "invoice_ids": []},
         ),
-        ("facts/fact_invoice_line", {**scope, "lines_due": True}),
+        ("facts/fact_invoice_line", scope),
         # the full forms of fact_mrr_change and fact_mrr_movement refill the day and month
         # marts they keep
         ("mrr_day_clear", {}),

@@ -4,15 +4,10 @@
 --   settlement value; delete the rows of lines that are gone (void or deleted invoices, lines
 --   no longer on an invoice)
 -- grain: one row per subscription-item line of a non-void invoice
--- params: all_customers (bool), customer_ids (text[]; ignored when all_customers), lines_due
---   (bool: recompute the customers' lines even if facts/invoice_line_store.sql, run before in
---   the transaction, changed no invoice copy: a charge, a balance transaction or a price they
---   read changed)
--- delta form without lines_due: nothing is read or written when the store changed no copy
---   (stripe_dwh.mrr_changed_invoices '0'), the customers' stored lines match their copies in
---   number and each converts at its own invoice's charge (or converts 0): a line's values
---   follow from its invoice's copy, its price and its charges; only a borrowed rate (unpaid
---   lines, docs/metrics.md Currency) can change without them, as other charges arrive
+-- params: all_customers (bool), customer_ids (text[]; ignored when all_customers)
+-- delta form: the MRR refresh runs it only when the customers' lines may change
+--   (facts/mrr_refresh_due.sql, warehouse.services.subscriptions): a line's values follow
+--   from its invoice's copy, its price and its charges
 -- answers: the number of lines it wrote (changed values only) or deleted, also set for the
 --   transaction as stripe_dwh.mrr_changed_lines (fact_mrr_change.sql reads it)
 -- MRR of a line, in invoice minor units, exactly (docs/metrics.md):
@@ -26,57 +21,13 @@
 --   take the latest rate known for the currency at the invoice's creation (else the first
 --   one known after it): the latest such charge in fact_transaction that settled in the
 --   line's currency (rate 1) or whose balance transaction is synced.
-with refresh_due as (
-    select
-        %(all_customers)s
-        or %(lines_due)s
-        or coalesce(current_setting('stripe_dwh.mrr_changed_invoices', true), '') not in ('', '0')
-        -- a stored line whose rate may still change: not known yet, or borrowed (an unpaid
-        -- line, or one paid without a charge of its own) while it converts a non-zero MRR
-        or exists (
-            select 1
-            from fact_invoice_line as line
-            inner join int_invoice as invoice on invoice.invoice_id = line.invoice_id
-            where
-                not %(all_customers)s
-                and line.customer_id = any(%(customer_ids)s::text[])
-                and (
-                    line.fx_rate is null
-                    or (
-                        line.mrr_numerator <> 0
-                        and not (
-                            invoice.status = 'paid'
-                            and invoice.charge_id is not null
-                            and line.charge_id = invoice.charge_id
-                        )
-                    )
-                )
-        )
-        -- lines missing or left over (the copy holds one per line of a non-void invoice)
-        or (
-            select count(*)
-            from int_invoice as invoice
-            inner join int_invoice_line as copy_line
-                on copy_line.invoice_id = invoice.invoice_id
-            where
-                not %(all_customers)s
-                and invoice.customer_id = any(%(customer_ids)s::text[])
-                and invoice.status not in ('void', 'deleted', '')
-        ) <> (
-            select count(*)
-            from fact_invoice_line as line
-            where not %(all_customers)s and line.customer_id = any(%(customer_ids)s::text[])
-        ) as due
-),
-
-selected_invoices as (
+with selected_invoices as (
     select
         invoices.invoice_id, invoices.customer_id, invoices.subscription_id, invoices.status,
         invoices.currency, invoices.created, invoices.paid_at, invoices.charge_id
     from int_invoice as invoices
     where
-        (select refresh_due.due from refresh_due)
-        and (%(all_customers)s or invoices.customer_id = any(%(customer_ids)s::text[]))
+        (%(all_customers)s or invoices.customer_id = any(%(customer_ids)s::text[]))
         and invoices.status not in ('void', 'deleted', '')
 ),
 
@@ -359,8 +310,7 @@ upserted_lines as (
 deleted_lines as (
     delete from fact_invoice_line as stale
     where
-        (select refresh_due.due from refresh_due)
-        and (%(all_customers)s or stale.customer_id = any(%(customer_ids)s::text[]))
+        (%(all_customers)s or stale.customer_id = any(%(customer_ids)s::text[]))
         and not exists (select 1 from settled_lines where settled_lines.line_id = stale.line_id)
     returning stale.line_id
 )

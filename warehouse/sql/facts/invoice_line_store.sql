@@ -8,9 +8,8 @@
 -- params: all_customers (bool; every invoice is parsed again), customer_ids (text[]; ignored
 --   when all_customers), invoice_ids (text[]: invoices parsed again whatever their copy: the
 --   flush's saved invoices, and those whose invoice items changed)
--- Stale: no copy, a copy of another version (djstripe_updated: every save bumps it), named
---   in invoice_ids, or paid without a charge found (the payment intent's charge may arrive
---   after the invoice; stg_stripe__invoices looks it up).
+-- Stale: fragments/invoice_copy_stale.sql, or named in invoice_ids. The delta form runs only
+--   when an invoice is named or facts/mrr_refresh_due.sql found a stale or gone copy.
 -- answers: the copies written or dropped; the delta form also sets for the transaction
 --   stripe_dwh.mrr_changed_invoices, the number of invoice copies whose values (other than
 --   source_updated) and lines it wrote or dropped: fact_invoice_line.sql recomputes no line
@@ -44,9 +43,7 @@ stale_invoices as materialized (
     where
         not %(all_customers)s
         and (
-            customer_copies.invoice_id is null
-            or customer_copies.source_updated is distinct from customer_invoices.djstripe_updated
-            or (customer_copies.status = 'paid' and customer_copies.charge_id is null)
+            -- include: fragments/invoice_copy_stale.sql
             or customer_invoices.invoice_id = any(%(invoice_ids)s::text[])
         )
 ),
