@@ -51,6 +51,8 @@ INCLUDE = re.compile(r"^(?P<indent>[ \t]*)-- include: (?P<path>\S+)\.sql[ \t]*$"
 # Literals folded into a prepared text make one statement per distinct value: past this many
 # on one session (a value that varies per call), run the rest unprepared.
 MAX_PREPARED_PER_SESSION = 200
+# how a prepared statement's run starts (the transaction's plan cache mode, then EXECUTE)
+GENERIC_PLAN = "set local plan_cache_mode = force_generic_plan; "
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ class Conditional:
     transaction-local setting that an earlier statement set. The function
     warehouse_execute_if (functions/warehouse_execute_if.sql) runs it, so a statement without
     work costs no executor start-up of its plan (prepared, it is still prepared, at its
-    first call); its rows are not the round trip's answer."""
+    first call); its rows are not the round trip's answer. Consecutive Conditionals of the
+    same condition run under one test of it."""
 
     name: str
     params: dict
@@ -201,47 +204,47 @@ def _prepared_text(cursor, name, params, directory, bind_all) -> tuple[str, str,
     return prepared_text
 
 
-def _call(
-    cursor, connection, name, params, directory, prepared, preparing, bind_all, when=None
-) -> tuple:
+def _call(cursor, connection, name, params, directory, prepared, preparing, bind_all) -> tuple:
     """(SQL, its arguments, the name it prepares or None) to run one file.
 
-    `preparing`: the names the same round trip prepares before this call (a batch); `when`:
-    run it only if this holds (Conditional)."""
+    `preparing`: the names the same round trip prepares before this call (a batch)."""
     text = load(name, directory)
-
-    def plain() -> tuple:
-        sql, arguments = _inline_carried(cursor, text, params)
-        if when is None:
-            return sql, arguments, None
-        statement = cursor.mogrify(sql, arguments).decode() if arguments is not None else sql
-        return _execute_if(cursor, when, statement), [], None
-
     if not (prepared and params is not None and settings.WAREHOUSE_PREPARED_STATEMENTS):
-        return plain()
+        return (*_inline_carried(cursor, text, params), None)
     body, statement, bound = _prepared_text(cursor, name, params, directory, bind_all)
     known = connection.prepared_statements
     new = statement not in known and statement not in preparing
     if new and len(known) + len(preparing) >= MAX_PREPARED_PER_SESSION:
-        return plain()
+        return (*_inline_carried(cursor, text, params), None)
     arguments = ", ".join(
         params[key].expression(cursor) if isinstance(params[key], Carried) else "%s"
         for key in bound
     )
-    values = [params[key] for key in bound if not isinstance(params[key], Carried)]
-    execute_statement = f'execute "{statement}"({arguments})' if bound else f'execute "{statement}"'
-    if when is not None:
-        inlined = cursor.mogrify(execute_statement, values).decode()
-        execute_statement, values = _execute_if(cursor, when, inlined), []
     # PostgreSQL would keep planning each call (its estimate of the generic plan, blind to
     # how few ids come, exceeds the custom plans'): use the generic plan, for this
     # transaction only. Each file prepared here has been checked with EXPLAIN to use its
     # indexes in its generic plan (docs/benchmarks.md, Write path v2).
-    run = "set local plan_cache_mode = force_generic_plan; " + execute_statement
+    run = GENERIC_PLAN + (
+        f'execute "{statement}"({arguments})' if bound else f'execute "{statement}"'
+    )
     if new:
         # prepared in the same round trip as its first run
         run = f'prepare "{statement}" as {body.replace("%", "%%")}; {run}'
+    values = [params[key] for key in bound if not isinstance(params[key], Carried)]
     return run, values, statement if new else None
+
+
+def _conditional_parts(cursor, connection, call: Conditional, *call_args) -> tuple:
+    """(SQL to run first whatever the condition, or None; the statement to run only if it
+    holds; the name it prepares or None), both with their values inlined: a prepared
+    statement is prepared unconditionally (the session then knows it), and only its EXECUTE
+    is conditional."""
+    sql, arguments, new = _call(cursor, connection, call.name, call.params, *call_args)
+    text = cursor.mogrify(sql, arguments).decode() if arguments is not None else sql
+    setup, marker, statement = text.rpartition(GENERIC_PLAN)
+    if not marker:
+        return None, text, new
+    return setup + marker, statement, new
 
 
 def _run_calls(
@@ -250,27 +253,44 @@ def _run_calls(
     """Run (name, params) calls in one round trip; the last one's result is the cursor's.
 
     A call may be (name, params, bind_all) to set bind_all for itself alone, or a
-    Conditional."""
+    Conditional; consecutive Conditionals of the same condition run under one test."""
     pieces, preparing = [], []
+    conditional: list[str] = []  # the statements of the current run of Conditionals
+    condition = None
+
+    def close_conditional() -> None:
+        if conditional:
+            pieces.append((_execute_if(cursor, condition, ";\n".join(conditional)), []))
+            conditional.clear()
+
     for call in calls:
         if isinstance(call, Conditional):
-            name, params, call_bind_all, when = call.name, call.params, (), call.when
+            if call.when != condition:
+                close_conditional()
+                condition = call.when
+            setup, statement, new = _conditional_parts(
+                cursor, connection, call, directory, prepared, preparing, bind_all
+            )
+            if setup:
+                pieces.append((setup.replace("%", "%%"), []))
+            conditional.append(statement)
         else:
-            (name, params, *call_bind_all), when = call, None
-        sql, arguments, new = _call(
-            cursor,
-            connection,
-            name,
-            params,
-            directory,
-            prepared,
-            preparing,
-            call_bind_all[0] if call_bind_all else bind_all,
-            when,
-        )
-        pieces.append((sql, arguments))
+            close_conditional()
+            name, params, *call_bind_all = call
+            sql, arguments, new = _call(
+                cursor,
+                connection,
+                name,
+                params,
+                directory,
+                prepared,
+                preparing,
+                call_bind_all[0] if call_bind_all else bind_all,
+            )
+            pieces.append((sql, arguments))
         if new:
             preparing.append(new)
+    close_conditional()
     if preparing and connection.prepared_statements_unknown:
         # a transaction failed around a prepare, which a rollback does not undo: start clean
         pieces.insert(0, ("deallocate all", None))

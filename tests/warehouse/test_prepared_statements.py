@@ -168,36 +168,27 @@ def test_a_conditional_call_runs_only_when_its_condition_holds_after_the_calls_b
     def days(first: int, last: int) -> dict:
         return {"first_day": dt.date(2026, 1, first), "last_day": dt.date(2026, 1, last)}
 
+    def written(day: int) -> str:
+        return f"exists (select 1 from dim_date where date = '2026-01-{day:02d}')"
+
     with transaction.atomic():
         sql_files.execute_all(
             [
                 ("dim_date_fill", days(1, 3)),
-                # true only once the first call has run (a % sits in it as written)
+                # true only once the first call has run (a % sits in it as written); the two
+                # calls of one condition run under one test of it
                 sql_files.Conditional(
-                    "dim_date_fill",
-                    days(10, 11),
-                    "exists (select 1 from dim_date where date = '2026-01-03')"
-                    " and '50%' like '50%'",
-                ),
-                # false: the row it tests is written by no call before it
-                sql_files.Conditional(
-                    "dim_date_fill",
-                    days(20, 21),
-                    "exists (select 1 from dim_date where date = '2026-01-25')",
+                    "dim_date_fill", days(10, 11), written(3) + " and '5%' like '5%'"
                 ),
                 sql_files.Conditional(
-                    "dim_date_fill",
-                    days(25, 25),
-                    "exists (select 1 from dim_date where date = '2026-01-11')",
+                    "dim_date_fill", days(11, 12), written(3) + " and '5%' like '5%'"
                 ),
+                # false: no call before it writes that day
+                sql_files.Conditional("dim_date_fill", days(20, 21), written(25)),
+                sql_files.Conditional("dim_date_fill", days(22, 22), written(25)),
+                sql_files.Conditional("dim_date_fill", days(25, 25), written(12)),
             ],
             prepared=True,
         )
-    assert [day.day for day in DimDate.objects.order_by("date").values_list("date", flat=True)] == [
-        1,
-        2,
-        3,
-        10,
-        11,
-        25,
-    ]
+    filled = DimDate.objects.order_by("date").values_list("date", flat=True)
+    assert [day.day for day in filled] == [1, 2, 3, 10, 11, 12, 25]
