@@ -968,11 +968,13 @@ class IntInvoice(models.Model):
     customer's MRR refresh re-reads the JSON of the invoices that changed only, not all of
     theirs (docs/benchmarks.md, "Per-invoice parsed lines"). Written by
     facts/invoice_line_store.sql: an invoice is parsed again when its `source_updated`
-    differs from dj-stripe's `djstripe_updated` (every save bumps it), when the flush names
-    it (saved, or an invoice item of it changed, in the transaction), when it is paid but no
-    charge was found yet (its payment intent's charge may arrive later), and in the full
-    refresh. A missing row is parsed at the customer's next refresh, so an empty table is
-    correct (the migration leaves it empty).
+    differs from dj-stripe's `djstripe_updated` (every save bumps it) and its JSON differs
+    from the one parsed (`source_digest`: a save that changed nothing, as
+    invoice.payment_succeeded after invoice.paid, needs no parse), when the flush names it
+    (an invoice item of it changed in the transaction), when it is paid but no charge was
+    found yet (its payment intent's charge may arrive later), and in the full refresh. A
+    missing row is parsed at the customer's next refresh, so an empty table is correct (the
+    migration leaves it empty).
     """
 
     # null string columns: null is the view's "absent", which fact_invoice_line.sql coalesces
@@ -980,6 +982,13 @@ class IntInvoice(models.Model):
     invoice_id = models.CharField(max_length=255, primary_key=True)
     customer_id = models.CharField(max_length=255)
     source_updated = models.DateTimeField(help_text="djstripe_invoice.djstripe_updated parsed.")
+    source_digest = models.CharField(  # noqa: DJ001
+        max_length=32,
+        null=True,
+        blank=True,
+        help_text="fragments/invoice_source_digest.sql of the JSON parsed; null: unknown (the "
+        "full refresh, or lines beyond the invoice's embedded page), which a save re-parses.",
+    )
     subscription_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     status = models.CharField(max_length=32)
     currency = models.CharField(max_length=3, null=True, blank=True)  # noqa: DJ001

@@ -202,6 +202,36 @@ def test_an_unchanged_invoice_is_not_parsed_again(billing):
     assert_like_a_rebuild()
 
 
+def test_an_invoice_saved_again_unchanged_is_not_parsed_again(billing):
+    b, customer_id, sub = billing
+    sync(b.objects())
+    first = b.invoices[next(iter(b.invoices))]
+    line_id = first["lines"]["data"][0]["id"]
+    parsed_at = IntInvoice.objects.get(invoice_id=first["id"]).source_updated
+    # a copy damaged behind the warehouse's back shows whether a save parses the invoice
+    IntInvoiceLine.objects.filter(line_id=line_id).update(quantity=9)
+    # dj-stripe saves the same JSON again (invoice.payment_succeeded after invoice.paid):
+    # a new version of it, but nothing to parse
+    synced_invoice(b, first)
+    assert Invoice.objects.get(id=first["id"]).djstripe_updated > parsed_at
+    assert IntInvoice.objects.get(invoice_id=first["id"]).source_updated == parsed_at
+    assert IntInvoiceLine.objects.get(line_id=line_id).quantity == 9
+    # saved with another JSON (here only its metadata differs): parsed again
+    changed = copy.deepcopy(first)
+    changed["metadata"] = {"note": "edited"}
+    synced_invoice(b, changed)
+    assert IntInvoice.objects.get(invoice_id=first["id"]).source_updated > parsed_at
+    assert IntInvoiceLine.objects.get(line_id=line_id).quantity == 1
+    assert_like_a_rebuild()
+    # a copy whose digest is unknown (a full refresh writes none) is parsed at the next save
+    IntInvoiceLine.objects.filter(line_id=line_id).update(quantity=9)
+    assert (
+        IntInvoice.objects.filter(source_digest__isnull=True).count() == IntInvoice.objects.count()
+    )
+    synced_invoice(b, changed)
+    assert IntInvoiceLine.objects.get(line_id=line_id).quantity == 1
+
+
 def test_a_deleted_invoice_takes_its_parsed_copy(billing):
     b, customer_id, sub = billing
     sync(b.objects())

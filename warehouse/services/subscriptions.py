@@ -222,7 +222,8 @@ def _refresh_flush_customers(
         changes.record(changes.MRR_CUSTOMERS, ids)
     return _refresh_subscription_facts(
         ids,
-        _ids([*change_set[INVOICE], *change_set[INVOICE_LINES_STALE]]),
+        # a saved invoice is parsed when its JSON changed (facts/mrr_refresh_due.sql)
+        _ids(change_set[INVOICE_LINES_STALE]),
         bool(change_set[SUBSCRIPTION]),
         # a charge settles (or re-rates) lines whose invoice copy did not change
         lines_due=lines_due or bool(charge_customers),
@@ -306,7 +307,7 @@ def _refresh_subscription_facts(
         ),
         ("facts/dim_customer_invoice_stubs", scope),
         ("facts/mrr_refresh_due", {"customer_ids": ids}),
-        # the flush's saved invoices are parsed whatever their copy
+        # invoices whose invoice items changed are parsed whatever their copy
         when(
             None if invoice_ids else COPIES_STALE,
             "facts/invoice_line_store",

@@ -6,10 +6,11 @@
 -- grain: int_invoice: one row per invoice; int_invoice_line: one row per invoice × line of a
 --   subscription item (with an id and a period) on a non-void invoice
 -- params: all_customers (bool; every invoice is parsed again), customer_ids (text[]; ignored
---   when all_customers), invoice_ids (text[]: invoices parsed again whatever their copy: the
---   flush's saved invoices, and those whose invoice items changed)
--- Stale: fragments/invoice_copy_stale.sql, or named in invoice_ids. The delta form runs only
---   when an invoice is named or facts/mrr_refresh_due.sql found a stale or gone copy.
+--   when all_customers), invoice_ids (text[]: invoices parsed again whatever their copy:
+--   those whose invoice items changed)
+-- Stale: fragments/invoice_copy_stale.sql (a save that changed nothing of an invoice's JSON
+--   is not), or named in invoice_ids. The delta form runs only when an invoice is named or
+--   facts/mrr_refresh_due.sql found a stale or gone copy.
 -- answers: the copies written or dropped; the delta form also sets for the transaction
 --   stripe_dwh.mrr_changed_invoices, the number of invoice copies whose values (other than
 --   source_updated) and lines it wrote or dropped: fact_invoice_line.sql recomputes no line
@@ -24,8 +25,9 @@ with customer_invoices as materialized (
 -- the customers' copies, read once (by their customer's index)
 customer_copies as materialized (
     select
-        parsed.invoice_id, parsed.source_updated, parsed.customer_id, parsed.subscription_id,
-        parsed.status, parsed.currency, parsed.created, parsed.paid_at, parsed.charge_id
+        parsed.invoice_id, parsed.source_updated, parsed.source_digest, parsed.customer_id,
+        parsed.subscription_id, parsed.status, parsed.currency, parsed.created, parsed.paid_at,
+        parsed.charge_id
     from int_invoice as parsed
     where %(all_customers)s or parsed.customer_id = any(%(customer_ids)s::text[])
 ),
@@ -59,7 +61,17 @@ parsed_invoices as materialized (
         invoices.currency,
         invoices.created,
         invoices.paid_at,
-        invoices.charge_id
+        invoices.charge_id,
+        -- the delta form only (a few invoices): the full form leaves it unknown, which the
+        -- invoice's next save re-parses, rather than digest every invoice
+        case
+            when not %(all_customers)s then (
+                select
+                    -- include: fragments/invoice_source_digest.sql
+                from djstripe_invoice as invoice
+                where invoice.id = invoices.invoice_id
+            )
+        end as source_digest
     from stg_stripe__invoices as invoices
     inner join stale_invoices on stale_invoices.invoice_id = invoices.invoice_id
     where
@@ -141,13 +153,14 @@ parsed_lines as materialized (
 
 upserted_invoices as (
     insert into int_invoice (
-        invoice_id, customer_id, source_updated, subscription_id, status, currency, created,
-        paid_at, charge_id
+        invoice_id, customer_id, source_updated, source_digest, subscription_id, status,
+        currency, created, paid_at, charge_id
     )
     select
         parsed_invoices.invoice_id,
         parsed_invoices.customer_id,
         parsed_invoices.djstripe_updated,
+        parsed_invoices.source_digest,
         parsed_invoices.subscription_id,
         parsed_invoices.status,
         parsed_invoices.currency,
@@ -159,6 +172,7 @@ upserted_invoices as (
     on conflict (invoice_id) do update set
         customer_id = excluded.customer_id,
         source_updated = excluded.source_updated,
+        source_digest = excluded.source_digest,
         subscription_id = excluded.subscription_id,
         status = excluded.status,
         currency = excluded.currency,
@@ -166,13 +180,13 @@ upserted_invoices as (
         paid_at = excluded.paid_at,
         charge_id = excluded.charge_id
     where (
-        int_invoice.customer_id, int_invoice.source_updated, int_invoice.subscription_id,
-        int_invoice.status, int_invoice.currency, int_invoice.created, int_invoice.paid_at,
-        int_invoice.charge_id
+        int_invoice.customer_id, int_invoice.source_updated, int_invoice.source_digest,
+        int_invoice.subscription_id, int_invoice.status, int_invoice.currency,
+        int_invoice.created, int_invoice.paid_at, int_invoice.charge_id
     ) is distinct from (
-        excluded.customer_id, excluded.source_updated, excluded.subscription_id,
-        excluded.status, excluded.currency, excluded.created, excluded.paid_at,
-        excluded.charge_id
+        excluded.customer_id, excluded.source_updated, excluded.source_digest,
+        excluded.subscription_id, excluded.status, excluded.currency, excluded.created,
+        excluded.paid_at, excluded.charge_id
     )
     returning int_invoice.invoice_id
 ),

@@ -4,8 +4,8 @@
 --   counters that those statements set, reset, as one that does not run changed nothing:
 --   - stripe_dwh.mrr_copies_stale ('true' or 'false'): an invoice of the customers whose
 --     parsed copy is stale, or a copy whose invoice dj-stripe no longer holds:
---     facts/invoice_line_store.sql has work (the caller knows of the flush's saved invoices,
---     which it parses whatever their copy);
+--     facts/invoice_line_store.sql has work (the caller knows of the invoices whose invoice
+--     items changed, which it parses whatever their copy);
 --   - stripe_dwh.mrr_lines_may_change ('true' or 'false'): a stored line whose rate may still
 --     change, or stored lines that differ in number from the copies' lines:
 --     facts/fact_invoice_line.sql has work although the store changed no copy (it has work
@@ -23,7 +23,9 @@ with customer_invoices as materialized (
 ),
 
 customer_copies as materialized (
-    select parsed.invoice_id, parsed.source_updated, parsed.status, parsed.charge_id
+    select
+        parsed.invoice_id, parsed.source_updated, parsed.source_digest, parsed.status,
+        parsed.charge_id
     from int_invoice as parsed
     where parsed.customer_id = any(%(customer_ids)s::text[])
 ),
