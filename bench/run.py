@@ -348,6 +348,20 @@ def table(results: dict) -> str:
                     "",
                 )
             )
+        if full.get("fact_install_floor"):
+            floor = full["fact_install_floor"]
+            rows.append(
+                (
+                    "",
+                    "floor: resolved rows COPY'd into fact_install alone",
+                    f"{floor['rows_per_s']:,} rows/s",
+                    f"{floor['seconds']} s (PG CPU {floor['postgresql_backend_cpu_s']} s)",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
         rows.append(
             (
                 "",

@@ -551,3 +551,100 @@ def test_progress_is_printed_while_importing(tmp_path, monkeypatch):
     assert out.splitlines()[-1].startswith(
         "Imported installs.csv: read 5, inserted 5, already present 0, rejected 0 in "
     )
+
+
+# --- parsing ahead of the loader (a child process, or a thread where fork is unavailable) ---
+
+PARSE_AHEAD = [
+    pytest.param(installs._in_child_process, id="child-process"),
+    pytest.param(installs._in_background, id="thread"),
+]
+
+
+def _numbers_with_their_pid(count):
+    import os
+
+    for number in range(count):
+        yield number, os.getpid()
+
+
+@pytest.mark.parametrize("parse_ahead", PARSE_AHEAD)
+def test_parse_ahead_yields_every_item_in_order(parse_ahead):
+    import os
+
+    received = list(parse_ahead(_numbers_with_their_pid(50), depth=3))
+
+    assert [number for number, _ in received] == list(range(50))
+    producer_pids = {pid for _, pid in received}
+    if parse_ahead is installs._in_child_process:
+        assert producer_pids != {os.getpid()} and len(producer_pids) == 1
+    else:
+        assert producer_pids == {os.getpid()}
+
+
+class _Unpicklable(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.lock = __import__("threading").Lock()  # a lock cannot be pickled
+
+
+def _failing_after(count, exception):
+    yield from range(count)
+    raise exception
+
+
+@pytest.mark.parametrize("parse_ahead", PARSE_AHEAD)
+def test_parse_ahead_hands_the_parser_s_exception_to_the_consumer(parse_ahead):
+    received = []
+    with pytest.raises(installs.InstallFileError, match="missing required column"):
+        for item in parse_ahead(
+            _failing_after(3, installs.InstallFileError("missing required column x")), depth=2
+        ):
+            received.append(item)
+    assert received == [0, 1, 2]
+
+
+def test_a_child_s_exception_that_cannot_be_pickled_arrives_as_its_text():
+    with pytest.raises(installs.InstallFileError, match="_Unpicklable: bad row"):
+        list(installs._in_child_process(_failing_after(2, _Unpicklable("bad row")), depth=2))
+
+
+def _exiting_after(count):
+    import os
+
+    yield from range(count)
+    os._exit(3)  # the parser process dies without a word (killed, out of memory)
+
+
+def test_a_parser_process_that_dies_is_an_error_not_a_hang():
+    received = []
+    with pytest.raises(installs.InstallFileError, match="exit code 3"):
+        for item in installs._in_child_process(_exiting_after(2), depth=2):
+            received.append(item)
+    # what the dead process had not yet written to the pipe is lost with it: the import
+    # stops there (with the batches before committed), and a re-run completes it
+    assert received == [0, 1][: len(received)]
+
+
+def _counted(count, produced):
+    for number in range(count):
+        with produced.get_lock():
+            produced.value += 1
+        yield number
+
+
+def test_the_parser_process_stays_at_most_depth_items_ahead_and_stops_with_the_consumer():
+    import multiprocessing
+    import time
+
+    produced = multiprocessing.get_context("fork").Value("i", 0)
+    items = installs._in_child_process(_counted(1000, produced), depth=4)
+    assert next(items) == 0
+    time.sleep(0.5)  # time enough to run far ahead, were it unbounded
+    # taken 1, at most 4 waiting in the pipe, one being put, one in the feeder's hands
+    assert produced.value <= 1 + 4 + 2
+    parsers = [p for p in multiprocessing.active_children() if p.name == "install-import-parser"]
+    assert len(parsers) == 1
+    items.close()
+    assert not parsers[0].is_alive()
+    assert produced.value < 1000

@@ -247,11 +247,8 @@ upserted_lines as (
 gone_invoices as materialized (
     select customer_copies.invoice_id
     from customer_copies
-    where not exists (
-        select 1
-        from customer_invoices
-        where customer_invoices.invoice_id = customer_copies.invoice_id
-    )
+    where
+        -- include: fragments/invoice_copy_gone.sql
 ),
 
 deleted_invoices as (

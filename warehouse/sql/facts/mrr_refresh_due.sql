@@ -44,11 +44,8 @@ copies_stale as (
         or exists (
             select 1
             from customer_copies
-            where not exists (
-                select 1
-                from customer_invoices
-                where customer_invoices.invoice_id = customer_copies.invoice_id
-            )
+            where
+                -- include: fragments/invoice_copy_gone.sql
         ) as stale
 ),
 
