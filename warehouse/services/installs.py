@@ -498,11 +498,12 @@ def _start_stage(cursor) -> None:
 
 def _copy_to_stage(cursor, chunk: _PreparedBatch) -> None:
     if chunk.size:
-        text = chunk.copy_text()
         # In reads of COPY_READ_SIZE, not psycopg2's default 8 kB: each read takes the GIL,
-        # which the background parser holds for up to a switch interval (5 ms) each time, so
-        # a 100,000-row batch (about 3,000 small reads) spent seconds waiting for it.
-        cursor.copy_expert(sql_files.load("install_stage_copy"), text, size=COPY_READ_SIZE)
+        # which a parser thread (_in_background, where the platform cannot fork) holds for up
+        # to a switch interval (5 ms) each time; a 100,000-row batch is about 3,000 small reads.
+        cursor.copy_expert(
+            sql_files.load("install_stage_copy"), chunk.copy_text(), size=COPY_READ_SIZE
+        )
 
 
 def _store_stage(cursor, first_day: int, last_day: int, *, bulk: bool) -> int:
